@@ -1,0 +1,10 @@
+/**
+ * Time, injected. Pacing and statistics take a Clock so that tests can step time exactly instead
+ * of sleeping. Times are milliseconds on a monotonic timeline (never wall-clock time).
+ */
+export interface Clock {
+  /** Milliseconds on a monotonic timeline, sub-millisecond resolution. */
+  now(): number;
+  /** Resolves at (or just after) `deadlineMs`. A deadline in the past resolves at once. */
+  sleepUntil(deadlineMs: number, signal?: AbortSignal): Promise<void>;
+}
