@@ -26,15 +26,15 @@ export function pageHtml(cfg: { title: string; audio: boolean }): string {
   html, body { margin: 0; background: #111; color: #ddd; font: 11px/1.35 system-ui, sans-serif; overflow: hidden; }
   body { width: 420px; padding: 6px 10px; box-sizing: border-box; }
   canvas { display: block; width: ${PAGE_PICTURE_WIDTH}px; height: auto; background: #222; }
-  #stats { display: grid; grid-template-columns: auto 1fr auto 1fr; gap: 0 8px; margin-top: 4px; }
+  #wrap { position: relative; width: ${PAGE_PICTURE_WIDTH}px; }
+  #stats { display: grid; grid-template-columns: repeat(3, auto 1fr); gap: 0 6px; margin-top: 3px; }
   #stats .k { color: #888; white-space: nowrap; }
   #stats .v { color: #eee; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-  #status { color: #888; margin-top: 2px; height: 14px; }
+  #status { position: absolute; right: 4px; bottom: 3px; color: #ccc; background: rgba(0,0,0,.45); padding: 0 4px; font-size: 10px; }
 </style></head>
 <body>
-<canvas id="pic" width="${PAGE_PICTURE_WIDTH}" height="226"></canvas>
+<div id="wrap"><canvas id="pic" width="${PAGE_PICTURE_WIDTH}" height="226"></canvas><div id="status">connecting…</div></div>
 <div id="stats"></div>
-<div id="status">connecting…</div>
 <script>
 "use strict";
 const CFG = ${cfgJson};
