@@ -380,12 +380,14 @@ async function checkScreenshots(repo: Repo): Promise<Finding[]> {
       const width = meta.width ?? 0;
       const height = meta.height ?? 0;
       if (meta.format !== 'png') bad.push(`${png.path} is ${meta.format ?? 'not an image'}, not a PNG`);
-      else if (width < MIN_SCREENSHOT.width || height < MIN_SCREENSHOT.height || data.length < MIN_SCREENSHOT.bytes) {
+      else if (width < MIN_SCREENSHOT.width || height < MIN_SCREENSHOT.height) {
         bad.push(`${png.path} is tiny (${width}x${height}, ${data.length} bytes)`);
       } else {
         const stats = await image.stats();
         const colour = stats.channels.slice(0, Math.min(3, stats.channels.length));
-        if (colour.every((c) => c.stdev < 1)) bad.push(`${png.path} is a single colour`);
+        if (colour.every((c) => c.stdev < 1)) bad.push(`${png.path} is a single colour (${width}x${height})`);
+        // A few hundred bytes at that size means almost nothing is on it.
+        else if (data.length < MIN_SCREENSHOT.bytes) bad.push(`${png.path} is tiny (${width}x${height}, ${data.length} bytes)`);
         else good.push(`${png.path} ${width}x${height}`);
       }
     } catch (error) {
