@@ -49,3 +49,10 @@ export class EnvironmentError extends AvsockError {
     super(code, message, options);
   }
 }
+
+/** A value that cannot be written in a wire format (out of range, not an integer, empty payload). */
+export class EncodeError extends AvsockError {
+  constructor(message: string) {
+    super('E_ENCODE', message);
+  }
+}
