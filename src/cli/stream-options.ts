@@ -1,0 +1,291 @@
+/**
+ * Command-line options of `npm run server`, `npm run client` and `npm start`, parsed into one
+ * validated, frozen Config per command (STYLE.md, Configuration). Nothing writes configuration back.
+ */
+import { isIP } from 'node:net';
+import { UsageError } from '../protocol/errors.ts';
+import { choiceOption, numberOption, parseOptions } from './main.ts';
+
+export type Wire = 'framed' | 'tutorial';
+export type Pacing = 'deadline' | 'tutorial';
+export type AudioPreference = 'auto' | 'device' | 'browser' | 'null';
+
+export const WIRES: readonly Wire[] = ['framed', 'tutorial'];
+export const PACINGS: readonly Pacing[] = ['deadline', 'tutorial'];
+export const AUDIO_PREFERENCES: readonly AudioPreference[] = ['auto', 'device', 'browser', 'null'];
+
+/** The tutorial's port: UDP video on 9688, TCP audio on port − 1 (server.py: `s.bind((host_ip, (port-1)))`). */
+export const DEFAULT_PORT = 9688;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface ServerConfig {
+  /** Media file to stream. undefined = the 20 s demo clip (made once by ensureDemoClip()). */
+  readonly file: string | undefined;
+  /** Wire format on both sockets. Default 'framed'. */
+  readonly wire: Wire;
+  /** How video send times are chosen: absolute deadlines t0 + pts (default) or the tutorial's TS ± 1 ms. */
+  readonly pacing: Pacing;
+  /** Address both sockets bind to. Default 127.0.0.1; 0.0.0.0 for a LAN. */
+  readonly host: string;
+  /** UDP video port. Default 9688; 0 = the OS picks. */
+  readonly port: number;
+  /** TCP audio port. Default port − 1 (the tutorial's); 0 = the OS picks (the default when port is 0). */
+  readonly audioPort: number;
+  /** Width in pixels the video is scaled to, aspect kept. Default 400 (the tutorial's imutils.resize width). */
+  readonly width: number;
+  /** JPEG quality 1..100. Default 80 (the tutorial's IMWRITE_JPEG_QUALITY). */
+  readonly quality: number;
+  /** Repeat the file forever (PTS keep increasing across loops). Default false. */
+  readonly loop: boolean;
+  /** Open the TRANSMITTING VIDEO window (when a display exists). Default true; --no-window = false. */
+  readonly window: boolean;
+  /** Port of the TRANSMITTING VIDEO page on 127.0.0.1. Default 0 = the OS picks. */
+  readonly uiPort: number;
+  /** Stack traces and per-event logging. Default false. */
+  readonly debug: boolean;
+}
+
+export interface ClientConfig {
+  /** Server address. Default 127.0.0.1. */
+  readonly host: string;
+  /** Server's UDP video port. Default 9688. */
+  readonly port: number;
+  /** Server's TCP audio port. Default port − 1. */
+  readonly audioPort: number;
+  /** Wire format; must match the server's. Default 'framed'. */
+  readonly wire: Wire;
+  /** Exit (status 0) after this many seconds; undefined = until the stream ends or q/Ctrl+C. */
+  readonly durationS: number | undefined;
+  /** Write the statistics as JSON to this file at exit. undefined = don't. */
+  readonly statsFile: string | undefined;
+  /** Open the RECEIVING VIDEO window (when a display exists). Default true; --no-window = false. */
+  readonly window: boolean;
+  /** Port of the RECEIVING VIDEO page on 127.0.0.1. Default 0 = the OS picks. */
+  readonly uiPort: number;
+  /** Where sound goes: auto (device, else the browser page if open, else a clocked null sink). Default auto. */
+  readonly audio: AudioPreference;
+  /** Stack traces and per-event logging. Default false. */
+  readonly debug: boolean;
+}
+
+export interface StartConfig {
+  /** Server settings (host is always 127.0.0.1: `npm start` is a loopback demo). */
+  readonly server: ServerConfig;
+  /** Client settings, pointed at the server above. */
+  readonly client: ClientConfig;
+}
+
+function hostOption(raw: string | undefined): string {
+  if (raw === undefined) return DEFAULT_HOST;
+  if (isIP(raw) === 0 && raw !== 'localhost') {
+    throw new UsageError(`--host must be an IP address such as 127.0.0.1 or 0.0.0.0, got "${raw}"`);
+  }
+  return raw === 'localhost' ? DEFAULT_HOST : raw;
+}
+
+function portOption(name: string, raw: string | undefined, fallback: number): number {
+  return numberOption(name, raw, fallback, { min: 0, max: 65535, integer: true });
+}
+
+/** Audio port: explicit, else port − 1 (tutorial), else 0 when the video port is 0 (both from the OS). */
+function audioPortOption(raw: string | undefined, port: number, allowZero: boolean): number {
+  if (raw !== undefined) return portOption('audio-port', raw, 0);
+  if (port === 0) {
+    if (allowZero) return 0;
+    throw new UsageError('--port 0 needs an explicit --audio-port on the client (the server prints both ports)');
+  }
+  if (port === 1) throw new UsageError('--port 1 leaves no room for the default --audio-port (port − 1); give --audio-port');
+  return port - 1;
+}
+
+const SERVER_OPTIONS = {
+  file: { type: 'string' },
+  wire: { type: 'string' },
+  pacing: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'audio-port': { type: 'string' },
+  width: { type: 'string' },
+  quality: { type: 'string' },
+  loop: { type: 'boolean' },
+  'no-window': { type: 'boolean' },
+  'ui-port': { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const CLIENT_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'audio-port': { type: 'string' },
+  wire: { type: 'string' },
+  duration: { type: 'string' },
+  stats: { type: 'string' },
+  'no-window': { type: 'boolean' },
+  'ui-port': { type: 'string' },
+  audio: { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const START_OPTIONS = {
+  file: { type: 'string' },
+  wire: { type: 'string' },
+  pacing: { type: 'string' },
+  port: { type: 'string' },
+  'audio-port': { type: 'string' },
+  width: { type: 'string' },
+  quality: { type: 'string' },
+  loop: { type: 'boolean' },
+  duration: { type: 'string' },
+  stats: { type: 'string' },
+  'no-window': { type: 'boolean' },
+  audio: { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const SERVER_HELP = `Usage: npm run server -- [options]
+
+Streams a video file: video as JPEG frames over UDP, audio as PCM over TCP, paced by the file's clock.
+
+  --file PATH         media file (default: the 20 s demo clip, made once in .cache/)
+  --wire W            framed (default: avsock's binary format) | tutorial (byte-compatible with the tutorial's client.py)
+  --pacing P          deadline (default: frame n at t0 + pts(n)) | tutorial (the tutorial's TS ± 1 ms, for comparison)
+  --host ADDR         address to bind (default 127.0.0.1; 0.0.0.0 for a LAN)
+  --port N            UDP video port (default ${DEFAULT_PORT}; 0 = any free port)
+  --audio-port N      TCP audio port (default port − 1, as the tutorial)
+  --width PX          scale the video to this width, aspect kept (default 400)
+  --quality Q         JPEG quality 1..100 (default 80)
+  --loop              repeat the file forever
+  --no-window         do not open the TRANSMITTING VIDEO window (its page still serves on --ui-port)
+  --ui-port N         port of the TRANSMITTING VIDEO page (default 0 = any free port)
+  --debug             stack traces and verbose logging
+  -h, --help          this text
+`;
+
+export const CLIENT_HELP = `Usage: npm run client -- [options]
+
+Receives the stream: shows each frame at its time against the audio clock, plays the sound.
+
+  --host ADDR         server address (default 127.0.0.1)
+  --port N            server's UDP video port (default ${DEFAULT_PORT})
+  --audio-port N      server's TCP audio port (default port − 1)
+  --wire W            framed (default) | tutorial (plays the tutorial's server.py)
+  --duration S        exit after S seconds (default: until the stream ends)
+  --stats FILE        write statistics as JSON to FILE at exit
+  --no-window         do not open the RECEIVING VIDEO window (its page still serves on --ui-port)
+  --ui-port N         port of the RECEIVING VIDEO page (default 0 = any free port)
+  --audio A           auto (default: sound card, else the page, else silent) | device | browser | null
+  --debug             stack traces and verbose logging
+  -h, --help          this text
+`;
+
+export const START_HELP = `Usage: npm start -- [options]
+
+Server and client on this machine with the demo clip, both windows and sound. q or Ctrl+C stops.
+
+  --file PATH         media file (default: the demo clip)
+  --wire W            framed (default) | tutorial
+  --pacing P          deadline (default) | tutorial
+  --port N            UDP video port (default ${DEFAULT_PORT}; 0 = any free ports)
+  --audio-port N      TCP audio port (default port − 1)
+  --width PX          video width (default 400)
+  --quality Q         JPEG quality (default 80)
+  --loop              repeat the file until stopped
+  --duration S        stop after S seconds
+  --stats FILE        write the client's statistics as JSON at exit
+  --no-window         no windows: print the two page URLs instead
+  --audio A           auto (default) | device | browser | null
+  --debug             stack traces and verbose logging
+  -h, --help          this text
+`;
+
+/** undefined when --help was given (the caller prints the help text and exits 0). */
+export function parseServerConfig(argv: string[]): ServerConfig | undefined {
+  const { values: v } = parseOptions('server', argv, SERVER_OPTIONS);
+  if (v.help) return undefined;
+  const port = portOption('port', v.port, DEFAULT_PORT);
+  return Object.freeze({
+    file: v.file,
+    wire: choiceOption('wire', v.wire, WIRES, 'framed'),
+    pacing: choiceOption('pacing', v.pacing, PACINGS, 'deadline'),
+    host: hostOption(v.host),
+    port,
+    audioPort: audioPortOption(v['audio-port'], port, true),
+    width: numberOption('width', v.width, 400, { min: 16, max: 7680, integer: true }),
+    quality: numberOption('quality', v.quality, 80, { min: 1, max: 100, integer: true }),
+    loop: v.loop ?? false,
+    window: !(v['no-window'] ?? false),
+    uiPort: portOption('ui-port', v['ui-port'], 0),
+    debug: v.debug ?? false,
+  });
+}
+
+function durationOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  return numberOption('duration', raw, 0, { min: 0.1, max: 7 * 24 * 3600 });
+}
+
+export function parseClientConfig(argv: string[]): ClientConfig | undefined {
+  const { values: v } = parseOptions('client', argv, CLIENT_OPTIONS);
+  if (v.help) return undefined;
+  const port = portOption('port', v.port, DEFAULT_PORT);
+  if (port === 0) throw new UsageError('--port must be the server\'s UDP port (1..65535), got 0');
+  const audioPort = audioPortOption(v['audio-port'], port, false);
+  if (audioPort === 0) throw new UsageError('--audio-port must be the server\'s TCP port (1..65535), got 0');
+  const host = hostOption(v.host);
+  return Object.freeze({
+    host: host === '0.0.0.0' ? DEFAULT_HOST : host,
+    port,
+    audioPort,
+    wire: choiceOption('wire', v.wire, WIRES, 'framed'),
+    durationS: durationOption(v.duration),
+    statsFile: v.stats,
+    window: !(v['no-window'] ?? false),
+    uiPort: portOption('ui-port', v['ui-port'], 0),
+    audio: choiceOption('audio', v.audio, AUDIO_PREFERENCES, 'auto'),
+    debug: v.debug ?? false,
+  });
+}
+
+/**
+ * `npm start`: the client's ports are filled in once the server has bound (port 0 = any free port),
+ * so the client config here carries the requested ports; start.ts replaces them with the bound ones.
+ */
+export function parseStartConfig(argv: string[]): StartConfig | undefined {
+  const { values: v } = parseOptions('start', argv, START_OPTIONS);
+  if (v.help) return undefined;
+  const port = portOption('port', v.port, DEFAULT_PORT);
+  const audioPort = audioPortOption(v['audio-port'], port, true);
+  const wire = choiceOption('wire', v.wire, WIRES, 'framed');
+  const window = !(v['no-window'] ?? false);
+  const debug = v.debug ?? false;
+  const server: ServerConfig = Object.freeze({
+    file: v.file,
+    wire,
+    pacing: choiceOption('pacing', v.pacing, PACINGS, 'deadline'),
+    host: DEFAULT_HOST,
+    port,
+    audioPort,
+    width: numberOption('width', v.width, 400, { min: 16, max: 7680, integer: true }),
+    quality: numberOption('quality', v.quality, 80, { min: 1, max: 100, integer: true }),
+    loop: v.loop ?? false,
+    window,
+    uiPort: 0,
+    debug,
+  });
+  const client: ClientConfig = Object.freeze({
+    host: DEFAULT_HOST,
+    port,
+    audioPort,
+    wire,
+    durationS: durationOption(v.duration),
+    statsFile: v.stats,
+    window,
+    uiPort: 0,
+    audio: choiceOption('audio', v.audio, AUDIO_PREFERENCES, 'auto'),
+    debug,
+  });
+  return Object.freeze({ server, client });
+}

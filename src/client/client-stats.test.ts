@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ClientStats } from './client-stats.ts';
+
+describe('ClientStats', () => {
+  it('mean fps excludes the first second; lost frames come from frame-id gaps', () => {
+    const s = new ClientStats('framed', 0);
+    for (let n = 0; n < 90; n++) {
+      if (n === 10) continue; // never arrived
+      const t = n * 40; // 25 fps
+      s.onFrameReceived(t, { ptsUs: n * 40_000, frameId: 1000 + n });
+      s.onFrameShown(t, 0);
+    }
+    const j = s.toJSON(4000);
+    expect(j.fps).toBeCloseTo(25, 1);
+    expect(j.framesLost).toBe(1);
+    expect(j.jitterMs).toBe(0);
+  });
+
+  it('tutorial jitter is zero for perfectly regular arrivals, and loss is unknown', () => {
+    const s = new ClientStats('tutorial', 0);
+    for (let n = 0; n < 50; n++) s.onFrameReceived(n * 33.3);
+    const j = s.toJSON(2000);
+    expect(j.jitterMs).toBeLessThan(0.01);
+    expect(j.framesLost).toBeNull();
+    expect(j.sourceFps).toBeCloseTo(30.03, 1);
+  });
+});

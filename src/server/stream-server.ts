@@ -1,0 +1,496 @@
+/**
+ * The sending side: one UDP socket for video, one TCP listener for audio, a programme that reads the
+ * file through ffmpeg and sends each item at its deadline, and a registry of who is watching.
+ *
+ * - Each frame is encoded once (JPEG by ffmpeg, then fragmented or base64'd once) and the same
+ *   datagrams go to every client (fan-out), so the cost of a client is a sendto() per datagram.
+ * - Video frame n is due at t0 + pts(n) (DeadlinePacer; or the tutorial's TS ± 1 ms with
+ *   --pacing tutorial). Audio chunk k is due AUDIO_LEAD_MS before t0 + pts(k): the client's audio
+ *   queue then always holds ~AUDIO_LEAD_MS of sound, so network jitter below that never starves it
+ *   (the client delays its playback start by the same lead, which keeps picture and sound aligned).
+ * - The programme starts when the first client has registered and stops when the last one leaves;
+ *   at end of file framed clients get EndOfStream, or with --loop the file starts over with PTS
+ *   continuing to increase.
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import type { Pacing, Wire } from '../cli/stream-options.ts';
+import { EnvironmentError, FrameTooLargeError } from '../protocol/errors.ts';
+import { decodeDatagram, encodeStreamMessage, fragmentFrame } from '../protocol/framed/index.ts';
+import { encodeTutorialAudio, encodeTutorialFrame } from '../protocol/tutorial/index.ts';
+import type { Clock } from '../timing/clock.ts';
+import { monotonicClock } from '../timing/monotonic-clock.ts';
+import { createPacer, type Pacer } from '../timing/pacer.ts';
+import { FpsMeter } from '../timing/stats.ts';
+import { openJpegFrames, openPcm, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
+import { ClientRegistry, type LeaveReason, type RegisteredClient } from './registry.ts';
+
+/** Audio goes out this long before its presentation time (see the file comment). */
+export const AUDIO_LEAD_MS = 30;
+/** The tutorial's audio format (client.py hard-codes it): 44.1 kHz, stereo, s16le, 1024-frame chunks. */
+export const SAMPLE_RATE = 44100;
+export const CHANNELS = 2;
+export const CHUNK_FRAMES = 1024;
+/** A client whose unsent audio exceeds this (≈ 5 s of 44.1 kHz stereo s16) is not reading: dropped. */
+const MAX_TCP_BACKLOG_BYTES = 5 * SAMPLE_RATE * CHANNELS * 2;
+/** Fragments of one frame are sent in bursts of this many datagrams, yielding in between, so a
+ * 1080p frame (hundreds of datagrams) does not overrun the receiver's socket buffer on loopback. */
+const BURST_DATAGRAMS = 64;
+/** Sockets' kernel buffers (bytes): room for a few large frames. Linux caps it at net.core.wmem_max. */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+/** The next loop's ffmpeg is started this long before the current one ends, so its first frame is on time. */
+const LOOP_PREOPEN_US = 1_500_000;
+
+export interface StreamServerOptions {
+  readonly file: string;
+  readonly media: MediaInfo;
+  readonly wire: Wire;
+  readonly pacing: Pacing;
+  readonly host: string;
+  readonly port: number;
+  readonly audioPort: number;
+  readonly width: number;
+  readonly quality: number;
+  readonly loop: boolean;
+  readonly clock?: Clock;
+  /** One-line notices (client joined/left, warnings). */
+  readonly log?: (line: string) => void;
+  /** Verbose per-event lines (--debug). */
+  readonly debug?: (line: string) => void;
+  /** Each frame as sent, with the send rate (for the TRANSMITTING VIDEO page). */
+  readonly onFrameSent?: (jpeg: Buffer, fps: number) => void;
+}
+
+export interface ServerStats {
+  readonly state: 'waiting' | 'playing' | 'stopped';
+  readonly clients: number;
+  readonly framesSent: number;
+  readonly framesSkipped: number;
+  readonly fps: number;
+  readonly audioChunksSent: number;
+  readonly bytesSent: number;
+  readonly ptsUs: number;
+  readonly loops: number;
+  readonly garbageDatagrams: number;
+}
+
+interface Sources {
+  frames: FrameSource;
+  pcm: PcmSource | undefined;
+  video: AsyncIterator<JpegFrame>;
+  audio: AsyncIterator<PcmChunk> | undefined;
+}
+
+function portError(error: unknown, kind: 'UDP' | 'TCP', host: string, port: number, flag: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new EnvironmentError('E_PORT_IN_USE', `${kind} port ${port} on ${host} is already in use (another server running?); choose another with ${flag} N`);
+  }
+  if (code === 'EACCES') {
+    return new EnvironmentError('E_PORT_DENIED', `${kind} port ${port} on ${host} needs privileges; choose a port above 1023 with ${flag} N`);
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new EnvironmentError('E_BAD_HOST', `${host} is not an address of this machine; use --host 127.0.0.1 or 0.0.0.0`);
+  }
+  return error;
+}
+
+function bindUdp(host: string, port: number): Promise<UdpSocket> {
+  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      socket.close();
+      reject(portError(error, 'UDP', host, port, '--port'));
+    };
+    socket.once('error', onError);
+    socket.bind(port, host, () => {
+      socket.off('error', onError);
+      try {
+        socket.setSendBufferSize(UDP_BUFFER_BYTES);
+      } catch {
+        // the kernel's cap applies; the burst pacing below still protects large frames
+      }
+      resolve(socket);
+    });
+  });
+}
+
+function listenTcp(server: TcpServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(portError(error, 'TCP', host, port, '--audio-port'));
+    server.once('error', onError);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export class StreamServer {
+  readonly #opts: StreamServerOptions;
+  readonly #clock: Clock;
+  readonly #udp: UdpSocket;
+  readonly #tcp: TcpServer;
+  readonly #registry: ClientRegistry<TcpSocket>;
+  readonly #log: (line: string) => void;
+  readonly #debug: (line: string) => void;
+  readonly #closing = new AbortController();
+  #programme: AbortController | undefined;
+  #wakeWaiter: (() => void) | undefined;
+  #keepaliveTimer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  readonly #fps = new FpsMeter(1000);
+  #state: ServerStats['state'] = 'waiting';
+  #frameId = 0;
+  #seq = 0;
+  #audioSeq = 0;
+  #framesSent = 0;
+  #framesSkipped = 0;
+  #audioChunksSent = 0;
+  #bytesSent = 0;
+  #ptsUs = 0;
+  #loops = 0;
+  #garbage = 0;
+  #tooLargeReported = false;
+
+  private constructor(opts: StreamServerOptions, udp: UdpSocket, tcp: TcpServer) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? monotonicClock;
+    this.#udp = udp;
+    this.#tcp = tcp;
+    this.#registry = new ClientRegistry<TcpSocket>({ wire: opts.wire });
+    this.#log = opts.log ?? (() => {});
+    this.#debug = opts.debug ?? (() => {});
+  }
+
+  /** Binds both sockets (one-line E_PORT_IN_USE naming the flag when taken) and starts serving. */
+  static async listen(opts: StreamServerOptions): Promise<StreamServer> {
+    const udp = await bindUdp(opts.host, opts.port);
+    const tcp = createServer({ noDelay: true });
+    try {
+      await listenTcp(tcp, opts.host, opts.audioPort);
+    } catch (error) {
+      udp.close();
+      throw error;
+    }
+    const server = new StreamServer(opts, udp, tcp);
+    server.#attach();
+    server.#running = server.#run();
+    return server;
+  }
+
+  get videoPort(): number {
+    return this.#udp.address().port;
+  }
+
+  get audioPort(): number {
+    const address = this.#tcp.address();
+    return typeof address === 'object' && address ? address.port : this.#opts.audioPort;
+  }
+
+  get stats(): ServerStats {
+    return {
+      state: this.#state,
+      clients: this.#registry.active().length,
+      framesSent: this.#framesSent,
+      framesSkipped: this.#framesSkipped,
+      fps: this.#fps.fps(this.#clock.now()),
+      audioChunksSent: this.#audioChunksSent,
+      bytesSent: this.#bytesSent,
+      ptsUs: this.#ptsUs,
+      loops: this.#loops,
+      garbageDatagrams: this.#garbage,
+    };
+  }
+
+  /** Resolves when the server has stopped (after close(), or if the programme loop failed). */
+  get done(): Promise<void> {
+    return this.#running ?? Promise.resolve();
+  }
+
+  /** Stops everything: programme, ffmpeg children, client connections, both sockets. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closing.signal.aborted) {
+      this.#closing.abort(new Error('server stopping'));
+      this.#programme?.abort(new Error('server stopping'));
+      this.#wakeWaiter?.();
+      if (this.#keepaliveTimer) clearInterval(this.#keepaliveTimer);
+      for (const client of this.#registry.all()) this.#drop(client, 'server stopping');
+      this.#tcp.close();
+      try {
+        this.#udp.close();
+      } catch {
+        // already closed
+      }
+    }
+    await this.#running?.catch(() => {});
+    this.#state = 'stopped';
+  }
+
+  #attach(): void {
+    this.#udp.on('message', (buf, rinfo) => this.#onDatagram(buf, rinfo));
+    this.#udp.on('error', (error) => this.#debug(`udp error: ${error.message}`));
+    this.#tcp.on('connection', (socket) => this.#onConnection(socket));
+    this.#tcp.on('error', (error) => this.#debug(`tcp listener error: ${error.message}`));
+    this.#keepaliveTimer = setInterval(() => {
+      for (const { client, reason } of this.#registry.expire(this.#clock.now())) this.#drop(client, reason);
+    }, 500);
+  }
+
+  #onConnection(socket: TcpSocket): void {
+    if (this.#closing.signal.aborted) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const { client, joined } = this.#registry.connect(socket, this.#clock.now());
+    this.#debug(`client #${client.id}: TCP from ${socket.remoteAddress}:${socket.remotePort}`);
+    socket.on('error', (error) => {
+      this.#debug(`client #${client.id}: ${error.message}`);
+      this.#drop(client, 'send failed');
+    });
+    socket.on('close', () => this.#drop(client, 'connection closed'));
+    socket.on('data', () => {}); // clients send nothing on TCP; reading keeps the socket healthy
+    if (this.#opts.wire === 'framed') {
+      const { media } = this.#opts;
+      const video = media.video!;
+      const height = 2 * Math.round((this.#opts.width * video.height) / video.width / 2);
+      this.#write(client, encodeStreamMessage({
+        type: 'handshake',
+        token: client.token,
+        fpsNum: video.fps.num,
+        fpsDen: video.fps.den,
+        width: this.#opts.width,
+        height,
+        durationUs: Math.round(media.durationS * 1e6),
+        sampleRate: SAMPLE_RATE,
+        channels: CHANNELS,
+        chunkFrames: CHUNK_FRAMES,
+        hasAudio: media.hasAudio,
+      }));
+    }
+    if (joined) this.#joined(client);
+  }
+
+  #onDatagram(buf: Buffer, rinfo: RemoteInfo): void {
+    const now = this.#clock.now();
+    let result: ReturnType<ClientRegistry<TcpSocket>['hello']>;
+    if (this.#opts.wire === 'framed') {
+      let token: number;
+      try {
+        const msg = decodeDatagram(buf);
+        if (msg.type !== 'hello') throw new Error('not a hello');
+        token = msg.token;
+      } catch {
+        this.#garbage += 1;
+        return;
+      }
+      result = this.#registry.hello(rinfo, token, now);
+      if (!result) this.#debug(`hello with unknown token ${token} from ${rinfo.address}:${rinfo.port}`);
+    } else {
+      // server.py takes any datagram as the hello (`msg, client_addr = recvfrom(...)`).
+      result = this.#registry.hello(rinfo, undefined, now);
+    }
+    if (result?.joined) this.#joined(result.client);
+  }
+
+  #joined(client: RegisteredClient<TcpSocket>): void {
+    this.#log(`client #${client.id} joined from ${client.udp?.address}:${client.udp?.port} (${this.#registry.active().length} watching)`);
+    this.#wakeWaiter?.();
+  }
+
+  #drop(client: RegisteredClient<TcpSocket>, reason: LeaveReason): void {
+    const known = this.#registry.remove(client.peer);
+    if (!client.peer.destroyed) {
+      if (reason === 'end of stream' || reason === 'server stopping') client.peer.end();
+      else client.peer.destroy();
+    }
+    if (!known) return;
+    if (client.udp && reason !== 'server stopping' && reason !== 'end of stream') {
+      this.#log(`client #${client.id} left (${reason}; ${this.#registry.active().length} watching)`);
+    }
+    if (this.#registry.active().length === 0 && this.#programme && reason !== 'end of stream') {
+      this.#programme.abort(new Error('no clients left'));
+    }
+  }
+
+  #write(client: RegisteredClient<TcpSocket>, message: Buffer): void {
+    const socket = client.peer;
+    if (socket.destroyed || !socket.writable) return;
+    socket.write(message);
+    this.#bytesSent += message.length;
+    if (socket.writableLength > MAX_TCP_BACKLOG_BYTES) this.#drop(client, 'too slow');
+  }
+
+  async #waitForClient(): Promise<void> {
+    while (!this.#closing.signal.aborted && this.#registry.active().length === 0) {
+      await new Promise<void>((resolve) => {
+        this.#wakeWaiter = resolve;
+      });
+      this.#wakeWaiter = undefined;
+    }
+  }
+
+  async #run(): Promise<void> {
+    try {
+      while (!this.#closing.signal.aborted) {
+        this.#state = 'waiting';
+        await this.#waitForClient();
+        if (this.#closing.signal.aborted) break;
+        this.#state = 'playing';
+        const programme = new AbortController();
+        this.#programme = programme;
+        try {
+          await this.#play(programme.signal);
+        } catch (error) {
+          if (!programme.signal.aborted) throw error;
+        } finally {
+          this.#programme = undefined;
+        }
+        if (!programme.signal.aborted) this.#endOfStream();
+        else if (!this.#closing.signal.aborted) this.#log('no clients left: waiting for the next one');
+      }
+    } finally {
+      this.#state = 'stopped';
+    }
+  }
+
+  #endOfStream(): void {
+    const clients = this.#registry.all();
+    for (const client of clients) {
+      if (this.#opts.wire === 'framed') this.#write(client, encodeStreamMessage({ type: 'eos', ptsUs: this.#ptsUs }));
+      this.#drop(client, 'end of stream');
+    }
+    this.#log(`end of file: sent to ${clients.length} client(s); waiting for the next client`);
+  }
+
+  async #openSources(): Promise<Sources> {
+    const { file, media, width, quality } = this.#opts;
+    const frames = openJpegFrames({ file, fps: media.video!.fps, width, quality, queueSize: 10 });
+    const pcm = media.hasAudio ? openPcm({ file, sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES }) : undefined;
+    return { frames, pcm, video: frames[Symbol.asyncIterator](), audio: pcm?.[Symbol.asyncIterator]() };
+  }
+
+  async #closeSources(s: Sources | undefined): Promise<void> {
+    if (!s) return;
+    await Promise.allSettled([s.frames.close(), s.pcm?.close()]);
+  }
+
+  /** Plays the file (and its loops) to the registered clients; resolves at end of file. */
+  async #play(signal: AbortSignal): Promise<void> {
+    const { media } = this.#opts;
+    const fps = media.video!.fps;
+    const frameUs = (1e6 * fps.den) / fps.num;
+    const pacer = createPacer(this.#opts.pacing, this.#clock, fps.num / fps.den);
+    let offsetUs = 0;
+    let t0: number | undefined;
+    let current: Sources | undefined = await this.#openSources();
+    let next: Sources | undefined;
+    try {
+      for (;;) {
+        const sources: Sources = current;
+        // Take the first items before fixing t0, so ffmpeg's start-up does not make frame 0 late.
+        const firstVideo = await sources.video.next();
+        const firstAudio = sources.audio ? await sources.audio.next() : undefined;
+        if (signal.aborted) return;
+        if (t0 === undefined) {
+          t0 = this.#clock.now() + 5;
+          pacer.start(t0);
+        }
+        const base = t0;
+        let lastIndex = -1;
+        const videoLoop = async (): Promise<void> => {
+          let item = firstVideo;
+          while (!item.done && !signal.aborted) {
+            const frame = item.value;
+            lastIndex = frame.index;
+            const ptsUs = offsetUs + frame.ptsUs;
+            if (this.#opts.loop && !next && frame.ptsUs >= media.durationS * 1e6 - LOOP_PREOPEN_US) {
+              next = await this.#openSources();
+            }
+            await pacer.waitFor(ptsUs, signal);
+            await this.#sendFrame(ptsUs, frame.jpeg, signal);
+            item = await sources.video.next();
+          }
+        };
+        const audioLoop = async (): Promise<void> => {
+          if (!sources.audio || !firstAudio) return;
+          let item = firstAudio;
+          while (!item.done && !signal.aborted) {
+            const chunk = item.value;
+            const ptsUs = offsetUs + chunk.ptsUs;
+            await this.#clock.sleepUntil(base + ptsUs / 1000 - AUDIO_LEAD_MS, signal);
+            this.#sendAudio(ptsUs, chunk.pcm);
+            item = await sources.audio.next();
+          }
+        };
+        await Promise.all([videoLoop(), audioLoop()]);
+        if (signal.aborted) return;
+        offsetUs += (lastIndex + 1) * frameUs;
+        this.#ptsUs = offsetUs;
+        await this.#closeSources(sources);
+        current = undefined;
+        if (!this.#opts.loop) return;
+        this.#loops += 1;
+        current = next ?? (await this.#openSources());
+        next = undefined;
+      }
+    } finally {
+      await this.#closeSources(current);
+      await this.#closeSources(next);
+    }
+  }
+
+  async #sendFrame(ptsUs: number, jpeg: Buffer, signal: AbortSignal): Promise<void> {
+    const clients = this.#registry.active();
+    this.#ptsUs = ptsUs;
+    const frameId = this.#frameId;
+    this.#frameId = (this.#frameId + 1) >>> 0;
+    let datagrams: Buffer[];
+    if (this.#opts.wire === 'framed') {
+      datagrams = fragmentFrame({ frameId, ptsUs, jpeg }, this.#seq);
+      this.#seq = (this.#seq + datagrams.length) >>> 0;
+    } else {
+      try {
+        datagrams = [encodeTutorialFrame(jpeg)];
+      } catch (error) {
+        if (!(error instanceof FrameTooLargeError)) throw error;
+        this.#framesSkipped += 1;
+        if (!this.#tooLargeReported) {
+          this.#tooLargeReported = true;
+          this.#log(`warning: ${error.message} (skipping such frames; reported once)`);
+        }
+        return;
+      }
+    }
+    for (let i = 0; i < datagrams.length; i += BURST_DATAGRAMS) {
+      if (i > 0) {
+        // Let the receiver drain its socket buffer between bursts of a large frame.
+        await this.#clock.sleepUntil(this.#clock.now() + 1, signal);
+      }
+      for (const datagram of datagrams.slice(i, i + BURST_DATAGRAMS)) {
+        for (const client of clients) {
+          const udp = client.udp;
+          if (!udp) continue;
+          this.#udp.send(datagram, udp.port, udp.address, (error) => {
+            if (error) this.#debug(`client #${client.id}: udp send: ${error.message}`);
+          });
+          this.#bytesSent += datagram.length;
+        }
+      }
+    }
+    this.#framesSent += 1;
+    const now = this.#clock.now();
+    this.#fps.tick(now);
+    this.#opts.onFrameSent?.(jpeg, this.#fps.fps(now));
+  }
+
+  #sendAudio(ptsUs: number, pcm: Buffer): void {
+    const message = this.#opts.wire === 'framed'
+      ? encodeStreamMessage({ type: 'audio', seq: this.#audioSeq, ptsUs, pcm })
+      : encodeTutorialAudio(pcm);
+    this.#audioSeq = (this.#audioSeq + 1) >>> 0;
+    for (const client of this.#registry.active()) this.#write(client, message);
+    this.#audioChunksSent += 1;
+  }
+}
