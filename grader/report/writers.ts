@@ -1,0 +1,132 @@
+/**
+ * Report writers: JSON, Markdown (also GitHub's job summary), JUnit XML (CI test tabs) and
+ * Gradescope's results.json ({score, tests: [{name, score, max_score, output}]}).
+ */
+import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fmt } from '../score/score.ts';
+import type { GradeReport } from './types.ts';
+
+/** JSON with NaN/Infinity as null (JSON has no NaN), Buffers never included. */
+export function toJson(report: unknown): string {
+  return `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
+}
+
+function mdEscape(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function toMarkdown(r: GradeReport): string {
+  const lines: string[] = [];
+  lines.push(`## avsock grade: ${r.score} / ${r.maxScore} ${r.passed ? '✅ passed' : `❌ below the pass mark (${r.passMark})`}`);
+  lines.push('');
+  lines.push(`Repo \`${r.repo}\`${r.commit ? ` at \`${r.commit.slice(0, 12)}\`` : ''} · ${r.kind}${r.wire ? ` · wire ${r.wire}` : ''} · ${r.startedAt} · ${r.durationS.toFixed(1)} s`);
+  lines.push('');
+  lines.push('| | Item | Points | Details |');
+  lines.push('|---|---|---:|---|');
+  for (const c of r.checks) {
+    const details = c.status === 'pass' ? c.message : `${c.message} — **fix:** ${c.fix ?? ''}`;
+    lines.push(`| ${c.status === 'pass' ? '✅' : '❌'} | ${mdEscape(c.title)} | ${c.points}/${c.maxPoints} | ${mdEscape(details)} |`);
+  }
+  const s = r.measured.server;
+  if (s) {
+    lines.push('');
+    lines.push('### Server, measured by the grader');
+    lines.push('| figure | value |');
+    lines.push('|---|---:|');
+    for (const k of ['fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP99Ms', 'freezeCount', 'driftMaxMs', 'avOffsetMs', 'avTimestampOffsetMs', 'audioSeconds', 'rate', 'leadMaxMs', 'paced', 'datagramsLost', 'garbageDatagrams']) {
+      if (k in s) lines.push(`| ${k} | ${fmt(s[k])} |`);
+    }
+  }
+  const c = r.measured.client;
+  if (c) {
+    lines.push('');
+    lines.push('### Client, against the reference server');
+    lines.push('| figure | value |');
+    lines.push('|---|---:|');
+    for (const [k, v] of Object.entries(c)) if (typeof v !== 'object' || v === null) lines.push(`| ${k} | ${fmt(v)} |`);
+  }
+  lines.push('');
+  lines.push(r.screenshot ? `Screenshot: \`${r.screenshot}\`` : `Screenshot: none (${r.screenshotInfo.reason ?? 'not taken'})`);
+  if (Object.keys(r.problems).length) {
+    lines.push('');
+    lines.push('### Problems');
+    for (const [k, v] of Object.entries(r.problems)) lines.push(`- **${k}**: ${mdEscape(v)}`);
+  }
+  lines.push('');
+  lines.push(`Phases: ${r.phases.map((p) => `${p.name} ${p.status} ${p.seconds.toFixed(1)} s`).join(' · ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function xmlEscape(s: string): string {
+  // XML 1.0 forbids most control characters even escaped: drop them (student output may hold any byte).
+  return s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+export function toJunit(r: GradeReport): string {
+  const failures = r.checks.filter((c) => c.status === 'fail').length;
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(`<testsuites name="avsock-grade" tests="${r.checks.length}" failures="${failures}" time="${r.durationS.toFixed(3)}">`);
+  out.push(`  <testsuite name="${xmlEscape(r.repo)}" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="0" time="${r.durationS.toFixed(3)}" timestamp="${xmlEscape(r.startedAt)}">`);
+  out.push(`    <properties><property name="score" value="${r.score}"/><property name="maxScore" value="${r.maxScore}"/></properties>`);
+  for (const c of r.checks) {
+    const name = xmlEscape(`${c.id}: ${c.title} (${c.points}/${c.maxPoints})`);
+    if (c.status === 'pass') out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}"><system-out>${xmlEscape(c.message)}</system-out></testcase>`);
+    else {
+      out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}">`);
+      out.push(`      <failure message="${xmlEscape(c.message)}">${xmlEscape(`${c.message}\nfix: ${c.fix ?? ''}`)}</failure>`);
+      out.push('    </testcase>');
+    }
+  }
+  out.push('  </testsuite>');
+  out.push('</testsuites>');
+  return `${out.join('\n')}\n`;
+}
+
+export interface GradescopeResults {
+  score: number;
+  output: string;
+  tests: Array<{ name: string; score: number; max_score: number; output: string; status: 'passed' | 'failed' }>;
+}
+
+export function toGradescope(r: GradeReport): GradescopeResults {
+  return {
+    score: r.score,
+    output: `avsock grade ${r.score}/${r.maxScore}${r.screenshot ? `; screenshot ${r.screenshot}` : ''}`,
+    tests: r.checks.map((c) => ({
+      name: c.title,
+      score: c.points,
+      max_score: c.maxPoints,
+      output: c.status === 'pass' ? c.message : `${c.message}\nHow to fix: ${c.fix ?? ''}`,
+      status: c.status === 'pass' ? 'passed' : 'failed',
+    })),
+  };
+}
+
+async function write(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, text);
+}
+
+/** GitHub shows a step summary up to 1 MiB; ours is cut well below that. */
+const SUMMARY_LIMIT = 1024 * 1024 - 1024;
+
+export async function writeReports(r: GradeReport, files: { json?: string; markdown?: string; junit?: string; gradescope?: string }): Promise<void> {
+  if (files.json) await write(files.json, toJson(r));
+  const md = toMarkdown(r);
+  if (files.markdown) await write(files.markdown, md);
+  if (files.junit) await write(files.junit, toJunit(r));
+  if (files.gradescope) await write(files.gradescope, toJson(toGradescope(r)));
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (summary) {
+    const used = await stat(summary).then((s) => s.size, () => 0);
+    const room = SUMMARY_LIMIT - used;
+    if (room > 200) await appendFile(summary, Buffer.byteLength(md) <= room ? md : `${md.slice(0, room - 100)}\n\n(cut: the full report is in the artifacts)\n`);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * What a submission is and how to run it, through its command line only (STYLE.md: the grader never
+ * imports a submission's code, so it grades exactly what a user runs).
+ *
+ * - node: a package.json with "server" and "client" scripts (this template and its forks). Run in
+ *   place when node_modules exists; otherwise copied to a temp folder and `npm ci` there (bounded).
+ * - python: the tutorial's server.py / client.py, run with python3 on a temp copy whose hard-coded
+ *   host_ip, port and filename point at loopback, our ports and the grader's clip.
+ */
+import { cp, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { startChild, type ChildHandle } from '../../src/process/children.ts';
+import { hasDisplay } from '../../src/platform/tools.ts';
+import { CappedOutput } from './output.ts';
+
+export type SubmissionKind = 'node' | 'python' | 'unknown';
+
+export interface Submission {
+  kind: SubmissionKind;
+  /** The repo as given. */
+  repo: string;
+  /** Where it runs (the repo itself, or a temp copy). */
+  workDir: string;
+  python?: { server: string; client?: string };
+  notes: string[];
+}
+
+export interface Launched {
+  name: string;
+  handle: ChildHandle;
+  out: CappedOutput;
+  /** Set once the process has exited. */
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+}
+
+/** Only what a program needs: no tokens or secrets from the grader's environment reach student code. */
+export function submissionEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'DISPLAY', 'XAUTHORITY', 'WAYLAND_DISPLAY', 'PUPPETEER_EXECUTABLE_PATH', 'FFMPEG_PATH', 'FFPROBE_PATH', 'ALSA_CONFIG_PATH', 'CI', 'npm_config_cache', 'PUPPETEER_CACHE_DIR'];
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('AVSOCK_') && v !== undefined) env[k] = v;
+  return { ...env, NO_COLOR: '1', HUSKY: '0', npm_config_update_notifier: 'false', npm_config_fund: 'false', ...extra };
+}
+
+export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number }): Launched {
+  const out = new CappedOutput(opts.maxOutputBytes ?? 64 * 1024);
+  const handle = startChild(command, args, {
+    name,
+    cwd: opts.cwd,
+    env: opts.env ?? submissionEnv(),
+    detached: true,
+    stopTimeoutsMs: [1500, 1000],
+  });
+  const launched: Launched = { name, handle, out };
+  out.attach(handle.process.stdout);
+  out.attach(handle.process.stderr);
+  handle.exited.then(
+    (e) => (launched.exit = e),
+    (error: unknown) => {
+      launched.exit = { code: -1, signal: null };
+      out.push(`\n${name} failed to start: ${(error as Error).message}\n`);
+    },
+  );
+  return launched;
+}
+
+async function findFile(dir: string, name: string, depth = 2): Promise<string | undefined> {
+  if (existsSync(join(dir, name))) return join(dir, name);
+  if (depth === 0) return undefined;
+  let entries: string[] = [];
+  try {
+    entries = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules' && e.name !== '__pycache__')
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) {
+    const found = await findFile(join(dir, e), name, depth - 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export async function detectKind(repo: string): Promise<{ kind: SubmissionKind; python?: { server: string; client?: string } }> {
+  try {
+    const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    if (pkg.scripts?.server && pkg.scripts?.client) return { kind: 'node' };
+  } catch {
+    // not a Node submission
+  }
+  const server = await findFile(repo, 'server.py');
+  if (server) {
+    const client = await findFile(resolve(server, '..'), 'client.py', 0);
+    return { kind: 'python', python: { server, ...(client ? { client } : {}) } };
+  }
+  return { kind: 'unknown' };
+}
+
+async function copyRepo(repo: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `avsock-grade-${basename(repo)}-`));
+  await cp(repo, dir, {
+    recursive: true,
+    filter: (src) => {
+      const b = basename(src);
+      return b !== 'node_modules' && b !== '.git' && b !== '.cache' && b !== 'reports';
+    },
+  });
+  return dir;
+}
+
+/** Runs a bounded command to completion; resolves with its exit code (-1 on timeout or spawn error). */
+export async function runBounded(name: string, command: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<{ code: number; output: string }> {
+  const l = launch(name, command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}) });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), opts.timeoutMs)));
+  try {
+    const result = await Promise.race([l.handle.exited.catch(() => ({ code: -1, signal: null })), timedOut]);
+    if (result === 'timeout') return { code: -1, output: `${l.out.tail(5)}\n(${name} timed out after ${opts.timeoutMs / 1000} s)` };
+    return { code: result.code ?? -1, output: l.out.tail(10) };
+  } finally {
+    clearTimeout(timer);
+    await l.handle.stop();
+  }
+}
+
+/** Readies a submission to run without changing the original (see the header). */
+export async function prepareSubmission(repo: string, opts: { installTimeoutMs?: number; onEvent?: (m: string) => void } = {}): Promise<Submission> {
+  const root = resolve(repo);
+  const st = await stat(root).catch(() => undefined);
+  if (!st?.isDirectory()) return { kind: 'unknown', repo: root, workDir: root, notes: [`${root} is not a folder`] };
+  const { kind, python } = await detectKind(root);
+  const sub: Submission = { kind, repo: root, workDir: root, notes: [], ...(python ? { python } : {}) };
+  if (kind === 'node' && !existsSync(join(root, 'node_modules'))) {
+    sub.workDir = await copyRepo(root);
+    opts.onEvent?.(`no node_modules: npm ci in a temp copy (${sub.workDir})`);
+    const hasLock = existsSync(join(sub.workDir, 'package-lock.json'));
+    const r = await runBounded('npm ci', 'npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'], {
+      cwd: sub.workDir,
+      timeoutMs: opts.installTimeoutMs ?? 300_000,
+    });
+    if (r.code !== 0) sub.notes.push(`npm ${hasLock ? 'ci' : 'install'} failed (exit ${r.code}): ${r.output.split('\n').pop()}`);
+  }
+  if (kind === 'python' && python) {
+    const copy = await copyRepo(root);
+    sub.workDir = copy;
+    const rel = (p: string): string => join(copy, p.slice(root.length));
+    sub.python = { server: rel(python.server), ...(python.client ? { client: rel(python.client) } : {}) };
+  }
+  return sub;
+}
+
+/**
+ * Points the tutorial's hard-coded settings at loopback, our port and our clip, in the temp copy:
+ * `host_ip = '192.168.1.21'`, `port = 9688`, `filename = 'count.mp4'` (tutorial server.py/client.py).
+ */
+export function rewriteTutorialPython(source: string, opts: { port: number; clip?: string }): string {
+  let s = source.replace(/^(\s*host_ip\s*=\s*)[^\n#]*/m, `$1'127.0.0.1'`);
+  s = s.replace(/^(\s*port\s*=\s*)\d+/m, `$1${opts.port}`);
+  if (opts.clip) s = s.replace(/^(\s*filename\s*=\s*)[^\n#]*/m, `$1${JSON.stringify(opts.clip)}`);
+  return s;
+}
+
+export async function preparePythonScript(path: string, opts: { port: number; clip?: string }): Promise<void> {
+  await writeFile(path, rewriteTutorialPython(await readFile(path, 'utf8'), opts));
+}
+
+/** python3 [under xvfb-run when there is no display] — the tutorial opens OpenCV windows. */
+export function pythonCommand(script: string): { command: string; args: string[] } {
+  if (!hasDisplay() && existsSync('/usr/bin/xvfb-run')) {
+    return { command: 'xvfb-run', args: ['-a', '-s', '-screen 0 1280x800x24', 'python3', '-u', script] };
+  }
+  return { command: 'python3', args: ['-u', script] };
+}
+
+export const PYTHON_MODULES_HINT = 'python3 has no cv2/pyaudio: pip install opencv-python pyaudio imutils';
+
+/** A one-line reason when the output shows a missing Python module, else undefined. */
+export function pythonMissingModule(output: string): string | undefined {
+  const m = output.match(/ModuleNotFoundError: No module named '([^']+)'/);
+  if (!m) return undefined;
+  return ['cv2', 'pyaudio', 'imutils', 'numpy'].includes(m[1]!) ? `${PYTHON_MODULES_HINT} (missing ${m[1]})` : `python3 has no module ${m[1]}: pip install ${m[1]}`;
+}

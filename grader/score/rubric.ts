@@ -1,0 +1,113 @@
+/**
+ * grader/rubric.json: which check or measured figure is worth how many points. Instructors edit it,
+ * so it is validated with one-line errors that name the key (`items[3].max must be a number`).
+ */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../../src/protocol/errors.ts';
+
+export interface CheckItem {
+  id: string;
+  title: string;
+  kind: 'check';
+  points: number;
+  checks: string[];
+  fix: string;
+}
+
+export interface MeasureItem {
+  id: string;
+  title: string;
+  kind: 'measure';
+  points: number;
+  figure: string;
+  min?: number;
+  max?: number;
+  maxAbs?: number;
+  equals?: boolean | number | string;
+  fix: string;
+}
+
+export type RubricItem = CheckItem | MeasureItem;
+
+export interface Rubric {
+  passMark: number;
+  items: RubricItem[];
+  maxScore: number;
+}
+
+export const DEFAULT_RUBRIC = new URL('../rubric.json', import.meta.url).pathname;
+
+export class RubricError extends UsageError {}
+
+function fail(file: string, key: string, what: string, got: unknown): never {
+  throw new RubricError(`${file}: ${key} ${what}, got ${JSON.stringify(got)}`);
+}
+
+/** Validates parsed JSON; `file` only names the source in errors. */
+export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, '(top level)', 'must be an object', raw);
+  const r = raw as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!['$comment', 'passMark', 'items'].includes(key)) fail(file, key, 'is not a known key (passMark, items)', key);
+  if (!Array.isArray(r.items) || r.items.length === 0) fail(file, 'items', 'must be a non-empty array', r.items);
+  const ids = new Set<string>();
+  const items: RubricItem[] = (r.items as unknown[]).map((it, i) => {
+    const k = `items[${i}]`;
+    if (typeof it !== 'object' || it === null) fail(file, k, 'must be an object', it);
+    const o = it as Record<string, unknown>;
+    const known = ['id', 'title', 'kind', 'points', 'checks', 'figure', 'min', 'max', 'maxAbs', 'equals', 'fix', '$comment'];
+    for (const key of Object.keys(o)) if (!known.includes(key)) fail(file, `${k}.${key}`, `is not a known key (${known.join(', ')})`, key);
+    if (typeof o.id !== 'string' || !/^[a-zA-Z0-9._-]+$/.test(o.id)) fail(file, `${k}.id`, 'must be a word of letters, digits, . _ -', o.id);
+    if (ids.has(o.id)) fail(file, `${k}.id`, 'is a duplicate', o.id);
+    ids.add(o.id);
+    if (typeof o.title !== 'string' || !o.title) fail(file, `${k}.title`, 'must be a non-empty string', o.title);
+    if (typeof o.points !== 'number' || !Number.isFinite(o.points) || o.points < 0) fail(file, `${k}.points`, 'must be a number ≥ 0', o.points);
+    if (typeof o.fix !== 'string' || !o.fix) fail(file, `${k}.fix`, 'must say how to fix a lost point (non-empty string)', o.fix);
+    if (o.kind === 'check') {
+      if (!Array.isArray(o.checks) || o.checks.length === 0 || !o.checks.every((c) => typeof c === 'string')) {
+        fail(file, `${k}.checks`, 'must be a non-empty array of check ids (see npm run check -- --json)', o.checks);
+      }
+      return { id: o.id, title: o.title, kind: 'check', points: o.points, checks: o.checks as string[], fix: o.fix };
+    }
+    if (o.kind === 'measure') {
+      if (typeof o.figure !== 'string' || !/^(server|client|screenshot)\.[A-Za-z0-9_.]+$/.test(o.figure)) {
+        fail(file, `${k}.figure`, 'must name a measured figure like server.fpsErrorPct, client.framesReceived or screenshot.ok', o.figure);
+      }
+      for (const t of ['min', 'max', 'maxAbs'] as const) {
+        if (o[t] !== undefined && (typeof o[t] !== 'number' || !Number.isFinite(o[t]))) fail(file, `${k}.${t}`, 'must be a number', o[t]);
+      }
+      if (o.equals !== undefined && !['boolean', 'number', 'string'].includes(typeof o.equals)) fail(file, `${k}.equals`, 'must be a boolean, number or string', o.equals);
+      if (o.min === undefined && o.max === undefined && o.maxAbs === undefined && o.equals === undefined) {
+        fail(file, k, 'needs a threshold: min, max, maxAbs or equals', o.id);
+      }
+      if (typeof o.min === 'number' && typeof o.max === 'number' && o.min > o.max) fail(file, `${k}.min`, `must not exceed max (${o.max})`, o.min);
+      const item: MeasureItem = { id: o.id, title: o.title, kind: 'measure', points: o.points, figure: o.figure, fix: o.fix };
+      if (o.min !== undefined) item.min = o.min as number;
+      if (o.max !== undefined) item.max = o.max as number;
+      if (o.maxAbs !== undefined) item.maxAbs = o.maxAbs as number;
+      if (o.equals !== undefined) item.equals = o.equals as boolean | number | string;
+      return item;
+    }
+    return fail(file, `${k}.kind`, 'must be "check" or "measure"', o.kind);
+  });
+  const maxScore = items.reduce((s, it) => s + it.points, 0);
+  if (typeof r.passMark !== 'number' || !Number.isFinite(r.passMark) || r.passMark < 0 || r.passMark > maxScore) {
+    fail(file, 'passMark', `must be a number from 0 to the total of the points (${maxScore})`, r.passMark);
+  }
+  return { passMark: r.passMark as number, items, maxScore };
+}
+
+export async function loadRubric(file = DEFAULT_RUBRIC): Promise<Rubric> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new RubricError(`${file}: cannot read the rubric (${(error as NodeJS.ErrnoException).code ?? error}); pass --rubric PATH`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new RubricError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  return validateRubric(raw, file);
+}
