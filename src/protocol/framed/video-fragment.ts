@@ -102,7 +102,9 @@ export function fragmentFrame(
   const per = maxDatagram - OFF_PAYLOAD;
   const count = Math.ceil(jpeg.length / per);
   if (count > MAX_FRAGMENTS) {
-    throw new FrameTooLargeError(jpeg.length, MAX_FRAGMENTS * per, 'lower --quality/--width (framed wire allows 4096 fragments per frame)');
+    const err = new FrameTooLargeError(jpeg.length, MAX_FRAGMENTS * per, 'lower --quality/--width');
+    err.message = `Frame of ${jpeg.length} bytes needs ${count} fragments, above the framed wire's ${MAX_FRAGMENTS} (max ${MAX_FRAGMENTS * per} bytes at ${maxDatagram}-byte datagrams); lower --quality/--width`;
+    throw err;
   }
   const out: Buffer[] = [];
   for (let i = 0; i < count; i++) {
