@@ -16,6 +16,7 @@ committed, declared submodules, a real screenshot, pushed to GitHub, addable as 
   --pushing     used by the pre-push hook: HEAD ahead of its upstream is the push in progress
   --ci          a CI checkout (detached, no upstream) counts as pushed
   --json        print the findings as JSON
+  --quiet       print only warnings and failures (the hooks use it)
   --help        this text
 `;
 
@@ -27,6 +28,7 @@ runMain('check', async (argv) => {
     pushing: { type: 'boolean' },
     ci: { type: 'boolean' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
     help: { type: 'boolean' },
     debug: { type: 'boolean' },
   });
@@ -41,6 +43,8 @@ runMain('check', async (argv) => {
     pushing: values.pushing ?? false,
     ci: values.ci ?? false,
   });
-  process.stdout.write(values.json ? `${JSON.stringify(findings, null, 2)}\n` : formatFindings(findings));
+  if (values.json) process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
+  else if (!values.quiet) process.stdout.write(formatFindings(findings));
+  else if (findings.some((f) => f.status !== 'pass')) process.stdout.write(formatFindings(findings.filter((f) => f.status !== 'pass')));
   return hasFailure(findings) ? 1 : 0;
 });
