@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openWindows } from './windows.ts';
 
 const hasXvfbRun = spawnSync('sh', ['-c', 'command -v xvfb-run']).status === 0;
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const child = fileURLToPath(new URL('./testing/open-windows-child.ts', import.meta.url));
 
 describe('openWindows()', () => {
@@ -27,7 +29,7 @@ describe('openWindows()', () => {
       // The child grabs the X screen with ffmpeg and looks for the pushed picture at the window's place.
       const proc = spawn(
         'xvfb-run',
-        ['-a', '-s', '-screen 0 1280x800x24', process.execPath, '--import', 'tsx', child],
+        ['-a', '-s', '-screen 0 1280x800x24', process.execPath, '--import', tsxLoader, child],
         { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
       );
       let out = '';
