@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveFfmpeg } from '../platform/tools.ts';
+import { DEMO_CLIP, DEMO_CLIP_PATH, ensureDemoClip, makeTestClip } from './clips.ts';
+import { probeMedia } from './probe.ts';
+
+/** Decodes the first `seconds` of a clip: video as 32x18 gray frames, audio as mono s16le. */
+function decode(file: string, seconds: number): { frames: number[]; audio: Int16Array } {
+  const ff = resolveFfmpeg().path;
+  const v = spawnSync(ff, ['-v', 'error', '-i', file, '-t', String(seconds), '-map', '0:v:0', '-vf', 'scale=32:18', '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'], {
+    maxBuffer: 64 << 20,
+  });
+  expect(v.status, v.stderr?.toString()).toBe(0);
+  const frameBytes = 32 * 18;
+  const frames: number[] = [];
+  for (let o = 0; o + frameBytes <= v.stdout.length; o += frameBytes) {
+    let sum = 0;
+    for (let i = o; i < o + frameBytes; i++) sum += v.stdout[i]!;
+    frames.push(sum / frameBytes);
+  }
+  const a = spawnSync(ff, ['-v', 'error', '-i', file, '-t', String(seconds), '-map', '0:a:0', '-ac', '1', '-ar', '44100', '-f', 's16le', 'pipe:1'], {
+    maxBuffer: 64 << 20,
+  });
+  expect(a.status, a.stderr?.toString()).toBe(0);
+  const audio = new Int16Array(a.stdout.buffer, a.stdout.byteOffset, a.stdout.length >> 1);
+  return { frames, audio };
+}
+
+function peak(audio: Int16Array, fromS: number, toS: number): number {
+  let p = 0;
+  for (let i = Math.round(fromS * 44100); i < Math.round(toS * 44100) && i < audio.length; i++) p = Math.max(p, Math.abs(audio[i]!));
+  return p;
+}
+
+function firstLoud(audio: Int16Array, fromS: number, threshold = 3000): number {
+  for (let i = Math.round(fromS * 44100); i < audio.length; i++) if (Math.abs(audio[i]!) > threshold) return i / 44100;
+  return Number.NaN;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'avsock-clips-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ensureDemoClip', () => {
+  it('makes the countdown once, shared by concurrent callers, in .cache/demo', async () => {
+    const messages: string[] = [];
+    const [a, b] = await Promise.all([ensureDemoClip({ onProgress: (m) => messages.push(m) }), ensureDemoClip()]);
+    expect(a).toBe(DEMO_CLIP_PATH);
+    expect(b).toBe(a);
+    expect(a).toMatch(/[/\\]\.cache[/\\]demo[/\\]countdown-v1\.mp4$/);
+    const mtime = statSync(a).mtimeMs;
+    const t0 = performance.now();
+    await ensureDemoClip();
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(statSync(a).mtimeMs).toBe(mtime);
+  });
+
+  it('is 20 s of 1280x720 30 fps H.264 with 44.1 kHz stereo AAC', async () => {
+    const info = await probeMedia(await ensureDemoClip());
+    expect(info.video).toMatchObject({ width: 1280, height: 720, fps: { num: 30, den: 1 }, codec: 'h264' });
+    expect(Math.abs(info.durationS - 20)).toBeLessThanOrEqual(0.1);
+    expect(info.audio).toEqual({ sampleRate: 44100, channels: 2, codec: 'aac' });
+    expect(DEMO_CLIP).toMatchObject({ fps: 30, seconds: 20, flashEverySecond: true, beepHz: 1000 });
+  });
+
+  it('flashes white on frames 30 and 31 (t = 1.000 s) and beeps at 1.000 s, dark and silent at 1.5 s', async () => {
+    const { frames, audio } = decode(await ensureDemoClip(), 2);
+    expect(frames[30]).toBeGreaterThan(240);
+    expect(frames[31]).toBeGreaterThan(240);
+    expect(frames[29]).toBeLessThan(120);
+    expect(frames[32]).toBeLessThan(120);
+    expect(frames[45]).toBeLessThan(120); // t = 1.5 s
+    const onset = firstLoud(audio, 0.9);
+    expect(Math.abs(onset - 1.0)).toBeLessThan(0.003);
+    expect(peak(audio, 1.01, 1.07)).toBeGreaterThan(8000);
+    expect(peak(audio, 1.45, 1.55)).toBeLessThan(300);
+  });
+});
+
+describe('makeTestClip', () => {
+  it('makes a small 23.976 fps clip with the flash/beep pattern', async () => {
+    const file = await makeTestClip(join(dir, 'f.mp4'), { fps: '24000/1001', seconds: 2, flashes: true });
+    const info = await probeMedia(file);
+    expect(info.video).toMatchObject({ width: 320, height: 240, fps: { num: 24000, den: 1001 } });
+    const { frames, audio } = decode(file, 2);
+    expect(frames[24]).toBeGreaterThan(240); // first frame at or after 1.000 s is 24 (1.001 s)
+    expect(frames[12]).toBeLessThan(120);
+    expect(Math.abs(firstLoud(audio, 0.9) - 1.0)).toBeLessThan(0.003);
+  });
+
+  it('makes video-only and audio-only clips', async () => {
+    const v = await makeTestClip(join(dir, 'v.mkv'), { fps: '60', seconds: 1, audio: false });
+    expect((await probeMedia(v)).hasAudio).toBe(false);
+    const a = await makeTestClip(join(dir, 'a.m4a'), { fps: '30', seconds: 1, video: false });
+    await expect(probeMedia(a)).rejects.toMatchObject({ code: 'E_NO_VIDEO' });
+  });
+});
