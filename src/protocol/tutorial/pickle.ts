@@ -16,7 +16,8 @@
  *
  * Reading is an allow-list: a pickle is a program for a stack machine, and GLOBAL/STACK_GLOBAL +
  * REDUCE call any Python function (the tutorial client's pickle.loads runs os.system if a server
- * says so). We accept only the opcodes above and refuse everything else by name and offset.
+ * says so). We accept only the opcodes above, plus BINPUT (71 <u8>), which is what protocol 3
+ * (Python 3.0–3.7) writes instead of MEMOIZE, and refuse everything else by name and offset.
  */
 import { DecodeError } from '../errors.ts';
 
@@ -26,6 +27,8 @@ export const SHORT_BINBYTES = 0x43; // 'C'
 export const BINBYTES = 0x42; // 'B'
 export const BINBYTES8 = 0x8e;
 export const MEMOIZE = 0x94;
+/** Protocol 3 (Python 3.0–3.7's default) memoizes with BINPUT <u8 index> instead of MEMOIZE. */
+export const BINPUT = 0x71; // 'q'
 export const STOP = 0x2e; // '.'
 
 /** CPython's _FRAME_SIZE_TARGET: bytes of at least this size are written outside frames. */
@@ -83,7 +86,7 @@ function opName(op: number): string {
 
 /**
  * Reads a pickle of one bytes object. Returns the payload as a view into buf (no copy).
- * Anything but PROTO(3–5) FRAME SHORT_BINBYTES BINBYTES BINBYTES8 MEMOIZE STOP → DecodeError
+ * Anything but PROTO(3–5) FRAME SHORT_BINBYTES BINBYTES BINBYTES8 MEMOIZE|BINPUT STOP → DecodeError
  * naming the opcode and its offset; so do truncation, bad frame lengths, a second value,
  * a missing STOP and bytes after STOP.
  */
@@ -147,9 +150,12 @@ export function unpickleBytes(buf: Buffer): Buffer {
         break;
       }
       case MEMOIZE:
-        if (value === undefined || memoized) throw new DecodeError(`pickle: MEMOIZE at offset ${at} without a fresh value to memoize`);
+      case BINPUT:
+        // Storing the value in the memo table is harmless; nothing can read it back (no GET opcodes).
+        if (value === undefined || memoized) throw new DecodeError(`pickle: ${opName(op)} at offset ${at} without a fresh value to memoize`);
+        if (op === BINPUT) need(at, 2, 'BINPUT');
         memoized = true;
-        pos += 1;
+        pos += op === BINPUT ? 2 : 1;
         break;
       case STOP:
         if (value === undefined) throw new DecodeError(`pickle: STOP at offset ${at} with no value`);
