@@ -1,0 +1,147 @@
+/**
+ * --class DIR|roster.csv: grade many submissions with bounded parallelism. One broken submission
+ * never stops the rest (each job is caught and becomes a row with its reason); ports come from the
+ * grader's reservation (grader/run/ports.ts) so parallel jobs never collide. Writes gradebook.csv
+ * (student, score, each rubric item) and a folder per student with its reports and screenshot.
+ *
+ * roster.csv: a header line with at least `student` and `repo` (path or git URL; a practice repo
+ * is recognised by its .gitmodules and the lab found inside it). DIR: every sub-folder is a student.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from '../../src/protocol/errors.ts';
+import { GRADER_ROOT, gradeSubmission } from '../grade.ts';
+import { createProgress } from '../progress.ts';
+import { writeReports } from '../report/writers.ts';
+import type { Rubric } from '../score/rubric.ts';
+import type { Wire } from '../measure/probe.ts';
+import { findLabInPractice } from './practice.ts';
+import { detectKind } from '../run/submission.ts';
+
+export interface RosterEntry {
+  student: string;
+  repo: string;
+}
+
+/** Minimal RFC 4180 reader: quoted fields, doubled quotes, commas and newlines inside quotes. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      if (row.some((f) => f.trim() !== '')) rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  row.push(field);
+  if (row.some((f) => f.trim() !== '')) rows.push(row);
+  return rows;
+}
+
+export function csvField(v: unknown): string {
+  const s = v === undefined || v === null ? '' : String(v);
+  // A leading = + - @ would run as a formula in a spreadsheet (CSV injection): quote it with a '.
+  const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export async function readRoster(source: string): Promise<RosterEntry[]> {
+  if (source.toLowerCase().endsWith('.csv')) {
+    const rows = parseCsv(await readFile(source, 'utf8'));
+    const header = rows.shift()?.map((h) => h.trim().toLowerCase()) ?? [];
+    const si = header.indexOf('student');
+    const ri = header.indexOf('repo');
+    if (si < 0 || ri < 0) throw new UsageError(`${source}: the first line must name the columns student and repo, got "${header.join(',')}"`);
+    return rows.map((r) => ({ student: (r[si] ?? '').trim(), repo: (r[ri] ?? '').trim() })).filter((e) => e.student && e.repo).map((e) => ({ ...e, repo: /^[a-z]+:\/\/|^git@/.test(e.repo) ? e.repo : resolve(dirname(source), e.repo) }));
+  }
+  const entries = await readdir(source, { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => ({ student: e.name, repo: join(source, e.name) })).sort((a, b) => a.student.localeCompare(b.student));
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'student';
+}
+
+export interface ClassOptions {
+  source: string;
+  out: string;
+  jobs: number;
+  seconds: number;
+  rubric: Rubric;
+  wire?: Wire;
+  lab?: string;
+  noSave: boolean;
+  quiet: boolean;
+  skip?: string[];
+}
+
+export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; rows: number; passed: number }> {
+  const roster = await readRoster(opts.source);
+  if (roster.length === 0) throw new UsageError(`${opts.source}: no students found`);
+  await mkdir(opts.out, { recursive: true });
+  const itemIds = opts.rubric.items.map((i) => i.id);
+  const rows: string[][] = new Array(roster.length);
+  let next = 0;
+  let passed = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const index = next++;
+      if (index >= roster.length) return;
+      const entry = roster[index]!;
+      const folder = join(opts.out, safeName(entry.student));
+      const progress = createProgress({ total: 5, quiet: opts.quiet, prefix: entry.student, stream: process.stderr });
+      let note = '';
+      try {
+        await mkdir(folder, { recursive: true });
+        let repo = entry.repo;
+        if (/^[a-z]+:\/\/|^git@/.test(repo)) {
+          const dir = await mkdtemp(join(tmpdir(), `avsock-class-${safeName(entry.student)}-`));
+          const r = spawnSync('git', ['clone', '-q', repo, dir], { timeout: 120_000, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+          if (r.status !== 0) throw new Error(`cannot clone ${repo}: ${(r.stderr ?? '').trim().split('\n').pop()}`);
+          repo = dir;
+        }
+        if (!existsSync(repo)) throw new Error(`${repo} does not exist`);
+        const kind = (await detectKind(repo)).kind;
+        if (kind === 'unknown' && existsSync(join(repo, '.gitmodules'))) {
+          const lab = await findLabInPractice(repo, { labRepo: GRADER_ROOT, ...(opts.lab ? { lab: opts.lab } : {}) });
+          note = lab.message;
+          if (!lab.path) throw new Error(lab.message);
+          repo = lab.path;
+        }
+        const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}) });
+        await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json') });
+        if (report.passed) passed += 1;
+        const points = new Map(report.checks.map((c) => [c.id, c.points]));
+        const problems = Object.entries(report.problems).map(([k, v]) => `${k}: ${v}`).join('; ');
+        rows[index] = [entry.student, entry.repo, String(report.score), String(report.maxScore), report.passed ? 'yes' : 'no', ...itemIds.map((id) => String(points.get(id) ?? 0)), [note, problems].filter(Boolean).join('; ')];
+      } catch (error) {
+        const message = (error as Error).message.split('\n')[0]!;
+        progress.done('grade', 'failed', message);
+        await writeFile(join(folder, 'error.txt'), `${message}\n`).catch(() => {});
+        rows[index] = [entry.student, entry.repo, '0', String(opts.rubric.maxScore), 'no', ...itemIds.map(() => '0'), message];
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.jobs, roster.length) }, () => worker()));
+  const header = ['student', 'repo', 'score', 'maxScore', 'passed', ...itemIds, 'notes'];
+  const csv = join(opts.out, 'gradebook.csv');
+  await writeFile(csv, [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n');
+  return { csv, rows: roster.length, passed };
+}
+
+export const CLASS_DEFAULT_OUT = (stamp: string): string => join(GRADER_ROOT, 'reports', `class-${basename(stamp)}`);

@@ -1,0 +1,140 @@
+/**
+ * npm run grade -- [options]: the instructor's tool (also run by CI). See grader/README.md.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../src/protocol/errors.ts';
+import { stopAllChildren } from '../src/process/children.ts';
+import { choiceOption, numberOption, parseOptions, runMain } from '../src/cli/main.ts';
+import { GRADER_ROOT, gradeSubmission } from './grade.ts';
+import { createProgress } from './progress.ts';
+import { loadRubric } from './score/rubric.ts';
+import { fmt } from './score/score.ts';
+import { writeReports } from './report/writers.ts';
+import type { GradeReport } from './report/types.ts';
+import { screenshotName } from './screenshot/compose.ts';
+
+const HELP = `npm run grade -- [options]
+
+Runs a submission over loopback, measures its server from outside, runs its client against the
+reference server, screenshots both windows, checks the repo, and scores it (grader/rubric.json).
+It RUNS STUDENT CODE: use it in CI or a container, not on your own account.
+
+One submission:
+  --repo PATH          the submission (default: this repo)
+  --wire framed|tutorial  wire to use (default: detected)
+  --seconds S          measurement length (default 8)
+  --clip FILE          clip to stream (default: the demo countdown with flash/beep markers)
+  --out DIR            report folder (default reports/<date>)
+  --no-save            keep the screenshot in the report folder only (not in <repo>/screenshots/)
+  --json FILE          JSON report (default <out>/report.json)
+  --markdown FILE      Markdown report (default <out>/report.md; also appended to $GITHUB_STEP_SUMMARY)
+  --junit FILE         JUnit XML
+  --gradescope FILE    Gradescope results.json
+  --rubric FILE        rubric (default grader/rubric.json)
+A whole class:
+  --practice PATH      a student's practice repo: find this lab among its submodules and grade it
+  --lab NAME|URL       which submodule is the lab (default: matched by this repo's origin URL or name)
+  --class DIR|CSV      a folder of repos, or roster.csv (student,repo): writes gradebook.csv
+  --jobs N             parallel submissions for --class (default 1)
+Other:
+  --quiet              no progress lines
+  --help
+
+Exit code: 0 when the score reaches the rubric's pass mark, 1 below it, 2 on bad usage.`;
+
+export function printTable(r: GradeReport, out: NodeJS.WriteStream = process.stdout): void {
+  const rows = r.checks.map((c) => [c.status === 'pass' ? 'PASS' : 'FAIL', `${c.points}/${c.maxPoints}`, c.title, c.status === 'pass' ? c.message : `${c.message} → fix: ${c.fix ?? ''}`]);
+  const w0 = 4;
+  const w1 = Math.max(6, ...rows.map((r) => r[1]!.length));
+  const w2 = Math.max(...rows.map((r) => r[2]!.length));
+  out.write('\n');
+  for (const row of rows) out.write(`${row[0]!.padEnd(w0)}  ${row[1]!.padStart(w1)}  ${row[2]!.padEnd(w2)}  ${row[3]}\n`);
+  out.write(`\nscore ${r.score} / ${r.maxScore} (pass mark ${r.passMark}): ${r.passed ? 'PASSED' : 'NOT PASSED'}\n`);
+  if (r.screenshot) out.write(`screenshot: ${r.screenshot}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseOptions('grade', argv, {
+    repo: { type: 'string' },
+    wire: { type: 'string' },
+    seconds: { type: 'string' },
+    clip: { type: 'string' },
+    out: { type: 'string' },
+    'no-save': { type: 'boolean' },
+    json: { type: 'string' },
+    markdown: { type: 'string' },
+    junit: { type: 'string' },
+    gradescope: { type: 'string' },
+    rubric: { type: 'string' },
+    practice: { type: 'string' },
+    lab: { type: 'string' },
+    class: { type: 'string' },
+    jobs: { type: 'string' },
+    quiet: { type: 'boolean' },
+    debug: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const wire = values.wire === undefined ? undefined : choiceOption('wire', values.wire, ['framed', 'tutorial'] as const, 'framed');
+  const seconds = numberOption('seconds', values.seconds, 8, { min: 2, max: 120 });
+  const jobs = numberOption('jobs', values.jobs, 1, { min: 1, max: 16, integer: true });
+  const rubric = await loadRubric(values.rubric ? resolve(values.rubric) : undefined);
+  const stamp = screenshotName().replace(/\.png$/, '');
+  const out = resolve(values.out ?? join(GRADER_ROOT, 'reports', stamp));
+  const modes = [values.repo, values.practice, values.class].filter((v) => v !== undefined).length;
+  if (modes > 1) throw new UsageError('use one of --repo, --practice, --class');
+
+  const stop = (): void => {
+    void stopAllChildren().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  if (values.class) {
+    const { gradeClass } = await import('./class/class.ts');
+    const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet) });
+    process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.passed} passed)\n`);
+    return 0;
+  }
+
+  let repo = resolve(values.repo ?? GRADER_ROOT);
+  if (values.practice) {
+    const { findLabInPractice } = await import('./class/practice.ts');
+    const found = await findLabInPractice(resolve(values.practice), { labRepo: GRADER_ROOT, ...(values.lab ? { lab: values.lab } : {}) });
+    process.stderr.write(`practice: ${found.message}\n`);
+    if (!found.path) throw new UsageError(found.message);
+    repo = found.path;
+  }
+
+  await mkdir(out, { recursive: true });
+  const progress = createProgress({ total: 5, quiet: Boolean(values.quiet) });
+  const report = await gradeSubmission({ repo, out, seconds, rubric, progress, noSave: Boolean(values['no-save']), ...(wire ? { wire } : {}), ...(values.clip ? { clip: resolve(values.clip) } : {}) });
+  progress.finish();
+  await writeReports(report, {
+    json: resolve(values.json ?? join(out, 'report.json')),
+    markdown: resolve(values.markdown ?? join(out, 'report.md')),
+    ...(values.junit ? { junit: resolve(values.junit) } : {}),
+    ...(values.gradescope ? { gradescope: resolve(values.gradescope) } : {}),
+  });
+  printTable(report);
+  process.stdout.write(`reports: ${out}\n`);
+  if (report.measured.server) {
+    const s = report.measured.server;
+    process.stdout.write(`measured: ${fmt(s.fps)} fps (source ${fmt(s.sourceFps)}), jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmt(s.avOffsetMs)} ms\n`);
+  }
+  return report.passed ? 0 : 1;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  runMain('grade', async (argv) => {
+    try {
+      return await main(argv);
+    } finally {
+      await stopAllChildren();
+    }
+  });
+}
