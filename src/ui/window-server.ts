@@ -136,9 +136,15 @@ export async function startWindowServer(opts: WindowServerOptions): Promise<Wind
   let port = 0;
   const html = pageHtml({ title, audio: audioEnabled });
 
-  // Pages are served to this machine's browser only: refuse other Host headers (DNS rebinding).
+  // On loopback the page is for this machine's browser only: refuse other Host headers, so a web
+  // site cannot reach it through DNS rebinding (and press "q" for the user).
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   const allowedHost = (h: string | undefined): boolean =>
-    h === `${host}:${port}` || h === `127.0.0.1:${port}` || h === `localhost:${port}` || h === `[::1]:${port}`;
+    !loopback ||
+    h === `${host}:${port}` ||
+    h === `127.0.0.1:${port}` ||
+    h === `localhost:${port}` ||
+    h === `[::1]:${port}`;
 
   const streamHeaders = {
     'Content-Type': 'application/octet-stream',

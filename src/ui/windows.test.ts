@@ -24,7 +24,7 @@ describe('openWindows()', () => {
   });
 
   it.skipIf(!hasXvfbRun)(
-    'opens a headful app window at (10,30) under Xvfb showing the frames, and close() removes its profile',
+    'opens a headful app window at (10,30) under Xvfb showing the frames; closed resolves when it goes; profiles removed',
     async () => {
       // The child grabs the X screen with ffmpeg and looks for the pushed picture at the window's place.
       const proc = spawn(
@@ -47,9 +47,16 @@ describe('openWindows()', () => {
         const code = await new Promise<number | null>((r) => proc.on('exit', r));
         const line = out.trim().split('\n').pop() ?? '';
         expect(line, `child stderr:\n${err.slice(-2000)}`).toMatch(/^\{/);
-        const result = JSON.parse(line) as { ok: boolean; pixel: number[]; closedResolved: boolean; profilesLeft: number };
+        const result = JSON.parse(line) as {
+          ok: boolean;
+          pixel: number[];
+          closedResolved: boolean;
+          userClosed: boolean;
+          profilesLeft: number;
+        };
         expect(result.ok, `pixel at the picture was ${JSON.stringify(result.pixel)}`).toBe(true);
         expect(result.closedResolved).toBe(true);
+        expect(result.userClosed, 'closed resolves when the browser goes away by itself').toBe(true);
         expect(result.profilesLeft).toBe(0);
         expect(code).toBe(0);
       } finally {

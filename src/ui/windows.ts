@@ -30,6 +30,8 @@ export interface OpenWindows {
   close(): Promise<void>;
   /** Resolves once every window is gone (closed by the user, or by close()). */
   readonly closed: Promise<void>;
+  /** Process ids of the browsers (one per window), for diagnostics and leak checks. */
+  readonly pids: readonly number[];
 }
 
 /** Outer size of a window showing a 400x226 picture and the stats (the tutorial's windows sit 330 px apart). */
@@ -132,5 +134,6 @@ export async function openWindows(windows: WindowSpec[]): Promise<OpenWindows> {
     // The user closed every window: the profiles are no longer in use.
     await close();
   });
-  return { close, closed };
+  const pids = browsers.map((b) => b.process()?.pid).filter((p): p is number => p !== undefined);
+  return { close, closed, pids };
 }

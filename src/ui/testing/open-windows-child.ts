@@ -2,6 +2,8 @@
  * Test helper, run under `xvfb-run` by windows.test.ts: opens one window like `npm start` does,
  * pushes a flat magenta picture, grabs the X screen with ffmpeg x11grab until the picture shows at
  * the window's place, then closes. Prints one JSON line: { ok, pixel, elapsedMs, profilesLeft }.
+ * Then opens a second window and kills its browser, as a user closing it would end it, and reports
+ * whether `closed` resolved by itself (userClosed).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -57,4 +59,24 @@ try {
   clearInterval(timer);
   await server.close();
 }
-console.log(JSON.stringify({ ok, pixel, closedResolved, elapsedMs: Date.now() - t0, profilesLeft: profilesNow() - before }));
+
+// The user closes the window (here: its browser goes away): `closed` must resolve without close().
+const server2 = await startWindowServer({ title: 'TRANSMITTING VIDEO', audio: false });
+let userClosed = false;
+try {
+  const win2 = await openWindows([{ url: server2.url, title: server2.title, x: X, y: Y }]);
+  try {
+    for (const pid of win2.pids) process.kill(pid, 'SIGTERM');
+    userClosed = await Promise.race([
+      win2.closed.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+    ]);
+  } finally {
+    await win2.close();
+  }
+} finally {
+  await server2.close();
+}
+console.log(
+  JSON.stringify({ ok, pixel, closedResolved, userClosed, elapsedMs: Date.now() - t0, profilesLeft: profilesNow() - before }),
+);
