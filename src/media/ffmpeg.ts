@@ -115,7 +115,9 @@ function supervise(command: ffmpeg.FfmpegCommand, job: FfmpegJob): {
 /** Starts ffmpeg writing its single output to a pipe (the job's options must set -f … and not name a file). */
 export function startFfmpegPipe(job: FfmpegJob): FfmpegPipe {
   const command = build(job);
-  const output = new PassThrough({ highWaterMark: 64 * 1024 });
+  // autoDestroy off: fluent-ffmpeg SIGTERMs ffmpeg 20 ms after the output emits 'close', which at a
+  // natural end could hit an ffmpeg still flushing under load; 'close' now only comes from stop().
+  const output = new PassThrough({ highWaterMark: 64 * 1024, autoDestroy: false });
   const { child, done, stop } = supervise(command, job);
   command.output(output, { end: true });
   command.run();
@@ -124,8 +126,13 @@ export function startFfmpegPipe(job: FfmpegJob): FfmpegPipe {
     child,
     done,
     stop: async () => {
-      await stop();
+      // Let ffmpeg's writes succeed (into the void) so a process blocked on a full pipe sees SIGINT
+      // at once instead of waiting for the SIGTERM/SIGKILL steps.
+      const proc = (command as unknown as { ffmpegProc?: import('node:child_process').ChildProcess }).ffmpegProc;
+      proc?.stdout?.unpipe();
+      proc?.stdout?.resume();
       output.destroy();
+      await stop();
     },
   };
 }

@@ -124,7 +124,7 @@ export function openJpegFrames(opts: OpenJpegFramesOptions): FrameSource {
     },
     close,
     [Symbol.asyncIterator]() {
-      if (closed && queue.length === 0 && index === 0) throw new InvalidStateError('openJpegFrames: source already closed');
+      if (closed) throw new InvalidStateError(`openJpegFrames(${opts.file}): the source is closed; open a new one`);
       return queue[Symbol.asyncIterator]();
     },
   };

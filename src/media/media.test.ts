@@ -9,6 +9,7 @@ import { makeTestClip } from './clips.ts';
 import { mjpegQscale, openJpegFrames, scaledHeight } from './frames.ts';
 import { openPcm } from './pcm.ts';
 import { probeMedia } from './probe.ts';
+import { resolveFfmpeg } from '../platform/tools.ts';
 import { framePtsUs } from './rational.ts';
 
 let dir: string;
@@ -134,6 +135,29 @@ describe('openJpegFrames', () => {
     expect(last % 83_333).toBeLessThan(n); // multiples of 1/12 s, rounded to µs
   });
 
+  it('turns a variable-frame-rate file into constant-rate frames at the probed rate', async () => {
+    const vfr = join(dir, 'vfr.mkv');
+    // 1 s at 30 fps, then 30 frames at 15 fps: 3 s in all, timestamps not evenly spaced.
+    const made = spawnSync(resolveFfmpeg().path, [
+      '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=30:d=2',
+      '-vf', "setpts='if(lt(N,30),N,2*N-30)/(30*TB)'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', '-y', vfr,
+    ]);
+    expect(made.status, made.stderr?.toString()).toBe(0);
+    const info = await probeMedia(vfr);
+    const fps = info.video!.fps;
+    const src = openJpegFrames({ file: vfr, fps, width: 64 });
+    let n = 0;
+    try {
+      for await (const f of src) {
+        expect(f.ptsUs).toBe(framePtsUs(n, fps));
+        n++;
+      }
+    } finally {
+      await src.close();
+    }
+    expect(Math.abs(n - 3 * (fps.num / fps.den))).toBeLessThanOrEqual(2);
+  });
+
   it('does not decode ahead of the consumer: ffmpeg waits while the queue is full', async () => {
     const src = openJpegFrames({ file: clip30long, fps: { num: 30, den: 1 }, width: 64, queueSize: 3 });
     const it = src[Symbol.asyncIterator]();
@@ -161,7 +185,9 @@ describe('openJpegFrames', () => {
     await it.next();
     const pids = ffmpegAlive();
     expect(pids.length).toBeGreaterThan(0);
+    const t0 = performance.now();
     await src.close();
+    expect(performance.now() - t0).toBeLessThan(1000); // no wait for the SIGTERM/SIGKILL steps
     expect((await it.next()).done).toBe(true);
     await vi.waitFor(() => expect(ffmpegAlive()).toEqual([]));
   });

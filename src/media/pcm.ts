@@ -3,7 +3,7 @@
  * tutorial), cut into chunks of 1024 frames (the tutorial's CHUNK), each with its pts on the shared
  * timeline. Bounded and backpressured like the frames (bounded-queue.ts).
  */
-import { EnvironmentError } from '../protocol/errors.ts';
+import { EnvironmentError, InvalidStateError } from '../protocol/errors.ts';
 import { ChildExitError } from '../process/children.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { startFfmpegPipe } from './ffmpeg.ts';
@@ -129,6 +129,9 @@ export function openPcm(opts: OpenPcmOptions): PcmSource {
   }
   return {
     close,
-    [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
+    [Symbol.asyncIterator]() {
+      if (closed) throw new InvalidStateError(`openPcm(${opts.file}): the source is closed; open a new one`);
+      return queue[Symbol.asyncIterator]();
+    },
   };
 }
