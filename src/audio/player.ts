@@ -27,7 +27,7 @@ export interface AudioPlayerOptions {
   channels: number;
   /** Delay from the first enqueue to the first sample heard (ms). Absorbs network jitter. Default 50. */
   leadMs?: number;
-  /** How long before its due time a chunk is written to the sink (ms). Default 30. */
+  /** How long before its due time a chunk is written to the sink (ms). Default: the sink's preference, else 30. */
   writeAheadMs?: number;
   /** A chunk due more than this long ago counts as an underrun and re-anchors the timeline (ms). Default 20. */
   lateToleranceMs?: number;
@@ -99,7 +99,7 @@ export class AudioPlayer {
     this.channels = opts.channels;
     this.bytesPerFrame = 2 * opts.channels;
     this.leadMs = opts.leadMs ?? 50;
-    this.writeAheadMs = opts.writeAheadMs ?? 30;
+    this.writeAheadMs = opts.writeAheadMs ?? opts.sink.preferredWriteAheadMs ?? 30;
     this.lateToleranceMs = opts.lateToleranceMs ?? 20;
     this.maxQueueUs = (opts.maxQueueMs ?? 3000) * 1000;
     this.maxGapFillUs = (opts.maxGapFillMs ?? 1000) * 1000;

@@ -17,6 +17,8 @@ export interface AudioSink {
   /** Hands s16le interleaved PCM to the sink; never blocks. */
   write(pcm: Buffer): void;
   close(): Promise<void>;
+  /** How far ahead of its due time this sink wants data (ms); AudioPlayer uses it unless told otherwise. */
+  readonly preferredWriteAheadMs?: number;
 }
 
 export type AudioSinkPreference = 'auto' | 'device' | 'browser' | 'null';
@@ -70,6 +72,8 @@ export class NullSink implements AudioSink {
 /** Streams to every RECEIVING page whose Web Audio is running (drops while none is). */
 export class BrowserSink implements AudioSink {
   readonly kind = 'browser' as const;
+  /** HTTP + the page's main thread add jitter a sound card does not have: give the page more slack. */
+  readonly preferredWriteAheadMs = 60;
   bytesWritten = 0;
   constructor(
     private readonly server: WindowServer,

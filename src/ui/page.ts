@@ -163,7 +163,8 @@ function onAudio(p) {
   const frames = Math.floor((p.length - 8) / (2 * ch));
   if (!frames || !ch) return;
   const now = ctx.currentTime;
-  if (nextTime - now > 1.0) { A.audioDropped++; return; }   // far ahead already: drop, don't build latency
+  // More than 0.25 s queued means earlier stalls piled up latency: drop to stay near the player's clock.
+  if (nextTime - now > 0.25) { A.audioDropped++; return; }
   if (nextTime < now + 0.01) {                              // starved (or first chunk): restart with a small lead
     if (nextTime > 0) A.audioUnderruns++;
     nextTime = now + 0.05;
