@@ -135,6 +135,8 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
       return await main(argv);
     } finally {
       await stopAllChildren();
+      // The grader must never hang: whatever handle a library left open, leave 2 s after the end.
+      setTimeout(() => process.exit(), 2000);
     }
   });
 }

@@ -213,10 +213,11 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
           if (wire) args.push('--wire', wire);
           client = launch('client', 'npm', args, { cwd: sub.workDir });
           running.push(client);
+          let timer: NodeJS.Timeout | undefined;
           const exit = await Promise.race([
             client.handle.exited.catch(() => ({ code: -1, signal: null })),
-            new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), startTimeoutMs + (clientSeconds + 15) * 1000)),
-          ]);
+            new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), startTimeoutMs + (clientSeconds + 15) * 1000))),
+          ]).finally(() => clearTimeout(timer));
           if (exit === 'timeout') throw new Error(why(client, `the client did not exit within ${clientSeconds} s + start-up (--duration ${clientSeconds})`));
           let stats: Record<string, unknown>;
           try {

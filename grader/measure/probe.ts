@@ -149,6 +149,7 @@ export async function probeServer(opts: ProbeOptions): Promise<ProbeRecording> {
   const udp = dgram.createSocket('udp4');
   let tcp: net.Socket | undefined;
   let helloTimer: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
   const reassembler = new FrameReassembler({ maxFramesInFlight: 8, maxFrameBytes: 16 * 1024 * 1024 });
   const seq = new SequenceTracker();
   const framed = new StreamDeframer({ maxMessageBytes: 16 * 1024 * 1024 });
@@ -303,7 +304,11 @@ export async function probeServer(opts: ProbeOptions): Promise<ProbeRecording> {
     }
 
     const firstDeadline = (opts.firstFrameTimeoutMs ?? 8000);
-    const timeout = (ms: number): Promise<'timeout'> => new Promise((r) => setTimeout(() => r('timeout'), ms));
+    const timeout = (ms: number): Promise<'timeout'> =>
+      new Promise((r) => {
+        const t = setTimeout(() => r('timeout'), ms);
+        timers.push(t);
+      });
     const aborted = new Promise<'aborted'>((r) => opts.signal?.addEventListener('abort', () => r('aborted'), { once: true }));
     const first = await Promise.race([firstFramePromise.then(() => 'ok' as const), timeout(firstDeadline), aborted]);
     if (first !== 'ok') {
@@ -322,6 +327,7 @@ export async function probeServer(opts: ProbeOptions): Promise<ProbeRecording> {
   } finally {
     rec.endedMs = performance.now();
     if (helloTimer) clearInterval(helloTimer);
+    for (const t of timers) clearTimeout(t);
     tcp?.destroy();
     await new Promise<void>((r) => {
       try {

@@ -51,6 +51,32 @@ export const BLANK_STDEV = 3;
 const MARGIN = 10;
 const TITLE_H = 30;
 const LINE_H = 20;
+/** Advance of one 13 px DejaVu Sans Mono character (0.602 em). */
+const CHAR_W = 7.9;
+
+/** Breaks caption lines at ' · ' (else at spaces) so none is wider than `maxChars`. */
+export function wrapCaption(lines: string[], maxChars: number): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    const parts = line.split(' · ');
+    let cur = '';
+    for (const part of parts) {
+      const joined = cur ? `${cur} · ${part}` : part;
+      if (joined.length <= maxChars || !cur) cur = joined;
+      else {
+        out.push(cur);
+        cur = `  ${part}`;
+      }
+    }
+    while (cur.length > maxChars) {
+      const cut = cur.lastIndexOf(' ', maxChars) > maxChars / 2 ? cur.lastIndexOf(' ', maxChars) : maxChars;
+      out.push(cur.slice(0, cut));
+      cur = `  ${cur.slice(cut).trimStart()}`;
+    }
+    out.push(cur);
+  }
+  return out;
+}
 
 export async function composeScreenshot(windows: WindowShot[], caption: string[]): Promise<Buffer> {
   if (windows.length === 0) throw new ScreenshotRefusedError('no window to put in the screenshot');
@@ -64,6 +90,7 @@ export async function composeScreenshot(windows: WindowShot[], caption: string[]
     metas.push({ width: m.width ?? 0, height: m.height ?? 0 });
   }
   const width = Math.max(...metas.map((m) => m.width)) + 2 * MARGIN;
+  caption = wrapCaption(caption, Math.floor((width - 2 * MARGIN) / CHAR_W));
   const captionH = caption.length * LINE_H + MARGIN;
   const height = metas.reduce((s, m) => s + TITLE_H + m.height + MARGIN, MARGIN) + captionH;
   const layers: OverlayOptions[] = [];
