@@ -69,7 +69,7 @@ try {
     for (const pid of win2.pids) process.kill(pid, 'SIGTERM');
     userClosed = await Promise.race([
       win2.closed.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref()),
     ]);
   } finally {
     await win2.close();
