@@ -53,6 +53,8 @@ export interface GradeOptions {
   clientSeconds?: number;
   /** Start-up bound for a server or client (tsx cold start on a busy machine), ms. */
   startTimeoutMs?: number;
+  /** How long after registering the first frame may take, ms (default 10000). */
+  firstFrameTimeoutMs?: number;
 }
 
 class PhaseTimeout extends Error {}
@@ -125,6 +127,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   const phase = async (name: string, budgetMs: number, work: () => Promise<string | void>): Promise<void> => {
     if (skip.has(name)) {
       phases.push({ name, status: 'skipped', seconds: 0 });
+      problems[name] ??= 'skipped';
       progress?.done(name, 'skipped');
       return;
     }
@@ -179,7 +182,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
           wire: wire ?? 'auto',
           seconds,
           connectTimeoutMs: startTimeoutMs,
-          firstFrameTimeoutMs: 10_000,
+          firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10_000,
           signal: abort.signal,
         });
         if (rec.wire !== 'unknown') wire = rec.wire;

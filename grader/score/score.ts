@@ -73,7 +73,8 @@ function measure(it: MeasureItem, figures: Figures, problems: Record<string, str
     if (it.min !== undefined) ok &&= v >= it.min;
     if (it.max !== undefined) ok &&= v <= it.max;
   } else if (it.maxAbs !== undefined || it.min !== undefined || it.max !== undefined) ok = false;
-  const extra = problems[`${section}.note`] && !ok ? ` (${problems[`${section}.note`]})` : '';
+  const reason = problems[section] ?? problems[`${section}.note`];
+  const extra = reason && !ok ? `: ${reason}` : '';
   const message = `${it.figure} = ${fmt(v)} (${limitText(it)})${extra}`;
   return ok ? { ...base, status: 'pass', points: it.points, message } : { ...base, status: 'fail', points: 0, message, fix: it.fix };
 }

@@ -1,0 +1,74 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gradeSubmission } from './grade.ts';
+import { makeTutorialSubmission, tempDir } from './testing/fixtures.ts';
+
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function work(): Promise<string> {
+  const d = await tempDir('avsock-grade-test-');
+  made.push(d);
+  return d;
+}
+
+const measureOnly = ['client', 'screenshot', 'checks'];
+
+describe('gradeSubmission() with tutorial-style Python submissions', () => {
+  it('measures a paced tutorial server.py from outside: fps of the file, paced audio', async () => {
+    const dir = await work();
+    const repo = await makeTutorialSubmission(dir, 'good', { fps: 30 });
+    const r = await gradeSubmission({ repo, out: join(dir, 'out'), seconds: 3, skip: ['screenshot', 'checks'], startTimeoutMs: 20_000 });
+    expect(r.kind).toBe('python');
+    expect(r.wire).toBe('tutorial');
+    const s = r.measured.server!;
+    expect(Math.abs(s.fpsErrorPct as number)).toBeLessThan(1);
+    expect(s.paced).toBe(true);
+    expect(r.checks.find((c) => c.id === 'server.fps')!.status).toBe('pass');
+    expect(r.checks.find((c) => c.id === 'client.works')!.message).toMatch(/client\.py has no --stats/);
+  });
+
+  it('catches a server 5 % fast, with the figure, and an unpaced audio dump', async () => {
+    const dir = await work();
+    const repo = await makeTutorialSubmission(dir, 'fast', { fps: 30, rate: 1.05, pacedAudio: false });
+    const r = await gradeSubmission({ repo, out: join(dir, 'out'), seconds: 3, skip: measureOnly, startTimeoutMs: 20_000 });
+    const s = r.measured.server!;
+    expect(s.fpsErrorPct as number).toBeGreaterThan(3.5);
+    expect(s.fpsErrorPct as number).toBeLessThan(6.5);
+    expect(s.paced).toBe(false);
+    const fps = r.checks.find((c) => c.id === 'server.fps')!;
+    expect(fps.status).toBe('fail');
+    expect(fps.message).toMatch(/server\.fpsErrorPct = [3-6]\.\d+ \(limit ±1\)/);
+    expect(fps.fix).toBeTruthy();
+  });
+
+  it('gives 0 to a server that never answers, in bounded time', async () => {
+    const dir = await work();
+    const repo = await makeTutorialSubmission(dir, 'silent', { mode: 'silent' });
+    const t0 = Date.now();
+    const r = await gradeSubmission({ repo, out: join(dir, 'out'), seconds: 3, skip: measureOnly, startTimeoutMs: 15_000, firstFrameTimeoutMs: 4000 });
+    expect(Date.now() - t0).toBeLessThan(40_000);
+    const streams = r.checks.find((c) => c.id === 'server.streams')!;
+    expect(streams.points).toBe(0);
+    expect(streams.message).toMatch(/no video datagram arrived/);
+  });
+
+  it('gives 0 with the reason to a server that crashes at start or sends garbage; survives one that prints forever', async () => {
+    const dir = await work();
+    const crash = await makeTutorialSubmission(dir, 'crash', { mode: 'crash' });
+    const garbage = await makeTutorialSubmission(dir, 'garbage', { mode: 'garbage' });
+    const spam = await makeTutorialSubmission(dir, 'spam', { mode: 'spam' });
+    const [a, b, c] = await Promise.all([
+      gradeSubmission({ repo: crash, out: join(dir, 'o1'), seconds: 3, skip: measureOnly, startTimeoutMs: 15_000, firstFrameTimeoutMs: 4000 }),
+      gradeSubmission({ repo: garbage, out: join(dir, 'o2'), seconds: 3, skip: measureOnly, startTimeoutMs: 15_000, firstFrameTimeoutMs: 4000 }),
+      gradeSubmission({ repo: spam, out: join(dir, 'o3'), seconds: 3, skip: measureOnly, startTimeoutMs: 15_000, firstFrameTimeoutMs: 4000 }),
+    ]);
+    expect(c.checks.find((x) => x.id === 'server.streams')!.status).toBe('pass');
+    expect(a.checks.find((c) => c.id === 'server.streams')!.message).toMatch(/exited with code 3|crashing on purpose/);
+    expect(b.checks.find((c) => c.id === 'server.streams')!.points).toBe(0);
+    expect(b.problems.server).toMatch(/datagrams arrived .* but no complete frame/);
+  });
+});
