@@ -101,17 +101,16 @@ export async function findLabInPractice(practiceIn: string, opts: { labRepo?: st
   if (!m) return { name: chosen.name, url: chosen.url, message: `${chosen.path} is declared in .gitmodules but not committed as a submodule (gitlink); git add ${chosen.path} && git commit` };
   const commit = m[1]!;
   // Where to look for the commit: the initialized submodule, else a clone of its URL (relative URLs are relative to the practice repo).
-  const worktree = join(practice, chosen.path);
-  const source = existsSync(join(worktree, '.git')) ? worktree : /^(\.\.?\/)/.test(chosen.url) ? resolve(practice, chosen.url) : chosen.url;
+  // The commit must exist in the lab's repository (its URL: what the instructor can fetch), not
+  // merely in the student's submodule folder. Relative URLs are relative to the practice repo.
+  const source = /^(\.\.?\/)/.test(chosen.url) ? resolve(practice, chosen.url) : chosen.url;
   const dir = await mkdtemp(join(tmpdir(), `avsock-lab-${basename(chosen.path)}-`));
   const clone = git(['clone', '-q', '--no-checkout', source, dir], tmpdir(), 120_000);
-  if (!clone.ok) return { name: chosen.name, url: chosen.url, commit, message: `cannot clone ${source}: ${clone.err}` };
+  if (!clone.ok) return { name: chosen.name, url: chosen.url, commit, message: `cannot clone the lab from ${chosen.url} (${clone.err}): is the URL public and pushed?` };
   if (!git(['cat-file', '-e', `${commit}^{commit}`], dir).ok) {
     // A commit only on the student's laptop: the gitlink points at nothing anyone else can fetch.
-    const fetched = source !== chosen.url && git(['fetch', '-q', chosen.url, commit], dir, 120_000).ok;
-    if (!fetched) {
-      return { name: chosen.name, url: chosen.url, commit, message: `the submodule ${chosen.path} points at ${commit.slice(0, 10)}, which is not in ${chosen.url}: push the lab repo, then update the submodule` };
-    }
+    const local = existsSync(join(practice, chosen.path, '.git')) ? ' (it exists only in your local folder)' : '';
+    return { name: chosen.name, url: chosen.url, commit, message: `the submodule ${chosen.path} points at ${commit.slice(0, 10)}, which is not in ${chosen.url}${local}: push the lab repo, then git add ${chosen.path} in the practice repo and push` };
   }
   const co = git(['-c', 'advice.detachedHead=false', 'checkout', '-q', commit], dir);
   if (!co.ok) return { name: chosen.name, url: chosen.url, commit, message: `cannot check out ${commit.slice(0, 10)}: ${co.err}` };
