@@ -78,9 +78,10 @@ describe('--class', () => {
     const rows = parseCsv(await readFile(book.csv, 'utf8'));
     const header = rows[0]!;
     expect(header.slice(0, 5)).toEqual(['student', 'repo', 'score', 'maxScore', 'passed']);
-    expect(header).toContain('server.fps');
+    expect(header).toContain('server.streams');
     const byStudent = Object.fromEntries(rows.slice(1).map((r) => [r[0], r]));
-    const fpsCol = header.indexOf('server.fps');
+    // server.streams, not server.fps: timing thresholds belong to benchmarks, not to a busy CI box.
+    const fpsCol = header.indexOf('server.streams');
     expect(byStudent.alice![fpsCol]).toBe('1');
     expect(byStudent.bob![fpsCol]).toBe('1');
     expect(byStudent.carol![2]).toBe('0');
