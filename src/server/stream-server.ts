@@ -380,9 +380,9 @@ export class StreamServer {
   async #play(signal: AbortSignal): Promise<void> {
     const { media } = this.#opts;
     const fps = media.video!.fps;
-    const frameUs = (1e6 * fps.den) / fps.num;
     const pacer = createPacer(this.#opts.pacing, this.#clock, fps.num / fps.den);
     let offsetUs = 0;
+    let framesBefore = 0; // frames of earlier loops: the next loop's pts continue from there
     let t0: number | undefined;
     let current: Sources | undefined = await this.#openSources();
     let next: Sources | undefined;
@@ -426,7 +426,8 @@ export class StreamServer {
         };
         await Promise.all([videoLoop(), audioLoop()]);
         if (signal.aborted) return;
-        offsetUs += (lastIndex + 1) * frameUs;
+        framesBefore += lastIndex + 1;
+        offsetUs = Math.round((framesBefore * 1e6 * fps.den) / fps.num);
         this.#ptsUs = offsetUs;
         await this.#closeSources(sources);
         current = undefined;

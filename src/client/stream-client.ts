@@ -1,0 +1,468 @@
+/**
+ * The receiving side: a UDP socket for video, a TCP connection for audio, frames shown against the
+ * audio clock (framed) or as they arrive (tutorial), sound through an AudioPlayer.
+ *
+ * framed: TCP connect → Handshake{token, fps, …} → Hello{token} from our UDP socket at once and every
+ * 1 s (registration and keepalive) → fragments are reassembled, loss counted (RFC 3550 A.3), and each
+ * complete frame is held until the master clock (the audio being heard, as ffplay/VLC) reaches its
+ * pts; a frame more than one frame late is dropped. EndOfStream → play out, exit 0.
+ * tutorial: b'Hello' to the video port (client.py's order: hello first, then TCP), then TCP; each
+ * datagram is one base64 JPEG shown at once, each TCP message u64le length + pickle(bytes) of PCM.
+ *
+ * Timing: the server sends audio AUDIO_LEAD_MS ahead of the pictures; the player starts the sound
+ * AUDIO_LEAD_MS + PLAYOUT_DELAY_MS after the first chunk arrives, so the sample with pts P is heard
+ * PLAYOUT_DELAY_MS after the frame with pts P arrives: frames wait a little (absorbing network
+ * jitter), and none is late unless the network is.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect, type Socket as TcpSocket } from 'node:net';
+import type { AudioSink } from '../audio/sinks.ts';
+import { AudioPlayer } from '../audio/player.ts';
+import type { Wire } from '../cli/stream-options.ts';
+import { EnvironmentError } from '../protocol/errors.ts';
+import {
+  decodeDatagram, encodeHello, FrameReassembler, SequenceTracker, StreamDeframer, type Handshake, type StreamMessage,
+} from '../protocol/framed/index.ts';
+import { decodeTutorialFrame, TUTORIAL_HELLO, TutorialAudioDeframer } from '../protocol/tutorial/index.ts';
+import type { Clock } from '../timing/clock.ts';
+import { monotonicClock } from '../timing/monotonic-clock.ts';
+import { AUDIO_LEAD_MS } from '../server/stream-server.ts';
+import { ClientStats, type ClientStatsJson } from './client-stats.ts';
+import { FrameScheduler, MasterClock, type TimedFrame } from './frame-scheduler.ts';
+
+/** Extra delay (ms) between a frame's arrival and its display, so jitter below it never makes a frame late. */
+export const PLAYOUT_DELAY_MS = 40;
+/** No datagram for this long (ms) once video has started: the server is gone. */
+export const SERVER_SILENCE_MS = 2000;
+/** No first datagram within this long (ms) after registering: nothing is coming. */
+const FIRST_VIDEO_TIMEOUT_MS = 10_000;
+/** The framed Handshake must arrive within this long (ms) of connecting. */
+const HANDSHAKE_TIMEOUT_MS = 5000;
+/** Hello period (ms): the server drops a client after 5 s without one. */
+const HELLO_INTERVAL_MS = 1000;
+/** Kernel receive buffer asked for (bytes): a 1080p frame is hundreds of datagrams. Linux caps it at net.core.rmem_max. */
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+/** The tutorial's server.py sends audio as fast as TCP takes it: stop reading above this much queued sound (ms). */
+const TUTORIAL_AUDIO_HIGH_MS = 1500;
+const TUTORIAL_AUDIO_LOW_MS = 500;
+/** The tutorial's audio format (client.py opens pyaudio with these). */
+const TUTORIAL_RATE = 44100;
+const TUTORIAL_CHANNELS = 2;
+
+export interface StreamClientOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly audioPort: number;
+  readonly wire: Wire;
+  readonly clock?: Clock;
+  /** Opens where sound goes (the CLI passes openAudioSink with its window server); undefined = no sound at all. */
+  readonly openSink?: (sampleRate: number, channels: number) => Promise<{ sink: AudioSink; reason: string }>;
+  /** A frame is on screen now (for the RECEIVING VIDEO page). */
+  readonly onFrame?: (jpeg: Buffer, fps: number) => void;
+  readonly log?: (line: string) => void;
+  readonly debug?: (line: string) => void;
+}
+
+export interface ClientEnd {
+  /** 0: end of stream / asked to stop; 1: the server went away or the stream broke. */
+  readonly code: 0 | 1;
+  readonly reason: string;
+}
+
+function connectError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ECONNREFUSED') {
+    return new EnvironmentError('E_NO_SERVER', `No server at ${host}:${port} (TCP audio port): start one with npm run server, or check --host, --port and --audio-port`);
+  }
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return new EnvironmentError('E_NO_SERVER', `Cannot reach ${host}:${port} (${code}); check --host and the network`);
+  }
+  return error;
+}
+
+export class StreamClient {
+  readonly #opts: StreamClientOptions;
+  readonly #clock: Clock;
+  readonly #log: (line: string) => void;
+  readonly #debug: (line: string) => void;
+  readonly stats: ClientStats;
+  #udp: UdpSocket | undefined;
+  #tcp: TcpSocket | undefined;
+  #player: AudioPlayer | undefined;
+  #handshake: Handshake | undefined;
+  #reassembler = new FrameReassembler();
+  #sequence = new SequenceTracker();
+  #scheduler: FrameScheduler | undefined;
+  #master: MasterClock | undefined;
+  #helloTimer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #displayWake: AbortController | undefined;
+  #displayGeneration = 0;
+  #registeredMs = 0;
+  #lastDatagramMs: number | undefined;
+  #audioPtsUs = 0;
+  #tcpPaused = false;
+  #ending = false;
+  #finished = false;
+  /** Stream messages that arrive before the player is ready (framed). */
+  #pending: StreamMessage[] | undefined = [];
+  #closed = false;
+  #endResolve!: (end: ClientEnd) => void;
+  /** Resolves once when the session is over (the CLI then calls close()). */
+  readonly ended: Promise<ClientEnd>;
+
+  private constructor(opts: StreamClientOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? monotonicClock;
+    this.#log = opts.log ?? (() => {});
+    this.#debug = opts.debug ?? (() => {});
+    this.stats = new ClientStats(opts.wire, this.#clock.now());
+    this.ended = new Promise((resolve) => {
+      this.#endResolve = resolve;
+    });
+  }
+
+  /**
+   * Connects and registers. Throws a one-line EnvironmentError when there is no server, or (framed)
+   * when no Handshake arrives; afterwards problems end the session through `ended`.
+   */
+  static async start(opts: StreamClientOptions): Promise<StreamClient> {
+    const client = new StreamClient(opts);
+    try {
+      await client.#start();
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  get handshake(): Handshake | undefined {
+    return this.#handshake;
+  }
+
+  /** Current figures (also what --stats writes). */
+  snapshot(): ClientStatsJson {
+    this.stats.audioSeconds = this.#player?.playedSeconds ?? this.stats.audioSeconds;
+    this.stats.framesLate = this.#scheduler?.framesLate ?? 0;
+    if (this.#opts.wire === 'framed') {
+      this.stats.framesDropped = this.#reassembler.stats.framesDropped + this.stats.garbage;
+      this.stats.datagramsLost = this.#sequence.lost;
+    } else {
+      this.stats.framesDropped = this.stats.garbage;
+    }
+    return this.stats.toJSON(this.#clock.now());
+  }
+
+  /** Which clock the pictures follow right now: audio, free (monotonic), none. */
+  get masterSource(): string {
+    return this.#master?.source ?? 'arrival';
+  }
+
+  async #start(): Promise<void> {
+    const { host, port, audioPort, wire } = this.#opts;
+    this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+    const udp = this.#udp;
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    try {
+      udp.setRecvBufferSize(UDP_RECEIVE_BUFFER);
+    } catch {
+      // capped by the kernel; large frames may then lose fragments and be counted dropped
+    }
+    udp.on('error', (error) => this.#debug(`udp: ${error.message}`));
+    udp.on('message', (buf) => this.#onDatagram(buf));
+
+    if (wire === 'tutorial') {
+      // client.py: sendto(b'Hello') first, then the TCP connection.
+      this.#sendHello();
+      await this.#connectTcp();
+      await this.#openPlayer(TUTORIAL_RATE, TUTORIAL_CHANNELS);
+      this.#startTutorialAudio();
+      this.#registeredMs = this.#clock.now();
+    } else {
+      await this.#connectTcp();
+      const handshake = await this.#waitForHandshake();
+      this.#handshake = handshake;
+      this.stats.setSourceFps(handshake.fpsNum / handshake.fpsDen);
+      const frameDurationUs = (1e6 * handshake.fpsDen) / handshake.fpsNum;
+      this.#scheduler = new FrameScheduler({ frameDurationUs });
+      if (handshake.hasAudio) await this.#openPlayer(handshake.sampleRate, handshake.channels);
+      const player = this.#player;
+      this.#master = new MasterClock({ audioPtsUs: player ? () => player.currentPtsUs() : undefined });
+      const early = this.#pending ?? [];
+      this.#pending = undefined;
+      for (const message of early) this.#onStreamMessage(message);
+      this.#sendHello();
+      this.#registeredMs = this.#clock.now();
+    }
+    this.#helloTimer = setInterval(() => {
+      // framed: keepalive; tutorial: repeat only until video flows (client.py sends it once).
+      if (wire === 'framed' || this.#lastDatagramMs === undefined) this.#sendHello();
+    }, HELLO_INTERVAL_MS);
+    this.#watchdog = setInterval(() => this.#checkAlive(), 200);
+  }
+
+  #sendHello(): void {
+    const message = this.#opts.wire === 'framed' ? encodeHello(this.#handshake!.token) : TUTORIAL_HELLO;
+    this.#udp?.send(message, this.#opts.port, this.#opts.host, (error) => {
+      if (error) this.#debug(`hello: ${error.message}`);
+    });
+  }
+
+  async #openPlayer(sampleRate: number, channels: number): Promise<void> {
+    if (!this.#opts.openSink) return;
+    const { sink, reason } = await this.#opts.openSink(sampleRate, channels);
+    this.stats.audioSink = sink.kind;
+    this.#log(reason);
+    this.#player = new AudioPlayer({ clock: this.#clock, sink, sampleRate, channels, leadMs: AUDIO_LEAD_MS + PLAYOUT_DELAY_MS });
+  }
+
+  #connectTcp(): Promise<void> {
+    const { host, audioPort } = this.#opts;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port: audioPort, noDelay: true });
+      this.#tcp = socket;
+      const onError = (error: Error): void => reject(connectError(error, host, audioPort));
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        socket.on('error', (error) => this.#debug(`tcp: ${error.message}`));
+        socket.on('close', () => this.#onTcpClosed());
+        resolve();
+      });
+    });
+  }
+
+  #waitForHandshake(): Promise<Handshake> {
+    const socket = this.#tcp!;
+    const deframer = new StreamDeframer();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new EnvironmentError('E_NO_HANDSHAKE', `No handshake from ${this.#opts.host}:${this.#opts.audioPort} within ${HANDSHAKE_TIMEOUT_MS / 1000} s: is it an avsock server in framed wire? (a tutorial-wire server needs --wire tutorial)`)), HANDSHAKE_TIMEOUT_MS);
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        reject(error);
+      };
+      const onClose = (): void => fail(new EnvironmentError('E_NO_HANDSHAKE', `The server at ${this.#opts.host}:${this.#opts.audioPort} closed the connection before its handshake`));
+      const onData = (chunk: Buffer): void => {
+        this.stats.onBytes(chunk.length, this.#clock.now());
+        const { messages, error } = deframer.push(chunk);
+        if (error) {
+          fail(new EnvironmentError('E_NO_HANDSHAKE', `Not an avsock framed-wire server at ${this.#opts.host}:${this.#opts.audioPort} (${error.message}); try --wire tutorial`));
+          return;
+        }
+        if (messages.length === 0) return;
+        const first = messages[0]!;
+        const rest = messages.slice(1);
+        if (first.type !== 'handshake') {
+          fail(new EnvironmentError('E_NO_HANDSHAKE', `The server at ${this.#opts.host}:${this.#opts.audioPort} sent ${first.type} before its handshake`));
+          return;
+        }
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        socket.on('data', (data: Buffer) => this.#onFramedTcp(deframer, data));
+        for (const message of rest) this.#onStreamMessage(message);
+        resolve(first);
+      };
+      socket.on('data', onData);
+      socket.on('close', onClose);
+    });
+  }
+
+  #onFramedTcp(deframer: StreamDeframer, chunk: Buffer): void {
+    this.stats.onBytes(chunk.length, this.#clock.now());
+    const { messages, error } = deframer.push(chunk);
+    for (const message of messages) this.#onStreamMessage(message);
+    if (error) {
+      this.stats.garbage += 1;
+      this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message})` });
+    }
+  }
+
+  #onStreamMessage(message: StreamMessage): void {
+    if (this.#pending) {
+      this.#pending.push(message);
+      return;
+    }
+    if (message.type === 'audio') {
+      this.#player?.enqueue({ ptsUs: message.ptsUs, pcm: message.pcm });
+    } else if (message.type === 'eos') {
+      void this.#playOut({ code: 0, reason: 'end of stream' }, message.ptsUs);
+    } else {
+      this.stats.garbage += 1; // a second handshake
+    }
+  }
+
+  #startTutorialAudio(): void {
+    const socket = this.#tcp!;
+    const deframer = new TutorialAudioDeframer();
+    socket.on('data', (chunk: Buffer) => {
+      this.stats.onBytes(chunk.length, this.#clock.now());
+      const { messages, error } = deframer.push(chunk);
+      for (const pcm of messages) {
+        this.#player?.enqueue({ ptsUs: this.#audioPtsUs, pcm });
+        this.#audioPtsUs += (pcm.length / (2 * TUTORIAL_CHANNELS) / TUTORIAL_RATE) * 1e6;
+      }
+      if (error) {
+        this.stats.garbage += 1;
+        this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message})` });
+        return;
+      }
+      if (this.#player && this.#player.queuedMs > TUTORIAL_AUDIO_HIGH_MS && !this.#tcpPaused) {
+        this.#tcpPaused = true;
+        socket.pause(); // TCP flow control then slows the sender, as pyaudio's blocking write does
+      }
+    });
+  }
+
+  #onDatagram(buf: Buffer): void {
+    const now = this.#clock.now();
+    this.#lastDatagramMs = now;
+    this.stats.onDatagram(buf.length, now);
+    if (this.#opts.wire === 'tutorial') {
+      let jpeg: Buffer;
+      try {
+        jpeg = decodeTutorialFrame(buf);
+      } catch {
+        this.stats.garbage += 1;
+        return;
+      }
+      this.stats.onFrameReceived(now);
+      this.#show(jpeg, now, undefined);
+      return;
+    }
+    let message;
+    try {
+      message = decodeDatagram(buf);
+    } catch {
+      this.stats.garbage += 1;
+      return;
+    }
+    if (message.type !== 'fragment') {
+      this.stats.garbage += 1;
+      return;
+    }
+    this.#sequence.observe(message.seq);
+    const frame = this.#reassembler.push(message);
+    if (!frame) return;
+    this.stats.onFrameReceived(now, { ptsUs: frame.ptsUs, frameId: frame.frameId });
+    this.#master!.anchor(frame.ptsUs, now + PLAYOUT_DELAY_MS);
+    this.#scheduler!.push({ frameId: frame.frameId, ptsUs: frame.ptsUs, jpeg: frame.jpeg, arrivalMs: now });
+    this.#runDisplay();
+  }
+
+  #show(jpeg: Buffer, now: number, avOffsetMs: number | undefined): void {
+    this.stats.onFrameShown(now, avOffsetMs);
+    this.#opts.onFrame?.(jpeg, this.stats.liveFps(now));
+  }
+
+  /** Shows whatever is due now and sleeps until the next held frame is due. */
+  #runDisplay(): void {
+    if (this.#closed) return;
+    const scheduler = this.#scheduler!;
+    const now = this.#clock.now();
+    const master = this.#master!.read(now);
+    if (master === undefined) return;
+    const frame: TimedFrame | undefined = scheduler.poll(master);
+    if (frame) this.#show(frame.jpeg, now, (frame.ptsUs - master) / 1000);
+    const untilUs = scheduler.untilNextUs(master);
+    this.#displayWake?.abort();
+    this.#displayWake = undefined;
+    if (untilUs === undefined) return;
+    const wake = new AbortController();
+    this.#displayWake = wake;
+    const generation = ++this.#displayGeneration;
+    // Re-check at least every 20 ms: the audio clock may start, stall or jump in between.
+    const sleepMs = Math.min(Math.max(untilUs / 1000, 0), 20);
+    this.#clock.sleepUntil(now + sleepMs, wake.signal).then(
+      () => {
+        if (generation === this.#displayGeneration) this.#runDisplay();
+      },
+      () => {},
+    );
+  }
+
+  #checkAlive(): void {
+    if (this.#ending || this.#closed) return;
+    const now = this.#clock.now();
+    if (this.#tcpPaused && this.#player && this.#player.queuedMs < TUTORIAL_AUDIO_LOW_MS) {
+      this.#tcpPaused = false;
+      this.#tcp?.resume();
+    }
+    if (this.#lastDatagramMs !== undefined) {
+      if (now - this.#lastDatagramMs >= SERVER_SILENCE_MS) {
+        this.#finish({ code: 1, reason: `no video from ${this.#opts.host}:${this.#opts.port} for ${SERVER_SILENCE_MS / 1000} s: the server is gone` });
+      }
+    } else if (now - this.#registeredMs >= FIRST_VIDEO_TIMEOUT_MS) {
+      this.#finish({ code: 1, reason: `no video from ${this.#opts.host}:${this.#opts.port} within ${FIRST_VIDEO_TIMEOUT_MS / 1000} s of connecting (UDP blocked, or wrong --port?)` });
+    }
+  }
+
+  #onTcpClosed(): void {
+    if (this.#ending || this.#closed) return;
+    if (this.#opts.wire === 'tutorial') {
+      // The tutorial wire has no end-of-stream message: a closed connection is all a client sees.
+      void this.#playOut({ code: 1, reason: 'the server closed the audio connection (the tutorial wire has no end-of-stream message)' }, undefined, 1000);
+    } else {
+      this.#finish({ code: 1, reason: 'the server closed the connection without end-of-stream: the server is gone' });
+    }
+  }
+
+  /** Plays what is buffered (sound, and held frames up to `endPtsUs`), then ends. */
+  async #playOut(end: ClientEnd, endPtsUs: number | undefined, capMs = 3000): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#debug(`playing out: ${end.reason}`);
+    const deadline = this.#clock.now() + capMs;
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, capMs).unref());
+    await Promise.race([this.#player?.drain() ?? Promise.resolve(), timeout]);
+    if (this.#scheduler && endPtsUs !== undefined) {
+      while (this.#scheduler.queued > 0 && this.#clock.now() < deadline && !this.#closed) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    this.#finish(end);
+  }
+
+  #finish(end: ClientEnd): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#ending = true;
+    this.stats.endReason ??= end.reason;
+    this.#endResolve(end);
+  }
+
+  /** Ends the session from outside (q, Ctrl+C, --duration). */
+  stop(reason: string): void {
+    this.#finish({ code: 0, reason });
+  }
+
+  /** Closes sockets and the player; takes a final snapshot first. Idempotent. */
+  async close(): Promise<ClientStatsJson> {
+    const final = this.snapshot();
+    if (this.#closed) return final;
+    this.#closed = true;
+    this.#endResolve({ code: 0, reason: 'closed' });
+    if (this.#helloTimer) clearInterval(this.#helloTimer);
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#displayWake?.abort();
+    this.#scheduler?.clear();
+    this.#tcp?.destroy();
+    try {
+      this.#udp?.close();
+    } catch {
+      // already closed
+    }
+    await this.#player?.close();
+    return final;
+  }
+
+}
