@@ -25,13 +25,13 @@ export function spread(values: readonly number[]): { min: number; max: number; r
  * the median over the runs; non-numeric keys come from the first run. `noise` holds each numeric
  * key's spread (only when there were ≥ 2 runs).
  */
-export function combineRuns<T extends Record<string, unknown>>(runs: readonly T[]): { value: T; noise: Record<string, { min: number; max: number; relPct: number }> } {
+export function combineRuns<T extends object>(runs: readonly T[]): { value: T; noise: Record<string, { min: number; max: number; relPct: number }> } {
   if (runs.length === 0) throw new RangeError('combineRuns: no runs');
-  const value: Record<string, unknown> = { ...runs[0]! };
+  const value: Record<string, unknown> = { ...(runs[0]! as Record<string, unknown>) };
   const noise: Record<string, { min: number; max: number; relPct: number }> = {};
   for (const [key, first] of Object.entries(runs[0]!)) {
     if (typeof first !== 'number') continue;
-    const values = runs.map((r) => r[key] as number);
+    const values = runs.map((r) => (r as Record<string, unknown>)[key] as number);
     value[key] = median(values);
     if (runs.length >= 2) noise[key] = spread(values);
   }

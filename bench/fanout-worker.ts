@@ -1,0 +1,64 @@
+/**
+ * Child process of the fan-out benchmark: N probe clients (grader/measure/probe.ts, framed wire) in
+ * one process, each analysed on its own; prints one JSON line on stdout and exits.
+ * argv: host videoPort audioPort count seconds sourceFps
+ * Probes keep no JPEG/PCM (times and sizes only), so 50 of them stay light.
+ */
+import { analyzeVideo } from '../grader/measure/analysis.ts';
+import { probeServer } from '../grader/measure/probe.ts';
+
+export interface FanoutProbeResult {
+  framesReceived: number;
+  fpsErrorPct: number;
+  jitterP50Ms: number;
+  jitterP99Ms: number;
+  driftMaxMs: number;
+  datagramsLost: number;
+  framesIncomplete: number;
+  /** Epoch ms of the first frame and of the end of recording (to cut the server's CPU window). */
+  firstFrameEpochMs: number;
+  endedEpochMs: number;
+  problem?: string;
+}
+
+async function main(): Promise<void> {
+  const [host, videoPort, audioPort, count, seconds, sourceFps] = process.argv.slice(2);
+  const n = Number(count);
+  const recs = await Promise.all(
+    Array.from({ length: n }, () =>
+      probeServer({
+        host: host!,
+        videoPort: Number(videoPort),
+        audioPort: Number(audioPort),
+        wire: 'framed',
+        seconds: Number(seconds),
+        maxKeptJpegBytes: 0,
+        maxKeptPcmBytes: 0,
+      }),
+    ),
+  );
+  const results: FanoutProbeResult[] = recs.map((rec) => {
+    const v = analyzeVideo(rec.frames, { sourceFps: Number(sourceFps), warmupMs: 1000 });
+    return {
+      framesReceived: v.framesReceived,
+      fpsErrorPct: v.fpsErrorPct,
+      jitterP50Ms: v.jitterP50Ms,
+      jitterP99Ms: v.jitterP99Ms,
+      driftMaxMs: v.driftMaxMs,
+      datagramsLost: rec.datagramsLost,
+      framesIncomplete: rec.framesIncomplete,
+      firstFrameEpochMs: rec.firstFrameMs !== undefined ? performance.timeOrigin + rec.firstFrameMs : Number.NaN,
+      endedEpochMs: performance.timeOrigin + rec.endedMs,
+      ...(rec.problem ? { problem: rec.problem } : {}),
+    };
+  });
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`fanout worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
