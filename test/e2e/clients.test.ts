@@ -1,0 +1,104 @@
+/**
+ * Many clients, clients and servers that go away, ports that are taken.
+ */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { clip, readStats, run, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+
+let dir: TempDir;
+let clip4: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  clip4 = await clip(dir, 'c4.mp4', { fps: '30', seconds: 4 });
+});
+afterEach(stopAll);
+afterAll(() => dir?.remove());
+
+describe('clients', () => {
+  it('two clients at once both get the stream without loss (the first all of it); killing a third does not disturb them', async () => {
+    const server = await startServer(['--file', clip4]);
+    const files = [join(dir.path, 'a.json'), join(dir.path, 'b.json')];
+    const a = startClient(server, ['--stats', files[0]!, '--duration', '15']);
+    const victim = startClient(server, ['--duration', '15']);
+    await waitFor('two clients', () => (/\(2 watching\)/.test(server.proc.stderr) ? true : undefined));
+    const b = startClient(server, ['--stats', files[1]!, '--duration', '15']); // joins live
+    await waitFor('three clients', () => (/\(3 watching\)/.test(server.proc.stderr) ? true : undefined));
+    victim.child.kill('SIGKILL');
+    const [ea, eb] = await Promise.all([a.exited, b.exited]);
+    expect(ea.code, a.stderr).toBe(0);
+    expect(eb.code, b.stderr).toBe(0);
+    const sa = readStats(files[0]!);
+    const sb = readStats(files[1]!);
+    expect(sa.framesLost).toBe(0);
+    expect(sb.framesLost).toBe(0);
+    expect(sa.endReason).toBe('end of stream');
+    expect(sb.endReason).toBe('end of stream');
+    // a registered first and sees the whole file; b joined live and sees the rest of it.
+    expect(sa.framesReceived).toBe(120);
+    expect(sb.framesReceived).toBeGreaterThan(60);
+    expect(sa.audioSeconds).toBeGreaterThan(3.85);
+    for (const s of [sa, sb]) {
+      expect(s.fps).toBeGreaterThan(29.4);
+      expect(s.fps).toBeLessThan(30.6);
+      expect(s.framesLate).toBe(0);
+    }
+    // The server noticed the killed client (its TCP connection closed).
+    expect(server.proc.stderr).toMatch(/left \(connection closed/);
+  });
+
+  it('a client whose server disappears says so and exits non-zero within ~2 s', async () => {
+    const server = await startServer(['--file', clip4, '--loop']);
+    const client = startClient(server, ['--duration', '30']);
+    await waitFor('the client to play', () => (/joined/.test(server.proc.stderr) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const killedAt = Date.now();
+    server.proc.child.kill('SIGKILL');
+    const { code } = await client.exited;
+    expect(code).toBe(1);
+    expect(client.stderr).toMatch(/server (is gone|closed)/);
+    expect(Date.now() - killedAt).toBeLessThan(3500); // 2 s + process exit on a loaded machine
+  });
+
+  it('a taken UDP port is one line naming the port and --port, exit 1', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((r) => taken.bind(0, '127.0.0.1', () => r()));
+    try {
+      const port = taken.address().port;
+      const proc = run('src/cli/server.ts', ['--file', clip4, '--port', String(port), '--audio-port', '0', '--no-window']);
+      const { code } = await proc.exited;
+      expect(code).toBe(1);
+      const lines = proc.stderr.split('\n').filter((l) => l && !l.startsWith('npm warn'));
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`UDP port ${port} .*--port`))]);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('a taken TCP audio port names --audio-port', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const proc = run('src/cli/server.ts', ['--file', clip4, '--port', '0', '--audio-port', String(port), '--no-window']);
+      const { code } = await proc.exited;
+      expect(code).toBe(1);
+      expect(proc.stderr).toMatch(new RegExp(`TCP port ${port} .*--audio-port`));
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('a client with no server is one line, exit 1', async () => {
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', () => r()));
+    const port = (free.address() as { port: number }).port;
+    await new Promise((r) => free.close(r));
+    const proc = startClient({ port: port + 1 > 65535 ? port : port + 1, audioPort: port }, []);
+    const { code } = await proc.exited;
+    expect(code).toBe(1);
+    expect(proc.stderr).toMatch(/No server at 127\.0\.0\.1:\d+/);
+  });
+});
