@@ -101,6 +101,7 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
   const ui = await startWindowServer({ title: 'RECEIVING VIDEO', port: config.uiPort, audio: true });
   io.out(`ui: ${ui.url}`);
   let client: StreamClient;
+  let firstPicture = false;
   try {
     client = await StreamClient.start({
       host: config.host,
@@ -108,7 +109,14 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
       audioPort: config.audioPort,
       wire: config.wire,
       openSink: (sampleRate, channels) => openAudioSink({ sampleRate, channels, browser: ui, prefer: config.audio }),
-      onFrame: (jpeg, fps) => ui.showFrame(jpeg, fps),
+      onFrame: (jpeg, fps) => {
+        if (!firstPicture) {
+          firstPicture = true;
+          // performance.now() counts from process start: the figure `npm start` promises (< 2 s).
+          io.log(`first picture ${(performance.now() / 1000).toFixed(2)} s after start`);
+        }
+        ui.showFrame(jpeg, fps);
+      },
       log: io.log,
       debug: io.debug,
     });
