@@ -101,6 +101,8 @@ export interface ServerLaunch {
   pacing: 'deadline' | 'tutorial';
   loop?: boolean;
   extraArgs?: string[];
+  /** Node flags before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] to profile the server. */
+  nodeArgs?: string[];
 }
 
 const LISTENING = /^listening: video udp:\/\/([\d.]+):(\d+) audio tcp:\/\/([\d.]+):(\d+)/;
@@ -108,6 +110,7 @@ const LISTENING = /^listening: video udp:\/\/([\d.]+):(\d+) audio tcp:\/\/([\d.]
 export async function startServer(opts: ServerLaunch): Promise<RunningServer> {
   const spawnedMs = performance.now();
   const args = [
+    ...(opts.nodeArgs ?? []),
     '--import', 'tsx', 'src/cli/server.ts',
     '--file', opts.file, '--wire', opts.wire, '--pacing', opts.pacing,
     '--host', '127.0.0.1', '--port', '0', '--no-window',

@@ -18,6 +18,8 @@ export interface Machine {
   kernel: string;
   date: string;
   commit: string;
+  /** --nice level the whole benchmark ran at (undefined = inherited, normally 0). */
+  nice?: number;
 }
 
 export interface Noise {
@@ -261,5 +263,5 @@ export function targetTable(rows: readonly Target[], markdown = false): string {
 
 export function machineLine(m: Machine): string {
   const load = (l?: number[]): string => (l ? l.map((x) => x.toFixed(2)).join(' ') : '–');
-  return `${m.cpus} × ${m.model}; load average before ${load(m.loadAvgBefore)}, after ${load(m.loadAvgAfter)}; node ${m.node}; ${m.ffmpeg}; Linux ${m.kernel}; ${m.date}; commit ${m.commit}`;
+  return `${m.cpus} × ${m.model}${m.nice !== undefined ? `; nice ${m.nice}` : ''}; load average before ${load(m.loadAvgBefore)}, after ${load(m.loadAvgAfter)}; node ${m.node}; ${m.ffmpeg}; Linux ${m.kernel}; ${m.date}; commit ${m.commit}`;
 }
