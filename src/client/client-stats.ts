@@ -33,6 +33,8 @@ export interface ClientStatsJson {
   readonly datagramsReceived: number;
   readonly datagramsLost: number | null;
   readonly garbage: number;
+  /** Datagrams from any address other than the server's, dropped unread (a flood, spoofed fragments). */
+  readonly foreignDatagrams: number;
   readonly audioSink: string | null;
   readonly endReason: string | null;
 }
@@ -59,6 +61,7 @@ export class ClientStats {
   #datagrams = 0;
   #bitrateWindow: Array<{ atMs: number; bytes: number }> = [];
   garbage = 0;
+  foreignDatagrams = 0;
   framesDropped = 0;
   framesLate = 0;
   datagramsLost: number | null = null;
@@ -190,6 +193,7 @@ export class ClientStats {
       datagramsReceived: this.#datagrams,
       datagramsLost: this.datagramsLost,
       garbage: this.garbage,
+      foreignDatagrams: this.foreignDatagrams,
       audioSink: this.audioSink,
       endReason: this.endReason,
     };

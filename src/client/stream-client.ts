@@ -80,6 +80,11 @@ function connectError(error: unknown, host: string, port: number): unknown {
   return error;
 }
 
+/** IPv4-mapped IPv6 (::ffff:127.0.0.1) and plain IPv4 name the same host. */
+function hostKey(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
 export class StreamClient {
   readonly #opts: StreamClientOptions;
   readonly #clock: Clock;
@@ -176,7 +181,15 @@ export class StreamClient {
       // capped by the kernel; large frames may then lose fragments and be counted dropped
     }
     udp.on('error', (error) => this.#debug(`udp: ${error.message}`));
-    udp.on('message', (buf) => this.#onDatagram(buf));
+    udp.on('message', (buf, rinfo) => {
+      // Only the server's address may feed the picture and the liveness watchdog: a third party's
+      // datagrams (spoofed fragments, floods) are counted and dropped before any decoding.
+      if (rinfo.port !== port || hostKey(rinfo.address) !== hostKey(host)) {
+        this.stats.foreignDatagrams += 1;
+        return;
+      }
+      this.#onDatagram(buf);
+    });
 
     if (wire === 'tutorial') {
       // client.py: sendto(b'Hello') first, then the TCP connection.
@@ -355,7 +368,9 @@ export class StreamClient {
     if (!frame) return;
     this.stats.onFrameReceived(now, { ptsUs: frame.ptsUs, frameId: frame.frameId });
     this.#master!.anchor(frame.ptsUs, now + PLAYOUT_DELAY_MS);
-    this.#scheduler!.push({ frameId: frame.frameId, ptsUs: frame.ptsUs, jpeg: frame.jpeg, arrivalMs: now });
+    if (!this.#scheduler!.push({ frameId: frame.frameId, ptsUs: frame.ptsUs, jpeg: frame.jpeg, arrivalMs: now })) {
+      this.#debug(`frame ${frame.frameId} (pts ${(frame.ptsUs / 1000).toFixed(1)} ms) arrived after a newer one was shown`);
+    }
     this.#runDisplay();
   }
 
@@ -371,7 +386,9 @@ export class StreamClient {
     const now = this.#clock.now();
     const master = this.#master!.read(now);
     if (master === undefined) return;
+    const lateBefore = scheduler.framesLate;
     const frame: TimedFrame | undefined = scheduler.poll(master);
+    if (scheduler.framesLate !== lateBefore) this.#debug(`late frame dropped: clock at ${(master / 1000).toFixed(1)} ms (${this.#master!.source}), ${scheduler.queued} waiting`);
     if (frame) this.#show(frame.jpeg, now, (frame.ptsUs - master) / 1000);
     const untilUs = scheduler.untilNextUs(master);
     this.#displayWake?.abort();
