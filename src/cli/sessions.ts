@@ -79,7 +79,9 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
     status(): string {
       const s = server.stats;
       if (s.state !== 'playing') return `server: ${s.state} for a client on udp ${config.host}:${server.videoPort} / tcp ${server.audioPort}`;
-      return `server: ${s.clients} client(s) | ${s.fps.toFixed(2)} fps | t ${(s.ptsUs / 1e6).toFixed(1)} s | sent ${s.framesSent}${s.framesSkipped ? ` skipped ${s.framesSkipped}` : ''}`;
+      // Rejections are counted here, never logged one line per packet (a flood would flood the terminal).
+      const rejected = s.garbageDatagrams || s.rejectedConnections ? ` | rejected ${s.garbageDatagrams} datagrams, ${s.rejectedConnections} connections` : '';
+      return `server: ${s.clients} client(s) | ${s.fps.toFixed(2)} fps | t ${(s.ptsUs / 1e6).toFixed(1)} s | sent ${s.framesSent}${s.framesSkipped ? ` skipped ${s.framesSkipped}` : ''}${rejected}`;
     },
     async close(): Promise<void> {
       clearInterval(statsTimer);
@@ -150,7 +152,7 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
     status(): string {
       const s = client.snapshot();
       const now = performance.now();
-      return `client: ${client.stats.liveFps(now).toFixed(2)} fps | jitter ${s.jitterMs.toFixed(2)} ms | lost ${s.framesLost ?? '?'} late ${s.framesLate} dropped ${s.framesDropped} | ${Math.round(client.stats.bitrateKbps(now))} kbit/s | A/V ${formatMs(client.stats.lastAvOffsetMs)} | audio ${s.audioSeconds.toFixed(1)} s`;
+      return `client: ${client.stats.liveFps(now).toFixed(2)} fps | jitter ${s.jitterMs.toFixed(2)} ms | lost ${s.framesLost ?? '?'} late ${s.framesLate} dropped ${s.framesDropped} | ${Math.round(client.stats.bitrateKbps(now))} kbit/s | A/V ${formatMs(client.stats.lastAvOffsetMs)} | audio ${s.audioSeconds.toFixed(1)} s${s.foreignDatagrams ? ` | ignored ${s.foreignDatagrams} foreign datagrams` : ''}`;
     },
     close(): Promise<ClientStatsJson> {
       closing ??= (async () => {

@@ -44,6 +44,13 @@ export const KEEPALIVE_TIMEOUT_MS = 5000;
 /** A tutorial hello waits this long for its TCP connection before it is forgotten. */
 export const TUTORIAL_PAIRING_TIMEOUT_MS = 5000;
 
+/**
+ * At most this many connections (or tutorial hellos) waiting to be paired are kept; beyond, the
+ * oldest is dropped. A real client pairs within milliseconds of connecting, so a flood of junk
+ * connections evicts junk, and the state an unknown peer can make us keep stays bounded.
+ */
+export const MAX_PENDING = 256;
+
 interface PendingHello {
   readonly udp: UdpAddress;
   readonly atMs: number;
@@ -93,8 +100,10 @@ export class ClientRegistry<P extends AudioPeer = AudioPeer> {
   /**
    * A TCP audio connection arrived. Returns the client (framed: send it the Handshake with its
    * token now). tutorial: paired at once with the oldest unpaired hello from the same host, if any.
+   * `evicted`: the oldest still-unpaired connection, removed because more than MAX_PENDING wait
+   * (the caller closes it).
    */
-  connect(peer: P, nowMs: number): { client: RegisteredClient<P>; joined: boolean } {
+  connect(peer: P, nowMs: number): { client: RegisteredClient<P>; joined: boolean; evicted?: RegisteredClient<P> } {
     const usedTokens = new Set(this.all().map((c) => c.token));
     let token = 0;
     if (this.#wire === 'framed') {
@@ -110,6 +119,12 @@ export class ClientRegistry<P extends AudioPeer = AudioPeer> {
       lastHelloMs: undefined,
     };
     this.#clients.set(peer, client);
+    let evicted: RegisteredClient<P> | undefined;
+    const waiting = this.all().filter((c) => c.udp === undefined);
+    if (waiting.length > MAX_PENDING) {
+      evicted = waiting[0]!;
+      this.#clients.delete(evicted.peer);
+    }
     if (this.#wire === 'tutorial') {
       const host = hostKey(peer.remoteAddress);
       const i = this.#pendingHellos.findIndex((h) => hostKey(h.udp.address) === host);
@@ -117,10 +132,10 @@ export class ClientRegistry<P extends AudioPeer = AudioPeer> {
         client.udp = this.#pendingHellos[i]!.udp;
         client.lastHelloMs = this.#pendingHellos[i]!.atMs;
         this.#pendingHellos.splice(i, 1);
-        return { client, joined: true };
+        return { client, joined: true, ...(evicted ? { evicted } : {}) };
       }
     }
-    return { client, joined: false };
+    return { client, joined: false, ...(evicted ? { evicted } : {}) };
   }
 
   /**
@@ -153,6 +168,8 @@ export class ClientRegistry<P extends AudioPeer = AudioPeer> {
     }
     if (!this.#pendingHellos.some((h) => sameUdp(h.udp, from))) {
       this.#pendingHellos.push({ udp: { address: from.address, port: from.port }, atMs: nowMs });
+      // Bounded: a flood from many source addresses forgets the oldest unpaired hellos first.
+      if (this.#pendingHellos.length > MAX_PENDING) this.#pendingHellos.shift();
     }
     return undefined;
   }
@@ -170,8 +187,18 @@ export class ClientRegistry<P extends AudioPeer = AudioPeer> {
    */
   expire(nowMs: number): Array<{ client: RegisteredClient<P>; reason: LeaveReason }> {
     this.#pendingHellos = this.#pendingHellos.filter((h) => nowMs - h.atMs < TUTORIAL_PAIRING_TIMEOUT_MS);
-    if (this.#wire !== 'framed') return [];
     const gone: Array<{ client: RegisteredClient<P>; reason: LeaveReason }> = [];
+    if (this.#wire !== 'framed') {
+      // client.py sends its hello before it connects: a connection still unpaired after the pairing
+      // timeout is not a tutorial client (a port scan, a stray connection) and must not be kept forever.
+      for (const client of this.all()) {
+        if (client.udp === undefined && nowMs - client.connectedMs >= TUTORIAL_PAIRING_TIMEOUT_MS) {
+          gone.push({ client, reason: 'no hello after connecting' });
+          this.#clients.delete(client.peer);
+        }
+      }
+      return gone;
+    }
     for (const client of this.all()) {
       const since = client.lastHelloMs ?? client.connectedMs;
       if (nowMs - since >= KEEPALIVE_TIMEOUT_MS) {

@@ -72,6 +72,8 @@ export interface ServerStats {
   readonly ptsUs: number;
   readonly loops: number;
   readonly garbageDatagrams: number;
+  /** TCP connections closed because they never registered (no hello in time, or evicted by newer ones). */
+  readonly rejectedConnections: number;
 }
 
 interface Sources {
@@ -151,6 +153,7 @@ export class StreamServer {
   #ptsUs = 0;
   #loops = 0;
   #garbage = 0;
+  #rejectedConnections = 0;
   #tooLargeReported = false;
 
   private constructor(opts: StreamServerOptions, udp: UdpSocket, tcp: TcpServer) {
@@ -200,6 +203,7 @@ export class StreamServer {
       ptsUs: this.#ptsUs,
       loops: this.#loops,
       garbageDatagrams: this.#garbage,
+      rejectedConnections: this.#rejectedConnections,
     };
   }
 
@@ -243,7 +247,8 @@ export class StreamServer {
       return;
     }
     socket.setNoDelay(true);
-    const { client, joined } = this.#registry.connect(socket, this.#clock.now());
+    const { client, joined, evicted } = this.#registry.connect(socket, this.#clock.now());
+    if (evicted) this.#drop(evicted, 'no hello after connecting');
     this.#debug(`client #${client.id}: TCP from ${socket.remoteAddress}:${socket.remotePort}`);
     socket.on('error', (error) => {
       this.#debug(`client #${client.id}: ${error.message}`);
@@ -301,6 +306,7 @@ export class StreamServer {
 
   #drop(client: RegisteredClient<TcpSocket>, reason: LeaveReason): void {
     const known = this.#registry.remove(client.peer);
+    if (reason === 'no hello after connecting') this.#rejectedConnections += 1;
     if (!client.peer.destroyed) {
       if (reason === 'end of stream' || reason === 'server stopping') client.peer.end();
       else client.peer.destroy();
@@ -406,9 +412,13 @@ export class StreamServer {
             lastIndex = frame.index;
             const ptsUs = offsetUs + frame.ptsUs;
             if (this.#opts.loop && !next && frame.ptsUs >= media.durationS * 1e6 - LOOP_PREOPEN_US) {
+              const before = this.#clock.now();
               next = await this.#openSources();
+              this.#debug(`next loop's ffmpeg started in ${(this.#clock.now() - before).toFixed(1)} ms`);
             }
             await pacer.waitFor(ptsUs, signal);
+            const lateMs = this.#clock.now() - (base + ptsUs / 1000);
+            if (this.#opts.pacing === 'deadline' && lateMs > 15) this.#debug(`frame ${frame.index} sent ${lateMs.toFixed(1)} ms late`);
             await this.#sendFrame(ptsUs, frame.jpeg, signal);
             item = await sources.video.next();
           }
