@@ -30,8 +30,8 @@ import { AUDIO_LEAD_MS } from '../server/stream-server.ts';
 import { ClientStats, type ClientStatsJson } from './client-stats.ts';
 import { FrameScheduler, MasterClock, type TimedFrame } from './frame-scheduler.ts';
 
-/** Extra delay (ms) between a frame's arrival and its display, so jitter below it never makes a frame late. */
-export const PLAYOUT_DELAY_MS = 40;
+/** Extra delay (ms) between a frame's arrival and its display, so a stall of the sender or receiver shorter than this (plus one frame) never makes a frame late: a 2-core machine running ffmpeg and Chromium sees 50–70 ms stalls now and then. */
+export const PLAYOUT_DELAY_MS = 80;
 /** No datagram for this long (ms) once video has started: the server is gone. */
 export const SERVER_SILENCE_MS = 2000;
 /** No first datagram within this long (ms) after registering: nothing is coming. */
@@ -267,7 +267,12 @@ export class StreamClient {
       const onData = (chunk: Buffer): void => {
         this.stats.onBytes(chunk.length, this.#clock.now());
         const { messages, error } = deframer.push(chunk);
-        if (error) {
+        if (error && messages[0]?.type === 'handshake') {
+          // A real handshake, then a broken message in the same read: a framed server whose
+          // stream is corrupt, not a server of the other wire.
+          this.stats.garbage += 1;
+          this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message})` });
+        } else if (error) {
           fail(new EnvironmentError('E_NO_HANDSHAKE', `Not an avsock framed-wire server at ${this.#opts.host}:${this.#opts.audioPort} (${error.message}); try --wire tutorial`));
           return;
         }
