@@ -1,0 +1,135 @@
+/**
+ * Network faults (issue 5): a lossy relay between a real server and a client (in this process, so
+ * every displayed frame is timed): 5 % loss with duplicates, reordering and delay, then 30 %, then
+ * none. The client keeps showing frames, counts the loss exactly (against the relay's own record),
+ * keeps A/V within 40 ms, degrades without stalling at 30 %, and is back to full rate within 1 s.
+ * Then peers die: a killed client is dropped by the server without disturbing the other; a killed
+ * server is reported by its client within ~2 s with a non-zero exit; a restarted server works.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NullSink } from '../../src/audio/sinks.ts';
+import { StreamClient } from '../../src/client/stream-client.ts';
+import { makeTestClip } from '../../src/media/index.ts';
+import { readStats, sleep, stackLines, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+import { LossyRelay } from './relay.ts';
+
+let dir: TempDir;
+let clip: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  clip = await makeTestClip(join(dir.path, 'c30.mp4'), { fps: '30', seconds: 4 });
+});
+afterEach(stopAll);
+afterAll(() => dir?.remove());
+
+const PHASE_MS = { fivePct: 5000, thirtyPct: 3000, clean: 3000 };
+
+describe.sequential('network faults', () => {
+  it('5 % loss: frames keep coming, loss counted exactly, A/V within 40 ms; 30 %: degrades without stalling; recovers within 1 s', async () => {
+    // Small frames (≈ 3 fragments) so 30 % datagram loss still lets some frames through whole.
+    const server = await startServer(['--file', clip, '--loop', '--width', '160', '--quality', '50']);
+    const relay = await LossyRelay.start(server.port, 5);
+    const shown: number[] = [];
+    let client: StreamClient | undefined;
+    try {
+      relay.setFaults({ loss: 0.05, duplicate: 0.02, reorder: 0.02, delayMs: 2 });
+      client = await StreamClient.start({
+        host: '127.0.0.1',
+        port: relay.port,
+        audioPort: server.audioPort,
+        wire: 'framed',
+        openSink: async () => ({ sink: new NullSink(), reason: 'null' }),
+        onFrame: () => shown.push(performance.now()),
+      });
+      const t0 = performance.now();
+      await sleep(PHASE_MS.fivePct);
+      const t30 = performance.now();
+      const at5 = client.snapshot();
+      relay.setFaults({ loss: 0.3, duplicate: 0.02, reorder: 0.02, delayMs: 2 });
+      await sleep(PHASE_MS.thirtyPct);
+      const tClean = performance.now();
+      relay.setFaults({ loss: 0 });
+      await sleep(PHASE_MS.clean);
+      relay.cut();
+      await sleep(400); // let the last frames arrive; the client's 2 s silence watchdog has not fired
+      const end = client.snapshot();
+      const expected = relay.expectedLoss();
+
+      const count = (a: number, b: number): number => shown.filter((t) => t >= a && t < b).length;
+      const maxGap = (a: number, b: number): number => {
+        const ts = shown.filter((t) => t >= a && t < b);
+        return Math.max(0, ...ts.slice(1).map((t, i) => t - ts[i]!));
+      };
+      // Recovery: the first frame after which no gap exceeds 1.5 frame intervals until the end.
+      const clean = shown.filter((t) => t >= tClean);
+      let k = clean.length - 1;
+      while (k > 0 && clean[k]! - clean[k - 1]! <= 50) k -= 1;
+      const recoveryMs = (clean[k] ?? Number.POSITIVE_INFINITY) - tClean;
+      const fps5 = count(t0 + 1000, t30) / ((t30 - t0 - 1000) / 1000);
+      const fps30 = count(t30, tClean) / ((tClean - t30) / 1000);
+      const fpsClean = count(tClean + 1000, tClean + PHASE_MS.clean) / ((PHASE_MS.clean - 1000) / 1000);
+      console.info(`figures faults: relay dropped ${relay.dropped} of ${relay.log.length} datagrams (dup ${relay.duplicated}, reordered ${relay.reordered}); expected lost datagrams ${expected.datagramsLost}, frames ${expected.framesLost}; client datagramsLost ${end.datagramsLost}, framesLost ${end.framesLost}; fps at 5 % ${fps5.toFixed(1)}, at 30 % ${fps30.toFixed(1)} (max gap ${maxGap(t30, tClean).toFixed(0)} ms), clean ${fpsClean.toFixed(1)}; recovery ${recoveryMs.toFixed(0)} ms; A/V at 5 % mean ${at5.avOffsetMs.mean} maxAbs ${at5.avOffsetMs.maxAbs}, whole run maxAbs ${end.avOffsetMs.maxAbs}`);
+
+      // Exact loss accounting: what the relay dropped is what the client reports.
+      expect(end.datagramsLost).toBe(expected.datagramsLost);
+      expect(end.framesLost).toBe(expected.framesLost);
+      expect(relay.dropped).toBeGreaterThan(50);
+      // 5 %: most frames still shown (≈ 0.95^3 of 30 fps), in sync.
+      expect(fps5).toBeGreaterThan(20);
+      expect(Math.abs(at5.avOffsetMs.maxAbs!)).toBeLessThanOrEqual(40);
+      // 30 %: fewer frames, but the picture never stalls for long, and the client did not give up.
+      expect(fps30).toBeGreaterThan(3);
+      expect(maxGap(t30, tClean)).toBeLessThan(1500);
+      expect(end.endReason).toBeNull();
+      // Loss gone: full rate again within 1 s.
+      expect(recoveryMs).toBeLessThan(1000);
+      expect(fpsClean).toBeGreaterThan(28);
+      expect(end.avOffsetMs.maxAbs!).toBeLessThanOrEqual(40);
+    } finally {
+      await client?.close();
+      relay.close();
+    }
+  });
+
+  it('a killed client is dropped by the server, the other is undisturbed; a killed server is reported within ~2 s; a restarted server works', async () => {
+    const server = await startServer(['--file', clip, '--loop']);
+    const keepStats = join(dir.path, 'keep.json');
+    const keep = startClient(server, ['--stats', keepStats, '--duration', '8']);
+    const victim = startClient(server, ['--duration', '60']);
+    await waitFor('both clients to join', () => ((server.proc.stderr.match(/joined/g) ?? []).length >= 2 ? true : undefined));
+    await sleep(1000);
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    await waitFor('the server to drop the killed client', () => (/left \((keepalive timeout|connection closed)/.test(server.proc.stderr) ? true : undefined), 10_000);
+    const dropMs = Date.now() - killedAt;
+    await keep.exited;
+    const kept = readStats(keepStats);
+    expect(keep.exit!.code, keep.stderr).toBe(0);
+    expect(kept.framesLost).toBe(0);
+    expect(kept.fps).toBeGreaterThan(29);
+
+    // The server dies: a client says so within ~2 s (SERVER_SILENCE_MS) and exits non-zero.
+    const orphan = startClient(server, ['--duration', '60']);
+    await waitFor('the client to join', () => ((server.proc.stderr.match(/joined/g) ?? []).length >= 3 ? true : undefined));
+    await sleep(500);
+    const serverKilledAt = Date.now();
+    server.proc.child.kill('SIGKILL');
+    const { code } = await orphan.exited;
+    const detectMs = Date.now() - serverKilledAt;
+    console.info(`figures peers: server dropped a SIGKILLed client after ${dropMs} ms; a client reported the SIGKILLed server and exited ${code} after ${detectMs} ms`);
+    expect(code).toBe(1);
+    expect(detectMs).toBeLessThan(3500);
+    expect(orphan.stderr).toMatch(/client: .*(server is gone|closed the connection)/);
+    expect(stackLines(orphan.stderr)).toEqual([]);
+
+    // Restarted on the same ports: a new client works.
+    const again = await startServer(['--file', clip], { port: server.port, audioPort: server.audioPort });
+    const freshStats = join(dir.path, 'fresh.json');
+    const fresh = startClient(again, ['--stats', freshStats, '--duration', '8']);
+    await fresh.exited;
+    expect(fresh.exit!.code, fresh.stderr).toBe(0);
+    expect(readStats(freshStats).framesReceived).toBe(120);
+  });
+});
