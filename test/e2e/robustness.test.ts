@@ -1,0 +1,139 @@
+/**
+ * What must never break the stream: garbage on either wire, a video-only file, looping, a stopped
+ * (not closed) server, and Ctrl+C leaving nothing behind.
+ */
+import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StreamClient } from '../../src/client/stream-client.ts';
+import { encodeStreamMessage, fragmentFrame } from '../../src/protocol/framed/index.ts';
+import { clip, readStats, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+
+let dir: TempDir;
+let clip2: string;
+let silent: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  clip2 = await clip(dir, 'c2.mp4', { fps: '30', seconds: 2 });
+  silent = await clip(dir, 'silent.mp4', { fps: '25', seconds: 2, audio: false });
+});
+afterEach(stopAll);
+afterAll(() => dir?.remove());
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('robustness', () => {
+  it('the client counts garbage datagrams and still shows every valid frame', async () => {
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const sockets: Socket[] = [];
+    const tcp = createServer((s) => {
+      sockets.push(s);
+      s.write(encodeStreamMessage({ type: 'handshake', token: 7, fpsNum: 30, fpsDen: 1, width: 4, height: 4, durationUs: 1e6, sampleRate: 44100, channels: 2, chunkFrames: 1024, hasAudio: false }));
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+    let client: StreamClient | undefined;
+    try {
+      udp.once('message', (_m, rinfo) => {
+        for (let n = 0; n < 10; n++) {
+          udp.send(Buffer.from('garbage that is no avsock datagram'), rinfo.port, rinfo.address);
+          udp.send(Buffer.alloc(0), rinfo.port, rinfo.address);
+          for (const d of fragmentFrame({ frameId: n, ptsUs: n * 33_333, jpeg: Buffer.alloc(3000, n) }, n * 3)) udp.send(d, rinfo.port, rinfo.address);
+        }
+        setTimeout(() => sockets.forEach((s) => s.write(encodeStreamMessage({ type: 'eos', ptsUs: 333_333 }))), 300);
+      });
+      client = await StreamClient.start({ host: '127.0.0.1', port: udp.address().port, audioPort: (tcp.address() as { port: number }).port, wire: 'framed' });
+      const end = await client.ended;
+      const stats = await client.close();
+      expect(end.code).toBe(0);
+      expect(stats.garbage).toBe(20);
+      expect(stats.framesReceived).toBe(10);
+      expect(stats.framesLost).toBe(0);
+    } finally {
+      await client?.close();
+      udp.close();
+      sockets.forEach((s) => s.destroy());
+      tcp.close();
+    }
+  });
+
+  it('the server ignores garbage on its UDP port and keeps streaming', async () => {
+    const server = await startServer(['--file', clip2]);
+    const junk = createSocket('udp4');
+    try {
+      for (let i = 0; i < 50; i++) junk.send(Buffer.from(`junk ${i}`), server.port, '127.0.0.1');
+      const statsFile = join(dir.path, 'after-junk.json');
+      const client = startClient(server, ['--stats', statsFile, '--duration', '10']);
+      expect((await client.exited).code, client.stderr).toBe(0);
+      expect(readStats(statsFile).framesReceived).toBe(60);
+    } finally {
+      junk.close();
+    }
+  });
+
+  it('a video-only file streams with a warning; the picture follows a monotonic clock', async () => {
+    const server = await startServer(['--file', silent]);
+    expect(server.proc.stderr).toMatch(/no audio track: streaming video only/);
+    const statsFile = join(dir.path, 'silent.json');
+    const client = startClient(server, ['--stats', statsFile, '--duration', '10']);
+    expect((await client.exited).code, client.stderr).toBe(0);
+    const stats = readStats(statsFile);
+    expect(stats.framesReceived).toBe(50);
+    expect(stats.framesLate).toBeLessThanOrEqual(2); // a scheduling stall on a loaded 2-core machine may cost a frame
+    expect(stats.audioSeconds).toBe(0);
+    expect(stats.fps).toBeGreaterThan(24.5);
+    expect(stats.fps).toBeLessThan(25.5);
+  });
+
+  it('--loop repeats the file with increasing timestamps, without loss', async () => {
+    const server = await startServer(['--file', clip2, '--loop']);
+    const statsFile = join(dir.path, 'loop.json');
+    const client = startClient(server, ['--stats', statsFile, '--duration', '5']);
+    expect((await client.exited).code, client.stderr).toBe(0);
+    const stats = readStats(statsFile);
+    expect(stats.framesReceived).toBeGreaterThan(130); // more than two loops of 60 frames
+    expect(stats.framesLost).toBe(0);
+    expect(stats.framesLate).toBeLessThanOrEqual(2); // a scheduling stall on a loaded 2-core machine may cost a frame
+    expect(stats.fps).toBeGreaterThan(29.4);
+    expect(stats.fps).toBeLessThan(30.6);
+  });
+
+  it('a client notices a server that stops sending (no datagram for 2 s) and exits non-zero', async () => {
+    const server = await startServer(['--file', clip2, '--loop']);
+    const client = startClient(server, ['--duration', '30']);
+    await waitFor('the client to play', () => (/joined/.test(server.proc.stderr) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const pausedAt = Date.now();
+    process.kill(server.proc.child.pid!, 'SIGSTOP'); // TCP stays open: only the silence tells
+    try {
+      const { code } = await client.exited;
+      expect(code).toBe(1);
+      expect(client.stderr).toMatch(/no video .* for 2 s/);
+      expect(Date.now() - pausedAt).toBeLessThan(4000);
+    } finally {
+      process.kill(server.proc.child.pid!, 'SIGCONT');
+    }
+  });
+
+  it('Ctrl+C stops the server cleanly: exit 0, no ffmpeg left behind', async () => {
+    const server = await startServer(['--file', clip2, '--loop']);
+    const client = startClient(server, ['--duration', '30']);
+    const pid = server.proc.child.pid!;
+    const ffmpegs = await waitFor('ffmpeg children', () => (childPids(pid).length >= 2 ? childPids(pid) : undefined));
+    server.proc.child.kill('SIGINT');
+    const { code } = await server.proc.exited;
+    expect(code).toBe(0);
+    for (const child of ffmpegs) expect(() => process.kill(child, 0)).toThrow();
+    const end = await client.exited;
+    expect(end.code).toBe(1); // its server went away
+  });
+});
