@@ -55,7 +55,7 @@ Options:
   --only LIST      comma-separated sections, e.g. --only pacing,fanout
   --json FILE      write the results as JSON
   --no-doc         do not update docs/PERFORMANCE.md (a full run of all sections updates it)
-  --nice N         run the bench and everything it starts at this nice level (e.g. -10, needs root):
+  --nice=N         run the bench and everything it starts at this nice level (e.g. --nice=-10; negative needs root):
                    shields the measurement from other jobs on a shared machine (stated in the results)
   --help
 
