@@ -83,6 +83,13 @@ function hostOption(raw: string | undefined): string {
   return raw === 'localhost' ? DEFAULT_HOST : raw;
 }
 
+/** Video width: even, since JPEG 4:2:0 (yuvj420p) and scale=W:-2 need even sizes; an odd one used to fail only when the first client joined. */
+function widthOption(raw: string | undefined): number {
+  const width = numberOption('width', raw, 400, { min: 16, max: 7680, integer: true });
+  if (width % 2 !== 0) throw new UsageError(`--width must be an even number (JPEG 4:2:0 needs even sizes), got ${raw}; try ${width - 1} or ${width + 1}`);
+  return width;
+}
+
 function portOption(name: string, raw: string | undefined, fallback: number): number {
   return numberOption(name, raw, fallback, { min: 0, max: 65535, integer: true });
 }
@@ -213,7 +220,7 @@ export function parseServerConfig(argv: string[]): ServerConfig | undefined {
     host: hostOption(v.host),
     port,
     audioPort: audioPortOption(v['audio-port'], port, true),
-    width: numberOption('width', v.width, 400, { min: 16, max: 7680, integer: true }),
+    width: widthOption(v.width),
     quality: numberOption('quality', v.quality, 80, { min: 1, max: 100, integer: true }),
     loop: v.loop ?? false,
     window: !(v['no-window'] ?? false),
@@ -268,7 +275,7 @@ export function parseStartConfig(argv: string[]): StartConfig | undefined {
     host: DEFAULT_HOST,
     port,
     audioPort,
-    width: numberOption('width', v.width, 400, { min: 16, max: 7680, integer: true }),
+    width: widthOption(v.width),
     quality: numberOption('quality', v.quality, 80, { min: 1, max: 100, integer: true }),
     loop: v.loop ?? false,
     window,
