@@ -32,6 +32,8 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
   const media = await probeMedia(file);
   const video = media.video!;
   if (!media.hasAudio) io.log(`warning: ${file} has no audio track: streaming video only`);
+  const vfr = video.variableFrameRate;
+  if (vfr) io.log(`warning: ${file} has a variable frame rate (nominal ${vfr.nominal}, average ${vfr.average}): re-timed to a constant ${formatRational(video.fps)} fps (frames repeated or dropped)`);
   let ui: WindowServer | undefined;
   const server = await StreamServer.listen({
     file,

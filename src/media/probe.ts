@@ -37,6 +37,13 @@ export function pickFrameRate(rFrameRate: unknown, avgFrameRate: unknown): Ratio
   return undefined;
 }
 
+/** The case where pickFrameRate() falls back to the average rate: nominal and average disagree. */
+function isVariableRate(rFrameRate: unknown, avgFrameRate: unknown): boolean {
+  const r = parseRational(rFrameRate as string | undefined);
+  const avg = parseRational(avgFrameRate as string | undefined);
+  return Boolean(r && avg && Math.abs(toNumber(r) - toNumber(avg)) / toNumber(avg) >= 0.01);
+}
+
 export function mediaInfoFrom(file: string, data: ProbeData): MediaInfo {
   const streams = data.streams ?? [];
   const v = streams.find((s) => s.codec_type === 'video' && !(s.disposition && s.disposition.attached_pic));
@@ -55,6 +62,7 @@ export function mediaInfoFrom(file: string, data: ProbeData): MediaInfo {
       fps,
       codec: String(v.codec_name ?? 'unknown'),
       ...(frameCount ? { frameCount } : {}),
+      ...(isVariableRate(v.r_frame_rate, v.avg_frame_rate) ? { variableFrameRate: { nominal: String(v.r_frame_rate), average: String(v.avg_frame_rate) } } : {}),
     };
   }
   const audio: MediaInfo['audio'] = a

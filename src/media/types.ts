@@ -18,6 +18,8 @@ export interface MediaInfo {
     readonly fps: Rational;
     readonly codec: string;
     readonly frameCount?: number;
+    /** Set when the nominal (r_frame_rate) and average rates differ by > 1 %: frames are re-timed to `fps`. */
+    readonly variableFrameRate?: { readonly nominal: string; readonly average: string };
   };
   readonly audio?: { readonly sampleRate: number; readonly channels: number; readonly codec: string };
 }
