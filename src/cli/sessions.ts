@@ -135,13 +135,16 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
   const statsTimer = setInterval(() => {
     const s = client.snapshot();
     const now = performance.now();
+    // Short labels and values: the page lays them out in three narrow columns under a 400 px picture.
     ui.setStats({
       fps: client.stats.liveFps(now).toFixed(2),
-      'jitter (RFC 3550)': `${s.jitterMs.toFixed(2)} ms`,
-      'frames lost / late / dropped': `${s.framesLost ?? '?'} / ${s.framesLate} / ${s.framesDropped}`,
-      bitrate: `${Math.round(client.stats.bitrateKbps(now))} kbit/s`,
-      'A/V offset': formatMs(client.stats.lastAvOffsetMs),
-      audio: `${s.audioSeconds.toFixed(1)} s (${s.audioSink ?? 'none'})`,
+      jitter: `${s.jitterMs.toFixed(2)} ms`,
+      'A/V': formatMs(client.stats.lastAvOffsetMs),
+      lost: s.framesLost ?? '?',
+      late: s.framesLate,
+      dropped: s.framesDropped,
+      'kbit/s': Math.round(client.stats.bitrateKbps(now)),
+      audio: `${s.audioSeconds.toFixed(1)} s`,
       wire: config.wire,
     });
   }, 500);
