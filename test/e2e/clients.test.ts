@@ -91,6 +91,19 @@ describe('clients', () => {
     }
   });
 
+  it('q in either page (POST /quit) stops that program cleanly with exit 0', async () => {
+    const server = await startServer(['--file', clip4, '--loop']);
+    const statsFile = join(dir.path, 'quit.json');
+    const client = startClient(server, ['--stats', statsFile, '--duration', '30']);
+    const clientUi = await waitFor('the client page', () => /^ui: (\S+)/m.exec(client.stdout)?.[1]);
+    await waitFor('the client to play', () => (/joined/.test(server.proc.stderr) ? true : undefined));
+    await fetch(new URL('quit', clientUi), { method: 'POST' });
+    expect((await client.exited).code, client.stderr).toBe(0);
+    expect(readStats(statsFile).endReason).toBe('q pressed');
+    await fetch(new URL('quit', server.uiUrl), { method: 'POST' });
+    expect((await server.proc.exited).code, server.proc.stderr).toBe(0);
+  });
+
   it('a client with no server is one line, exit 1', async () => {
     const free = createServer();
     await new Promise<void>((r) => free.listen(0, '127.0.0.1', () => r()));
