@@ -27,12 +27,15 @@ export function pageHtml(cfg: { title: string; audio: boolean }): string {
   body { width: 420px; padding: 6px 10px; box-sizing: border-box; }
   canvas { display: block; width: ${PAGE_PICTURE_WIDTH}px; height: auto; background: #222; }
   #wrap { position: relative; width: ${PAGE_PICTURE_WIDTH}px; }
-  #stats { display: grid; grid-template-columns: repeat(3, auto 1fr); gap: 0 6px; margin-top: 3px; }
+  /* The window title, inside the page too: app windows under a bare X server (Xvfb, kiosk) have no title bar. */
+  #title { font-weight: 700; letter-spacing: .04em; color: #eee; margin-bottom: 3px; }
+  #stats { display: grid; grid-template-columns: repeat(2, auto 1fr); gap: 0 8px; margin-top: 3px; }
   #stats .k { color: #888; white-space: nowrap; }
   #stats .v { color: #eee; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   #status { position: absolute; right: 4px; bottom: 3px; color: #ccc; background: rgba(0,0,0,.45); padding: 0 4px; font-size: 10px; }
 </style></head>
 <body>
+<div id="title">${escapeHtml(cfg.title)}</div>
 <div id="wrap"><canvas id="pic" width="${PAGE_PICTURE_WIDTH}" height="226"></canvas><div id="status">connecting…</div></div>
 <div id="stats"></div>
 <script>
@@ -147,7 +150,7 @@ readStream('/stream', (type, p) => {
   } else if (type === 2) {
     try { renderStats(JSON.parse(utf8.decode(p))); } catch (e) { /* ignore a bad table */ }
   } else if (type === 4) {
-    A.title = document.title = utf8.decode(p);
+    A.title = document.title = document.getElementById("title").textContent = utf8.decode(p);
   }
 }, (up) => {
   A.connected = up;
