@@ -38,8 +38,8 @@ function capped(prev: string, add: string): string {
 }
 
 /** Runs `node --import tsx <script> args` from the repo root. */
-export function run(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export function run(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0', ...env },
@@ -103,11 +103,11 @@ export interface RunningServer {
   readonly audioPort: number;
 }
 
-export async function startServer(args: string[], opts: { port?: number; audioPort?: number } = {}): Promise<RunningServer> {
+export async function startServer(args: string[], opts: { port?: number; audioPort?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<RunningServer> {
   const ports = opts.port !== undefined
     ? ['--port', String(opts.port), '--audio-port', String(opts.audioPort)]
     : ['--port', '0'];
-  const proc = run('server', 'src/cli/server.ts', [...ports, '--no-window', ...args]);
+  const proc = run('server', 'src/cli/server.ts', [...ports, '--no-window', ...args], opts.env, opts.nodeArgs);
   const bound = await waitFor('the server to listen', () => {
     if (proc.exit) throw new Error(`server exited ${proc.exit.code}: ${proc.stderr}`);
     const m = /listening: video udp:\/\/[^:]+:(\d+) audio tcp:\/\/[^:]+:(\d+)/.exec(proc.stdout);
@@ -149,10 +149,12 @@ export function fdCount(pid: number): number | undefined {
   }
 }
 
-interface ProcInfo {
+export interface ProcInfo {
   readonly pid: number;
   readonly ppid: number;
   readonly comm: string;
+  /** Exited but not yet reaped by its parent (wait()). */
+  readonly zombie: boolean;
 }
 
 function allProcs(): ProcInfo[] {
@@ -165,8 +167,7 @@ function allProcs(): ProcInfo[] {
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const fields = stat.slice(close + 2).split(' ');
-      if (fields[0] === 'Z') continue; // a zombie is already dead; its parent reaps it
-      out.push({ pid: Number(entry), ppid: Number(fields[1]), comm });
+      out.push({ pid: Number(entry), ppid: Number(fields[1]), comm, zombie: fields[0] === 'Z' });
     } catch {
       // exited while we looked
     }
@@ -174,7 +175,7 @@ function allProcs(): ProcInfo[] {
   return out;
 }
 
-/** Every live descendant of `pid` (children, grandchildren …). */
+/** Every descendant of `pid` (children, grandchildren …), zombies included (a zombie is a child not reaped). */
 export function descendants(pid: number): ProcInfo[] {
   const procs = allProcs();
   const found: ProcInfo[] = [];
