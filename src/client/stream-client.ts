@@ -336,7 +336,7 @@ export class StreamClient {
       }
       if (error) {
         this.stats.garbage += 1;
-        this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message})` });
+        this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message}); is the server using --wire tutorial too?` });
         return;
       }
       if (this.#player && this.#player.queuedMs > TUTORIAL_AUDIO_HIGH_MS && !this.#tcpPaused) {

@@ -25,8 +25,14 @@ import { FpsMeter } from '../timing/stats.ts';
 import { openJpegFrames, openPcm, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
 import { ClientRegistry, type LeaveReason, type RegisteredClient } from './registry.ts';
 
-/** Audio goes out this long before its presentation time (see the file comment). */
-export const AUDIO_LEAD_MS = 30;
+/**
+ * Audio goes out this long before its presentation time (see the file comment). 20 ms: enough for
+ * a chunk (23 ms of sound) to be in a player's queue before the previous one ends, yet below the
+ * 25 ms A/V target for a tutorial-style client that plays sound the moment it arrives (such a
+ * client hears it exactly this much before the matching picture; ITU-R BT.1359 detectability
+ * starts at 45 ms for sound first).
+ */
+export const AUDIO_LEAD_MS = 20;
 /** The tutorial's audio format (client.py hard-codes it): 44.1 kHz, stereo, s16le, 1024-frame chunks. */
 export const SAMPLE_RATE = 44100;
 export const CHANNELS = 2;
