@@ -8,7 +8,7 @@
  *   host_ip, port and filename point at loopback, our ports and the grader's clip.
  */
 import { cp, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
@@ -44,15 +44,66 @@ export function submissionEnv(extra: Record<string, string> = {}): NodeJS.Proces
   return { ...env, NO_COLOR: '1', HUSKY: '0', npm_config_update_notifier: 'false', npm_config_fund: 'false', ...extra };
 }
 
+/** Environment variable that tags every process of one launch (inherited by all its descendants). */
+export const RUN_MARKER_VAR = 'AVSOCK_GRADER_RUN';
+let launches = 0;
+
+/**
+ * Processes whose environment carries this launch's marker: what a submission started, even after
+ * it left the process group (setsid, a daemon's double fork). Linux /proc only; [] elsewhere.
+ */
+export function markedProcesses(marker: string, opts: { prefix?: boolean } = {}): number[] {
+  const needle = `\0${RUN_MARKER_VAR}=${marker}${opts.prefix ? '' : '\0'}`;
+  const found: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (`\0${readFileSync(`/proc/${entry}/environ`, 'latin1')}\0`.includes(needle)) found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
 export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number }): Launched {
   const out = new CappedOutput(opts.maxOutputBytes ?? 64 * 1024);
+  // Starts with our pid, so a test can find every process any launch of this grader left.
+  const marker = `${process.pid}-${++launches}-${Math.random().toString(36).slice(2, 10)}`;
   const handle = startChild(command, args, {
     name,
     cwd: opts.cwd,
-    env: opts.env ?? submissionEnv(),
+    env: { ...(opts.env ?? submissionEnv()), [RUN_MARKER_VAR]: marker },
     detached: true,
     stopTimeoutsMs: [1500, 1000],
   });
+  // Stopping the process group misses what escaped it (setsid, double fork): after the group is
+  // gone, everything still carrying this launch's marker is killed too, so nothing outlives grading.
+  const stopGroup = handle.stop.bind(handle);
+  let sweep: Promise<void> | undefined;
+  handle.stop = () => {
+    sweep ??= stopGroup().then(async () => {
+      for (let round = 0; round < 3; round++) {
+        const left = markedProcesses(marker);
+        if (left.length === 0) return;
+        for (const pid of left) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    return sweep;
+  };
   const launched: Launched = { name, handle, out };
   out.attach(handle.process.stdout);
   out.attach(handle.process.stderr);
