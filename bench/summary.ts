@@ -53,7 +53,9 @@ export interface Column<R> {
 
 /** A fixed-width text table with a header rule; markdown = pipes for docs/PERFORMANCE.md. */
 export function formatTable<R>(columns: ReadonlyArray<Column<R>>, rows: readonly R[], opts: { markdown?: boolean } = {}): string {
-  const cells = rows.map((r) => columns.map((c) => c.cell(r)));
+  // A '|' inside a markdown cell would end the cell.
+  const esc = (text: string): string => (opts.markdown ? text.replace(/\|/g, '\\|') : text);
+  const cells = rows.map((r) => columns.map((c) => esc(c.cell(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
   const pad = (text: string, i: number): string =>
     columns[i]!.align === 'left' ? text.padEnd(widths[i]!) : text.padStart(widths[i]!);
