@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { git } from '../grader/check/git.ts';
+import { git } from '../src/platform/git.ts';
 import { GIT_IDENTITY, makeReadyRepo, tgit, writeFiles } from '../grader/check/testing.ts';
 
 const ROOT = join(import.meta.dirname, '..');

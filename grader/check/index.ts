@@ -9,7 +9,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, splitZ } from './git.ts';
+import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, splitZ } from '../../src/platform/git.ts';
 
 export type FindingStatus = 'pass' | 'warn' | 'fail';
 

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { foreignRepoEnv, git, lastLine, ownRepoEnv } from '../../grader/check/git.ts';
+import { foreignRepoEnv, git, lastLine, ownRepoEnv } from '../platform/git.ts';
 import { EnvironmentError, UsageError } from '../protocol/errors.ts';
 
 export interface PracticeAddOptions {
