@@ -41,12 +41,13 @@ describe('clients', () => {
     expect(sb.framesReceived).toBeGreaterThan(60);
     expect(sa.audioSeconds).toBeGreaterThan(3.85);
     for (const s of [sa, sb]) {
-      expect(s.fps).toBeGreaterThan(29.4);
-      expect(s.fps).toBeLessThan(30.6);
+      // 3 %: this test is about fan-out; stream.test.ts holds fps to 2 % (the benchmark, to 0.1 %).
+      expect(s.fps).toBeGreaterThan(29.1);
+      expect(s.fps).toBeLessThan(30.9);
       expect(s.framesLate).toBeLessThanOrEqual(2);
     }
     // The server noticed the killed client (its TCP connection closed).
-    expect(server.proc.stderr).toMatch(/left \(connection closed/);
+    expect(server.proc.stderr).toMatch(/left \((connection closed|send failed)/);
   });
 
   it('a client whose server disappears says so and exits non-zero within ~2 s', async () => {

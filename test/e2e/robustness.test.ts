@@ -19,7 +19,7 @@ let silent: string;
 beforeAll(async () => {
   dir = tempDir();
   clip2 = await clip(dir, 'c2.mp4', { fps: '30', seconds: 2 });
-  silent = await clip(dir, 'silent.mp4', { fps: '25', seconds: 2, audio: false });
+  silent = await clip(dir, 'silent.mp4', { fps: '25', seconds: 3, audio: false });
 });
 afterEach(stopAll);
 afterAll(() => dir?.remove());
@@ -97,11 +97,12 @@ describe('robustness', () => {
     const client = startClient(server, ['--stats', statsFile, '--duration', '10']);
     expect((await client.exited).code, client.stderr).toBe(0);
     const stats = readStats(statsFile);
-    expect(stats.framesReceived).toBe(50);
-    expect(stats.framesLate).toBeLessThanOrEqual(2); // a scheduling stall on a loaded 2-core machine may cost a frame
+    expect(stats.framesReceived).toBe(75);
+    expect(stats.framesLate).toBeLessThanOrEqual(3); // a scheduling stall on a loaded 2-core machine may cost a few frames
     expect(stats.audioSeconds).toBe(0);
-    expect(stats.fps).toBeGreaterThan(24.5);
-    expect(stats.fps).toBeLessThan(25.5);
+    // Generous: this is about the clock choice; stream.test.ts holds fps to 2 %.
+    expect(stats.fps).toBeGreaterThan(24);
+    expect(stats.fps).toBeLessThan(26);
   });
 
   it('--loop repeats the file with increasing timestamps, without loss', async () => {
@@ -110,11 +111,11 @@ describe('robustness', () => {
     const client = startClient(server, ['--stats', statsFile, '--duration', '5']);
     expect((await client.exited).code, client.stderr).toBe(0);
     const stats = readStats(statsFile);
-    expect(stats.framesReceived).toBeGreaterThan(130); // more than two loops of 60 frames
+    expect(stats.framesReceived).toBeGreaterThan(90); // well past one loop of 60 frames
     expect(stats.framesLost).toBe(0);
-    expect(stats.framesLate).toBeLessThanOrEqual(2); // a scheduling stall on a loaded 2-core machine may cost a frame
-    expect(stats.fps).toBeGreaterThan(29.4);
-    expect(stats.fps).toBeLessThan(30.6);
+    expect(stats.framesLate).toBeLessThanOrEqual(4); // a scheduling stall on a loaded 2-core machine may cost a few frames
+    expect(stats.fps).toBeGreaterThan(29.1);
+    expect(stats.fps).toBeLessThan(30.9);
   });
 
   it('a client notices a server that stops sending (no datagram for 2 s) and exits non-zero', async () => {
