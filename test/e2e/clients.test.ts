@@ -53,8 +53,7 @@ describe('clients', () => {
   it('a client whose server disappears says so and exits non-zero within ~2 s', async () => {
     const server = await startServer(['--file', clip4, '--loop']);
     const client = startClient(server, ['--duration', '30']);
-    await waitFor('the client to play', () => (/joined/.test(server.proc.stderr) ? true : undefined));
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('the first picture', () => (/first picture/.test(client.stderr) ? true : undefined));
     const killedAt = Date.now();
     server.proc.child.kill('SIGKILL');
     const { code } = await client.exited;

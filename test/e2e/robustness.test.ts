@@ -121,8 +121,7 @@ describe('robustness', () => {
   it('a client notices a server that stops sending (no datagram for 2 s) and exits non-zero', async () => {
     const server = await startServer(['--file', clip2, '--loop']);
     const client = startClient(server, ['--duration', '30']);
-    await waitFor('the client to play', () => (/joined/.test(server.proc.stderr) ? true : undefined));
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('the first picture', () => (/first picture/.test(client.stderr) ? true : undefined));
     const pausedAt = Date.now();
     process.kill(server.proc.child.pid!, 'SIGSTOP'); // TCP stays open: only the silence tells
     try {
