@@ -22,7 +22,7 @@ import type { Clock } from '../timing/clock.ts';
 import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.ts';
 import { createPacer, type Pacer } from '../timing/pacer.ts';
 import { FpsMeter } from '../timing/stats.ts';
-import { openJpegFrames, openPcm, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
+import { openJpegFrames, openPcm, scaledHeight, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
 import { ClientRegistry, type LeaveReason, type RegisteredClient } from './registry.ts';
 
 /**
@@ -273,7 +273,7 @@ export class StreamServer {
     if (this.#opts.wire === 'framed') {
       const { media } = this.#opts;
       const video = media.video!;
-      const height = 2 * Math.round((this.#opts.width * video.height) / video.width / 2);
+      const height = scaledHeight(this.#opts.width, video.width, video.height);
       this.#write(client, encodeStreamMessage({
         type: 'handshake',
         token: client.token,
