@@ -16,7 +16,7 @@ describe('stream options', () => {
   it('rejects bad values with a UsageError naming the flag', () => {
     expect(() => parseServerConfig(['--wire', 'udp'])).toThrow(/--wire must be one of framed, tutorial/);
     expect(() => parseServerConfig(['--quality', '101'])).toThrow(UsageError);
-    expect(() => parseServerConfig(['--width', '401'])).toThrow(/--width must be even/);
+    expect(() => parseServerConfig(['--width', '401'])).toThrow(/--width must be an even number/);
     expect(() => parseClientConfig(['--port', 'x'])).toThrow(/--port must be a number/);
     expect(() => parseClientConfig(['--bogus'])).toThrow(UsageError);
   });

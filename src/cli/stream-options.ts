@@ -229,13 +229,6 @@ export function parseServerConfig(argv: string[]): ServerConfig | undefined {
   });
 }
 
-/** Width: even, because ffmpeg's scale=W:-2 and yuv420 JPEG need even sizes. */
-function widthOption(raw: string | undefined): number {
-  const width = numberOption('width', raw, 400, { min: 16, max: 7680, integer: true });
-  if (width % 2 !== 0) throw new UsageError(`--width must be even (yuv420 needs even sizes), got ${width}`);
-  return width;
-}
-
 function durationOption(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   return numberOption('duration', raw, 0, { min: 0.1, max: 7 * 24 * 3600 });
