@@ -18,8 +18,8 @@ export interface PageGrab {
   problem?: string;
 }
 
-/** The page's picture width is 400 (the tutorial's imutils.resize(width=400)) inside a 420-px body. */
-export const VIEWPORT = { width: 420, height: 320 } as const;
+/** The page: its title line, the picture (400 px wide, the tutorial's imutils.resize(width=400)) and the stats, in a 420-px body. */
+export const VIEWPORT = { width: 420, height: 336 } as const;
 
 interface AvsockState {
   framesShown?: number;
