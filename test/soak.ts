@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { makeTestClip } from '../src/media/index.ts';
 import { numberOption, parseOptions, runMain } from '../src/cli/main.ts';
-import { stopAll, tempDir } from './reliability/helpers.ts';
+import { stopAll, tempDir } from './support/processes.ts';
 import { EXIT_PATHS, exitPath, formatExit, formatSoak, soak } from './reliability/soak-lib.ts';
 
 runMain('soak', async (argv) => {

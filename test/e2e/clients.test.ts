@@ -4,23 +4,16 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clip, readStats, run, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { useClip } from '../support/fixture.ts';
+import { readStats, run, startClient, startServer, waitFor } from '../support/processes.ts';
 
-let dir: TempDir;
-let clip4: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  clip4 = await clip(dir, 'c4.mp4', { fps: '30', seconds: 4 });
-});
-afterEach(stopAll);
-afterAll(() => dir?.remove());
+const fixture = useClip('c4.mp4', { fps: '30', seconds: 4 });
 
 describe('clients', () => {
   it('two clients at once both get the stream without loss (the first all of it); killing a third does not disturb them', async () => {
-    const server = await startServer(['--file', clip4]);
-    const files = [join(dir.path, 'a.json'), join(dir.path, 'b.json')];
+    const server = await startServer(['--file', fixture.clip]);
+    const files = [join(fixture.dir.path, 'a.json'), join(fixture.dir.path, 'b.json')];
     const a = startClient(server, ['--stats', files[0]!, '--duration', '15']);
     const victim = startClient(server, ['--duration', '15']);
     await waitFor('two clients', () => (/\(2 watching\)/.test(server.proc.stderr) ? true : undefined));
@@ -51,7 +44,7 @@ describe('clients', () => {
   });
 
   it('a client whose server disappears says so and exits non-zero within ~2 s', async () => {
-    const server = await startServer(['--file', clip4, '--loop']);
+    const server = await startServer(['--file', fixture.clip, '--loop']);
     const client = startClient(server, ['--duration', '30']);
     await waitFor('the first picture', () => (/first picture/.test(client.stderr) ? true : undefined));
     const killedAt = Date.now();
@@ -67,7 +60,7 @@ describe('clients', () => {
     await new Promise<void>((r) => taken.bind(0, '127.0.0.1', () => r()));
     try {
       const port = taken.address().port;
-      const proc = run('src/cli/server.ts', ['--file', clip4, '--port', String(port), '--audio-port', '0', '--no-window']);
+      const proc = run('server', 'src/cli/server.ts', ['--file', fixture.clip, '--port', String(port), '--audio-port', '0', '--no-window']);
       const { code } = await proc.exited;
       expect(code).toBe(1);
       const lines = proc.stderr.split('\n').filter((l) => l && !l.startsWith('npm warn'));
@@ -82,7 +75,7 @@ describe('clients', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
     try {
       const port = (taken.address() as { port: number }).port;
-      const proc = run('src/cli/server.ts', ['--file', clip4, '--port', '0', '--audio-port', String(port), '--no-window']);
+      const proc = run('server', 'src/cli/server.ts', ['--file', fixture.clip, '--port', '0', '--audio-port', String(port), '--no-window']);
       const { code } = await proc.exited;
       expect(code).toBe(1);
       expect(proc.stderr).toMatch(new RegExp(`TCP port ${port} .*--audio-port`));
@@ -92,8 +85,8 @@ describe('clients', () => {
   });
 
   it('q in either page (POST /quit) stops that program cleanly with exit 0', async () => {
-    const server = await startServer(['--file', clip4, '--loop']);
-    const statsFile = join(dir.path, 'quit.json');
+    const server = await startServer(['--file', fixture.clip, '--loop']);
+    const statsFile = join(fixture.dir.path, 'quit.json');
     const client = startClient(server, ['--stats', statsFile, '--duration', '30']);
     const clientUi = await waitFor('the client page', () => /^ui: (\S+)/m.exec(client.stdout)?.[1]);
     await waitFor('the client to play', () => (/joined/.test(server.proc.stderr) ? true : undefined));

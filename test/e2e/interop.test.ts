@@ -14,18 +14,11 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clip, readStats, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { useClip } from '../support/fixture.ts';
+import { readStats, startClient, startServer, waitFor } from '../support/processes.ts';
 
-let dir: TempDir;
-let clip2: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  clip2 = await clip(dir, 'c2.mp4', { fps: '30', seconds: 2 });
-});
-afterEach(stopAll);
-afterAll(() => dir?.remove());
+const fixture = useClip('c2.mp4', { fps: '30', seconds: 2 });
 
 /** CPython 3.8+ `pickle.dumps(data)` for 256 ≤ len(data) < 64 KiB: PROTO 4, FRAME, BINBYTES, MEMOIZE, STOP. */
 function cpythonPickle4096(data: Buffer): Buffer {
@@ -93,7 +86,7 @@ describe('tutorial wire interop', () => {
         };
         tick();
       });
-      const statsFile = join(dir.path, 'interop-client.json');
+      const statsFile = join(fixture.dir.path, 'interop-client.json');
       const client = startClient({ port, audioPort }, ['--wire', 'tutorial', '--stats', statsFile, '--duration', '15']);
       await client.exited;
       const stats = readStats(statsFile);
@@ -113,7 +106,7 @@ describe('tutorial wire interop', () => {
   });
 
   it('a minimal tutorial-format client plays our server: base64 JPEG datagrams, u64le + pickle audio', async () => {
-    const server = await startServer(['--file', clip2, '--wire', 'tutorial']);
+    const server = await startServer(['--file', fixture.clip, '--wire', 'tutorial']);
     const udp = createSocket('udp4');
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
     const frames: Buffer[] = [];
@@ -175,7 +168,7 @@ describe('tutorial wire interop', () => {
   it('CPython\'s own pickle.loads reads our server\'s audio (when python3 is present)', async () => {
     const probe = spawnSync('python3', ['-c', 'import pickle, socket, struct, base64']);
     if (probe.error || probe.status !== 0) return;
-    const server = await startServer(['--file', clip2, '--wire', 'tutorial']);
+    const server = await startServer(['--file', fixture.clip, '--wire', 'tutorial']);
     // The socket code of the tutorial's client.py, without cv2/numpy/pyaudio.
     const script = `
 import socket, struct, pickle, base64, sys, threading

@@ -4,23 +4,16 @@
  * bytes max after base64) cannot carry it — the server says so once, with the hint, and keeps going.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clip, readStats, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { useClip } from '../support/fixture.ts';
+import { readStats, startClient, startServer, waitFor } from '../support/processes.ts';
 
-let dir: TempDir;
-let big: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  big = await clip(dir, 'big.mp4', { fps: '5', seconds: 1, width: 1920, height: 1080 });
-});
-afterEach(stopAll);
-afterAll(() => dir?.remove());
+const fixture = useClip('big.mp4', { fps: '5', seconds: 1, width: 1920, height: 1080 });
 
 describe('a 1080p frame at quality 95', () => {
   it('arrives intact in framed wire (fragmented, reassembled, nothing dropped)', async () => {
-    const server = await startServer(['--file', big, '--width', '1920', '--quality', '95']);
-    const statsFile = join(dir.path, 'big.json');
+    const server = await startServer(['--file', fixture.clip, '--width', '1920', '--quality', '95']);
+    const statsFile = join(fixture.dir.path, 'big.json');
     const client = startClient(server, ['--stats', statsFile, '--duration', '15']);
     const { code } = await client.exited;
     expect(code, client.stderr).toBe(0);
@@ -33,7 +26,7 @@ describe('a 1080p frame at quality 95', () => {
   });
 
   it('is a clear one-time error in tutorial wire, not a crash', async () => {
-    const server = await startServer(['--file', big, '--width', '1920', '--quality', '95', '--wire', 'tutorial']);
+    const server = await startServer(['--file', fixture.clip, '--width', '1920', '--quality', '95', '--wire', 'tutorial']);
     const client = startClient(server, ['--wire', 'tutorial', '--duration', '15']);
     await client.exited;
     await waitFor('the end of the file', () => (/end of file/.test(server.proc.stderr) ? true : undefined));
@@ -41,6 +34,6 @@ describe('a 1080p frame at quality 95', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatch(/max 65507/);
     expect(reports[0]).toMatch(/--wire framed|--quality|--width/);
-    expect(server.proc.exitCode).toBeUndefined(); // still serving
+    expect(server.proc.exit).toBeUndefined(); // still serving
   });
 });

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StreamClient } from '../../src/client/stream-client.ts';
 import { encodeStreamMessage, fragmentFrame } from '../../src/protocol/framed/index.ts';
-import { clip, readStats, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+import { makeClip } from '../support/fixture.ts';
+import { readStats, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from '../support/processes.ts';
 
 let dir: TempDir;
 let clip2: string;
@@ -18,8 +19,8 @@ let silent: string;
 
 beforeAll(async () => {
   dir = tempDir();
-  clip2 = await clip(dir, 'c2.mp4', { fps: '30', seconds: 2 });
-  silent = await clip(dir, 'silent.mp4', { fps: '25', seconds: 3, audio: false });
+  clip2 = await makeClip(dir, 'c2.mp4', { fps: '30', seconds: 2 });
+  silent = await makeClip(dir, 'silent.mp4', { fps: '25', seconds: 3, audio: false });
 });
 afterEach(stopAll);
 afterAll(() => dir?.remove());

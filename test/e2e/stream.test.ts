@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clip, readStats, startClient, startServer, stopAll, tempDir, type TempDir } from './helpers.ts';
+import { makeClip } from '../support/fixture.ts';
+import { readStats, startClient, startServer, stopAll, tempDir, type TempDir } from '../support/processes.ts';
 
 const SECONDS = 3;
 let dir: TempDir;
@@ -13,8 +14,8 @@ const clips: Record<string, string> = {};
 
 beforeAll(async () => {
   dir = tempDir();
-  clips['30'] = await clip(dir, 'c30.mp4', { fps: '30', seconds: SECONDS });
-  clips['24000/1001'] = await clip(dir, 'c23976.mp4', { fps: '24000/1001', seconds: SECONDS });
+  clips['30'] = await makeClip(dir, 'c30.mp4', { fps: '30', seconds: SECONDS });
+  clips['24000/1001'] = await makeClip(dir, 'c23976.mp4', { fps: '24000/1001', seconds: SECONDS });
 });
 afterEach(stopAll);
 afterAll(() => dir?.remove());

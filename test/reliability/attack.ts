@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { encodeHello, fragmentFrame } from '../../src/protocol/framed/index.ts';
 import { OFF_COUNT, OFF_FRAME_ID, OFF_INDEX, OFF_SEQ } from '../../src/protocol/framed/video-fragment.ts';
-import { sleep } from './helpers.ts';
+import { sleep } from '../support/processes.ts';
 
 export const MAX_UDP = 65507;
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../../src/media/ffmpeg.ts';
 import { makeTestClip } from '../../src/media/index.ts';
-import { readStats, run, stackLines, stop, startClient, startServer, stopAll, tempDir, type TempDir } from './helpers.ts';
+import { readStats, run, stop, startClient, startServer, stopAll, tempDir, type TempDir } from '../support/processes.ts';
+import { stackLines } from './helpers.ts';
 
 let dir: TempDir;
 const files: Record<string, string> = {};

@@ -7,27 +7,20 @@
  * packet) and no stack trace reaches the terminal.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestClip } from '../../src/media/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useClip } from '../support/fixture.ts';
+import { readStats, startClient, startServer, waitFor } from '../support/processes.ts';
 import { blastUdp, hostileDatagrams, hugeLengthPrefixLE, junkTcp, slowDrip, tcpSend } from './attack.ts';
-import { readStats, rng, rssKb, stackLines, startClient, startServer, stopAll, tempDir, udpPorts, waitFor, type TempDir } from './helpers.ts';
+import { rng, rssKb, stackLines, udpPorts } from './helpers.ts';
 
 const DATAGRAMS = 3000;
 const JUNK_CONNECTIONS = 1000;
-let dir: TempDir;
-let clip: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  clip = await makeTestClip(join(dir.path, 'c30.mp4'), { fps: '30', seconds: 4 });
-});
-afterEach(stopAll);
-afterAll(() => dir?.remove());
+const fixture = useClip('c30.mp4', { fps: '30', seconds: 4 });
 
 describe.sequential.each(['framed', 'tutorial'] as const)('%s wire under attack', (wire) => {
   it('keeps a legitimate client at full quality, memory bounded, junk connections expired, no stack trace', async () => {
-    const server = await startServer(['--file', clip, '--wire', wire, '--loop']);
-    const statsFile = join(dir.path, `stats-${wire}.json`);
+    const server = await startServer(['--file', fixture.clip, '--wire', wire, '--loop']);
+    const statsFile = join(fixture.dir.path, `stats-${wire}.json`);
     const client = startClient(server, ['--wire', wire, '--duration', '13', '--stats', statsFile]);
     await waitFor('the client to join', () => (/joined/.test(server.proc.stderr) ? true : undefined));
     await new Promise((r) => setTimeout(r, 1500)); // steady state before measuring

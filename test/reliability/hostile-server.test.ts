@@ -13,8 +13,9 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStreamMessage, fragmentFrame } from '../../src/protocol/framed/index.ts';
 import { encodeTutorialAudio, encodeTutorialFrame, pickleBytes } from '../../src/protocol/tutorial/index.ts';
+import { readStats, run, stopAll, tempDir, type Proc, type TempDir } from '../support/processes.ts';
 import { hostileDatagrams, hugeLengthPrefixLE } from './attack.ts';
-import { readStats, rng, rssKb, run, stackLines, stopAll, tempDir, type Proc, type TempDir } from './helpers.ts';
+import { rng, rssKb, stackLines } from './helpers.ts';
 
 let dir: TempDir;
 let jpeg: Buffer;

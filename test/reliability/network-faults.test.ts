@@ -7,29 +7,22 @@
  * server is reported by its client within ~2 s with a non-zero exit; a restarted server works.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NullSink } from '../../src/audio/sinks.ts';
 import { StreamClient } from '../../src/client/stream-client.ts';
-import { makeTestClip } from '../../src/media/index.ts';
-import { readStats, sleep, stackLines, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from './helpers.ts';
+import { useClip } from '../support/fixture.ts';
+import { readStats, sleep, startClient, startServer, waitFor } from '../support/processes.ts';
+import { stackLines } from './helpers.ts';
 import { LossyRelay } from './relay.ts';
 
-let dir: TempDir;
-let clip: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  clip = await makeTestClip(join(dir.path, 'c30.mp4'), { fps: '30', seconds: 4 });
-});
-afterEach(stopAll);
-afterAll(() => dir?.remove());
+const fixture = useClip('c30.mp4', { fps: '30', seconds: 4 });
 
 const PHASE_MS = { fivePct: 5000, thirtyPct: 3000, clean: 3000 };
 
 describe.sequential('network faults', () => {
   it('5 % loss: frames keep coming, loss counted exactly, A/V within 40 ms; 30 %: degrades without stalling; recovers within 1 s', async () => {
     // Small frames (≈ 3 fragments) so 30 % datagram loss still lets some frames through whole.
-    const server = await startServer(['--file', clip, '--loop', '--width', '160', '--quality', '50']);
+    const server = await startServer(['--file', fixture.clip, '--loop', '--width', '160', '--quality', '50']);
     const relay = await LossyRelay.start(server.port, 5);
     const shown: number[] = [];
     let client: StreamClient | undefined;
@@ -94,8 +87,8 @@ describe.sequential('network faults', () => {
   });
 
   it('a killed client is dropped by the server, the other is undisturbed; a killed server is reported within ~2 s; a restarted server works', async () => {
-    const server = await startServer(['--file', clip, '--loop']);
-    const keepStats = join(dir.path, 'keep.json');
+    const server = await startServer(['--file', fixture.clip, '--loop']);
+    const keepStats = join(fixture.dir.path, 'keep.json');
     const keep = startClient(server, ['--stats', keepStats, '--duration', '8']);
     const victim = startClient(server, ['--duration', '60']);
     await waitFor('both clients to join', () => ((server.proc.stderr.match(/joined/g) ?? []).length >= 2 ? true : undefined));
@@ -125,8 +118,8 @@ describe.sequential('network faults', () => {
     expect(stackLines(orphan.stderr)).toEqual([]);
 
     // Restarted on the same ports: a new client works.
-    const again = await startServer(['--file', clip], { port: server.port, audioPort: server.audioPort });
-    const freshStats = join(dir.path, 'fresh.json');
+    const again = await startServer(['--file', fixture.clip], { port: server.port, audioPort: server.audioPort });
+    const freshStats = join(fixture.dir.path, 'fresh.json');
     const fresh = startClient(again, ['--stats', freshStats, '--duration', '8']);
     await fresh.exited;
     expect(fresh.exit!.code, fresh.stderr).toBe(0);

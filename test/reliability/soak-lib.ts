@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alive, descendants, fdCount, readStats, rssKb, sleep, startClient, startServer, stop, waitFor, type Proc } from './helpers.ts';
+import { readStats, sleep, startClient, startServer, stop, waitFor, type Proc } from '../support/processes.ts';
+import { alive, descendants, fdCount, rssKb } from './helpers.ts';
 
 export interface Sample {
   readonly rssKb: number;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestClip } from '../../src/media/index.ts';
-import { stopAll, tempDir, type TempDir } from './helpers.ts';
+import { stopAll, tempDir, type TempDir } from '../support/processes.ts';
 import { EXIT_PATHS, exitPath, formatExit, formatSoak, soak } from './soak-lib.ts';
 
 let dir: TempDir;
