@@ -9,7 +9,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, splitZ } from '../../src/platform/git.ts';
+import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, parseGitmodules, splitZ, type SubmoduleEntry } from '../../src/platform/git.ts';
 
 export type FindingStatus = 'pass' | 'warn' | 'fail';
 
@@ -248,12 +248,6 @@ async function checkTracked(repo: Repo): Promise<Finding[]> {
 // ---------------------------------------------------------------------------------------------
 // submodules
 
-interface SubmoduleEntry {
-  readonly name: string;
-  path?: string;
-  url?: string;
-}
-
 /** Classifies a submodule URL by whether a clone on another machine can fetch it. */
 export function classifySubmoduleUrl(url: string): { status: FindingStatus; why: string } {
   if (/^https:\/\//i.test(url)) return { status: 'pass', why: 'https' };
@@ -275,20 +269,7 @@ async function readGitmodules(repo: Repo): Promise<{ entries: SubmoduleEntry[]; 
   }
   const result = await g(repo.top, args);
   if (result.code !== 0) return { entries: [], error: lastLine(result.stderr) || 'git config cannot read it', present: true };
-  const byName = new Map<string, SubmoduleEntry>();
-  for (const record of splitZ(result.stdout)) {
-    const nl = record.indexOf('\n');
-    const key = nl >= 0 ? record.slice(0, nl) : record;
-    const value = nl >= 0 ? record.slice(nl + 1) : '';
-    const match = /^submodule\.(.+)\.(path|url)$/.exec(key);
-    if (!match) continue;
-    const name = match[1] as string;
-    const entry = byName.get(name) ?? { name };
-    if (match[2] === 'path') entry.path = value;
-    else entry.url = value;
-    byName.set(name, entry);
-  }
-  return { entries: [...byName.values()], present: true };
+  return { entries: parseGitmodules(result.stdout), present: true };
 }
 
 async function checkSubmodules(repo: Repo): Promise<Finding[]> {

@@ -119,3 +119,34 @@ export function lastLine(text: string): string {
 export function splitZ(text: string): string[] {
   return text.split('\0').filter((s) => s.length > 0);
 }
+
+/** One `[submodule "name"]` section of a .gitmodules; path or url is missing when the file lacks it. */
+export interface SubmoduleEntry {
+  readonly name: string;
+  readonly path?: string;
+  readonly url?: string;
+}
+
+/**
+ * The submodules declared in `git config --list -z` output of a .gitmodules (`--file .gitmodules`
+ * or `--blob :.gitmodules`), in file order. Parsing git's own reading of the file, not the text,
+ * keeps quoting, escapes and includes exactly as git sees them. Other keys (branch, update …) are
+ * ignored; a name may itself contain dots, so it is everything between `submodule.` and the last dot.
+ */
+export function parseGitmodules(listZ: string): SubmoduleEntry[] {
+  const byName = new Map<string, { name: string; path?: string; url?: string }>();
+  for (const record of splitZ(listZ)) {
+    // -z: "key\nvalue" per record; a key without a value has no newline.
+    const nl = record.indexOf('\n');
+    const key = nl >= 0 ? record.slice(0, nl) : record;
+    const value = nl >= 0 ? record.slice(nl + 1) : '';
+    const match = /^submodule\.(.+)\.(path|url)$/.exec(key);
+    if (!match) continue;
+    const name = match[1] as string;
+    const entry = byName.get(name) ?? { name };
+    if (match[2] === 'path') entry.path = value;
+    else entry.url = value;
+    byName.set(name, entry);
+  }
+  return [...byName.values()];
+}

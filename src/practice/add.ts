@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { foreignRepoEnv, git, lastLine, ownRepoEnv } from '../platform/git.ts';
+import { foreignRepoEnv, git, lastLine, ownRepoEnv, parseGitmodules, type SubmoduleEntry } from '../platform/git.ts';
 import { EnvironmentError, UsageError } from '../protocol/errors.ts';
 
 export interface PracticeAddOptions {
@@ -64,24 +64,10 @@ function validateName(name: string): void {
   }
 }
 
-async function readGitmodules(top: string, env: Env): Promise<Array<{ name: string; path?: string; url?: string }>> {
+async function readGitmodules(top: string, env: Env): Promise<SubmoduleEntry[]> {
   const file = join(top, '.gitmodules');
   if (!(await stat(file).then((s) => s.isFile(), () => false))) return [];
-  const out = await tryGit(top, ['config', '--file', file, '--get-regexp', '^submodule\\..*\\.(path|url)$'], env);
-  const byName = new Map<string, { name: string; path?: string; url?: string }>();
-  for (const line of (out ?? '').split('\n').filter(Boolean)) {
-    const space = line.indexOf(' ');
-    const key = line.slice(0, space);
-    const value = line.slice(space + 1);
-    const match = /^submodule\.(.+)\.(path|url)$/.exec(key);
-    if (!match) continue;
-    const name = match[1] as string;
-    const entry = byName.get(name) ?? { name };
-    if (match[2] === 'path') entry.path = value;
-    else entry.url = value;
-    byName.set(name, entry);
-  }
-  return [...byName.values()];
+  return parseGitmodules((await tryGit(top, ['config', '--file', file, '--list', '-z'], env)) ?? '');
 }
 
 export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeAddResult> {
