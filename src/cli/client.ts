@@ -5,9 +5,8 @@
 import { hasDisplay } from '../platform/tools.ts';
 import { openWindows, type OpenWindows } from '../ui/windows.ts';
 import { describeError, runMain } from './main.ts';
-import { startClientSession } from './sessions.ts';
+import { consoleIo, startClientSession } from './sessions.ts';
 import { finish, onStopSignal } from './signals.ts';
-import { StatusLine } from './status-line.ts';
 import { CLIENT_HELP, parseClientConfig } from './stream-options.ts';
 
 runMain('client', async (argv) => {
@@ -16,12 +15,7 @@ runMain('client', async (argv) => {
     process.stdout.write(CLIENT_HELP);
     return 0;
   }
-  const status = new StatusLine();
-  const io = {
-    out: (line: string) => process.stdout.write(`${line}\n`),
-    log: (line: string) => status.log(line),
-    debug: config.debug ? (line: string) => status.log(`debug: ${line}`) : () => {},
-  };
+  const { status, io } = consoleIo(config.debug);
   const session = await startClientSession(config, io);
   const { client } = session;
   const removeSignals = onStopSignal((signal) => client.stop(`stopped (${signal})`));

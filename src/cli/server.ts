@@ -6,9 +6,8 @@
 import { hasDisplay } from '../platform/tools.ts';
 import { openWindows, type OpenWindows } from '../ui/windows.ts';
 import { describeError, runMain } from './main.ts';
-import { startServerSession } from './sessions.ts';
+import { consoleIo, startServerSession } from './sessions.ts';
 import { finish, onStopSignal } from './signals.ts';
-import { StatusLine } from './status-line.ts';
 import { parseServerConfig, SERVER_HELP } from './stream-options.ts';
 
 runMain('server', async (argv) => {
@@ -17,12 +16,7 @@ runMain('server', async (argv) => {
     process.stdout.write(SERVER_HELP);
     return 0;
   }
-  const status = new StatusLine();
-  const io = {
-    out: (line: string) => process.stdout.write(`${line}\n`),
-    log: (line: string) => status.log(line),
-    debug: config.debug ? (line: string) => status.log(`debug: ${line}`) : () => {},
-  };
+  const { status, io } = consoleIo(config.debug);
   let stopRequested: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => {
     stopRequested = resolve;

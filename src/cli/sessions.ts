@@ -9,7 +9,7 @@ import { ensureDemoClip, probeMedia, formatRational, toNumber } from '../media/i
 import { StreamServer } from '../server/stream-server.ts';
 import { startWindowServer, type WindowServer } from '../ui/window-server.ts';
 import type { ClientConfig, ServerConfig } from './stream-options.ts';
-import { formatMs } from './status-line.ts';
+import { formatMs, StatusLine } from './status-line.ts';
 
 export interface SessionIo {
   /** Machine-readable lines (`ui: URL`, `listening: …`) on stdout. */
@@ -17,6 +17,20 @@ export interface SessionIo {
   /** Notices on stderr. */
   readonly log: (line: string) => void;
   readonly debug: (line: string) => void;
+}
+
+/**
+ * A command's console: `io` writes results to stdout and notices (with `debug: ` lines only under
+ * --debug) through `status`, so they appear above the one status line on stderr.
+ */
+export function consoleIo(debug: boolean): { status: StatusLine; io: SessionIo } {
+  const status = new StatusLine();
+  const io: SessionIo = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    log: (line) => status.log(line),
+    debug: debug ? (line) => status.log(`debug: ${line}`) : () => {},
+  };
+  return { status, io };
 }
 
 export interface ServerSession {

@@ -7,9 +7,8 @@
 import { hasDisplay } from '../platform/tools.ts';
 import { openWindows, type OpenWindows } from '../ui/windows.ts';
 import { describeError, runMain } from './main.ts';
-import { startClientSession, startServerSession, type ClientSession, type ServerSession } from './sessions.ts';
+import { consoleIo, startClientSession, startServerSession, type ClientSession, type ServerSession } from './sessions.ts';
 import { finish, onStopSignal } from './signals.ts';
-import { StatusLine } from './status-line.ts';
 import { parseStartConfig, START_HELP } from './stream-options.ts';
 
 runMain('start', async (argv) => {
@@ -18,12 +17,7 @@ runMain('start', async (argv) => {
     process.stdout.write(START_HELP);
     return 0;
   }
-  const status = new StatusLine();
-  const io = {
-    out: (line: string) => process.stdout.write(`${line}\n`),
-    log: (line: string) => status.log(line),
-    debug: config.server.debug ? (line: string) => status.log(`debug: ${line}`) : () => {},
-  };
+  const { status, io } = consoleIo(config.server.debug);
   let stopReason: string | undefined;
   let wake: (() => void) | undefined;
   const stopRequested = new Promise<void>((resolve) => {
