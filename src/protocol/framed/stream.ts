@@ -10,7 +10,8 @@
  * The body length is checked against its type (Handshake 40, EndOfStream 8, AudioChunk
  * 13..cap) before a single body byte is buffered, so a lying length cannot make us allocate.
  */
-import { ByteQueue, ByteReader } from '../bytes.ts';
+import { ByteReader } from '../bytes.ts';
+import { LengthPrefixedDeframer } from '../deframer.ts';
 import { DecodeError } from '../errors.ts';
 import { readCommonHeader, TYPE_AUDIO, TYPE_EOS, TYPE_HANDSHAKE, typeName } from './header.ts';
 import { decodeHandshakeBody, encodeHandshake, HANDSHAKE_BODY_BYTES, OFF_LENGTH, STREAM_HEADER_BYTES, type Handshake } from './handshake.ts';
@@ -87,56 +88,27 @@ export interface StreamDeframerOptions {
 }
 
 /**
- * Pure TCP de-framer: feed it whatever recv() returned, get whole messages back.
- * After an error it stays failed (every later push returns the same error): the byte stream has
- * lost its framing, so the caller closes the connection; a new connection gets a new de-framer.
- * Returned payloads own their memory (they are not views into the caller's chunks).
+ * Pure TCP de-framer: `push(chunk) → { messages, error? }`; sticky errors, payloads that own their
+ * memory and the cap checked from the header alone come from LengthPrefixedDeframer.
  */
-export class StreamDeframer {
-  readonly maxMessageBytes: number;
+export class StreamDeframer extends LengthPrefixedDeframer<StreamMessage> {
   readonly enforceOrder: boolean;
-  #queue = new ByteQueue();
-  #error: DecodeError | undefined;
   #state: 'start' | 'streaming' | 'ended' = 'start';
   #handshake: Handshake | undefined;
 
   constructor(opts: StreamDeframerOptions = {}) {
-    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_STREAM_MESSAGE;
+    super('framed stream', STREAM_HEADER_BYTES, opts.maxMessageBytes ?? DEFAULT_MAX_STREAM_MESSAGE);
     this.enforceOrder = opts.enforceOrder ?? true;
-    if (!Number.isInteger(this.maxMessageBytes) || this.maxMessageBytes < 64) {
-      throw new RangeError(`maxMessageBytes must be an integer ≥ 64, got ${this.maxMessageBytes}`);
-    }
   }
 
-  /** The error that stopped this de-framer, if any. */
-  get error(): DecodeError | undefined {
-    return this.#error;
+  protected override messageLength(header: Buffer): number {
+    return STREAM_HEADER_BYTES + checkStreamHeader(header, this.maxMessageBytes).bodyLength;
   }
 
-  /** Bytes received but not yet part of a whole message. */
-  get buffered(): number {
-    return this.#queue.length;
-  }
-
-  push(chunk: Buffer): { messages: StreamMessage[]; error?: DecodeError } {
-    const messages: StreamMessage[] = [];
-    if (this.#error) return { messages, error: this.#error };
-    this.#queue.push(chunk);
-    try {
-      while (this.#queue.length >= STREAM_HEADER_BYTES) {
-        const { bodyLength } = checkStreamHeader(this.#queue.peek(STREAM_HEADER_BYTES), this.maxMessageBytes);
-        const total = STREAM_HEADER_BYTES + bodyLength;
-        if (this.#queue.length < total) break;
-        const msg = decodeStreamMessage(this.#queue.take(total), this.maxMessageBytes);
-        if (this.enforceOrder) this.#checkOrder(msg);
-        messages.push(msg);
-      }
-    } catch (err) {
-      this.#error = err instanceof DecodeError ? err : new DecodeError(`framed stream: ${String(err)}`);
-      this.#queue = new ByteQueue();
-      return { messages, error: this.#error };
-    }
-    return { messages };
+  protected override decode(message: Buffer): StreamMessage {
+    const msg = decodeStreamMessage(message, this.maxMessageBytes);
+    if (this.enforceOrder) this.#checkOrder(msg);
+    return msg;
   }
 
   #checkOrder(msg: StreamMessage): void {

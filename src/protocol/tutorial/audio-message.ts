@@ -16,7 +16,7 @@
  * byte-order prefix is native order and size: 8 bytes little-endian on x86-64 and arm64, the
  * machines the tutorial runs on. pcm is s16le stereo 44.1 kHz (wave.readframes(1024)).
  */
-import { ByteQueue } from '../bytes.ts';
+import { LengthPrefixedDeframer } from '../deframer.ts';
 import { DecodeError } from '../errors.ts';
 import { pickleBytes, unpickleBytes } from './pickle.ts';
 
@@ -55,51 +55,20 @@ function checkLength(declared: bigint, maxMessageBytes: number): number {
 }
 
 /**
- * Pure de-framer for the tutorial's audio TCP stream. Returns pcm buffers that own their memory.
- * After an error it stays failed (the stream has lost its framing): close the connection; a new
- * connection gets a new de-framer.
+ * Pure de-framer for the tutorial's audio TCP stream: `push(chunk) → { messages: pcm[], error? }`;
+ * sticky errors, pcm that owns its memory and the cap checked from the 8 length bytes alone come
+ * from LengthPrefixedDeframer.
  */
-export class TutorialAudioDeframer {
-  readonly maxMessageBytes: number;
-  #queue = new ByteQueue();
-  #error: DecodeError | undefined;
-  #pending: number | undefined; // pickle length of the message being received
-
+export class TutorialAudioDeframer extends LengthPrefixedDeframer<Buffer> {
   constructor(opts: { maxMessageBytes?: number } = {}) {
-    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_TUTORIAL_MESSAGE;
-    if (!Number.isInteger(this.maxMessageBytes) || this.maxMessageBytes < 64) {
-      throw new RangeError(`maxMessageBytes must be an integer ≥ 64, got ${this.maxMessageBytes}`);
-    }
+    super('tutorial audio', LENGTH_BYTES, opts.maxMessageBytes ?? DEFAULT_MAX_TUTORIAL_MESSAGE);
   }
 
-  get error(): DecodeError | undefined {
-    return this.#error;
+  protected override messageLength(header: Buffer): number {
+    return LENGTH_BYTES + checkLength(header.readBigUInt64LE(OFF_LENGTH), this.maxMessageBytes);
   }
 
-  get buffered(): number {
-    return this.#queue.length;
-  }
-
-  push(chunk: Buffer): { messages: Buffer[]; error?: DecodeError } {
-    const messages: Buffer[] = [];
-    if (this.#error) return { messages, error: this.#error };
-    this.#queue.push(chunk);
-    try {
-      for (;;) {
-        if (this.#pending === undefined) {
-          if (this.#queue.length < LENGTH_BYTES) break;
-          this.#pending = checkLength(this.#queue.take(LENGTH_BYTES).readBigUInt64LE(0), this.maxMessageBytes);
-        }
-        if (this.#queue.length < this.#pending) break;
-        const pickle = this.#queue.take(this.#pending);
-        this.#pending = undefined;
-        messages.push(unpickleBytes(pickle));
-      }
-    } catch (err) {
-      this.#error = err instanceof DecodeError ? err : new DecodeError(`tutorial audio: ${String(err)}`);
-      this.#queue = new ByteQueue();
-      return { messages, error: this.#error };
-    }
-    return { messages };
+  protected override decode(message: Buffer): Buffer {
+    return decodeTutorialAudio(message, this.maxMessageBytes);
   }
 }
