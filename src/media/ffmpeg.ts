@@ -137,6 +137,21 @@ export function startFfmpegPipe(job: FfmpegJob): FfmpegPipe {
   };
 }
 
+/**
+ * Resolves once ffmpeg has exited successfully and its output has been read to the end (or
+ * destroyed by stop()), so a source ends only after its last bytes were handed out; rejects as
+ * `pipe.done` does. Errors of the output stream itself are swallowed: stop() destroys it on
+ * purpose, and real failures come from `done`.
+ */
+export function pipeFinished(pipe: FfmpegPipe): Promise<void> {
+  pipe.output.on('error', () => {});
+  const outputEnded = new Promise<void>((resolve) => {
+    pipe.output.once('end', resolve);
+    pipe.output.once('close', resolve);
+  });
+  return Promise.all([pipe.done, outputEnded]).then(() => undefined);
+}
+
 /** Runs ffmpeg to a file and resolves when it has finished successfully. */
 export function runFfmpeg(job: FfmpegJob & { readonly output: string; readonly signal?: AbortSignal }): Promise<void> {
   const command = build(job);

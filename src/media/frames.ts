@@ -6,7 +6,7 @@
  */
 import { InvalidStateError } from '../protocol/errors.ts';
 import { BoundedQueue } from './bounded-queue.ts';
-import { startFfmpegPipe, type FfmpegPipe } from './ffmpeg.ts';
+import { pipeFinished, startFfmpegPipe, type FfmpegPipe } from './ffmpeg.ts';
 import { JpegSplitter, jpegDimensions } from './jpeg-splitter.ts';
 import { formatRational, framePtsUs } from './rational.ts';
 import type { FrameSource, JpegFrame, Rational } from './types.ts';
@@ -95,12 +95,7 @@ export function openJpegFrames(opts: OpenJpegFramesOptions): FrameSource {
       index += 1;
     }
   });
-  pipe.output.on('error', () => {}); // destroyed on close(); failures come from pipe.done
-  const outputEnded = new Promise<void>((resolve) => {
-    pipe.output.once('end', resolve);
-    pipe.output.once('close', resolve);
-  });
-  Promise.all([pipe.done, outputEnded]).then(
+  pipeFinished(pipe).then(
     () => queue.end(),
     (error: unknown) => {
       if (!closed) queue.fail(error);

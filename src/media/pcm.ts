@@ -6,7 +6,7 @@
 import { EnvironmentError, InvalidStateError } from '../protocol/errors.ts';
 import { ChildExitError } from '../process/children.ts';
 import { BoundedQueue } from './bounded-queue.ts';
-import { startFfmpegPipe } from './ffmpeg.ts';
+import { pipeFinished, startFfmpegPipe } from './ffmpeg.ts';
 import type { PcmChunk, PcmSource } from './types.ts';
 
 export interface OpenPcmOptions {
@@ -102,12 +102,7 @@ export function openPcm(opts: OpenPcmOptions): PcmSource {
   pipe.output.on('data', (data: Buffer) => {
     if (!closed) for (const pcm of chunker.push(data)) emit(pcm);
   });
-  pipe.output.on('error', () => {});
-  const outputEnded = new Promise<void>((resolve) => {
-    pipe.output.once('end', resolve);
-    pipe.output.once('close', resolve);
-  });
-  Promise.all([pipe.done, outputEnded]).then(
+  pipeFinished(pipe).then(
     () => {
       const last = chunker.flush(frameBytes);
       if (last && !closed) emit(last);
