@@ -26,8 +26,9 @@ import {
   type Handshake,
 } from '../../src/protocol/framed/index.ts';
 import { TUTORIAL_HELLO, TutorialAudioDeframer, decodeTutorialFrame } from '../../src/protocol/tutorial/index.ts';
+import type { Wire } from '../../src/protocol/wire.ts';
 
-export type Wire = 'framed' | 'tutorial';
+export type { Wire };
 
 export interface ProbeOptions {
   host: string;

@@ -4,14 +4,12 @@
  */
 import { isIP } from 'node:net';
 import { UsageError } from '../protocol/errors.ts';
+import { WIRES, type Wire } from '../protocol/wire.ts';
+import { PACINGS, type Pacing } from '../timing/pacer.ts';
 import { choiceOption, numberOption, parseOptions } from './main.ts';
 
-export type Wire = 'framed' | 'tutorial';
-export type Pacing = 'deadline' | 'tutorial';
 export type AudioPreference = 'auto' | 'device' | 'browser' | 'null';
 
-export const WIRES: readonly Wire[] = ['framed', 'tutorial'];
-export const PACINGS: readonly Pacing[] = ['deadline', 'tutorial'];
 export const AUDIO_PREFERENCES: readonly AudioPreference[] = ['auto', 'device', 'browser', 'null'];
 
 /** The tutorial's port: UDP video on 9688, TCP audio on port − 1 (server.py: `s.bind((host_ip, (port-1)))`). */

@@ -9,7 +9,7 @@
  *   tutorial — unknown (null): its datagrams carry no sequence number.
  * - avOffsetMs: picture pts − audio clock at the moment each frame is shown (framed); null in tutorial.
  */
-import type { Wire } from '../cli/stream-options.ts';
+import type { Wire } from '../protocol/wire.ts';
 import { FpsMeter, InterarrivalJitter, Summary } from '../timing/stats.ts';
 
 export interface ClientStatsJson {

@@ -18,7 +18,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import type { AudioSink } from '../audio/sinks.ts';
 import { AudioPlayer } from '../audio/player.ts';
-import type { Wire } from '../cli/stream-options.ts';
+import type { Wire } from '../protocol/wire.ts';
 import { EnvironmentError } from '../protocol/errors.ts';
 import {
   decodeDatagram, encodeHello, FrameReassembler, SequenceTracker, StreamDeframer, type Handshake, type StreamMessage,

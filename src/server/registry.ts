@@ -11,7 +11,7 @@
  * its TCP connection closes or a send fails.
  */
 import { randomInt } from 'node:crypto';
-import type { Wire } from '../cli/stream-options.ts';
+import type { Wire } from '../protocol/wire.ts';
 
 /** The TCP side of a client as the registry sees it (a net.Socket in the server). */
 export interface AudioPeer {

@@ -14,13 +14,13 @@
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
-import type { Pacing, Wire } from '../cli/stream-options.ts';
 import { EnvironmentError, FrameTooLargeError } from '../protocol/errors.ts';
 import { decodeDatagram, encodeStreamMessage, fragmentFrame } from '../protocol/framed/index.ts';
 import { encodeTutorialAudio, encodeTutorialFrame } from '../protocol/tutorial/index.ts';
+import type { Wire } from '../protocol/wire.ts';
 import type { Clock } from '../timing/clock.ts';
 import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.ts';
-import { createPacer, type Pacer } from '../timing/pacer.ts';
+import { createPacer, type Pacer, type Pacing } from '../timing/pacer.ts';
 import { FpsMeter } from '../timing/stats.ts';
 import { openJpegFrames, openPcm, scaledHeight, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
 import { ClientRegistry, type LeaveReason, type RegisteredClient } from './registry.ts';

@@ -130,6 +130,11 @@ export class TutorialPacer implements Pacer {
   }
 }
 
-export function createPacer(kind: 'deadline' | 'tutorial', clock: Clock, fps: number): Pacer {
+/** How video send times are chosen: absolute deadlines t0 + pts, or the tutorial's TS ± 1 ms. */
+export type Pacing = 'deadline' | 'tutorial';
+
+export const PACINGS: readonly Pacing[] = ['deadline', 'tutorial'];
+
+export function createPacer(kind: Pacing, clock: Clock, fps: number): Pacer {
   return kind === 'tutorial' ? new TutorialPacer(clock, fps) : new DeadlinePacer(clock);
 }
