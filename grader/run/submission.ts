@@ -7,12 +7,15 @@
  * - python: the tutorial's server.py / client.py, run with python3 on a temp copy whose hard-coded
  *   host_ip, port and filename point at loopback, our ports and the grader's clip.
  */
+import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
+import { linuxHasNoSound } from '../../src/audio/sinks.ts';
 import { CappedOutput } from './output.ts';
 
 export type SubmissionKind = 'node' | 'python' | 'unknown';
@@ -37,7 +40,7 @@ export interface Launched {
 
 /** Only what a program needs: no tokens or secrets from the grader's environment reach student code. */
 export function submissionEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'DISPLAY', 'XAUTHORITY', 'WAYLAND_DISPLAY', 'PUPPETEER_EXECUTABLE_PATH', 'FFMPEG_PATH', 'FFPROBE_PATH', 'ALSA_CONFIG_PATH', 'CI', 'npm_config_cache', 'PUPPETEER_CACHE_DIR'];
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'DISPLAY', 'XAUTHORITY', 'WAYLAND_DISPLAY', 'PUPPETEER_EXECUTABLE_PATH', 'FFMPEG_PATH', 'FFPROBE_PATH', 'ALSA_CONFIG_PATH', 'PYTHONPATH', 'CI', 'npm_config_cache', 'PUPPETEER_CACHE_DIR'];
   const env: NodeJS.ProcessEnv = {};
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('AVSOCK_') && v !== undefined) env[k] = v;
@@ -219,12 +222,62 @@ export async function preparePythonScript(path: string, opts: { port: number; cl
   await writeFile(path, rewriteTutorialPython(await readFile(path, 'utf8'), opts));
 }
 
-/** python3 [under xvfb-run when there is no display] — the tutorial opens OpenCV windows. */
-export function pythonCommand(script: string): { command: string; args: string[] } {
-  if (!hasDisplay() && existsSync('/usr/bin/xvfb-run')) {
-    return { command: 'xvfb-run', args: ['-a', '-s', '-screen 0 1280x800x24', 'python3', '-u', script] };
+export interface PythonChoice {
+  /** The interpreter to run the tutorial's scripts with. */
+  command: string;
+  /** Whether it imports cv2, pyaudio and numpy (the tutorial's modules besides imutils). */
+  hasModules: boolean;
+  /** What was tried, in order, with the outcome (for the report). */
+  tried: string[];
+}
+
+const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3'];
+let pythonChoice: PythonChoice | undefined;
+
+/**
+ * The first python3 that imports cv2, pyaudio and numpy: `python3` on PATH, then /usr/bin/python3
+ * (a pyenv/venv shim on PATH often lacks the apt-installed python3-opencv / python3-pyaudio that
+ * the system interpreter has). None has them: `python3`, so the run fails with its own
+ * ModuleNotFoundError and pythonMissingModule() names the fix. Checked once per grader process.
+ */
+export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES): PythonChoice {
+  if (candidates === PYTHON_CANDIDATES && pythonChoice) return pythonChoice;
+  const tried: string[] = [];
+  let choice: PythonChoice | undefined;
+  for (const command of candidates) {
+    const r = spawnSync(command, ['-c', 'import cv2, pyaudio, numpy'], { encoding: 'utf8', timeout: 20_000, env: submissionEnv() });
+    if (r.status === 0) {
+      tried.push(`${command}: ok`);
+      choice = { command, hasModules: true, tried };
+      break;
+    }
+    const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
+    tried.push(`${command}: ${r.error ? (r.error as NodeJS.ErrnoException).code ?? r.error.message : missing ? `no ${missing}` : `exit ${r.status}`}`);
   }
-  return { command: 'python3', args: ['-u', script] };
+  choice ??= { command: candidates[0] ?? 'python3', hasModules: false, tried };
+  if (candidates === PYTHON_CANDIDATES) pythonChoice = choice;
+  return choice;
+}
+
+/**
+ * ALSA config for a machine without sound: the tutorial's server.py opens a PyAudio input and
+ * client.py an output on the default device; without one, PyAudio raises inside a worker thread
+ * and the audio half silently never starts. Playback and capture both go to ALSA's null plugin.
+ */
+export const NULL_ALSA_CONF = fileURLToPath(new URL('./alsa-null.conf', import.meta.url));
+
+/**
+ * python3 [under xvfb-run when there is no display] — the tutorial opens OpenCV windows — with
+ * ALSA_CONFIG_PATH pointing at a null device when the machine has no sound and none was given.
+ */
+export function pythonCommand(script: string): { command: string; args: string[] } {
+  const python = resolvePython().command;
+  const env = linuxHasNoSound(submissionEnv()) && existsSync(NULL_ALSA_CONF) ? ['env', `ALSA_CONFIG_PATH=${NULL_ALSA_CONF}`] : [];
+  if (!hasDisplay() && existsSync('/usr/bin/xvfb-run')) {
+    return { command: 'xvfb-run', args: ['-a', '-s', '-screen 0 1280x800x24', ...env, python, '-u', script] };
+  }
+  if (env.length) return { command: 'env', args: [...env.slice(1), python, '-u', script] };
+  return { command: python, args: ['-u', script] };
 }
 
 export const PYTHON_MODULES_HINT = 'python3 has no cv2/pyaudio: pip install opencv-python pyaudio imutils';
