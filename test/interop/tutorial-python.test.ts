@@ -98,7 +98,7 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     expect(stats.garbage).toBe(0);
   }, 90_000);
 
-  it('the real client.py plays our server: it registers, its sound device gets our PCM, it keeps running', async () => {
+  it('the real client.py plays our server: it registers, gets frames and our PCM on its sound device, keeps running', async () => {
     const p = await ports();
     const server = await startServer(['--wire', 'tutorial', '--file', fixture.clip], { port: p.videoPort, audioPort: p.audioPort });
     const out = join(fixture.dir.path, 'client-py.raw');
@@ -121,6 +121,12 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
       if (client.exit) throw new Error(`client.py exited: ${client.out.tail(20)}`);
       return statSync(out).size > first + 4 * 44_100 ? true : undefined;
     }, 15_000);
+    // The server's status line (every 5 s on a pipe) counts the frames it sent to its one client.
+    const sent = await waitFor('our server to report frames sent to client.py', () => {
+      const counts = [...(server.proc.stdout + server.proc.stderr).matchAll(/server: 1 client\(s\) \|.*\| sent (\d+)/g)].map((m) => Number(m[1]));
+      return counts.length && counts[counts.length - 1]! > 30 ? counts[counts.length - 1] : undefined;
+    }, 15_000);
+    expect(sent).toBeGreaterThan(30);
     expect(client.exit, `client.py stopped:\n${client.out.tail(20)}`).toBeUndefined();
     expect(client.out.text).not.toMatch(/Traceback|Audio closed/);
     expect(server.proc.exit).toBeUndefined();
