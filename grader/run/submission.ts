@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
@@ -227,6 +227,8 @@ export interface PythonChoice {
   command: string;
   /** Whether it imports cv2, pyaudio and numpy (the tutorial's modules besides imutils). */
   hasModules: boolean;
+  /** Whether it imports imutils; if not, the grader's stand-in (grader/run/python/) is put on PYTHONPATH. */
+  hasImutils: boolean;
   /** What was tried, in order, with the outcome (for the report). */
   tried: string[];
 }
@@ -248,13 +250,14 @@ export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES)
     const r = spawnSync(command, ['-c', 'import cv2, pyaudio, numpy'], { encoding: 'utf8', timeout: 20_000, env: submissionEnv() });
     if (r.status === 0) {
       tried.push(`${command}: ok`);
-      choice = { command, hasModules: true, tried };
+      const imutils = spawnSync(command, ['-c', 'import imutils'], { timeout: 20_000, env: submissionEnv() });
+      choice = { command, hasModules: true, hasImutils: imutils.status === 0, tried };
       break;
     }
     const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
     tried.push(`${command}: ${r.error ? (r.error as NodeJS.ErrnoException).code ?? r.error.message : missing ? `no ${missing}` : `exit ${r.status}`}`);
   }
-  choice ??= { command: candidates[0] ?? 'python3', hasModules: false, tried };
+  choice ??= { command: candidates[0] ?? 'python3', hasModules: false, hasImutils: false, tried };
   if (candidates === PYTHON_CANDIDATES) pythonChoice = choice;
   return choice;
 }
@@ -266,13 +269,23 @@ export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES)
  */
 export const NULL_ALSA_CONF = fileURLToPath(new URL('./alsa-null.conf', import.meta.url));
 
+/** The stand-in for imutils.resize, the one imutils function the tutorial uses (not packaged by Debian). */
+export const IMUTILS_STAND_IN_DIR = fileURLToPath(new URL('./python/', import.meta.url));
+
 /**
  * python3 [under xvfb-run when there is no display] — the tutorial opens OpenCV windows — with
- * ALSA_CONFIG_PATH pointing at a null device when the machine has no sound and none was given.
+ * ALSA_CONFIG_PATH pointing at a null device when the machine has no sound and none was given, and
+ * the imutils stand-in on PYTHONPATH when the interpreter has no imutils.
  */
 export function pythonCommand(script: string): { command: string; args: string[] } {
-  const python = resolvePython().command;
-  const env = linuxHasNoSound(submissionEnv()) && existsSync(NULL_ALSA_CONF) ? ['env', `ALSA_CONFIG_PATH=${NULL_ALSA_CONF}`] : [];
+  const { command: python, hasModules, hasImutils } = resolvePython();
+  const env: string[] = [];
+  if (linuxHasNoSound(submissionEnv()) && existsSync(NULL_ALSA_CONF)) env.push(`ALSA_CONFIG_PATH=${NULL_ALSA_CONF}`);
+  if (hasModules && !hasImutils) {
+    const inherited = submissionEnv().PYTHONPATH;
+    env.push(`PYTHONPATH=${inherited ? `${inherited}${delimiter}` : ''}${IMUTILS_STAND_IN_DIR}`);
+  }
+  if (env.length) env.unshift('env');
   if (!hasDisplay() && existsSync('/usr/bin/xvfb-run')) {
     return { command: 'xvfb-run', args: ['-a', '-s', '-screen 0 1280x800x24', ...env, python, '-u', script] };
   }

@@ -4,19 +4,19 @@
  * plays our server, and the grader measures a submission made of the two files.
  *
  * They need a python3 with cv2, pyaudio and numpy (Debian: python3-opencv python3-pyaudio
- * python3-numpy, which .ci/run installs); imutils comes from the stand-in in the fixtures folder
- * (PYTHONPATH). Without them (a student laptop) the tests are skipped with the reason printed.
+ * python3-numpy, which .ci/run installs); imutils comes from the grader's stand-in
+ * (grader/run/python/, on PYTHONPATH). Without them (a student laptop) the tests are skipped with the reason printed.
  * No display: xvfb-run; no sound card: test/fixtures/tutorial/alsa.conf (playback into a file,
  * capture from null). The scripts' hard-coded host_ip/port/filename are rewritten on a temp copy by
  * the grader's own rewriteTutorialPython().
  */
-import { describe, it, expect, vi, afterEach } from 'vitest';
+import { describe, it, expect, afterEach } from 'vitest';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gradeSubmission } from '../../grader/grade.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../../grader/run/ports.ts';
-import { launch, resolvePython, rewriteTutorialPython, submissionEnv, type Launched } from '../../grader/run/submission.ts';
+import { IMUTILS_STAND_IN_DIR, launch, resolvePython, rewriteTutorialPython, submissionEnv, type Launched } from '../../grader/run/submission.ts';
 import { gitInit } from '../../grader/testing/fixtures.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { useClip } from '../support/fixture.ts';
@@ -42,7 +42,6 @@ const portSets: StreamPorts[] = [];
 afterEach(async () => {
   await Promise.all(launched.splice(0).map((l) => l.handle.stop()));
   for (const p of portSets.splice(0)) releasePorts(p);
-  vi.unstubAllEnvs();
 });
 
 async function ports(): Promise<StreamPorts> {
@@ -64,7 +63,7 @@ function python(name: string, script: string, extraEnv: Record<string, string>):
   const [command, args] = hasDisplay() ? [py, ['-u', script]] : ['xvfb-run', ['-a', '-s', '-screen 0 1280x800x24', py, '-u', script]];
   const l = launch(name, command, args, {
     cwd: fixture.dir.path,
-    env: submissionEnv({ PYTHONPATH: TUTORIAL, ALSA_CONFIG_PATH: ALSA_CONF, ...extraEnv }),
+    env: submissionEnv({ PYTHONPATH: IMUTILS_STAND_IN_DIR, ALSA_CONFIG_PATH: ALSA_CONF, ...extraEnv }),
     maxOutputBytes: 256 * 1024,
   });
   launched.push(l);
@@ -140,8 +139,7 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     copyFileSync(join(TUTORIAL, 'client.py'), join(repo, 'client.py'));
     writeFileSync(join(repo, '.gitignore'), 'temp.wav\n');
     await gitInit(repo);
-    // imutils from the stand-in (submissionEnv() passes PYTHONPATH on); sound: the grader's own null device.
-    vi.stubEnv('PYTHONPATH', TUTORIAL);
+    // No PYTHONPATH given: the grader itself supplies the imutils stand-in and a null sound device.
     const t0 = Date.now();
     const r = await gradeSubmission({ repo, out: join(fixture.dir.path, 'grade-out'), clip: fixture.clip, seconds: 5, skip: ['screenshot', 'checks'], startTimeoutMs: 30_000, noSave: true });
     const s = r.measured.server!;
