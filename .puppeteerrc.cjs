@@ -2,8 +2,7 @@
 // own download, so `npm install` works offline; on a laptop without one, puppeteer downloads Chrome.
 const { existsSync } = require('node:fs');
 
-const candidates = [
-  process.env.PUPPETEER_EXECUTABLE_PATH,
+const systemBrowsers = [
   '/usr/bin/chromium',
   '/usr/bin/chromium-browser',
   '/usr/bin/google-chrome',
@@ -12,8 +11,11 @@ const candidates = [
   '/Applications/Chromium.app/Contents/MacOS/Chromium',
   'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
   'C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe',
-].filter(Boolean);
+];
 
-const executablePath = candidates.find((p) => existsSync(p));
+const executablePath = [process.env.PUPPETEER_EXECUTABLE_PATH, ...systemBrowsers].find((p) => p && existsSync(p));
 
-module.exports = executablePath ? { skipDownload: true, executablePath } : {};
+const config = executablePath ? { skipDownload: true, executablePath } : {};
+// Not a puppeteer setting: src/platform/tools.ts reads the list from here (one list of browsers).
+Object.defineProperty(config, 'systemBrowsers', { value: systemBrowsers, enumerable: false });
+module.exports = config;

@@ -90,16 +90,8 @@ export function resolveFfprobe(): ResolvedTool {
   return cached('ffprobe', () => resolveFfTool('ffprobe', 'FFPROBE_PATH', '@ffprobe-installer/ffprobe'));
 }
 
-const SYSTEM_BROWSERS = [
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/usr/bin/google-chrome',
-  '/usr/bin/google-chrome-stable',
-  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
-  '/Applications/Chromium.app/Contents/MacOS/Chromium',
-  'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
-  'C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe',
-];
+/** The installed browsers puppeteer may use: one list, in .puppeteerrc.cjs (which `npm install` reads too). */
+const { systemBrowsers } = require('../../.puppeteerrc.cjs') as { systemBrowsers: readonly string[] };
 
 /** The Chromium/Chrome that puppeteer should launch. */
 export async function resolveChromium(): Promise<ResolvedTool> {
@@ -113,7 +105,7 @@ export async function resolveChromium(): Promise<ResolvedTool> {
     }
     return { path: fromEnv, source: 'env' };
   }
-  const system = SYSTEM_BROWSERS.find((p) => existsSync(p));
+  const system = systemBrowsers.find((p) => existsSync(p));
   if (system) return { path: system, source: 'system' };
   try {
     const puppeteer = (await import('puppeteer')).default;
