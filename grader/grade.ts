@@ -5,7 +5,8 @@
  * phase costs only its own items: the grader itself never hangs or throws for a broken submission.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_CLIP, ensureDemoClip } from '../src/media/clips.ts';
@@ -14,19 +15,24 @@ import { toNumber } from '../src/media/rational.ts';
 import type { Finding } from './check/index.ts';
 import { computeServerFigures, type ServerFigures } from './measure/figures.ts';
 import { probeServer, type Wire } from './measure/probe.ts';
+import { framesSent, nonSilentSeconds, parseStatusLine, type StatusSample } from './measure/tutorial-client.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from './run/ports.ts';
 import { UI_LINE } from './run/output.ts';
 import {
+  FILE_ALSA_CONF,
   launch,
   preparePythonScript,
   prepareSubmission,
   pythonCommand,
   pythonMissingModule,
+  rewriteTutorialPython,
   type Launched,
   type Submission,
 } from './run/submission.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError } from './screenshot/compose.ts';
 import { grabPages } from './screenshot/capture.ts';
+import { grabLiveWindows, tutorialWindowRegions, type WindowRegion } from './screenshot/opencv.ts';
+import { startXvfb, type VirtualDisplay } from './screenshot/xvfb.ts';
 import type { Progress } from './progress.ts';
 import { loadRubric, type Rubric } from './score/rubric.ts';
 import { fmt, scoreSubmission } from './score/score.ts';
@@ -93,12 +99,145 @@ function nodeServerArgs(clip: string, p: StreamPorts, wire?: Wire): string[] {
   return args;
 }
 
-function startServer(sub: Submission, clip: string, ports: StreamPorts, wire: Wire | undefined, cwd = sub.workDir): Launched {
+function startServer(sub: Submission, clip: string, ports: StreamPorts, wire: Wire | undefined, cwd = sub.workDir, display?: string): Launched {
   if (sub.kind === 'python' && sub.python) {
-    const { command, args } = pythonCommand(sub.python.server);
+    const { command, args } = pythonCommand(sub.python.server, display ? { display } : {});
     return launch('server.py', command, args, { cwd: dirname(sub.python.server) });
   }
   return launch('server', 'npm', nodeServerArgs(clip, ports, wire), { cwd });
+}
+
+/** A copy of a tutorial script beside it (same folder, for its relative files), pointed at `port` (and `clip`). */
+async function tutorialCopy(script: string, tag: string, opts: { port: number; clip?: string }): Promise<string> {
+  const copy = join(dirname(script), `${basename(script, '.py')}-grader-${tag}.py`);
+  await writeFile(copy, rewriteTutorialPython(await readFile(script, 'utf8'), opts));
+  return copy;
+}
+
+/** Every output line of a process with when it was read (performance.now()), at most 10 000. */
+function timedLines(l: Launched): Array<{ atMs: number; line: string }> {
+  const lines: Array<{ atMs: number; line: string }> = [];
+  for (const stream of [l.handle.process.stdout, l.handle.process.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: string | Buffer) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = (parts.pop() ?? '').slice(-4096);
+      for (const line of parts) if (lines.length < 10_000) lines.push({ atMs: performance.now(), line });
+    });
+  }
+  return lines;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` every 100 ms until it returns a value, `stop` returns a reason, or `ms` pass. */
+async function until<T>(ms: number, check: () => T | undefined, stop: () => string | undefined): Promise<T | string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    const why = stop();
+    if (why) return why;
+    if (Date.now() > deadline) return `timed out after ${Math.round(ms / 1000)} s`;
+    await sleep(100);
+  }
+}
+
+async function windowRegions(clip: string): Promise<WindowRegion[]> {
+  const v = (await probeMedia(clip).catch(() => undefined))?.video;
+  return tutorialWindowRegions(v?.width ?? DEMO_CLIP.width, v?.height ?? DEMO_CLIP.height);
+}
+
+interface TutorialClientRun {
+  script: string;
+  clip: string;
+  wire: Wire | undefined;
+  display: VirtualDisplay | undefined;
+  clientSeconds: number;
+  startTimeoutMs: number;
+  out: string;
+  sourceFps: number;
+  running: Launched[];
+  note: (m: string) => void;
+}
+
+/**
+ * A tutorial client.py, measured from outside against the reference server (`--wire tutorial`):
+ * it must register (the server logs `client #N joined`), keep running without a traceback for
+ * `clientSeconds`, show live frames in RECEIVING VIDEO (grabbed from the grader's Xvfb when there is
+ * one), and play the sound (PCM into the grader's ALSA file sink). framesReceived/fps are the frames
+ * the reference server sent to it (client.py prints no statistics; UDP on loopback does not drop).
+ */
+async function measureTutorialClient(run: TutorialClientRun): Promise<{ figures: Record<string, unknown>; note: string }> {
+  const ports = await allocateStreamPorts();
+  const pcmFile = join(run.out, 'client-audio.raw');
+  let ref: Launched | undefined;
+  let client: Launched | undefined;
+  try {
+    ref = launch('reference server', 'npm', nodeServerArgs(run.clip, ports, run.wire ?? 'tutorial'), { cwd: GRADER_ROOT });
+    run.running.push(ref);
+    const lines = timedLines(ref);
+    if (!(await ref.out.waitForLine(UI_LINE, run.startTimeoutMs))) throw new Error(why(ref, 'the reference server did not start'));
+    const script = await tutorialCopy(run.script, `ref-${ports.videoPort}`, { port: ports.videoPort });
+    await rm(pcmFile, { force: true });
+    const { command, args } = pythonCommand(script, { ...(run.display ? { display: run.display.display } : {}), env: { ALSA_CONFIG_PATH: FILE_ALSA_CONF, AVSOCK_AUDIO_OUT: pcmFile } });
+    client = launch('client.py', command, args, { cwd: dirname(script) });
+    run.running.push(client);
+    const c = client;
+    const r = ref;
+    const crashed = (): string | undefined => (c.exit ? why(c, 'client.py stopped') : r.exit ? why(r, 'the reference server stopped') : undefined);
+    const joined = await until(run.startTimeoutMs, () => lines.find((l) => /client #\d+ joined/.test(l.line)), crashed);
+    if (typeof joined === 'string') throw new Error(why(c, `client.py never registered with the reference server (no 'client #N joined'): ${joined}`));
+    run.note(`client.py registered with the reference server; listening ${run.clientSeconds} s`);
+    const endAt = joined.atMs + run.clientSeconds * 1000;
+    while (performance.now() < endAt && !crashed()) await sleep(100);
+    // The reference server prints its status every 5 s on a pipe: wait for one after the run.
+    await until(7000, () => (lines.some((l) => l.atMs >= endAt && parseStatusLine(l.line, l.atMs)) ? true : undefined), crashed);
+    let windowLive: boolean | null = null;
+    let windowProblem: string | undefined;
+    if (run.display && !crashed()) {
+      const region = (await windowRegions(run.clip))[1]!;
+      // Retried: the demo countdown can look the same for 0.7 s between its digits and flashes.
+      const [grab] = await grabLiveWindows(run.display.display, [region], { timeoutMs: 8000, stop: crashed });
+      windowLive = grab?.live ?? false;
+      windowProblem = grab?.problem;
+    }
+    const endMs = performance.now();
+    const alive = !c.exit;
+    const traceback = /Traceback \(most recent call last\)/.test(c.out.text);
+    const samples = lines.filter((l) => l.atMs >= joined.atMs).map((l) => parseStatusLine(l.line, l.atMs)).filter((x): x is StatusSample => x !== undefined);
+    const sent = framesSent(samples);
+    const pcm = await readFile(pcmFile).catch(() => Buffer.alloc(0));
+    const { audioSeconds, pcmSeconds } = nonSilentSeconds(pcm);
+    const listenedS = (endMs - joined.atMs) / 1000;
+    const problems: string[] = [];
+    if (!alive) problems.push(why(c, 'client.py stopped before the end'));
+    if (traceback) problems.push(`client.py printed a traceback: ${c.out.tail(1)}`);
+    if (windowLive === false) problems.push(windowProblem ?? 'RECEIVING VIDEO window not live');
+    // Frames sent count as received only if client.py kept running and (when it can be seen) showed them.
+    const shows = alive && !traceback && windowLive !== false;
+    const frames = shows ? (sent?.frames ?? 0) : 0;
+    const fps = shows ? (sent?.fps ?? Number.NaN) : Number.NaN;
+    const figures: Record<string, unknown> = {
+      measuredFrom: 'outside: reference server status (frames sent to client.py), its RECEIVING VIDEO window on the grader\'s screen, the PCM it played into an ALSA file',
+      running: alive && !traceback,
+      windowLive,
+      framesReceived: frames,
+      fps,
+      sourceFps: run.sourceFps,
+      fpsErrorPct: ((fps - run.sourceFps) / run.sourceFps) * 100,
+      audioSeconds,
+      pcmSeconds,
+      listenedSeconds: listenedS,
+      audioRatio: audioSeconds / listenedS,
+      ...(problems.length ? { problem: problems.join('; ') } : {}),
+    };
+    if (problems.length && frames === 0) throw Object.assign(new Error(problems.join('; ')), { figures });
+    return { figures, note: `client.py: reference server sent it ${fmt(frames)} frames at ${fmt(fps)} fps, window ${windowLive === null ? 'not seen (no Xvfb)' : windowLive ? 'live' : 'NOT live'}, ${fmt(audioSeconds)} s of sound played in ${fmt(listenedS)} s${problems.length ? `; ${problems.join('; ')}` : ''}` };
+  } finally {
+    await Promise.all([client?.handle.stop(), ref?.handle.stop()]);
+    releasePorts(ports);
+  }
 }
 
 export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> {
@@ -123,6 +262,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   let clip = opts.clip;
   let serverPorts: StreamPorts | undefined;
   let server: Launched | undefined;
+  let xdisplay: VirtualDisplay | undefined;
 
   const phase = async (name: string, budgetMs: number, work: () => Promise<string | void>): Promise<void> => {
     if (skip.has(name)) {
@@ -169,7 +309,13 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
           await preparePythonScript(sub.python.server, { port: serverPorts.videoPort, clip: clip! });
           if (sub.python.client) await preparePythonScript(sub.python.client, { port: serverPorts.videoPort });
         }
-        server = startServer(sub, clip!, serverPorts, wire);
+        // One virtual screen for both tutorial windows (server.py, client.py), so they can be grabbed.
+        if (sub.kind === 'python' && !xdisplay) {
+          xdisplay = await startXvfb();
+          if (xdisplay) running.push(xdisplay.xvfb);
+          else progress?.note('no Xvfb: the OpenCV windows run under xvfb-run and cannot be grabbed');
+        }
+        server = startServer(sub, clip!, serverPorts, wire, sub.workDir, xdisplay?.display);
         running.push(server);
         progress?.note(`started ${server.name} (pid ${server.handle.pid}) on udp ${serverPorts.videoPort} / tcp ${serverPorts.audioPort}; measuring ${seconds} s`);
         const abort = new AbortController();
@@ -200,9 +346,20 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
     // 2. The client, against the grader's reference server.
     if (runnable) {
       await phase('client', startTimeoutMs * 2 + (clientSeconds + 20) * 1000, async () => {
-        if (sub.kind !== 'node') {
-          problems.client = 'a tutorial client.py has no --stats: not measured (run it by hand against npm run server -- --wire tutorial)';
-          throw new Error(problems.client);
+        if (sub.kind === 'python') {
+          // server.py serves only its first client (the probe): stop it, the CPU is needed.
+          if (server) await server.handle.stop();
+          if (!sub.python?.client) throw new Error((problems.client = 'no client.py beside server.py: not measured'));
+          try {
+            const r = await measureTutorialClient({ script: sub.python.client, clip: clip!, wire, display: xdisplay, clientSeconds, startTimeoutMs, out: opts.out, sourceFps, running, note: (m) => progress?.note(m) });
+            clientFigures = r.figures;
+            if (typeof r.figures.problem === 'string') problems.client = r.figures.problem;
+            return r.note;
+          } catch (error) {
+            const figures = (error as { figures?: Record<string, unknown> }).figures;
+            if (figures) clientFigures = figures;
+            throw error;
+          }
         }
         const ports = await allocateStreamPorts();
         const statsFile = join(opts.out, 'client-stats.json');
@@ -254,9 +411,68 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
     // 3. Screenshot: the submission's own pair (its client on its server), both pages live.
     if (runnable) {
       await phase('screenshot', startTimeoutMs + 45_000, async () => {
-        if (sub.kind !== 'node') {
-          shot.reason = 'tutorial submissions show OpenCV windows, not pages: take the screenshot by hand';
-          throw new Error(shot.reason);
+        const caption = (): string[] => {
+          const s = serverFigures;
+          const c = clientFigures;
+          const commit = gitHead(sub.repo);
+          return [
+            `avsock · ${new Date().toLocaleString('sv-SE')} · ${basename(sub.repo)}${commit ? ` @ ${commit.slice(0, 10)}` : ''} · wire ${wire ?? '?'}`,
+            s
+              ? `server (measured by the grader): ${fmt(s.fps)} fps of ${fmt(s.sourceFps)} · jitter p99 ${fmt(s.jitterP99Ms)} ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${fmt(s.avOffsetMs)} ms`
+              : 'server: not measured',
+            c ? `client: ${fmt(c.fps as number)} fps · ${fmt(c.framesReceived as number)} frames · ${fmt(c.audioSeconds as number)} s of sound` : 'client: not measured',
+          ];
+        };
+        const save = async (png: Buffer): Promise<string> => {
+          const reportCopy = join(opts.out, 'screenshot.png');
+          await writeFile(reportCopy, png);
+          shot.reportCopy = reportCopy;
+          shot.ok = true;
+          screenshotPath = reportCopy;
+          if (!opts.noSave) {
+            const saved = join(sub.repo, 'screenshots', screenshotName());
+            await mkdir(dirname(saved), { recursive: true });
+            await copyFile(reportCopy, saved);
+            shot.savedTo = saved;
+            screenshotPath = saved;
+          }
+          return screenshotPath;
+        };
+        if (sub.kind === 'python') {
+          // A fresh pair: server.py streams only to its first client, so the one measured is spent.
+          if (!xdisplay) throw new Error((shot.reason = 'no Xvfb to draw the OpenCV windows on (apt-get install xvfb): no screenshot'));
+          if (!sub.python?.client) throw new Error((shot.reason = 'no client.py beside server.py: no RECEIVING VIDEO window'));
+          const display = xdisplay.display;
+          const pairPorts = await allocateStreamPorts();
+          let pyServer: Launched | undefined;
+          let pyClient: Launched | undefined;
+          try {
+            const serverScript = await tutorialCopy(sub.python.server, `shot-${pairPorts.videoPort}`, { port: pairPorts.videoPort, clip: clip! });
+            const clientScript = await tutorialCopy(sub.python.client, `shot-${pairPorts.videoPort}`, { port: pairPorts.videoPort });
+            const sc = pythonCommand(serverScript, { display });
+            pyServer = launch('server.py', sc.command, sc.args, { cwd: dirname(serverScript) });
+            running.push(pyServer);
+            // audio_stream() prints this once its TCP socket listens (the UDP one is bound before).
+            if (!(await pyServer.out.waitForLine(/server listening at/, startTimeoutMs))) throw new Error((shot.reason = why(pyServer, "server.py did not start (no 'server listening at')")));
+            const cc = pythonCommand(clientScript, { display });
+            pyClient = launch('client.py', cc.command, cc.args, { cwd: dirname(clientScript) });
+            running.push(pyClient);
+            const ps = pyServer;
+            const pc = pyClient;
+            const stopped = (): string | undefined => (ps.exit ? why(ps, 'server.py stopped') : pc.exit ? why(pc, 'client.py stopped') : undefined);
+            const grabs = await grabLiveWindows(display, await windowRegions(clip!), { timeoutMs: 20_000, stop: stopped });
+            const bad = grabs.find((g) => !g.live || !g.png);
+            if (bad) throw new Error((shot.reason = bad.problem ?? `${bad.title}: no picture`));
+            // The windows draw their own FPS (the tutorial's putText); the title bars carry none.
+            const png = await composeScreenshot(grabs.map((g) => ({ title: g.title, png: g.png! })), caption());
+            return await save(png);
+          } catch (error) {
+            if (error instanceof ScreenshotRefusedError) shot.reason = error.message;
+            throw error;
+          } finally {
+            await Promise.all([pyClient?.handle.stop(), pyServer?.handle.stop()]);
+            releasePorts(pairPorts);
+          }
         }
         if (!server || !serverPorts || server.exit) throw new Error(shot.reason = why(server, 'the server is not running'));
         const serverUi = await server.out.waitForLine(UI_LINE, 5000);
@@ -276,33 +492,11 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
           const bad = grabs.find((g) => !g.png || !g.live || g.frozen);
           shot.fps = { ...(grabs[0]?.fps !== undefined ? { server: grabs[0].fps } : {}), ...(grabs[1]?.fps !== undefined ? { client: grabs[1].fps } : {}) };
           if (bad) throw new Error((shot.reason = bad.problem ?? `${bad.title}: no picture`));
-          const s = serverFigures;
-          const c = clientFigures;
-          const commit = gitHead(sub.repo);
-          const caption = [
-            `avsock · ${new Date().toLocaleString('sv-SE')} · ${basename(sub.repo)}${commit ? ` @ ${commit.slice(0, 10)}` : ''} · wire ${wire ?? '?'}`,
-            s
-              ? `server (measured by the grader): ${fmt(s.fps)} fps of ${fmt(s.sourceFps)} · jitter p99 ${fmt(s.jitterP99Ms)} ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${fmt(s.avOffsetMs)} ms`
-              : 'server: not measured',
-            c ? `client: ${fmt(c.fps)} fps · ${fmt(c.framesReceived)} frames · ${fmt(c.audioSeconds)} s of sound` : 'client: not measured',
-          ];
           const png = await composeScreenshot(
             grabs.map((g) => ({ title: g.title, png: g.png!, ...(g.fps !== undefined ? { fps: g.fps } : {}) })),
-            caption,
+            caption(),
           );
-          const reportCopy = join(opts.out, 'screenshot.png');
-          await writeFile(reportCopy, png);
-          shot.reportCopy = reportCopy;
-          shot.ok = true;
-          screenshotPath = reportCopy;
-          if (!opts.noSave) {
-            const saved = join(sub.repo, 'screenshots', screenshotName());
-            await mkdir(dirname(saved), { recursive: true });
-            await copyFile(reportCopy, saved);
-            shot.savedTo = saved;
-            screenshotPath = saved;
-          }
-          return screenshotPath;
+          return await save(png);
         } catch (error) {
           if (error instanceof ScreenshotRefusedError) shot.reason = error.message;
           throw error;

@@ -272,21 +272,28 @@ export const NULL_ALSA_CONF = fileURLToPath(new URL('./alsa-null.conf', import.m
 /** The stand-in for imutils.resize, the one imutils function the tutorial uses (not packaged by Debian). */
 export const IMUTILS_STAND_IN_DIR = fileURLToPath(new URL('./python/', import.meta.url));
 
+/** ALSA config whose default playback goes into the raw file named by $AVSOCK_AUDIO_OUT (client grading). */
+export const FILE_ALSA_CONF = fileURLToPath(new URL('./alsa-file.conf', import.meta.url));
+
 /**
- * python3 [under xvfb-run when there is no display] — the tutorial opens OpenCV windows — with
- * ALSA_CONFIG_PATH pointing at a null device when the machine has no sound and none was given, and
- * the imutils stand-in on PYTHONPATH when the interpreter has no imutils.
+ * python3 [under xvfb-run when there is no display and none is given] — the tutorial opens OpenCV
+ * windows — with ALSA_CONFIG_PATH pointing at a null device when the machine has no sound and none
+ * was given, and the imutils stand-in on PYTHONPATH when the interpreter has no imutils.
+ * `display`: run on that X display (the grader's own Xvfb, shared by server.py and client.py so
+ * both windows can be grabbed); `env`: more variables (e.g. ALSA_CONFIG_PATH, AVSOCK_AUDIO_OUT).
  */
-export function pythonCommand(script: string): { command: string; args: string[] } {
+export function pythonCommand(script: string, opts: { display?: string; env?: Record<string, string> } = {}): { command: string; args: string[] } {
   const { command: python, hasModules, hasImutils } = resolvePython();
   const env: string[] = [];
-  if (linuxHasNoSound(submissionEnv()) && existsSync(NULL_ALSA_CONF)) env.push(`ALSA_CONFIG_PATH=${NULL_ALSA_CONF}`);
+  if (opts.display) env.push(`DISPLAY=${opts.display}`);
+  if (!opts.env?.ALSA_CONFIG_PATH && linuxHasNoSound(submissionEnv()) && existsSync(NULL_ALSA_CONF)) env.push(`ALSA_CONFIG_PATH=${NULL_ALSA_CONF}`);
+  for (const [k, v] of Object.entries(opts.env ?? {})) env.push(`${k}=${v}`);
   if (hasModules && !hasImutils) {
     const inherited = submissionEnv().PYTHONPATH;
     env.push(`PYTHONPATH=${inherited ? `${inherited}${delimiter}` : ''}${IMUTILS_STAND_IN_DIR}`);
   }
   if (env.length) env.unshift('env');
-  if (!hasDisplay() && existsSync('/usr/bin/xvfb-run')) {
+  if (!opts.display && !hasDisplay() && existsSync('/usr/bin/xvfb-run')) {
     return { command: 'xvfb-run', args: ['-a', '-s', '-screen 0 1280x800x24', ...env, python, '-u', script] };
   }
   if (env.length) return { command: 'env', args: [...env.slice(1), python, '-u', script] };
