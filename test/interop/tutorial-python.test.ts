@@ -18,6 +18,7 @@ import { gradeSubmission } from '../../grader/grade.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../../grader/run/ports.ts';
 import { IMUTILS_STAND_IN_DIR, launch, resolvePython, rewriteTutorialPython, submissionEnv, type Launched } from '../../grader/run/submission.ts';
 import { gitInit } from '../../grader/testing/fixtures.ts';
+import { pictureStdev } from '../../grader/screenshot/compose.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { useClip } from '../support/fixture.ts';
 import { readStats, run, startServer, waitFor } from '../support/processes.ts';
@@ -28,6 +29,7 @@ const ALSA_CONF = join(TUTORIAL, 'alsa.conf');
 function unavailable(): string | undefined {
   const py = resolvePython();
   if (!py.hasModules) return `no python3 with cv2, pyaudio and numpy (${py.tried.join('; ')}): apt-get install python3-opencv python3-pyaudio python3-numpy`;
+  if (!existsSync('/usr/bin/Xvfb')) return 'no Xvfb (the grader draws both OpenCV windows on its own virtual screen): apt-get install xvfb xauth';
   if (!hasDisplay() && !existsSync('/usr/bin/xvfb-run')) return 'no display and no xvfb-run for the OpenCV windows: apt-get install xvfb xauth';
   return undefined;
 }
@@ -131,7 +133,7 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     expect(server.proc.exit).toBeUndefined();
   }, 90_000);
 
-  it('the grader measures a submission made of the real server.py and client.py', async () => {
+  it('the grader measures a submission made of the real server.py and client.py: server, client and screenshot', async () => {
     const repo = join(fixture.dir.path, 'submission');
     const { mkdirSync, copyFileSync } = await import('node:fs');
     mkdirSync(repo, { recursive: true });
@@ -141,7 +143,7 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     await gitInit(repo);
     // No PYTHONPATH given: the grader itself supplies the imutils stand-in and a null sound device.
     const t0 = Date.now();
-    const r = await gradeSubmission({ repo, out: join(fixture.dir.path, 'grade-out'), clip: fixture.clip, seconds: 5, skip: ['screenshot', 'checks'], startTimeoutMs: 30_000, noSave: true });
+    const r = await gradeSubmission({ repo, out: join(fixture.dir.path, 'grade-out'), clip: fixture.clip, seconds: 5, skip: ['checks'], startTimeoutMs: 30_000, noSave: true, clientSeconds: 4 });
     const s = r.measured.server!;
     console.log(`grader on the real server.py (${SOURCE_FPS} fps file): ${JSON.stringify({ fps: s.fps, sourceFps: s.sourceFps, fpsErrorPct: s.fpsErrorPct, jitterP99Ms: s.jitterP99Ms, driftMaxMs: s.driftMaxMs, avOffsetMs: s.avOffsetMs, paced: s.paced })} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.kind).toBe('python');
@@ -153,6 +155,18 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     expect(s.fps as number).toBeLessThan(SOURCE_FPS * 1.15);
     expect(r.checks.find((c) => c.id === 'server.streams')!.status).toBe('pass');
     expect(JSON.stringify(r)).not.toMatch(/has no cv2\/pyaudio/);
+    // The client half, from outside: frames the reference server sent to client.py while its
+    // RECEIVING VIDEO window was live on the grader's Xvfb, and the sound it played into the ALSA file.
+    const c = r.measured.client!;
+    console.log(`grader on the real client.py: ${JSON.stringify({ framesReceived: c.framesReceived, fps: c.fps, windowLive: c.windowLive, audioSeconds: c.audioSeconds, audioRatio: c.audioRatio, running: c.running })}; screenshot ${r.screenshotInfo.ok ? r.screenshot : r.screenshotInfo.reason}`);
+    expect(r.problems.client, r.problems.client).toBeUndefined();
+    expect(c.framesReceived as number).toBeGreaterThan(30);
+    expect(c.audioSeconds as number).toBeGreaterThan(1);
+    expect(c.running).toBe(true);
+    for (const id of ['client.works', 'client.audio']) expect(r.checks.find((x) => x.id === id)!.points, id).toBeGreaterThan(0);
+    // Both OpenCV windows grabbed from the grader's screen, live, composed: not a blank picture.
+    expect(r.screenshotInfo.ok, r.screenshotInfo.reason).toBe(true);
+    expect(await pictureStdev(readFileSync(r.screenshot!))).toBeGreaterThan(10);
     expect(Date.now() - t0).toBeLessThan(60_000);
   }, 90_000);
 });
