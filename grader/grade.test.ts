@@ -28,7 +28,7 @@ describe('gradeSubmission() with tutorial-style Python submissions', () => {
     expect(Math.abs(s.fpsErrorPct as number)).toBeLessThan(1);
     expect(s.paced).toBe(true);
     expect(r.checks.find((c) => c.id === 'server.fps')!.status).toBe('pass');
-    expect(r.checks.find((c) => c.id === 'client.works')!.message).toMatch(/client\.py has no --stats/);
+    expect(r.checks.find((c) => c.id === 'client.works')!.message).toMatch(/no client\.py beside server\.py: not measured/);
   });
 
   it('catches a server 5 % fast, with the figure, and an unpaced audio dump', async () => {
