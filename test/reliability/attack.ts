@@ -123,19 +123,25 @@ export async function junkTcp(port: number, count: number, parallel = 100): Prom
   };
 }
 
+/** A connected TCP socket whose errors and data are ignored, and whether the peer has closed it. */
+async function connectWatched(port: number): Promise<{ socket: net.Socket; closed: () => boolean }> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.on('error', () => {});
+  socket.on('data', () => {});
+  let closed = false;
+  socket.once('close', () => (closed = true));
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  return { socket, closed: () => closed };
+}
+
 /** One TCP connection that sends `bytes` and then waits; resolves to whether the peer closed it within `waitMs`. */
 export async function tcpSend(port: number, bytes: Buffer, waitMs: number): Promise<{ closedByPeer: boolean }> {
-  const s = net.connect({ host: '127.0.0.1', port });
-  s.on('error', () => {});
-  s.on('data', () => {});
-  let closed = false;
-  s.once('close', () => (closed = true));
-  await new Promise<void>((r) => s.once('connect', () => r()));
-  s.write(bytes);
+  const { socket, closed } = await connectWatched(port);
+  socket.write(bytes);
   const until = Date.now() + waitMs;
-  while (!closed && Date.now() < until) await sleep(50);
-  s.destroy();
-  return { closedByPeer: closed };
+  while (!closed() && Date.now() < until) await sleep(50);
+  socket.destroy();
+  return { closedByPeer: closed() };
 }
 
 /** A u64 length prefix of 2^63: little-endian (tutorial wire) and inside a framed audio header. */
@@ -147,17 +153,12 @@ export function hugeLengthPrefixLE(): Buffer {
 
 /** Drips `bytes` one byte every `everyMs` for at most `totalMs`, over one connection. */
 export async function slowDrip(port: number, bytes: Buffer, everyMs: number, totalMs: number): Promise<{ closedByPeer: boolean }> {
-  const s = net.connect({ host: '127.0.0.1', port });
-  s.on('error', () => {});
-  s.on('data', () => {});
-  let closed = false;
-  s.once('close', () => (closed = true));
-  await new Promise<void>((r) => s.once('connect', () => r()));
+  const { socket, closed } = await connectWatched(port);
   const until = Date.now() + totalMs;
-  for (let i = 0; !closed && Date.now() < until; i++) {
-    s.write(bytes.subarray(i % bytes.length, (i % bytes.length) + 1));
+  for (let i = 0; !closed() && Date.now() < until; i++) {
+    socket.write(bytes.subarray(i % bytes.length, (i % bytes.length) + 1));
     await sleep(everyMs);
   }
-  s.destroy();
-  return { closedByPeer: closed };
+  socket.destroy();
+  return { closedByPeer: closed() };
 }
