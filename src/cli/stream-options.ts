@@ -103,51 +103,50 @@ function audioPortOption(raw: string | undefined, port: number, allowZero: boole
   return port - 1;
 }
 
-const SERVER_OPTIONS = {
-  file: { type: 'string' },
+/** Options every command takes. */
+const COMMON_OPTIONS = {
   wire: { type: 'string' },
-  pacing: { type: 'string' },
-  host: { type: 'string' },
   port: { type: 'string' },
   'audio-port': { type: 'string' },
+  'no-window': { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** What the sending side is told: the file and how to encode and pace it (server and start). */
+const PROGRAMME_OPTIONS = {
+  file: { type: 'string' },
+  pacing: { type: 'string' },
   width: { type: 'string' },
   quality: { type: 'string' },
   loop: { type: 'boolean' },
-  'no-window': { type: 'boolean' },
+} as const;
+
+/** What the receiving side is told (client and start). */
+const PLAYBACK_OPTIONS = {
+  duration: { type: 'string' },
+  stats: { type: 'string' },
+  audio: { type: 'string' },
+} as const;
+
+const SERVER_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...PROGRAMME_OPTIONS,
+  host: { type: 'string' },
   'ui-port': { type: 'string' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const CLIENT_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...PLAYBACK_OPTIONS,
   host: { type: 'string' },
-  port: { type: 'string' },
-  'audio-port': { type: 'string' },
-  wire: { type: 'string' },
-  duration: { type: 'string' },
-  stats: { type: 'string' },
-  'no-window': { type: 'boolean' },
   'ui-port': { type: 'string' },
-  audio: { type: 'string' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const START_OPTIONS = {
-  file: { type: 'string' },
-  wire: { type: 'string' },
-  pacing: { type: 'string' },
-  port: { type: 'string' },
-  'audio-port': { type: 'string' },
-  width: { type: 'string' },
-  quality: { type: 'string' },
-  loop: { type: 'boolean' },
-  duration: { type: 'string' },
-  stats: { type: 'string' },
-  'no-window': { type: 'boolean' },
-  audio: { type: 'string' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...COMMON_OPTIONS,
+  ...PROGRAMME_OPTIONS,
+  ...PLAYBACK_OPTIONS,
 } as const;
 
 export const SERVER_HELP = `Usage: npm run server -- [options]
