@@ -16,6 +16,13 @@ function mdEscape(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** A Markdown section with a two-column table of figures. */
+function figureTable(title: string, rows: Array<[string, unknown]>): string[] {
+  return ['', `### ${title}`, '| figure | value |', '|---|---:|', ...rows.map(([k, v]) => `| ${k} | ${fmt(v)} |`)];
+}
+
+const SERVER_FIGURES = ['fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP99Ms', 'freezeCount', 'driftMaxMs', 'avOffsetMs', 'avTimestampOffsetMs', 'audioSeconds', 'rate', 'leadMaxMs', 'paced', 'datagramsLost', 'garbageDatagrams'] as const;
+
 export function toMarkdown(r: GradeReport): string {
   const lines: string[] = [];
   lines.push(`## avsock grade: ${r.score} / ${r.maxScore} ${r.passed ? '✅ passed' : `❌ below the pass mark (${r.passMark})`}`);
@@ -30,21 +37,11 @@ export function toMarkdown(r: GradeReport): string {
   }
   const s = r.measured.server;
   if (s) {
-    lines.push('');
-    lines.push('### Server, measured by the grader');
-    lines.push('| figure | value |');
-    lines.push('|---|---:|');
-    for (const k of ['fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP99Ms', 'freezeCount', 'driftMaxMs', 'avOffsetMs', 'avTimestampOffsetMs', 'audioSeconds', 'rate', 'leadMaxMs', 'paced', 'datagramsLost', 'garbageDatagrams']) {
-      if (k in s) lines.push(`| ${k} | ${fmt(s[k])} |`);
-    }
+    lines.push(...figureTable('Server, measured by the grader', SERVER_FIGURES.filter((k) => k in s).map((k) => [k, s[k]])));
   }
   const c = r.measured.client;
   if (c) {
-    lines.push('');
-    lines.push('### Client, against the reference server');
-    lines.push('| figure | value |');
-    lines.push('|---|---:|');
-    for (const [k, v] of Object.entries(c)) if (typeof v !== 'object' || v === null) lines.push(`| ${k} | ${fmt(v)} |`);
+    lines.push(...figureTable('Client, against the reference server', Object.entries(c).filter(([, v]) => typeof v !== 'object' || v === null)));
   }
   lines.push('');
   lines.push(r.screenshot ? `Screenshot: \`${r.screenshot}\`` : `Screenshot: none (${r.screenshotInfo.reason ?? 'not taken'})`);
