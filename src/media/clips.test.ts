@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from '../platform/tools.ts';
-import { DEMO_CLIP, DEMO_CLIP_PATH, ensureDemoClip, makeTestClip } from './clips.ts';
+import { resolveFfmpeg, resolveFfprobe } from '../platform/tools.ts';
+import { DEMO_CLIP, DEMO_CLIP_PATH, ensureDemoClip, makeTestClip, makeVfrClip, vfrPtsExpression } from './clips.ts';
 import { probeMedia } from './probe.ts';
 
 /** Decodes the first `seconds` of a clip: video as 32x18 gray frames, audio as mono s16le. */
@@ -95,5 +95,25 @@ describe('makeTestClip', () => {
     expect((await probeMedia(v)).hasAudio).toBe(false);
     const a = await makeTestClip(join(dir, 'a.m4a'), { fps: '30', seconds: 1, video: false });
     await expect(probeMedia(a)).rejects.toMatchObject({ code: 'E_NO_VIDEO' });
+  });
+});
+
+describe('makeVfrClip', () => {
+  it('builds one setpts branch per segment, each starting where the previous one ended', () => {
+    expect(vfrPtsExpression([{ frames: 30, fps: 30 }])).toBe('0+(N-0)/30');
+    expect(vfrPtsExpression([{ frames: 30, fps: 30 }, { frames: 30, fps: 10 }])).toBe('if(lt(N,30),0+(N-0)/30,1+(N-30)/10)');
+  });
+
+  it('makes a clip whose frames keep their uneven times, with the installed ffmpeg (-fps_mode or -vsync)', async () => {
+    const file = await makeVfrClip(join(dir, 'vfr.mp4'), { segments: [{ frames: 30, fps: 30 }, { frames: 30, fps: 10 }] });
+    const info = await probeMedia(file);
+    expect(info.video?.variableFrameRate?.nominal).toBe('30/1');
+    const p = spawnSync(resolveFfprobe().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+    expect(p.status, p.stderr).toBe(0);
+    const times = p.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
+    expect(times).toHaveLength(60);
+    expect(times[1]! - times[0]!).toBeCloseTo(1 / 30, 3);
+    expect(times[59]! - times[58]!).toBeCloseTo(1 / 10, 3);
+    expect(times[59]!).toBeCloseTo(1 + 29 / 10, 3);
   });
 });

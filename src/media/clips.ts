@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChildExitError } from '../process/children.ts';
 import { runFfmpeg, type FfmpegInput } from './ffmpeg.ts';
+import { ffmpegFeatures, frameTimingOptions } from './ffmpeg-features.ts';
 import { parseRational, toNumber } from './rational.ts';
 
 /** The demo clip's facts, for the grader's flash/beep detection. */
@@ -215,5 +216,74 @@ export async function makeTestClip(path: string, opts: TestClipOptions): Promise
     outputOptions: [...out, '-t', String(opts.seconds), '-y'],
     output: path,
   });
+  return path;
+}
+
+/** A run of `frames` frames, `fps` apart, in a variable-frame-rate clip. */
+export interface RateSegment {
+  readonly frames: number;
+  readonly fps: number;
+}
+
+export interface VfrClipOptions {
+  /** The runs, in order, e.g. 30 frames at 30 fps then 30 at 10 fps. */
+  readonly segments: readonly RateSegment[];
+  /** Default 320. */
+  readonly width?: number;
+  /** Default 240. */
+  readonly height?: number;
+  /** A 440 Hz tone as long as the video, AAC 44.1 kHz stereo. Default true. */
+  readonly audio?: boolean;
+}
+
+/** setpts expression (seconds) giving frame N the time its segment puts it at: nested if()s, one per segment. */
+export function vfrPtsExpression(segments: readonly RateSegment[]): string {
+  let expr = '';
+  let firstFrame = 0;
+  let startS = 0;
+  const parts: Array<[number, string]> = [];
+  for (const s of segments) {
+    parts.push([firstFrame + s.frames, `${startS}+(N-${firstFrame})/${s.fps}`]);
+    firstFrame += s.frames;
+    startS += s.frames / s.fps;
+  }
+  // The last segment needs no bound: -frames:v stops the output there.
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const [end, value] = parts[i]!;
+    expr = expr === '' ? value : `if(lt(N,${end}),${value},${expr})`;
+  }
+  return expr;
+}
+
+/**
+ * A variable-frame-rate clip (each frame keeps its own timestamp), made with whichever ffmpeg
+ * generation is installed: the option that keeps the timestamps is `-fps_mode vfr` from 5.1 on and
+ * `-vsync vfr` before (the npm-shipped ffmpeg is 4.1). Returns `path`.
+ */
+export async function makeVfrClip(path: string, opts: VfrClipOptions): Promise<string> {
+  if (opts.segments.length === 0 || opts.segments.some((s) => !(Number.isInteger(s.frames) && s.frames > 0 && s.fps > 0))) {
+    throw new RangeError('makeVfrClip: segments need a positive whole number of frames and a positive fps each');
+  }
+  const width = opts.width ?? 320;
+  const height = opts.height ?? 240;
+  const frames = opts.segments.reduce((n, s) => n + s.frames, 0);
+  const seconds = opts.segments.reduce((t, s) => t + s.frames / s.fps, 0);
+  const sourceFps = Math.max(...opts.segments.map((s) => s.fps));
+  const features = await ffmpegFeatures();
+  const inputs: FfmpegInput[] = [{ source: `testsrc2=s=${width}x${height}:r=${sourceFps}`, options: ['-f', 'lavfi'] }];
+  // settb=AVTB (1/1000000 s) first, so every segment's frame times are representable exactly.
+  const out = [
+    '-map', '0:v:0',
+    '-vf', `settb=AVTB,setpts='(${vfrPtsExpression(opts.segments)})/TB',format=yuv420p`,
+    '-frames:v', String(frames),
+    ...frameTimingOptions(features, 'vfr'),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+  ];
+  if (opts.audio ?? true) {
+    inputs.push({ source: `sine=f=440:r=44100:d=${seconds}`, options: ['-f', 'lavfi'] });
+    out.push('-map', '1:a:0', ...AUDIO_OUT);
+  }
+  await mkdir(dirname(resolve(path)), { recursive: true });
+  await runFfmpeg({ name: 'ffmpeg (variable-frame-rate clip)', inputs, outputOptions: [...out, '-y'], output: path });
   return path;
 }

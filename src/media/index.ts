@@ -3,6 +3,7 @@ export type { FrameSource, JpegFrame, MediaInfo, PcmChunk, PcmSource, Rational }
 export { probeMedia, pickFrameRate } from './probe.ts';
 export { openJpegFrames, mjpegQscale, scaledHeight, type OpenJpegFramesOptions } from './frames.ts';
 export { openPcm, chunkPtsUs, PcmChunker, type OpenPcmOptions } from './pcm.ts';
-export { ensureDemoClip, makeTestClip, DEMO_CLIP, DEMO_CLIP_PATH, type TestClipOptions } from './clips.ts';
+export { ensureDemoClip, makeTestClip, makeVfrClip, DEMO_CLIP, DEMO_CLIP_PATH, type TestClipOptions, type VfrClipOptions } from './clips.ts';
+export { ffmpegFeatures, frameTimingOptions, type FfmpegFeatures } from './ffmpeg-features.ts';
 export { parseRational, rational, toNumber, formatRational, framePtsUs } from './rational.ts';
 export { JpegSplitter, jpegDimensions } from './jpeg-splitter.ts';

@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EnvironmentError } from '../protocol/errors.ts';
 import { listChildren, stopAllChildren } from '../process/children.ts';
-import { makeTestClip } from './clips.ts';
+import { makeTestClip, makeVfrClip } from './clips.ts';
 import { mjpegQscale, openJpegFrames, scaledHeight } from './frames.ts';
 import { openPcm } from './pcm.ts';
 import { probeMedia } from './probe.ts';
-import { resolveFfmpeg } from '../platform/tools.ts';
 import { framePtsUs } from './rational.ts';
 
 let dir: string;
@@ -138,11 +137,7 @@ describe('openJpegFrames', () => {
   it('turns a variable-frame-rate file into constant-rate frames at the probed rate', async () => {
     const vfr = join(dir, 'vfr.mkv');
     // 1 s at 30 fps, then 30 frames at 15 fps: 3 s in all, timestamps not evenly spaced.
-    const made = spawnSync(resolveFfmpeg().path, [
-      '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=30:d=2',
-      '-vf', "setpts='if(lt(N,30),N,2*N-30)/(30*TB)'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', '-y', vfr,
-    ]);
-    expect(made.status, made.stderr?.toString()).toBe(0);
+    await makeVfrClip(vfr, { segments: [{ frames: 30, fps: 30 }, { frames: 30, fps: 15 }], width: 160, height: 120, audio: false });
     const info = await probeMedia(vfr);
     const fps = info.video!.fps;
     const src = openJpegFrames({ file: vfr, fps, width: 64 });

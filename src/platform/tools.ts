@@ -1,7 +1,7 @@
 /**
  * Finding the external tools, and saying which one was used.
  *
- * ffmpeg/ffprobe: FFMPEG_PATH/FFPROBE_PATH → PATH (if `-version` works) → the npm-shipped binaries
+ * ffmpeg/ffprobe: FFMPEG_PATH/FFPROBE_PATH (a path, or `npm` for the shipped build) → PATH (if `-version` works) → the npm-shipped binaries
  * (@ffmpeg-installer/ffmpeg, @ffprobe-installer/ffprobe). Chromium: PUPPETEER_EXECUTABLE_PATH →
  * a system Chromium/Chrome → puppeteer's own download.
  */
@@ -47,6 +47,16 @@ function npmShippedBinary(pkg: string): string | undefined {
 
 function resolveFfTool(name: 'ffmpeg' | 'ffprobe', envVar: string, npmPackage: string): ResolvedTool {
   const fromEnv = process.env[envVar];
+  // FFMPEG_PATH=npm / FFPROBE_PATH=npm: the npm-shipped build even when a system one is on PATH
+  // (CI runs the media tests against both generations this way).
+  if (fromEnv === 'npm') {
+    const shipped = npmShippedBinary(npmPackage);
+    const version = shipped ? firstVersionLine(shipped) : undefined;
+    if (!shipped || !version) {
+      throw new EnvironmentError('E_TOOL_MISSING', `${envVar}=npm but ${npmPackage} has no working ${name} for ${process.platform}-${process.arch}; run npm install, or unset ${envVar}`);
+    }
+    return { path: shipped, source: 'npm', version };
+  }
   if (fromEnv) {
     const version = firstVersionLine(fromEnv);
     if (!version) {

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../../src/media/ffmpeg.ts';
-import { makeTestClip } from '../../src/media/index.ts';
+import { makeTestClip, makeVfrClip } from '../../src/media/index.ts';
 import { readStats, run, stop, startClient, startServer, stopAll, tempDir, type TempDir } from '../support/processes.ts';
 import { stackLines } from './helpers.ts';
 
@@ -32,12 +32,7 @@ beforeAll(async () => {
     // No stream at all: what `ffmpeg -t 0` writes.
     runFfmpeg({ name: 'ffmpeg (0 s)', inputs: [{ source: 'testsrc2=s=320x240:r=30:d=0', options: ['-f', 'lavfi'] }], outputOptions: ['-c:v', 'libx264', '-t', '0', '-y'], output: p('zero.mp4') }).then(() => (files.zero = p('zero.mp4'))),
     // Variable frame rate: 30 frames at 30 fps, then 30 at 10 fps.
-    runFfmpeg({
-      name: 'ffmpeg (vfr)',
-      inputs: [{ source: 'testsrc2=s=320x240:r=30', options: ['-f', 'lavfi'] }, { source: 'sine=d=4', options: ['-f', 'lavfi'] }],
-      outputOptions: ['-vf', "setpts='if(lt(N,30),N/30,1+(N-30)/10)/TB'", '-frames:v', '60', '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-t', '4', '-y'],
-      output: p('vfr.mp4'),
-    }).then(() => (files.vfr = p('vfr.mp4'))),
+    makeVfrClip(p('vfr.mp4'), { segments: [{ frames: 30, fps: 30 }, { frames: 30, fps: 10 }] }).then((f) => (files.vfr = f)),
   ]);
   files.good = good;
   // Truncated: the first third of a file whose index (moov) is at its end.
