@@ -17,6 +17,7 @@ import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { linuxHasNoSound } from '../../src/audio/sinks.ts';
 import { CappedOutput } from './output.ts';
+import type { CommandWrap } from './sandbox.ts';
 
 export type SubmissionKind = 'node' | 'python' | 'unknown';
 
@@ -75,8 +76,10 @@ export function markedProcesses(marker: string, opts: { prefix?: boolean } = {})
   return found;
 }
 
-export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number }): Launched {
+export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number; wrap?: CommandWrap }): Launched {
   const out = new CappedOutput(opts.maxOutputBytes ?? 64 * 1024);
+  // The sandbox (grader/run/sandbox.ts) or its network namespace, when the caller runs it in one.
+  if (opts.wrap) ({ command, args } = opts.wrap(command, args));
   // Starts with our pid, so a test can find every process any launch of this grader left.
   const marker = `${process.pid}-${++launches}-${Math.random().toString(36).slice(2, 10)}`;
   const handle = startChild(command, args, {
@@ -167,8 +170,8 @@ async function copyRepo(repo: string): Promise<string> {
 }
 
 /** Runs a bounded command to completion; resolves with its exit code (-1 on timeout or spawn error). */
-export async function runBounded(name: string, command: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<{ code: number; output: string }> {
-  const l = launch(name, command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}) });
+export async function runBounded(name: string, command: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; wrap?: CommandWrap }): Promise<{ code: number; output: string }> {
+  const l = launch(name, command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}), ...(opts.wrap ? { wrap: opts.wrap } : {}) });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), opts.timeoutMs)));
   try {

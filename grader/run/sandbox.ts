@@ -1,0 +1,358 @@
+/**
+ * A sandbox per submission, made with bubblewrap (bwrap) and util-linux (nsenter, setpriv, prlimit).
+ *
+ * What a submission's process sees:
+ * - the system (/usr, /etc, /opt, /lib*, /bin, /sbin) read-only, plus the few grader files it must
+ *   read (the clip, the ALSA configs, the imutils stand-in) read-only at their own paths;
+ * - its own temporary copy writable (a repo graded in place is read-only), and one scratch folder
+ *   for the files the grader reads back (client stats, the PCM the client played);
+ * - an empty private HOME and /tmp (size-capped tmpfs); nothing else of the instructor's files;
+ * - a private network namespace with only loopback, made once per submission by a holder process
+ *   and shared by all of that submission's processes, the grader's probe and the reference server
+ *   (these trusted ones join only the network namespace) — the host's 127.0.0.1 is not in it;
+ * - limits (setrlimit through prlimit): data memory, processes, CPU time, file size, open files;
+ * - its own pid namespace: when the launch is stopped, bwrap's pid 1 dies and the kernel kills
+ *   everything else in it, daemons included.
+ *
+ * Two ways to drop rights, chosen by who runs the grader:
+ * - root (a container, CI): bwrap runs privileged (no user namespace needed), then setpriv drops to a
+ *   uid of its own per submission, so RLIMIT_NPROC counts only that submission (the kernel never
+ *   enforces it for uid 0) and the temp copy is chowned to that uid.
+ * - an unprivileged instructor: bwrap --unshare-user (needs unprivileged user namespaces); the
+ *   holder's user namespace is joined with nsenter -U before bwrap nests its own.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve, sep } from 'node:path';
+import { startChild, type ChildHandle } from '../../src/process/children.ts';
+
+/** A command rewritten to run somewhere else (inside the sandbox, or in its network namespace). */
+export type CommandWrap = (command: string, args: string[]) => { command: string; args: string[] };
+
+export interface SandboxLimits {
+  /** RLIMIT_DATA, bytes: heap and private writable mappings (V8's and Go's PROT_NONE reservations don't count). */
+  dataBytes: number;
+  /** RLIMIT_NPROC: processes and threads of the sandbox's uid. */
+  processes: number;
+  /** RLIMIT_CPU per process, s. */
+  cpuSeconds: number;
+  /** RLIMIT_FSIZE, bytes: the largest file it may write. */
+  fileBytes: number;
+  /** RLIMIT_NOFILE. */
+  openFiles: number;
+  /** Size of each private tmpfs (HOME, /tmp), bytes. */
+  tmpBytes: number;
+}
+
+/**
+ * Generous for the tutorial (python3 + OpenCV + PyAudio ≈ 150 MB, 20 threads) and this template
+ * (tsx + Node ≈ 250 MB), small enough that a hog, a fork bomb or a disk filler stops at once.
+ */
+export const DEFAULT_LIMITS: SandboxLimits = Object.freeze({
+  dataBytes: 1536 * 1024 * 1024,
+  processes: 256,
+  cpuSeconds: 300,
+  fileBytes: 256 * 1024 * 1024,
+  openFiles: 1024,
+  tmpBytes: 128 * 1024 * 1024,
+});
+
+export interface SandboxSupport {
+  ok: boolean;
+  mode: 'root' | 'user';
+  /** Why not (one line), when !ok. */
+  reason?: string;
+  /** How to get one. */
+  fix?: string;
+}
+
+export const SANDBOX_FIX = 'install bubblewrap (apt-get install bubblewrap) or grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)';
+
+/** Where the sandbox's HOME is (an empty tmpfs); the real HOME is not mounted at all. */
+export const SANDBOX_HOME = '/home/student';
+
+const SYSTEM_DIRS = ['/usr', '/etc', '/opt', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+function which(command: string): string | undefined {
+  if (command.includes('/')) return existsSync(command) ? command : undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, command);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+const isRoot = (): boolean => typeof process.geteuid === 'function' && process.geteuid() === 0;
+
+let support: SandboxSupport | undefined;
+
+/**
+ * Whether a sandbox can be made here, tried for real once per grader process (a bwrap that exists
+ * may still be refused a namespace: Ubuntu 24.04's AppArmor, a container without privileges).
+ */
+export function detectSandbox(opts: { refresh?: boolean } = {}): SandboxSupport {
+  if (support && !opts.refresh) return support;
+  const mode = isRoot() ? 'root' : 'user';
+  const no = (reason: string, fix = SANDBOX_FIX): SandboxSupport => (support = { ok: false, mode, reason, fix });
+  if (process.platform !== 'linux') return no(`no sandbox on ${process.platform} (bubblewrap is Linux-only)`, 'grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)');
+  for (const tool of ['bwrap', 'nsenter', 'prlimit', ...(mode === 'root' ? ['setpriv'] : [])]) {
+    if (!which(tool)) return no(`${tool} not found`, tool === 'bwrap' ? SANDBOX_FIX : 'install util-linux');
+  }
+  const trial = spawnSync('bwrap', [...holderArgs(mode), '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  if (trial.status !== 0) {
+    const err = (trial.stderr || trial.error?.message || `exit ${trial.status}`).trim().split('\n').pop()!;
+    const userns = /namespace|uid map|Operation not permitted|Permission denied/i.test(err);
+    return no(
+      `bwrap cannot create namespaces here (${err})`,
+      userns
+        ? 'allow unprivileged user namespaces (Ubuntu 24.04: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap), or grade in the container image'
+        : SANDBOX_FIX,
+    );
+  }
+  return (support = { ok: true, mode });
+}
+
+/** The netns holder: loopback only (bwrap brings `lo` up), nothing of the file system needed. */
+function holderArgs(mode: 'root' | 'user'): string[] {
+  return [...(mode === 'user' ? ['--unshare-user'] : []), '--unshare-net', '--ro-bind', '/', '/', '--die-with-parent'];
+}
+
+let uidCounter = 0;
+/** A uid of its own per sandbox (root mode), unused by any account: 0x30000 + pid-derived block. */
+function nextUid(): number {
+  return 0x30000 + ((process.pid % 4096) * 16 + (uidCounter++ % 16));
+}
+
+/** How many processes `uid` runs now (RLIMIT_NPROC counts them all, so the limit is on top of these). */
+function processesOf(uid: number): number {
+  let n = 0;
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${e}/status`, 'utf8'));
+      if (m && Number(m[1]) === uid) n++;
+    } catch {
+      // gone
+    }
+  }
+  return n;
+}
+
+async function chownTree(path: string, uid: number): Promise<void> {
+  const st = await lstat(path);
+  await chown(path, uid, uid).catch(() => {});
+  if (!st.isDirectory()) return;
+  for (const e of await readdir(path)) await chownTree(join(path, e), uid);
+}
+
+export interface SandboxOptions {
+  /** Folders the submission may write (its temp copy). */
+  writable: string[];
+  /** Files or folders it may read (a repo graded in place, the clip, grader configs). */
+  readable: string[];
+  limits?: Partial<SandboxLimits>;
+  /** The submission gets the host's network (npm install from the registry) instead of the private one. */
+  hostNetwork?: boolean;
+}
+
+/** Interpreter installs outside the system dirs (pyenv, nvm under HOME) that must stay readable. */
+export function interpreterDirs(): string[] {
+  const dirs = new Set<string>();
+  const outside = (p: string): boolean => !SYSTEM_DIRS.some((d) => p === d || p.startsWith(d + sep));
+  const node = realpathSync(process.execPath);
+  if (outside(node)) dirs.add(dirname(dirname(node)));
+  const py = which('python3');
+  if (py) {
+    // A pyenv shim is a script that needs the whole pyenv root; a venv needs its base install too.
+    if (/\/\.pyenv\/shims\/python3$/.test(py)) dirs.add(dirname(dirname(py)));
+    const r = spawnSync(py, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix)'], { encoding: 'utf8', timeout: 20_000 });
+    for (const p of (r.stdout ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) if (outside(p) && existsSync(p)) dirs.add(p);
+  }
+  return [...dirs];
+}
+
+/**
+ * One submission's sandbox: holds its network namespace and wraps commands into it. `close()`
+ * stops the holder (the namespace goes with it) and removes the scratch folder.
+ */
+export class SubmissionSandbox {
+  readonly mode: 'root' | 'user';
+  readonly uid: number | undefined;
+  /** Writable by the submission, read back by the grader (client stats, played PCM). */
+  readonly scratch: string;
+  /** Wall time to make the sandbox (holder up, namespace ready), ms. */
+  readonly startupMs: number;
+  readonly #holder: ChildHandle;
+  readonly #holderPid: number;
+  readonly #opts: SandboxOptions;
+  readonly #limits: SandboxLimits;
+
+  private constructor(init: { mode: 'root' | 'user'; uid: number | undefined; scratch: string; holder: ChildHandle; holderPid: number; opts: SandboxOptions; startupMs: number }) {
+    this.mode = init.mode;
+    this.uid = init.uid;
+    this.scratch = init.scratch;
+    this.#holder = init.holder;
+    this.#holderPid = init.holderPid;
+    this.#opts = init.opts;
+    this.#limits = { ...DEFAULT_LIMITS, ...init.opts.limits };
+    this.startupMs = init.startupMs;
+  }
+
+  static async open(opts: SandboxOptions): Promise<SubmissionSandbox> {
+    const t0 = performance.now();
+    const s = detectSandbox();
+    if (!s.ok) throw new Error(`${s.reason}: ${s.fix}`);
+    const uid = s.mode === 'root' ? nextUid() : undefined;
+    const scratch = await mkdtemp(join(tmpdir(), 'avsock-sandbox-out-'));
+    if (uid !== undefined) for (const dir of [scratch, ...opts.writable]) await chownTree(dir, uid);
+    const holder = startChild('bwrap', [...holderArgs(s.mode), '--info-fd', '3', '--', 'sleep', 'infinity'], {
+      name: 'sandbox network holder',
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      detached: true,
+      stopTimeoutsMs: [500, 500],
+    });
+    try {
+      const info = await readInfo(holder);
+      return new SubmissionSandbox({ mode: s.mode, uid, scratch, holder, holderPid: info, opts, startupMs: performance.now() - t0 });
+    } catch (error) {
+      await holder.stop();
+      await rm(scratch, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Enter the sandbox's network namespace (and, unprivileged, the user namespace that owns it). */
+  #nsenter(): string[] {
+    const t = String(this.#holderPid);
+    return this.mode === 'root' ? ['nsenter', `--net=/proc/${t}/ns/net`, '--'] : ['nsenter', '-t', t, '-U', '-n', '--preserve-credentials', '--'];
+  }
+
+  /** For the grader's own processes (probe, reference server): only the network namespace. */
+  readonly joinNetwork: CommandWrap = (command, args) => {
+    const [nsenter, ...rest] = this.#nsenter();
+    return { command: nsenter!, args: [...rest, command, ...args] };
+  };
+
+  /** For the submission's processes: everything in the header. `extra` adds paths for one launch. */
+  untrusted(extra: { writable?: string[]; readable?: string[]; hostNetwork?: boolean } = {}): CommandWrap {
+    return (command, args) => {
+      const inner = bwrapArgs({
+        mode: this.mode,
+        uid: this.uid,
+        limits: this.#limits,
+        writable: [...this.#opts.writable, this.scratch, ...(extra.writable ?? [])],
+        readable: [...this.#opts.readable, ...(extra.readable ?? [])],
+        command,
+        args,
+        netns: !(extra.hostNetwork ?? this.#opts.hostNetwork),
+      });
+      const pre = extra.hostNetwork ?? this.#opts.hostNetwork ? [] : this.#nsenter();
+      const all = [...pre, ...inner];
+      return { command: all[0]!, args: all.slice(1) };
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#holder.stop();
+    await rm(this.scratch, { recursive: true, force: true });
+  }
+}
+
+/** The holder writes `{"child-pid": N, …}` on fd 3 once its namespaces exist. */
+function readInfo(holder: ChildHandle): Promise<number> {
+  return new Promise((resolvePid, reject) => {
+    const fd3 = holder.process.stdio[3] as NodeJS.ReadableStream | null;
+    let text = '';
+    let stderr = '';
+    holder.process.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+    fd3?.on('data', (c: Buffer) => {
+      text += c.toString();
+      const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (m) resolvePid(Number(m[1]));
+    });
+    holder.exited.then(
+      (e) => reject(new Error(`the sandbox holder exited (${e.signal ?? e.code}) before its namespace was ready: ${stderr.trim().split('\n').pop() ?? ''}`)),
+      (error: unknown) => reject(error as Error),
+    );
+  });
+}
+
+interface BwrapSpec {
+  mode: 'root' | 'user';
+  uid: number | undefined;
+  limits: SandboxLimits;
+  writable: string[];
+  readable: string[];
+  command: string;
+  args: string[];
+  /** Stay in the caller's (already private) network namespace; false = the host's. */
+  netns: boolean;
+}
+
+/** The bwrap … setpriv … prlimit … command line (pure: the tests read it). */
+export function bwrapArgs(spec: BwrapSpec): string[] {
+  const a: string[] = ['bwrap'];
+  const made = new Set<string>(['/']);
+  // bwrap creates missing mount points 0700 (root's): make every parent 0755 so the dropped uid can walk to its binds.
+  const parents = (p: string): void => {
+    const chain: string[] = [];
+    for (let d = dirname(p); !made.has(d); d = dirname(d)) chain.unshift(d);
+    for (const d of chain) {
+      if (SYSTEM_DIRS.includes(d)) continue;
+      a.push('--perms', '0755', '--dir', d);
+      made.add(d);
+    }
+  };
+  for (const d of SYSTEM_DIRS) {
+    if (!existsSync(d)) continue;
+    // /bin → usr/bin on merged-/usr systems: keep the symlink.
+    if (lstatSync(d).isSymbolicLink()) a.push('--symlink', readlinkSync(d), d);
+    else a.push('--ro-bind', d, d);
+    made.add(d);
+  }
+  a.push('--dev', '/dev', '--proc', '/proc');
+  a.push('--perms', '1777', '--size', String(spec.limits.tmpBytes), '--tmpfs', '/tmp');
+  made.add('/tmp');
+  a.push('--perms', '0755', '--dir', '/home');
+  made.add('/home');
+  a.push('--perms', '0777', '--size', String(spec.limits.tmpBytes), '--tmpfs', SANDBOX_HOME);
+  made.add(SANDBOX_HOME);
+  const seen = new Set<string>();
+  const bind = (flag: string, p: string): void => {
+    const abs = resolve(p);
+    if (seen.has(abs) || !existsSync(abs)) return;
+    seen.add(abs);
+    parents(abs);
+    a.push(flag, abs, abs);
+    made.add(abs);
+  };
+  // The X socket of the grader's Xvfb (its abstract socket lives in the host's network namespace).
+  for (const x of existsSync('/tmp/.X11-unix') ? readdirSync('/tmp/.X11-unix').map((n) => join('/tmp/.X11-unix', n)) : []) bind('--bind', x);
+  for (const p of interpreterDirsCached()) bind('--ro-bind', p);
+  for (const p of spec.readable) bind('--ro-bind', p);
+  for (const p of spec.writable) bind('--bind', p);
+  a.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try');
+  if (spec.mode === 'user') a.push('--unshare-user');
+  if (!spec.netns) a.push('--share-net');
+  // --new-session: no TIOCSTI into the grader's terminal; --die-with-parent: stopping the launch kills it all.
+  a.push('--die-with-parent', '--new-session', '--hostname', 'sandbox', '--setenv', 'HOME', SANDBOX_HOME, '--setenv', 'TMPDIR', '/tmp', '--setenv', 'USER', 'student');
+  a.push('--');
+  const l = spec.limits;
+  if (spec.uid !== undefined) a.push('setpriv', `--reuid=${spec.uid}`, `--regid=${spec.uid}`, '--clear-groups', '--');
+  const nproc = spec.uid !== undefined ? l.processes : processesOf(process.getuid?.() ?? 0) + l.processes;
+  a.push('prlimit', `--data=${l.dataBytes}`, `--nproc=${nproc}`, `--cpu=${l.cpuSeconds}`, `--fsize=${l.fileBytes}`, `--nofile=${l.openFiles}`, '--core=0', '--');
+  a.push(spec.command, ...spec.args);
+  return a;
+}
+
+let interpreterCache: string[] | undefined;
+function interpreterDirsCached(): string[] {
+  interpreterCache ??= interpreterDirs().filter((d) => d !== homedir());
+  return interpreterCache;
+}
