@@ -1,0 +1,174 @@
+// The video sender thread (started by video-sender.ts): it owns the UDP video socket, and per frame
+// it does three things only — block in Atomics.wait until the frame's deadline, send the slot's
+// datagrams to every client, mark the slot free. Everything else (ffmpeg, JPEG splitting, base64,
+// fragmenting, audio, TCP, the registry) happens on the main thread, ahead of the deadline.
+//
+// Plain JavaScript on purpose: a worker does not inherit the TypeScript loader the main thread runs
+// under, and registering one inside the worker costs ~0.5 s of start-up; this file imports only
+// node: built-ins. The ring layout (C_*, M_*) is defined in frame-ring.ts and passed in workerData,
+// so there is one source of truth.
+//
+// Datagrams that arrive on the socket (hellos, keepalives) are passed to the main thread as they
+// come; while a frame is due the thread is blocked in its deadline wait, so a hello waits at most
+// one frame interval — the main thread wakes it early (C_WAKE) when the clients change.
+import { createSocket } from 'node:dgram';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const d = workerData;
+const L = d.layout;
+const K = d.keys;
+const ctrl = new Int32Array(d.sab, 0, 16);
+const meta = new Float64Array(d.sab, L.metaOffset, L.slots * K.META_FIELDS);
+const slots = Array.from({ length: L.slots }, (_, i) => Buffer.from(d.sab, L.dataOffset + i * L.slotBytes, L.slotBytes));
+// This thread's performance.now() → the main thread's (deadlines are on the main thread's timeline).
+const toMain = performance.timeOrigin - d.mainTimeOrigin;
+const now = () => performance.now() + toMain;
+
+/** Trace (bench only): per frame 8 f64 — deadline, wake, send start, send end, published, pts, datagrams sent, 1 = dropped. */
+const trace = d.traceSab ? new Float64Array(d.traceSab) : undefined;
+const TRACE_FIELDS = 8;
+const traceFrames = trace ? Math.floor((trace.length - 1 - 2 * d.traceGcEntries) / TRACE_FIELDS) : 0;
+let traced = 0;
+let gcTraced = 0;
+let gcObserver;
+if (trace) {
+  gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (gcTraced >= d.traceGcEntries) break;
+      const at = 1 + traceFrames * TRACE_FIELDS + gcTraced * 2;
+      trace[at] = e.startTime + toMain;
+      trace[at + 1] = e.duration;
+      gcTraced += 1;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+}
+
+let clients = [];
+let sent = Atomics.load(ctrl, K.C_SENT);
+let closed = false;
+let bound = false;
+const socket = createSocket({ type: d.family, reuseAddr: false });
+
+socket.on('message', (msg, rinfo) => {
+  // Copy into a transferable buffer: msg may be a view into a pool.
+  const copy = new Uint8Array(msg.length);
+  copy.set(msg);
+  parentPort.postMessage({ type: 'datagram', data: copy, address: rinfo.address, port: rinfo.port, family: rinfo.family, size: rinfo.size }, [copy.buffer]);
+});
+socket.on('error', (error) => {
+  if (bound) parentPort.postMessage({ type: 'send-error', message: error.message });
+  else parentPort.postMessage({ type: 'bind-error', code: error.code, message: error.message });
+});
+
+parentPort.on('message', (m) => {
+  if (m.type === 'clients') clients = m.clients;
+});
+
+function finishSlot(dropped, deadline, wokeAt, start, end, published, pts, datagrams) {
+  if (trace && traced < traceFrames) {
+    const at = 1 + traced * TRACE_FIELDS;
+    trace[at] = deadline;
+    trace[at + 1] = wokeAt;
+    trace[at + 2] = start;
+    trace[at + 3] = end;
+    trace[at + 4] = published;
+    trace[at + 5] = pts;
+    trace[at + 6] = datagrams;
+    trace[at + 7] = dropped ? 1 : 0;
+    traced += 1;
+    trace[0] = traced;
+  }
+  sent = (sent + 1) | 0;
+  Atomics.store(ctrl, K.C_SENT, sent);
+  Atomics.notify(ctrl, K.C_SENT);
+}
+
+function sendSlot(index, m) {
+  const buf = slots[index];
+  const count = meta[m + K.M_COUNT];
+  const full = meta[m + K.M_FULL];
+  const last = meta[m + K.M_LAST];
+  const to = clients;
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    if (i > 0 && i % d.burstDatagrams === 0) {
+      // Let the receivers drain their socket buffers between bursts of a large frame (1 ms).
+      Atomics.wait(ctrl, K.C_STOP, 0, 1);
+    }
+    const len = i === count - 1 ? last : full;
+    const off = i * full;
+    for (let c = 0; c < to.length; c++) {
+      socket.send(buf, off, len, to[c].port, to[c].address);
+      n += 1;
+    }
+  }
+  return n;
+}
+
+function step() {
+  if (closed) return;
+  if (Atomics.load(ctrl, K.C_STOP) === 1) return close();
+  const written = Atomics.load(ctrl, K.C_WRITTEN);
+  if (written === sent) {
+    // Nothing to send: wait for a frame without blocking this thread's event loop (hellos keep flowing).
+    const r = Atomics.waitAsync(ctrl, K.C_WRITTEN, written);
+    if (r.async) r.value.then(step);
+    else setImmediate(step);
+    return;
+  }
+  const index = (sent >>> 0) % L.slots;
+  const m = index * K.META_FIELDS;
+  const deadline = meta[m + K.M_DEADLINE];
+  const published = meta[m + K.M_PUBLISHED];
+  const pts = meta[m + K.M_PTS];
+  if (meta[m + K.M_GEN] !== Atomics.load(ctrl, K.C_GEN)) {
+    finishSlot(true, deadline, Number.NaN, Number.NaN, Number.NaN, published, pts, 0);
+    setImmediate(step);
+    return;
+  }
+  const wake = Atomics.load(ctrl, K.C_WAKE);
+  const remaining = deadline - now();
+  if (remaining > d.spinMs) {
+    // The deadline wait: a futex sleep, no timer and no event loop between us and the deadline.
+    const r = Atomics.wait(ctrl, K.C_WAKE, wake, remaining - d.spinMs);
+    if (r !== 'timed-out') {
+      // Woken by the main thread (clients changed, flush, stop): handle it, then wait again.
+      setImmediate(step);
+      return;
+    }
+  }
+  const wokeAt = now();
+  // The last ≤ spinMs: the futex wake-up itself is late by tens of µs on a VM; spin that part.
+  while (now() < deadline) {
+    /* spin */
+  }
+  const start = now();
+  const datagrams = sendSlot(index, m);
+  // dgram.send() of an IP literal completes its (no-op) lookup on the next tick and calls sendmsg
+  // there; this tick runs after them, so `end` is when the last datagram was handed to the kernel.
+  process.nextTick(() => {
+    finishSlot(false, deadline, wokeAt, start, now(), published, pts, datagrams);
+    setImmediate(step);
+  });
+}
+
+function close() {
+  if (closed) return;
+  closed = true;
+  gcObserver?.disconnect();
+  socket.close(() => parentPort.postMessage({ type: 'closed' }));
+}
+
+socket.bind(d.port, d.host, () => {
+  bound = true;
+  try {
+    socket.setSendBufferSize(d.sendBufferBytes);
+  } catch {
+    // the kernel's cap (net.core.wmem_max) applies; the bursts above still protect large frames
+  }
+  const a = socket.address();
+  parentPort.postMessage({ type: 'listening', address: a.address, port: a.port, family: a.family });
+  step();
+});

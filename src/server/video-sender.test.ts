@@ -1,0 +1,151 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { fragmentFrame } from '../protocol/framed/index.ts';
+import { encodeTutorialFrame } from '../protocol/tutorial/index.ts';
+import { FrameTooLargeError } from '../protocol/errors.ts';
+import { base64Into, ringLayout, slotBytesFor, writeFramedFrame, writeTutorialFrame } from './frame-ring.ts';
+import { VideoSender, type SentFrame } from './video-sender.ts';
+
+function datagramsOf(slot: Buffer, c: { count: number; full: number; last: number }): Buffer[] {
+  return Array.from({ length: c.count }, (_, i) => slot.subarray(i * c.full, i * c.full + (i === c.count - 1 ? c.last : c.full)));
+}
+
+describe('frame ring encoders', () => {
+  it('base64Into() equals Buffer base64 for every length around the padding cases', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const dst = Buffer.alloc(500);
+        const n = base64Into(bytes, dst, 3);
+        expect(dst.subarray(3, 3 + n).toString('latin1')).toBe(Buffer.from(bytes).toString('base64'));
+      }),
+    );
+  });
+  it('writeTutorialFrame() writes exactly encodeTutorialFrame()', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 5000 }), (bytes) => {
+        const jpeg = Buffer.from(bytes);
+        const slot = Buffer.alloc(slotBytesFor(64, 64));
+        const c = writeTutorialFrame(slot, jpeg);
+        expect(datagramsOf(slot, c)).toEqual([encodeTutorialFrame(jpeg)]);
+      }),
+    );
+  });
+  it('writeTutorialFrame() refuses a JPEG whose base64 exceeds one datagram, as the tutorial encoder does', () => {
+    const slot = Buffer.alloc(200_000);
+    expect(() => writeTutorialFrame(slot, Buffer.alloc(49_129, 1))).toThrow(FrameTooLargeError);
+    expect(writeTutorialFrame(slot, Buffer.alloc(49_128, 1)).bytes).toBe(65_504);
+  });
+  it('writeFramedFrame() writes exactly fragmentFrame(), fragment by fragment', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 9000 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 0xffffffff }), (bytes, frameId, ptsUs, seq) => {
+        const jpeg = Buffer.from(bytes);
+        const slot = Buffer.alloc(20_000);
+        const c = writeFramedFrame(slot, { frameId: frameId >>> 0, ptsUs, jpeg }, seq);
+        expect(datagramsOf(slot, c)).toEqual(fragmentFrame({ frameId: frameId >>> 0, ptsUs, jpeg }, seq));
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it('ringLayout() refuses slots that cannot hold one tutorial datagram', () => {
+    expect(() => ringLayout(4, 1000)).toThrow(/65507/);
+    expect(() => ringLayout(1, 70_000)).toThrow(/≥ 2/);
+  });
+});
+
+async function receiver(): Promise<{ socket: Socket; port: number; next: () => Promise<Buffer> }> {
+  const socket = createSocket('udp4');
+  const queue: Buffer[] = [];
+  const waiters: Array<(b: Buffer) => void> = [];
+  socket.on('message', (m) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  return {
+    socket,
+    port: socket.address().port,
+    next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))),
+  };
+}
+
+describe('VideoSender (worker thread, real UDP on loopback)', () => {
+  it('sends queued frames in order to every client, passes hellos on, and reports each frame sent', async () => {
+    const hellos: string[] = [];
+    const sent: SentFrame[] = [];
+    let helloSeen!: () => void;
+    const helloArrived = new Promise<void>((r) => (helloSeen = r));
+    const sender = await VideoSender.start({
+      host: '127.0.0.1', port: 0, wire: 'framed', slotBytes: slotBytesFor(64, 64), slots: 3, sendBufferBytes: 1 << 20, burstDatagrams: 64,
+      onDatagram: (data, from) => {
+        hellos.push(`${data.toString()} from ${from.port}`);
+        helloSeen();
+      },
+      onSent: (f) => sent.push(f),
+    });
+    const a = await receiver();
+    const b = await receiver();
+    try {
+      const port = sender.address().port;
+      expect(port).toBeGreaterThan(0);
+      a.socket.send(Buffer.from('hi'), port, '127.0.0.1');
+      await helloArrived;
+      expect(hellos).toEqual([`hi from ${a.port}`]);
+      sender.setClients([{ address: '127.0.0.1', port: a.port }, { address: '127.0.0.1', port: b.port }]);
+      const jpegs = [Buffer.alloc(3000, 1), Buffer.alloc(10, 2), Buffer.alloc(1500, 3), Buffer.alloc(7, 4), Buffer.alloc(5000, 5)];
+      let seq = 0;
+      const expected: Buffer[] = [];
+      const t0 = performance.now();
+      for (const [i, jpeg] of jpegs.entries()) {
+        const d = fragmentFrame({ frameId: i, ptsUs: i * 1000, jpeg }, seq);
+        const first = seq;
+        seq += d.length;
+        expected.push(...d);
+        // More frames than slots: enqueue() waits for the worker to free one.
+        await sender.enqueue(t0 + i, i * 1000, jpeg, (slot) => writeFramedFrame(slot, { frameId: i, ptsUs: i * 1000, jpeg }, first));
+      }
+      await sender.drain();
+      for (const r of [a, b]) {
+        const got: Buffer[] = [];
+        for (let k = 0; k < expected.length; k++) got.push(await r.next());
+        expect(got).toEqual(expected);
+      }
+      expect(sent.map((f) => f.ptsUs)).toEqual([0, 1000, 2000, 3000, 4000]);
+      expect(sent.every((f) => f.clients === 2)).toBe(true);
+    } finally {
+      await sender.close();
+      a.socket.close();
+      b.socket.close();
+    }
+    await sender.close(); // idempotent
+  });
+
+  it('drops queued frames on flush() and keeps sending what comes after', async () => {
+    const sender = await VideoSender.start({ host: '127.0.0.1', port: 0, wire: 'tutorial', slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} });
+    const r = await receiver();
+    try {
+      sender.setClients([{ address: '127.0.0.1', port: r.port }]);
+      const far = performance.now() + 60_000;
+      await sender.enqueue(far, 0, Buffer.from('dropped'), (slot) => writeTutorialFrame(slot, Buffer.from('dropped')));
+      sender.flush();
+      await sender.enqueue(performance.now(), 1, Buffer.from('kept'), (slot) => writeTutorialFrame(slot, Buffer.from('kept')));
+      await sender.drain();
+      expect((await r.next()).toString()).toBe(Buffer.from('kept').toString('base64'));
+    } finally {
+      await sender.close();
+      r.socket.close();
+    }
+  });
+
+  it('rejects with the errno code when the port is taken (the server turns it into E_PORT_IN_USE)', async () => {
+    const r = await receiver();
+    try {
+      await expect(VideoSender.start({ host: '127.0.0.1', port: r.port, wire: 'framed', slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      r.socket.close();
+    }
+  });
+});

@@ -1,0 +1,320 @@
+/**
+ * The video send path off the event loop. A worker thread (video-sender-worker.mjs) owns the UDP
+ * video socket and does nothing but wait for each frame's deadline (Atomics.wait, a futex sleep)
+ * and send; this class is the main thread's side: it writes each frame, already in its wire form,
+ * into a free slot of a pre-allocated shared ring (frame-ring.ts) ahead of its deadline, tells the
+ * worker who the clients are, and passes on the datagrams the socket receives (hellos).
+ *
+ * Why: on one event loop, the video deadline shares the thread with ffmpeg's pipe reads, JPEG
+ * splitting, audio sends and V8's scavenges, and whichever is running at the deadline makes that
+ * frame late — the tail of the frame-interval jitter. The worker's isolate allocates next to
+ * nothing, so it rarely collects garbage, and a busy main thread only matters if it falls a whole
+ * ring (DEFAULT_SLOTS frames) behind.
+ *
+ * Set AVSOCK_SEND_TRACE=FILE to have close() write, as JSON, every frame's deadline, wake-up, send
+ * start/end and publish time, the worker's and the main thread's GC pauses and the main thread's
+ * event-loop delay — what `npm run bench` uses to say where the tail of the jitter comes from.
+ */
+import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { EnvironmentError } from '../protocol/errors.ts';
+import type { Wire } from '../protocol/wire.ts';
+import * as ring from './frame-ring.ts';
+import type { UdpAddress } from './registry.ts';
+
+export interface VideoSenderOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly wire: Wire;
+  /** Bytes per ring slot (slotBytesFor(width, height)). */
+  readonly slotBytes: number;
+  readonly slots?: number;
+  readonly sendBufferBytes: number;
+  /** Datagrams per burst of one large frame (1 ms pause between bursts). */
+  readonly burstDatagrams: number;
+  /** Datagram received on the video socket (a hello), as dgram's 'message' gives it. */
+  readonly onDatagram: (data: Buffer, from: { address: string; port: number; family: string; size: number }) => void;
+  /** A frame that left (for stats and the TRANSMITTING VIDEO page). */
+  readonly onSent?: (frame: SentFrame) => void;
+  readonly debug?: (line: string) => void;
+  /** Trace file (AVSOCK_SEND_TRACE by default). */
+  readonly traceFile?: string;
+}
+
+export interface SentFrame {
+  readonly ptsUs: number;
+  readonly jpeg: Buffer;
+  readonly wireBytes: number;
+  readonly clients: number;
+}
+
+/**
+ * The last part of each wait is a spin on the clock, this long (ms): Atomics.wait's wake-up is late
+ * by 50–150 µs on the 2-core VM we measure on, and spinning it costs ≈ 0.15 ms × fps of CPU per
+ * second (0.5 % of a core at 30 fps).
+ */
+const SPIN_MS = 0.15;
+const TRACE_FRAMES = 20_000;
+
+/** Atomics.waitAsync (V8 8.7+, every Node ≥ 16), not yet in TypeScript's ES2023 lib. */
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs?: number): WaitAsyncResult }).waitAsync;
+const TRACE_GC = 4_000;
+
+interface Pending {
+  ptsUs: number;
+  jpeg: Buffer;
+  wireBytes: number;
+  clients: number;
+}
+
+export interface SenderTrace {
+  /** Per frame: main-thread ms. */
+  frames: Array<{ deadlineMs: number; wokeMs: number; sendStartMs: number; sendEndMs: number; publishedMs: number; ptsUs: number; datagrams: number; dropped: boolean }>;
+  workerGc: Array<{ startMs: number; durationMs: number }>;
+  mainGc: Array<{ startMs: number; durationMs: number; kind: number }>;
+  /** The main thread's event-loop delay histogram (ms). */
+  mainLoopDelay: { p50: number; p99: number; max: number; mean: number };
+  /** performance.timeOrigin of the main thread (epoch ms): ms + this = epoch ms. */
+  timeOrigin: number;
+}
+
+export class VideoSender {
+  readonly #worker: Worker;
+  readonly #writer: ring.FrameRingWriter;
+  readonly #opts: VideoSenderOptions;
+  readonly #pending: Array<Pending | undefined>;
+  readonly #traceSab: SharedArrayBuffer | undefined;
+  readonly #address: { address: string; port: number; family: string };
+  #reported: number;
+  #clients: UdpAddress[] = [];
+  #closed = false;
+  #closedPromise: Promise<void> | undefined;
+  #mainGc: SenderTrace['mainGc'] = [];
+  #gcObserver: PerformanceObserver | undefined;
+  #loopDelay: IntervalHistogram | undefined;
+
+  private constructor(worker: Worker, writer: ring.FrameRingWriter, opts: VideoSenderOptions, address: { address: string; port: number; family: string }, traceSab: SharedArrayBuffer | undefined) {
+    this.#worker = worker;
+    this.#writer = writer;
+    this.#opts = opts;
+    this.#address = address;
+    this.#traceSab = traceSab;
+    this.#pending = new Array<Pending | undefined>(writer.layout.slots).fill(undefined);
+    this.#reported = Atomics.load(writer.control, ring.C_SENT);
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'datagram') opts.onDatagram(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m);
+      else if (m.type === 'send-error') opts.debug?.(`udp send: ${m.message}`);
+    });
+    worker.on('error', (error) => opts.debug?.(`video sender thread: ${error.message}`));
+    if (traceSab) {
+      this.#gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if (this.#mainGc.length < TRACE_GC) this.#mainGc.push({ startMs: e.startTime, durationMs: e.duration, kind: ((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? 0 });
+        }
+      });
+      this.#gcObserver.observe({ entryTypes: ['gc'] });
+      this.#loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      this.#loopDelay.enable();
+    }
+    void this.#watchSent();
+  }
+
+  /** Starts the sender thread and binds the video socket; rejects with the bind error (its errno `code` kept). */
+  static async start(opts: VideoSenderOptions): Promise<VideoSender> {
+    const layout = ring.ringLayout(opts.slots ?? ring.DEFAULT_SLOTS, opts.slotBytes);
+    const writer = new ring.FrameRingWriter(layout);
+    const traceFile = opts.traceFile ?? process.env.AVSOCK_SEND_TRACE;
+    const traceSab = traceFile ? new SharedArrayBuffer((1 + TRACE_FRAMES * 8 + TRACE_GC * 2) * 8) : undefined;
+    const worker = new Worker(new URL('./video-sender-worker.mjs', import.meta.url), {
+      workerData: {
+        sab: writer.sab,
+        layout,
+        keys: { C_WRITTEN: ring.C_WRITTEN, C_SENT: ring.C_SENT, C_WAKE: ring.C_WAKE, C_GEN: ring.C_GEN, C_STOP: ring.C_STOP, META_FIELDS: ring.META_FIELDS, M_DEADLINE: ring.M_DEADLINE, M_PTS: ring.M_PTS, M_GEN: ring.M_GEN, M_COUNT: ring.M_COUNT, M_FULL: ring.M_FULL, M_LAST: ring.M_LAST, M_PUBLISHED: ring.M_PUBLISHED },
+        mainTimeOrigin: performance.timeOrigin,
+        host: opts.host,
+        port: opts.port,
+        family: opts.host.includes(':') ? 'udp6' : 'udp4',
+        sendBufferBytes: opts.sendBufferBytes,
+        burstDatagrams: opts.burstDatagrams,
+        spinMs: SPIN_MS,
+        traceSab,
+        traceGcEntries: TRACE_GC,
+      },
+      // The sender thread needs little heap; a small young generation keeps its rare scavenges short.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      stdout: false,
+      stderr: false,
+    });
+    const address = await new Promise<{ address: string; port: number; family: string }>((resolve, reject) => {
+      const onMessage = (m: WorkerMessage): void => {
+        if (m.type === 'listening') {
+          cleanup();
+          resolve(m);
+        } else if (m.type === 'bind-error') {
+          cleanup();
+          void worker.terminate();
+          reject(Object.assign(new Error(m.message), { code: m.code }));
+        }
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        reject(new EnvironmentError('E_SENDER_THREAD', `the video sender thread failed to start: ${error.message}`));
+      };
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+    });
+    const sender = new VideoSender(worker, writer, { ...opts, ...(traceFile ? { traceFile } : {}) }, address, traceSab);
+    return sender;
+  }
+
+  address(): { address: string; port: number; family: string } {
+    return this.#address;
+  }
+
+  /** Frames published and not yet sent. */
+  get pending(): number {
+    return this.#writer.pending;
+  }
+
+  /** Where the video goes from now on (the next frame and every later one). */
+  setClients(clients: readonly UdpAddress[]): void {
+    if (this.#closed) return;
+    this.#clients = clients.map((c) => ({ address: c.address, port: c.port }));
+    this.#worker.postMessage({ type: 'clients', clients: this.#clients });
+    // After postMessage, so the message is queued when the woken worker turns its event loop.
+    this.#writer.wake();
+  }
+
+  /**
+   * Queues a frame, due at deadlineMs (this thread's performance.now()): waits for a free slot
+   * (the ring holds DEFAULT_SLOTS frames), writes the wire form into it and publishes it.
+   * `write` puts the frame's datagrams into the slot (frame-ring.ts writeTutorialFrame/writeFramedFrame)
+   * and may throw (FrameTooLargeError) — then nothing is queued.
+   */
+  async enqueue(deadlineMs: number, ptsUs: number, jpeg: Buffer, write: (slot: Buffer) => ring.SlotContent, signal?: AbortSignal): Promise<void> {
+    while (!this.#writer.hasFreeSlot) {
+      if (this.#closed || signal?.aborted) return;
+      const sent = Atomics.load(this.#writer.control, ring.C_SENT);
+      const r = waitAsync(this.#writer.control, ring.C_SENT, sent, 250);
+      if (r.async) await r.value;
+      this.#report();
+    }
+    if (this.#closed || signal?.aborted) return;
+    this.#report();
+    const content = write(this.#writer.nextSlot());
+    const slot = (Atomics.load(this.#writer.control, ring.C_WRITTEN) >>> 0) % this.#writer.layout.slots;
+    this.#pending[slot] = { ptsUs, jpeg, wireBytes: content.bytes, clients: this.#clients.length };
+    this.#writer.publish(content, deadlineMs, ptsUs, performance.now());
+  }
+
+  /** Drops the frames queued and not yet sent (the programme stopped). */
+  flush(): void {
+    this.#pending.fill(undefined);
+    this.#writer.flush();
+  }
+
+  /** Resolves when every queued frame has been sent (or dropped). */
+  async drain(signal?: AbortSignal): Promise<void> {
+    while (this.#writer.pending > 0 && !this.#closed && !signal?.aborted) {
+      const sent = Atomics.load(this.#writer.control, ring.C_SENT);
+      const r = waitAsync(this.#writer.control, ring.C_SENT, sent, 250);
+      if (r.async) await r.value;
+    }
+    this.#report();
+  }
+
+  /** Reports the frames the worker finished since the last call (onSent). */
+  #report(): void {
+    const sent = Atomics.load(this.#writer.control, ring.C_SENT);
+    while (((sent - this.#reported) | 0) > 0) {
+      const slot = (this.#reported >>> 0) % this.#writer.layout.slots;
+      const p = this.#pending[slot];
+      this.#pending[slot] = undefined;
+      this.#reported = (this.#reported + 1) | 0;
+      if (p) this.#opts.onSent?.(p);
+    }
+  }
+
+  async #watchSent(): Promise<void> {
+    while (!this.#closed) {
+      const r = waitAsync(this.#writer.control, ring.C_SENT, this.#reported, 1000);
+      if (r.async) await r.value;
+      this.#report();
+    }
+  }
+
+  /** Stops the thread and closes the socket; writes the trace file when tracing. Idempotent. */
+  close(): Promise<void> {
+    this.#closedPromise ??= this.#close();
+    return this.#closedPromise;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    this.#writer.stop();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      this.#worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'closed') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.#worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await this.#worker.terminate();
+    this.#gcObserver?.disconnect();
+    this.#loopDelay?.disable();
+    const file = this.#opts.traceFile;
+    if (file && this.#traceSab) {
+      try {
+        writeFileSync(file, JSON.stringify(this.trace()));
+      } catch (error) {
+        this.#opts.debug?.(`send trace: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** What the trace holds so far (undefined unless tracing). */
+  trace(): SenderTrace | undefined {
+    if (!this.#traceSab) return undefined;
+    const t = new Float64Array(this.#traceSab);
+    const n = t[0]!;
+    const frames: SenderTrace['frames'] = [];
+    for (let i = 0; i < n; i++) {
+      const a = 1 + i * 8;
+      frames.push({ deadlineMs: t[a]!, wokeMs: t[a + 1]!, sendStartMs: t[a + 2]!, sendEndMs: t[a + 3]!, publishedMs: t[a + 4]!, ptsUs: t[a + 5]!, datagrams: t[a + 6]!, dropped: t[a + 7] === 1 });
+    }
+    const workerGc: SenderTrace['workerGc'] = [];
+    for (let i = 0; i < TRACE_GC; i++) {
+      const a = 1 + TRACE_FRAMES * 8 + i * 2;
+      if (t[a] === 0 && t[a + 1] === 0) break;
+      workerGc.push({ startMs: t[a]!, durationMs: t[a + 1]! });
+    }
+    const h = this.#loopDelay;
+    const ms = (ns: number): number => ns / 1e6;
+    return {
+      frames,
+      workerGc,
+      mainGc: this.#mainGc,
+      mainLoopDelay: h ? { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) } : { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN },
+      timeOrigin: performance.timeOrigin,
+    };
+  }
+}
+
+type WorkerMessage =
+  | { type: 'listening'; address: string; port: number; family: string }
+  | { type: 'bind-error'; code: string; message: string }
+  | { type: 'datagram'; data: Uint8Array; address: string; port: number; family: string; size: number }
+  | { type: 'send-error'; message: string }
+  | { type: 'closed' };
