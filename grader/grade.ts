@@ -31,6 +31,7 @@ import {
 } from './run/submission.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError } from './screenshot/compose.ts';
 import { grabPages } from './screenshot/capture.ts';
+import { BrowserUnavailableError } from '../src/platform/browser.ts';
 import { grabLiveWindows, tutorialWindowRegions, type WindowRegion } from './screenshot/opencv.ts';
 import { startXvfb, type VirtualDisplay } from './screenshot/xvfb.ts';
 import type { Progress } from './progress.ts';
@@ -499,6 +500,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
           return await save(png);
         } catch (error) {
           if (error instanceof ScreenshotRefusedError) shot.reason = error.message;
+          if (error instanceof BrowserUnavailableError) throw new Error((shot.reason = `not run: no browser; fix: ${error.fix}`));
           throw error;
         } finally {
           await client.handle.stop();

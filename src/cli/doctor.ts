@@ -1,11 +1,13 @@
 /**
  * npm run doctor [-- --json]: one table of what avsock needs on this machine — Node, ffmpeg, ffprobe,
- * Chromium, audio devices, a display, git — each missing piece with its fix. Exit 1 only when a
+ * a browser (Chrome/Chromium/Edge), audio devices, a display, git — each missing piece with its fix. Exit 1 only when a
  * required tool (node, ffmpeg, ffprobe, git) is missing; the rest have fallbacks.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hasDisplay, resolveChromium, resolveFfmpeg, resolveFfprobe, type ResolvedTool } from '../platform/tools.ts';
+import { ffmpegFeatures } from '../media/ffmpeg-features.ts';
+import { BrowserUnavailableError, findBrowser } from '../platform/browser.ts';
+import { hasDisplay, resolveFfmpeg, resolveFfprobe, type ResolvedTool } from '../platform/tools.ts';
 import { describeError, parseOptions, runMain } from './main.ts';
 
 export interface DoctorRow {
@@ -47,12 +49,40 @@ function toolRow(item: string, resolve: () => ResolvedTool, required: boolean): 
   }
 }
 
-async function checkChromium(): Promise<DoctorRow> {
+/** The ffmpeg row also says which generation it is, since options differ (-fps_mode from 5.1, -vsync before). */
+async function ffmpegRow(): Promise<DoctorRow> {
+  const row = toolRow('ffmpeg', resolveFfmpeg, true);
+  if (row.status !== 'ok') return row;
   try {
-    const tool = await resolveChromium();
-    return { item: 'Chromium', status: 'ok', detail: `${tool.source}: ${tool.path}`, required: false };
+    const f = await ffmpegFeatures();
+    const gen = f.generation === undefined ? 'generation unknown' : `ffmpeg ${f.generation}.x (libavutil ${f.libavutil})`;
+    return { ...row, detail: `${row.detail} — ${gen}, ${f.fpsMode ? '-fps_mode' : '-vsync'}` };
   } catch (error) {
-    return { item: 'Chromium', status: 'warn', detail: 'not found: no windows or screenshots (use --no-window)', fix: describeError(error), required: false };
+    return { ...row, status: 'missing', detail: `${row.detail} — does not answer -version/-h (${describeError(error)})`, fix: 'reinstall ffmpeg, or set FFMPEG_PATH to a working one' };
+  }
+}
+
+const BROWSER_SOURCE = {
+  env: 'PUPPETEER_EXECUTABLE_PATH',
+  system: 'installed',
+  cache: "puppeteer's cache",
+  download: 'downloaded now',
+} as const;
+
+/** The browser the windows and screenshots will use; looked up without downloading (npm start downloads one if needed). */
+async function checkBrowser(): Promise<DoctorRow> {
+  try {
+    const browser = await findBrowser({ download: false });
+    return { item: 'Browser', status: 'ok', detail: `${BROWSER_SOURCE[browser.source]}: ${browser.path}`, required: false };
+  } catch (error) {
+    const fix = error instanceof BrowserUnavailableError ? error.fix : describeError(error);
+    return {
+      item: 'Browser',
+      status: 'warn',
+      detail: "none found: the first window downloads Chrome for Testing (needs storage.googleapis.com); without one, open the printed ui: URLs yourself",
+      fix,
+      required: false,
+    };
   }
 }
 
@@ -111,12 +141,12 @@ async function checkGit(): Promise<DoctorRow> {
 }
 
 export async function runDoctor(): Promise<DoctorRow[]> {
-  const [chromium, audio, gitRow] = await Promise.all([checkChromium(), checkAudio(), checkGit()]);
+  const [browser, audio, gitRow] = await Promise.all([checkBrowser(), checkAudio(), checkGit()]);
   return [
     checkNode(),
-    toolRow('ffmpeg', resolveFfmpeg, true),
+    await ffmpegRow(),
     toolRow('ffprobe', resolveFfprobe, true),
-    chromium,
+    browser,
     audio,
     checkDisplay(),
     gitRow,
@@ -139,7 +169,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   runMain('doctor', async (argv) => {
     const { values } = parseOptions('doctor', argv, { json: { type: 'boolean' }, help: { type: 'boolean' }, debug: { type: 'boolean' } });
     if (values.help) {
-      process.stdout.write('Usage: npm run doctor [-- --json]\nShows whether Node, ffmpeg, ffprobe, Chromium, audio, a display and git are usable, and how to fix what is not.\n');
+      process.stdout.write('Usage: npm run doctor [-- --json]\nShows whether Node, ffmpeg, ffprobe, a browser, audio, a display and git are usable, and how to fix what is not.\n');
       return 0;
     }
     const rows = await runDoctor();

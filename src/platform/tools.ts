@@ -2,17 +2,17 @@
  * Finding the external tools, and saying which one was used.
  *
  * ffmpeg/ffprobe: FFMPEG_PATH/FFPROBE_PATH (a path, or `npm` for the shipped build) → PATH (if `-version` works) → the npm-shipped binaries
- * (@ffmpeg-installer/ffmpeg, @ffprobe-installer/ffprobe). Chromium: PUPPETEER_EXECUTABLE_PATH →
- * a system Chromium/Chrome → puppeteer's own download.
+ * (@ffmpeg-installer/ffmpeg, @ffprobe-installer/ffprobe). The browser: browser.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { EnvironmentError } from '../protocol/errors.ts';
+import { findBrowser, type FindBrowserOptions, type ResolvedBrowser } from './browser.ts';
 
 const require = createRequire(import.meta.url);
 
-export type ToolSource = 'env' | 'path' | 'npm' | 'system' | 'puppeteer';
+export type ToolSource = 'env' | 'path' | 'npm';
 
 export interface ResolvedTool {
   /** Absolute path or bare command name that runs the tool. */
@@ -100,35 +100,12 @@ export function resolveFfprobe(): ResolvedTool {
   return cached('ffprobe', () => resolveFfTool('ffprobe', 'FFPROBE_PATH', '@ffprobe-installer/ffprobe'));
 }
 
-/** The installed browsers puppeteer may use: one list, in .puppeteerrc.cjs (which `npm install` reads too). */
-const { systemBrowsers } = require('../../.puppeteerrc.cjs') as { systemBrowsers: readonly string[] };
-
-/** The Chromium/Chrome that puppeteer should launch. */
-export async function resolveChromium(): Promise<ResolvedTool> {
-  const fromEnv = process.env.PUPPETEER_EXECUTABLE_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) {
-      throw new EnvironmentError(
-        'E_TOOL_MISSING',
-        `PUPPETEER_EXECUTABLE_PATH=${fromEnv} does not exist; fix the path or unset it`,
-      );
-    }
-    return { path: fromEnv, source: 'env' };
-  }
-  const system = systemBrowsers.find((p) => existsSync(p));
-  if (system) return { path: system, source: 'system' };
-  try {
-    const puppeteer = (await import('puppeteer')).default;
-    const downloaded = puppeteer.executablePath();
-    if (downloaded && existsSync(downloaded)) return { path: downloaded, source: 'puppeteer' };
-  } catch {
-    // fall through to the error below
-  }
-  throw new EnvironmentError(
-    'E_TOOL_MISSING',
-    'Chromium not found: install it (apt install chromium), set PUPPETEER_EXECUTABLE_PATH, ' +
-      'or run "npx puppeteer browsers install chrome"',
-  );
+/**
+ * The Chrome/Chromium/Edge that puppeteer should launch (see browser.ts for the order); downloads one
+ * once when none is installed. Throws BrowserUnavailableError (one line with the fix) when there is none.
+ */
+export function resolveChromium(opts: FindBrowserOptions = {}): Promise<ResolvedBrowser> {
+  return findBrowser(opts);
 }
 
 /** Whether a window can be shown: always on macOS/Windows; on Linux, when DISPLAY or WAYLAND_DISPLAY is set. */
