@@ -4,6 +4,7 @@
  * byte stream into JPEGs; a bounded queue (the tutorial's queue.Queue(maxsize=10)) pauses ffmpeg's
  * stdout when full, so decoding never runs ahead and memory stays flat for a 2-hour file.
  */
+import type { Readable } from 'node:stream';
 import { InvalidStateError } from '../protocol/errors.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { pipeFinished, startFfmpegPipe, type FfmpegPipe } from './ffmpeg.ts';
@@ -44,39 +45,62 @@ export function scaledHeight(width: number, srcWidth: number, srcHeight: number)
   return Math.round((width * srcHeight) / (srcWidth * 2)) * 2;
 }
 
-export function openJpegFrames(opts: OpenJpegFramesOptions): FrameSource {
-  const width = opts.width ?? 400;
+/** ffmpeg output options of the JPEG stream (an image2pipe of MJPEG at a constant rate, scaled to `width`). */
+export function jpegOutputArgs(opts: { fps: Rational; width: number; quality: number }): string[] {
+  return [
+    '-map', '0:v:0', '-an', '-sn', '-dn',
+    // The fps filter re-times to a constant rate (duplicating/dropping frames of a variable-rate
+    // file), then scale. Works on ffmpeg 4 (the npm binary) and 5+, unlike -fps_mode.
+    '-vf', `fps=fps=${formatRational(opts.fps)},scale=${opts.width}:-2:flags=bilinear`,
+    '-c:v', 'mjpeg', '-q:v', String(mjpegQscale(opts.quality)), '-pix_fmt', 'yuvj420p',
+    '-f', 'image2pipe',
+  ];
+}
+
+function checkedWidth(width: number): number {
   if (!(Number.isInteger(width) && width >= 2 && width % 2 === 0)) {
     throw new RangeError(`width must be an even integer ≥ 2, got ${width}`);
   }
-  const qscale = mjpegQscale(opts.quality ?? 80);
-  const { fps } = opts;
-  let height = opts.sourceWidth && opts.sourceHeight ? scaledHeight(width, opts.sourceWidth, opts.sourceHeight) : 0;
+  return width;
+}
 
+export function openJpegFrames(opts: OpenJpegFramesOptions): FrameSource {
+  const width = checkedWidth(opts.width ?? 400);
+  const quality = opts.quality ?? 80;
+  mjpegQscale(quality); // RangeError before anything starts
   const pipe: FfmpegPipe = startFfmpegPipe({
     name: 'ffmpeg (video frames)',
     inputs: [{ source: opts.file }],
-    outputOptions: [
-      '-map', '0:v:0', '-an', '-sn', '-dn',
-      // The fps filter re-times to a constant rate (duplicating/dropping frames of a variable-rate
-      // file), then scale. Works on ffmpeg 4 (the npm binary) and 5+, unlike -fps_mode.
-      '-vf', `fps=fps=${formatRational(fps)},scale=${width}:-2:flags=bilinear`,
-      '-c:v', 'mjpeg', '-q:v', String(qscale), '-pix_fmt', 'yuvj420p',
-      '-f', 'image2pipe',
-    ],
+    outputOptions: jpegOutputArgs({ fps: opts.fps, width, quality }),
   });
+  return jpegFrameSource({ output: pipe.output, finished: pipeFinished(pipe), stop: () => pipe.stop() }, opts);
+}
 
+/** A running ffmpeg output as a source sees it: the bytes, "ended well / failed", and how to stop the process. */
+export interface OutputStream {
+  readonly output: Readable;
+  /** Resolves when ffmpeg exited well and the output was read to the end (or stopped); rejects as the process did. */
+  readonly finished: Promise<void>;
+  readonly stop: () => Promise<void>;
+}
+
+/** The JPEG source over an ffmpeg output carrying jpegOutputArgs()' stream. */
+export function jpegFrameSource(stream: OutputStream, opts: OpenJpegFramesOptions): FrameSource {
+  const width = checkedWidth(opts.width ?? 400);
+  const { fps } = opts;
+  let height = opts.sourceWidth && opts.sourceHeight ? scaledHeight(width, opts.sourceWidth, opts.sourceHeight) : 0;
+  const { output } = stream;
   const splitter = new JpegSplitter();
   let index = 0;
   let closed = false;
   const queue = new BoundedQueue<JpegFrame>({
     size: opts.queueSize ?? 10,
-    onFull: () => pipe.output.pause(),
-    onSpace: () => pipe.output.resume(),
+    onFull: () => output.pause(),
+    onSpace: () => output.resume(),
     onCancel: () => void close(),
   });
 
-  pipe.output.on('data', (chunk: Buffer) => {
+  output.on('data', (chunk: Buffer) => {
     if (closed) return;
     let jpegs: Buffer[];
     try {
@@ -95,7 +119,7 @@ export function openJpegFrames(opts: OpenJpegFramesOptions): FrameSource {
       index += 1;
     }
   });
-  pipeFinished(pipe).then(
+  stream.finished.then(
     () => queue.end(),
     (error: unknown) => {
       if (!closed) queue.fail(error);
@@ -106,7 +130,7 @@ export function openJpegFrames(opts: OpenJpegFramesOptions): FrameSource {
   function close(): Promise<void> {
     closed = true;
     queue.clear();
-    closing ??= pipe.stop();
+    closing ??= stream.stop();
     return closing;
   }
 

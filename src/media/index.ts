@@ -1,9 +1,10 @@
 /** The media layer: the only place that runs ffmpeg (see notes/contracts.md). */
 export type { FrameSource, JpegFrame, MediaInfo, PcmChunk, PcmSource, Rational } from './types.ts';
 export { probeMedia, pickFrameRate } from './probe.ts';
-export { openJpegFrames, mjpegQscale, scaledHeight, type OpenJpegFramesOptions } from './frames.ts';
+export { openJpegFrames, mjpegQscale, scaledHeight, jpegOutputArgs, type OpenJpegFramesOptions } from './frames.ts';
 export { openPcm, chunkPtsUs, PcmChunker, type OpenPcmOptions } from './pcm.ts';
 export { ensureDemoClip, makeTestClip, makeVfrClip, DEMO_CLIP, DEMO_CLIP_PATH, type TestClipOptions, type VfrClipOptions } from './clips.ts';
 export { ffmpegFeatures, frameTimingOptions, type FfmpegFeatures } from './ffmpeg-features.ts';
 export { parseRational, rational, toNumber, formatRational, framePtsUs } from './rational.ts';
 export { JpegSplitter, jpegDimensions } from './jpeg-splitter.ts';
+export { openAvSources, decoderThreads, PCM_QUEUE_SECONDS, type AvSources, type OpenAvOptions } from './av-source.ts';

@@ -7,6 +7,7 @@ import { EnvironmentError, InvalidStateError } from '../protocol/errors.ts';
 import { ChildExitError } from '../process/children.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { pipeFinished, startFfmpegPipe } from './ffmpeg.ts';
+import type { OutputStream } from './frames.ts';
 import type { PcmChunk, PcmSource } from './types.ts';
 
 export interface OpenPcmOptions {
@@ -75,34 +76,45 @@ export class PcmChunker {
   }
 }
 
+/** ffmpeg output options of the PCM stream: s16le at the given rate and channel count. */
+export function pcmOutputArgs(opts: { sampleRate: number; channels: number }): string[] {
+  // -map 0:a:0 makes a file without audio fail with "matches no streams" (→ E_NO_AUDIO below).
+  return ['-map', '0:a:0', '-vn', '-sn', '-dn', '-f', 's16le', '-acodec', 'pcm_s16le', '-ar', String(opts.sampleRate), '-ac', String(opts.channels)];
+}
+
 export function openPcm(opts: OpenPcmOptions): PcmSource {
+  const pipe = startFfmpegPipe({
+    name: 'ffmpeg (audio pcm)',
+    inputs: [{ source: opts.file }],
+    outputOptions: pcmOutputArgs({ sampleRate: opts.sampleRate ?? 44100, channels: opts.channels ?? 2 }),
+  });
+  return pcmChunkSource({ output: pipe.output, finished: pipeFinished(pipe), stop: () => pipe.stop() }, opts);
+}
+
+/** The PCM source over an ffmpeg output carrying pcmOutputArgs()' stream. */
+export function pcmChunkSource(stream: OutputStream, opts: OpenPcmOptions): PcmSource {
   const sampleRate = opts.sampleRate ?? 44100;
   const channels = opts.channels ?? 2;
   const chunkFrames = opts.chunkFrames ?? 1024;
   const frameBytes = channels * 2;
-  const pipe = startFfmpegPipe({
-    name: 'ffmpeg (audio pcm)',
-    inputs: [{ source: opts.file }],
-    // -map 0:a:0 makes a file without audio fail with "matches no streams" (→ E_NO_AUDIO below).
-    outputOptions: ['-map', '0:a:0', '-vn', '-sn', '-dn', '-f', 's16le', '-acodec', 'pcm_s16le', '-ar', String(sampleRate), '-ac', String(channels)],
-  });
+  const { output } = stream;
   const chunker = new PcmChunker(chunkFrames * frameBytes);
   let index = 0;
   let closed = false;
   const queue = new BoundedQueue<PcmChunk>({
     size: opts.queueSize ?? 32,
-    onFull: () => pipe.output.pause(),
-    onSpace: () => pipe.output.resume(),
+    onFull: () => output.pause(),
+    onSpace: () => output.resume(),
     onCancel: () => void close(),
   });
   const emit = (pcm: Buffer): void => {
     queue.push({ index, ptsUs: chunkPtsUs(index, chunkFrames, sampleRate), pcm });
     index += 1;
   };
-  pipe.output.on('data', (data: Buffer) => {
+  output.on('data', (data: Buffer) => {
     if (!closed) for (const pcm of chunker.push(data)) emit(pcm);
   });
-  pipeFinished(pipe).then(
+  stream.finished.then(
     () => {
       const last = chunker.flush(frameBytes);
       if (last && !closed) emit(last);
@@ -119,7 +131,7 @@ export function openPcm(opts: OpenPcmOptions): PcmSource {
   function close(): Promise<void> {
     closed = true;
     queue.clear();
-    closing ??= pipe.stop();
+    closing ??= stream.stop();
     return closing;
   }
   return {
