@@ -1,8 +1,38 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { SkipSummaryReporter } from './test/support/skip-summary.ts';
+
+// Where the workers record tests skipped for a missing system piece; one file per run.
+const skipLog = join(tmpdir(), `avsock-skips-${process.pid}.jsonl`);
+
+/**
+ * The quick tier (npm run test:quick, the pre-push hook): pure units, parsers and protocol — no
+ * ffmpeg, sockets to real servers, browser, Python or child commands. Everything else runs in the
+ * whole suite (npm test) and in CI.
+ */
+export const QUICK_TESTS = [
+  'src/protocol/**/*.test.ts',
+  'src/timing/**/*.test.ts',
+  'src/platform/**/*.test.ts',
+  'src/media/ffmpeg-features.test.ts',
+  'src/media/jpeg-splitter.test.ts',
+  'src/client/**/*.test.ts',
+  'src/server/registry.test.ts',
+  'src/cli/stream-options.test.ts',
+  'grader/measure/analysis.test.ts',
+  'grader/measure/avsync.test.ts',
+  'grader/score/*.test.ts',
+  'grader/report/*.test.ts',
+  'test/support/*.test.ts',
+  'test/workflow.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'grader/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'],
+    include: process.env.AVSOCK_TEST_TIER === 'quick'
+      ? QUICK_TESTS
+      : ['src/**/*.test.ts', 'grader/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'],
     // Integration tests run real ffmpeg, sockets and Chromium on a 2-core machine: give them room,
     // and keep at most two files running at once so their timing is not starved.
     testTimeout: 60_000,
@@ -10,5 +40,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     fileParallelism: true,
+    env: { AVSOCK_SKIP_LOG: skipLog },
+    reporters: ['default', new SkipSummaryReporter(skipLog)],
   },
 });

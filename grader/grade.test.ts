@@ -2,6 +2,9 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gradeSubmission } from './grade.ts';
+import { need } from '../test/support/requirements.ts';
+
+const noPython = await need('python3');
 import { makeTutorialSubmission, tempDir } from './testing/fixtures.ts';
 
 const made: string[] = [];
@@ -17,7 +20,7 @@ async function work(): Promise<string> {
 
 const measureOnly = ['client', 'screenshot', 'checks'];
 
-describe('gradeSubmission() with tutorial-style Python submissions', () => {
+describe.skipIf(noPython)('gradeSubmission() with tutorial-style Python submissions', () => {
   it('measures a paced tutorial server.py from outside: fps of the file, paced audio', async () => {
     const dir = await work();
     const repo = await makeTutorialSubmission(dir, 'good', { fps: 30 });

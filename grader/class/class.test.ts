@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { findLabInPractice, normalizeRepoUrl } from './practice.ts';
 import { gradeClass, parseCsv, csvField, readRoster } from './class.ts';
 import { loadRubric } from '../score/rubric.ts';
+import { need } from '../../test/support/requirements.ts';
+
+const noPython = await need('python3');
 import { git, gitInit, makeTutorialSubmission, tempDir } from '../testing/fixtures.ts';
 
 const made: string[] = [];
@@ -60,7 +63,7 @@ describe('--practice', () => {
   });
 });
 
-describe('--class', () => {
+describe.skipIf(noPython)('--class', () => {
   it('grades a folder of 3 (a lab, a practice repo with the lab, a broken one) into a gradebook', async () => {
     const dir = await tempDir('avsock-class-');
     made.push(dir);

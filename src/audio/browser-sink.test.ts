@@ -5,6 +5,9 @@ import { monotonicClock } from '../timing/monotonic-clock.ts';
 import { startWindowServer, type WindowServer } from '../ui/window-server.ts';
 import { AudioPlayer } from './player.ts';
 import { openAudioSink } from './sinks.ts';
+import { need } from '../../test/support/requirements.ts';
+
+const noBrowser = await need('browser');
 
 let browser: Browser | undefined;
 let server: WindowServer | undefined;
@@ -17,7 +20,7 @@ afterEach(async () => {
   player = browser = server = undefined;
 });
 
-describe('browser sink end to end', () => {
+describe.skipIf(noBrowser)('browser sink end to end', () => {
   it('AudioPlayer → browser sink → the RECEIVING page schedules the sound at the pace of the clock', async () => {
     server = await startWindowServer({ title: 'RECEIVING VIDEO' });
     browser = await puppeteer.launch({ executablePath: (await resolveChromium()).path, args: [...CHROMIUM_ARGS], headless: true });

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { WindowServer } from '../ui/window-server.ts';
 import { BrowserSink, NullSink, linuxHasNoSound, openAudioSink } from './sinks.ts';
+import { skipFor } from '../../test/support/requirements.ts';
 import { testPattern } from './testing/pattern.ts';
 
 // The child runs in a temp cwd, where a bare `--import tsx` would not resolve.
@@ -103,8 +104,7 @@ describe('openAudioSink()', () => {
       expect(line, `child exited ${code}; stderr:\n${err.slice(-2000)}`).toBeDefined();
       const result = JSON.parse(line!) as { skip?: string; kind: string; played: number; elapsedMs: number };
       if (result.skip) {
-        console.warn(`sinks.test.ts: real PortAudio test skipped: ${result.skip}`);
-        ctx.skip();
+        ctx.skip(skipFor('alsa', result.skip));
         return;
       }
       expect(result.kind).toBe('device');

@@ -4,6 +4,9 @@ import sharp from 'sharp';
 import { request } from 'node:http';
 import { CHROMIUM_ARGS, resolveChromium } from '../platform/tools.ts';
 import { startWindowServer, type WindowServer } from './window-server.ts';
+import { need } from '../../test/support/requirements.ts';
+
+const noBrowser = await need('browser');
 
 /** A real JPEG of one flat colour, as ffmpeg would hand us (400 wide like the tutorial). */
 async function solidJpeg(r: number, g: number, b: number, width = 400, height = 226): Promise<Buffer> {
@@ -34,6 +37,7 @@ let server: WindowServer | undefined;
 let page: Page | undefined;
 
 beforeAll(async () => {
+  if (noBrowser) return;
   const chromium = await resolveChromium();
   browser = await puppeteer.launch({
     executablePath: chromium.path,
@@ -60,7 +64,7 @@ async function openPage(s: WindowServer): Promise<Page> {
   return page;
 }
 
-describe('startWindowServer()', () => {
+describe.skipIf(noBrowser)('startWindowServer()', () => {
   it('serves a page with the window title on a loopback port chosen by the OS', async () => {
     server = await startWindowServer({ title: 'RECEIVING VIDEO' });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);

@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openWindows } from './windows.ts';
+import { need } from '../../test/support/requirements.ts';
 
-const hasXvfbRun = spawnSync('sh', ['-c', 'command -v xvfb-run']).status === 0;
+const noXvfbOrBrowser = await need('xvfb', 'browser');
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const child = fileURLToPath(new URL('./testing/open-windows-child.ts', import.meta.url));
 
@@ -23,7 +24,7 @@ describe('openWindows()', () => {
     }
   });
 
-  it.skipIf(!hasXvfbRun)(
+  it.skipIf(noXvfbOrBrowser)(
     'opens a headful app window at (10,30) under Xvfb showing the frames; closed resolves when it goes; profiles removed',
     async () => {
       // The child grabs the X screen with ffmpeg and looks for the pushed picture at the window's place.
@@ -69,5 +70,4 @@ describe('openWindows()', () => {
       }
     },
   );
-  if (!hasXvfbRun) console.warn('windows.test.ts: xvfb-run not found (apt install xvfb): headful window test skipped');
 });

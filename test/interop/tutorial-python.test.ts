@@ -21,20 +21,14 @@ import { gitInit } from '../../grader/testing/fixtures.ts';
 import { pictureStdev } from '../../grader/screenshot/compose.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { useClip } from '../support/fixture.ts';
+import { need, skipFor } from '../support/requirements.ts';
 import { readStats, run, startServer, waitFor } from '../support/processes.ts';
 
 const TUTORIAL = fileURLToPath(new URL('../fixtures/tutorial/', import.meta.url));
 const ALSA_CONF = join(TUTORIAL, 'alsa.conf');
 
-function unavailable(): string | undefined {
-  const py = resolvePython();
-  if (!py.hasModules) return `no python3 with cv2, pyaudio and numpy (${py.tried.join('; ')}): apt-get install python3-opencv python3-pyaudio python3-numpy`;
-  if (!existsSync('/usr/bin/Xvfb')) return 'no Xvfb (the grader draws both OpenCV windows on its own virtual screen): apt-get install xvfb xauth';
-  if (!hasDisplay() && !existsSync('/usr/bin/xvfb-run')) return 'no display and no xvfb-run for the OpenCV windows: apt-get install xvfb xauth';
-  return undefined;
-}
-const skipReason = unavailable();
-if (skipReason) console.warn(`test/interop/tutorial-python: skipped — ${skipReason}`);
+// The grader draws both OpenCV windows on its own Xvfb screen, so Xvfb is needed even with a display.
+const skipReason = (await need('python-opencv', 'xvfb')) ?? (resolvePython().hasModules ? undefined : skipFor('python-opencv', resolvePython().tried.join('; ')));
 
 const SOURCE_FPS = 30;
 const fixture = useClip('tutorial-interop.mp4', { fps: String(SOURCE_FPS), seconds: 12, width: 320, height: 240, audio: true });
