@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { useClip } from '../support/fixture.ts';
 import { readStats, startClient, startServer, waitFor } from '../support/processes.ts';
 import { blastUdp, hostileDatagrams, hugeLengthPrefixLE, junkTcp, slowDrip, tcpSend } from './attack.ts';
+import { expectFileRate } from '../support/rate.ts';
 import { rng, rssKb, stackLines, udpPorts } from './helpers.ts';
 
 const DATAGRAMS = 3000;
@@ -66,8 +67,7 @@ describe.sequential.each(['framed', 'tutorial'] as const)('%s wire under attack'
 
     expect(code, client.stderr).toBe(0);
     // Full quality for the legitimate client: its frame rate, nothing lost, all of its sound.
-    expect(stats.fps).toBeGreaterThan(30 * 0.97);
-    expect(stats.fps).toBeLessThan(30 * 1.03);
+    expectFileRate(stats.fps, 30);
     expect(stats.audioSeconds).toBeGreaterThan(10);
     if (wire === 'framed') {
       expect(stats.framesLost).toBe(0);

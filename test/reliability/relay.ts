@@ -61,7 +61,19 @@ export class LossyRelay {
     return this.#socket.address().port;
   }
 
+  /**
+   * When the first frame wholly sent after the loss was set to 0 began to pass (performance.now()
+   * ms): the moment the impairment was really gone for the client, since a frame already
+   * half-dropped before cannot be repaired. undefined until then.
+   */
+  firstCleanFrameAt: number | undefined;
+  #awaitingCleanFrame = false;
+
   setFaults(f: Faults): void {
+    if (f.loss === 0 && this.#faults.loss > 0) {
+      this.#awaitingCleanFrame = true;
+      this.firstCleanFrameAt = undefined;
+    }
     this.#faults = f;
   }
 
@@ -97,6 +109,10 @@ export class LossyRelay {
       this.#forwarding = false;
       this.#flushHeld();
       return;
+    }
+    if (this.#awaitingCleanFrame && frameId !== this.#lastFrameId) {
+      this.#awaitingCleanFrame = false;
+      this.firstCleanFrameAt = performance.now();
     }
     this.#lastFrameId = frameId;
     const f = this.#faults;

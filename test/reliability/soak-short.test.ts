@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestClip } from '../../src/media/index.ts';
 import { stopAll, tempDir, type TempDir } from '../support/processes.ts';
+import { expectFileRate } from '../support/rate.ts';
 import { EXIT_PATHS, exitPath, formatExit, formatSoak, soak } from './soak-lib.ts';
 
 let dir: TempDir;
@@ -34,7 +35,7 @@ describe.sequential('long runs, short version', () => {
       expect(c.end.children).toBe(0);
       expect(c.end.rssKb - c.start.rssKb).toBeLessThan(30 * 1024);
       expect(c.framesLost).toBe(0);
-      expect(c.fps).toBeGreaterThan(29);
+      expectFileRate(c.fps, 30);
       expect(c.exitCode).toBe(0);
     }
     expect(r.stderrLines).toBeLessThan(40); // not a line per frame or per client event storm
