@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../src/protocol/errors.ts';
 import { stopAllChildren } from '../src/process/children.ts';
 import { choiceOption, numberOption, parseOptions, runMain } from '../src/cli/main.ts';
+import { WIRE_NAMES } from '../src/wire/index.ts';
 import { GRADER_ROOT, gradeSubmission } from './grade.ts';
 import { createProgress } from './progress.ts';
 import { loadRubric } from './score/rubric.ts';
@@ -79,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const wire = values.wire === undefined ? undefined : choiceOption('wire', values.wire, ['framed', 'tutorial'] as const, 'framed');
+  const wire = values.wire === undefined ? undefined : choiceOption('wire', values.wire, WIRE_NAMES, 'framed');
   const seconds = numberOption('seconds', values.seconds, 8, { min: 2, max: 120 });
   const jobs = numberOption('jobs', values.jobs, 1, { min: 1, max: 16, integer: true });
   const rubric = await loadRubric(values.rubric ? resolve(values.rubric) : undefined);

@@ -26,7 +26,7 @@ import {
   type Handshake,
 } from '../../src/protocol/framed/index.ts';
 import { TUTORIAL_HELLO, TutorialAudioDeframer, decodeTutorialFrame } from '../../src/protocol/tutorial/index.ts';
-import type { Wire } from '../../src/protocol/wire.ts';
+import type { WireName as Wire } from '../../src/wire/index.ts';
 
 export type { Wire };
 

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { UsageError } from '../protocol/errors.ts';
-import { WIRES, type Wire } from '../protocol/wire.ts';
+import { WIRE_NAMES, type WireName } from '../wire/index.ts';
 import { PACINGS, type Pacing } from '../timing/pacer.ts';
 import { choiceOption, numberOption, parseOptions } from './main.ts';
 
@@ -20,7 +20,7 @@ export interface ServerConfig {
   /** Media file to stream. undefined = the 20 s demo clip (made once by ensureDemoClip()). */
   readonly file: string | undefined;
   /** Wire format on both sockets. Default 'framed'. */
-  readonly wire: Wire;
+  readonly wire: WireName;
   /** How video send times are chosen: absolute deadlines t0 + pts (default) or the tutorial's TS ± 1 ms. */
   readonly pacing: Pacing;
   /** Address both sockets bind to. Default 127.0.0.1; 0.0.0.0 for a LAN. */
@@ -51,7 +51,7 @@ export interface ClientConfig {
   /** Server's TCP audio port. Default port − 1. */
   readonly audioPort: number;
   /** Wire format; must match the server's. Default 'framed'. */
-  readonly wire: Wire;
+  readonly wire: WireName;
   /** Exit (status 0) after this many seconds; undefined = until the stream ends or q/Ctrl+C. */
   readonly durationS: number | undefined;
   /** Write the statistics as JSON to this file at exit. undefined = don't. */
@@ -212,7 +212,7 @@ export function parseServerConfig(argv: string[]): ServerConfig | undefined {
   const port = portOption('port', v.port, DEFAULT_PORT);
   return Object.freeze({
     file: v.file,
-    wire: choiceOption('wire', v.wire, WIRES, 'framed'),
+    wire: choiceOption('wire', v.wire, WIRE_NAMES, 'framed'),
     pacing: choiceOption('pacing', v.pacing, PACINGS, 'deadline'),
     host: hostOption(v.host),
     port,
@@ -243,7 +243,7 @@ export function parseClientConfig(argv: string[]): ClientConfig | undefined {
     host: host === '0.0.0.0' ? DEFAULT_HOST : host,
     port,
     audioPort,
-    wire: choiceOption('wire', v.wire, WIRES, 'framed'),
+    wire: choiceOption('wire', v.wire, WIRE_NAMES, 'framed'),
     durationS: durationOption(v.duration),
     statsFile: v.stats,
     window: !(v['no-window'] ?? false),
@@ -262,7 +262,7 @@ export function parseStartConfig(argv: string[]): StartConfig | undefined {
   if (v.help) return undefined;
   const port = portOption('port', v.port, DEFAULT_PORT);
   const audioPort = audioPortOption(v['audio-port'], port, true);
-  const wire = choiceOption('wire', v.wire, WIRES, 'framed');
+  const wire = choiceOption('wire', v.wire, WIRE_NAMES, 'framed');
   const window = !(v['no-window'] ?? false);
   const debug = v.debug ?? false;
   const server: ServerConfig = Object.freeze({

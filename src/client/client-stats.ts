@@ -9,11 +9,11 @@
  *   tutorial — unknown (null): its datagrams carry no sequence number.
  * - avOffsetMs: picture pts − audio clock at the moment each frame is shown (framed); null in tutorial.
  */
-import type { Wire } from '../protocol/wire.ts';
+import { wireFor, type Wire, type WireName } from '../wire/index.ts';
 import { FpsMeter, InterarrivalJitter, Summary } from '../timing/stats.ts';
 
 export interface ClientStatsJson {
-  readonly wire: Wire;
+  readonly wire: WireName;
   /** Mean displayed fps after the first second of pictures. */
   readonly fps: number;
   /** The file's frame rate from the handshake (framed); tutorial: estimated from arrivals. */
@@ -70,8 +70,8 @@ export class ClientStats {
   endReason: string | null = null;
   #lastAvOffsetMs: number | undefined;
 
-  constructor(wire: Wire, startMs: number) {
-    this.#wire = wire;
+  constructor(wire: WireName, startMs: number) {
+    this.#wire = wireFor(wire);
     this.#startMs = startMs;
   }
 
@@ -152,7 +152,7 @@ export class ClientStats {
   }
 
   framesLost(): number | null {
-    if (this.#wire === 'tutorial') return null;
+    if (!this.#wire.numbersFrames) return null; // nothing to count gaps in
     if (this.#firstFrameId === undefined) return 0;
     return Math.max(0, this.#highestFrameId + 1 - this.#framesReceived);
   }
@@ -173,7 +173,7 @@ export class ClientStats {
   toJSON(nowMs: number): ClientStatsJson {
     const hasOffsets = this.#avOffset.count > 0;
     return {
-      wire: this.#wire,
+      wire: this.#wire.name,
       fps: round(this.meanFps(), 4),
       sourceFps: nullableRound(this.sourceFps(), 4),
       sourceFpsEstimated: this.#sourceFps === undefined,

@@ -1,6 +1,8 @@
 /**
  * The receiving side: a UDP socket for video, a TCP connection for audio, frames shown against the
- * audio clock (framed) or as they arrive (tutorial), sound through an AudioPlayer.
+ * audio clock when they carry timestamps or as they arrive when they do not, sound through an
+ * AudioPlayer. The wire (src/wire, picked once from the options) says in which order the client
+ * registers, what its hello is, and how datagrams and the audio connection are read.
  *
  * framed: TCP connect → Handshake{token, fps, …} → Hello{token} from our UDP socket at once and every
  * 1 s (registration and keepalive) → fragments are reassembled, loss counted (RFC 3550 A.3), and each
@@ -18,15 +20,14 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import type { AudioSink } from '../audio/sinks.ts';
 import { AudioPlayer } from '../audio/player.ts';
-import type { Wire } from '../protocol/wire.ts';
 import { EnvironmentError } from '../protocol/errors.ts';
-import {
-  decodeDatagram, encodeHello, FrameReassembler, SequenceTracker, StreamDeframer, type Handshake, type StreamMessage,
-} from '../protocol/framed/index.ts';
-import { decodeTutorialFrame, TUTORIAL_HELLO, TutorialAudioDeframer } from '../protocol/tutorial/index.ts';
+import type { Handshake } from '../protocol/framed/index.ts';
 import type { Clock } from '../timing/clock.ts';
 import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.ts';
-import { AUDIO_LEAD_MS } from '../server/stream-server.ts';
+import { AUDIO_LEAD_MS } from '../wire/audio-format.ts';
+import {
+  hostKey, wireFor, type ClientSession, type ReceivedFrame, type StreamEvent, type StreamReader, type VideoReader, type Wire, type WireName,
+} from '../wire/index.ts';
 import { ClientStats, type ClientStatsJson } from './client-stats.ts';
 import { FrameScheduler, MasterClock, type TimedFrame } from './frame-scheduler.ts';
 
@@ -42,18 +43,18 @@ const HANDSHAKE_TIMEOUT_MS = 5000;
 const HELLO_INTERVAL_MS = 1000;
 /** Kernel receive buffer asked for (bytes): a 1080p frame is hundreds of datagrams. Linux caps it at net.core.rmem_max. */
 const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
-/** The tutorial's server.py sends audio as fast as TCP takes it: stop reading above this much queued sound (ms). */
-const TUTORIAL_AUDIO_HIGH_MS = 1500;
-const TUTORIAL_AUDIO_LOW_MS = 500;
-/** The tutorial's audio format (client.py opens pyaudio with these). */
-const TUTORIAL_RATE = 44100;
-const TUTORIAL_CHANNELS = 2;
+/**
+ * The tutorial's server.py sends audio as fast as TCP takes it: stop reading above this much queued
+ * sound (ms), and read again below the low mark. A server that paces its audio never gets near it.
+ */
+const AUDIO_HIGH_MS = 1500;
+const AUDIO_LOW_MS = 500;
 
 export interface StreamClientOptions {
   readonly host: string;
   readonly port: number;
   readonly audioPort: number;
-  readonly wire: Wire;
+  readonly wire: WireName;
   readonly clock?: Clock;
   /** Opens where sound goes (the CLI passes openAudioSink with its window server); undefined = no sound at all. */
   readonly openSink?: (sampleRate: number, channels: number) => Promise<{ sink: AudioSink; reason: string }>;
@@ -80,13 +81,12 @@ function connectError(error: unknown, host: string, port: number): unknown {
   return error;
 }
 
-/** IPv4-mapped IPv6 (::ffff:127.0.0.1) and plain IPv4 name the same host. */
-function hostKey(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
 
 export class StreamClient {
   readonly #opts: StreamClientOptions;
+  readonly #wire: Wire;
+  readonly #video: VideoReader;
+  readonly #audio: StreamReader;
   readonly #clock: Clock;
   /** Same timeline, setTimeout only: for wake-ups that need no sub-millisecond precision. */
   readonly #coarseClock: Clock;
@@ -96,9 +96,9 @@ export class StreamClient {
   #udp: UdpSocket | undefined;
   #tcp: TcpSocket | undefined;
   #player: AudioPlayer | undefined;
-  #handshake: Handshake | undefined;
-  #reassembler = new FrameReassembler();
-  #sequence = new SequenceTracker();
+  #session: ClientSession | undefined;
+  /** Resolves the wait for the server's greeting, while one is waited for. */
+  #greeting: { resolve: (h: Handshake) => void; reject: (error: Error) => void } | undefined;
   #scheduler: FrameScheduler | undefined;
   #master: MasterClock | undefined;
   #helloTimer: NodeJS.Timeout | undefined;
@@ -107,12 +107,11 @@ export class StreamClient {
   #displayGeneration = 0;
   #registeredMs = 0;
   #lastDatagramMs: number | undefined;
-  #audioPtsUs = 0;
   #tcpPaused = false;
   #ending = false;
   #finished = false;
-  /** Stream messages that arrive before the player is ready (framed). */
-  #pending: StreamMessage[] | undefined = [];
+  /** Audio-connection events that arrive before the player is ready. */
+  #pending: StreamEvent[] | undefined = [];
   #closed = false;
   #endResolve!: (end: ClientEnd) => void;
   /** Resolves once when the session is over (the CLI then calls close()). */
@@ -120,6 +119,9 @@ export class StreamClient {
 
   private constructor(opts: StreamClientOptions) {
     this.#opts = opts;
+    this.#wire = wireFor(opts.wire);
+    this.#video = this.#wire.newVideoReader();
+    this.#audio = this.#wire.newStreamReader();
     this.#clock = opts.clock ?? monotonicClock;
     this.#coarseClock = opts.clock ?? createMonotonicClock({ marginMs: 0 });
     this.#log = opts.log ?? (() => {});
@@ -146,19 +148,16 @@ export class StreamClient {
   }
 
   get handshake(): Handshake | undefined {
-    return this.#handshake;
+    return this.#session?.handshake;
   }
 
   /** Current figures (also what --stats writes). */
   snapshot(): ClientStatsJson {
     this.stats.audioSeconds = this.#player?.playedSeconds ?? this.stats.audioSeconds;
     this.stats.framesLate = this.#scheduler?.framesLate ?? 0;
-    if (this.#opts.wire === 'framed') {
-      this.stats.framesDropped = this.#reassembler.stats.framesDropped + this.stats.garbage;
-      this.stats.datagramsLost = this.#sequence.lost;
-    } else {
-      this.stats.framesDropped = this.stats.garbage;
-    }
+    const counts = this.#video.counts();
+    this.stats.framesDropped = counts.framesDropped + this.stats.garbage;
+    this.stats.datagramsLost = counts.datagramsLost;
     return this.stats.toJSON(this.#clock.now());
   }
 
@@ -168,7 +167,7 @@ export class StreamClient {
   }
 
   async #start(): Promise<void> {
-    const { host, port, audioPort, wire } = this.#opts;
+    const { host, port } = this.#opts;
     this.#udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
     const udp = this.#udp;
     await new Promise<void>((resolve, reject) => {
@@ -205,39 +204,37 @@ export class StreamClient {
       this.#onDatagram(buf);
     });
 
-    if (wire === 'tutorial') {
-      // client.py: sendto(b'Hello') first, then the TCP connection.
-      this.#sendHello();
-      await this.#connectTcp();
-      await this.#openPlayer(TUTORIAL_RATE, TUTORIAL_CHANNELS);
-      this.#startTutorialAudio();
-      this.#registeredMs = this.#clock.now();
-    } else {
-      await this.#connectTcp();
-      const handshake = await this.#waitForHandshake();
-      this.#handshake = handshake;
-      this.stats.setSourceFps(handshake.fpsNum / handshake.fpsDen);
-      const frameDurationUs = (1e6 * handshake.fpsDen) / handshake.fpsNum;
-      this.#scheduler = new FrameScheduler({ frameDurationUs });
-      if (handshake.hasAudio) await this.#openPlayer(handshake.sampleRate, handshake.channels);
+    const session = await this.#wire.register({
+      sendHello: (datagram) => this.#send(datagram),
+      connect: () => this.#connectTcp(),
+      greeting: () => this.#waitForGreeting(),
+    });
+    this.#session = session;
+    if (session.audio) await this.#openPlayer(session.audio.sampleRate, session.audio.channels);
+    if (session.handshake) this.stats.setSourceFps(session.handshake.fpsNum / session.handshake.fpsDen);
+    if (session.frameDurationUs !== undefined) {
+      // Frames carry timestamps: hold each until the master clock reaches it.
+      this.#scheduler = new FrameScheduler({ frameDurationUs: session.frameDurationUs });
       const player = this.#player;
       this.#master = new MasterClock({ audioPtsUs: player ? () => player.currentPtsUs() : undefined });
-      const early = this.#pending ?? [];
-      this.#pending = undefined;
-      for (const message of early) this.#onStreamMessage(message);
-      this.#sendHello();
-      this.#registeredMs = this.#clock.now();
     }
+    const early = this.#pending ?? [];
+    this.#pending = undefined;
+    for (const event of early) this.#onStreamEvent(event);
+    if (this.#wire.helloNeeded(false)) this.#sendHello();
+    this.#registeredMs = this.#clock.now();
     this.#helloTimer = setInterval(() => {
-      // framed: keepalive; tutorial: repeat only until video flows (client.py sends it once).
-      if (wire === 'framed' || this.#lastDatagramMs === undefined) this.#sendHello();
+      if (this.#wire.helloNeeded(this.#lastDatagramMs !== undefined)) this.#sendHello();
     }, HELLO_INTERVAL_MS);
     this.#watchdog = setInterval(() => this.#checkAlive(), 200);
   }
 
   #sendHello(): void {
-    const message = this.#opts.wire === 'framed' ? encodeHello(this.#handshake!.token) : TUTORIAL_HELLO;
-    this.#udp?.send(message, (error) => {
+    if (this.#session) this.#send(this.#session.hello);
+  }
+
+  #send(datagram: Buffer): void {
+    this.#udp?.send(datagram, (error) => {
       if (error) this.#debug(`hello: ${error.message}`);
     });
   }
@@ -263,134 +260,99 @@ export class StreamClient {
         socket.off('error', onError);
         socket.on('error', (error) => this.#debug(`tcp: ${error.message}`));
         socket.on('close', () => this.#onTcpClosed());
+        socket.on('data', (chunk: Buffer) => this.#onTcpData(chunk));
         resolve();
       });
     });
   }
 
-  #waitForHandshake(): Promise<Handshake> {
+  /** The server's greeting (the framed Handshake), within HANDSHAKE_TIMEOUT_MS of connecting. */
+  #waitForGreeting(): Promise<Handshake> {
+    const server = `${this.#opts.host}:${this.#opts.audioPort}`;
     const socket = this.#tcp!;
-    const deframer = new StreamDeframer();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new EnvironmentError('E_NO_HANDSHAKE', `No handshake from ${this.#opts.host}:${this.#opts.audioPort} within ${HANDSHAKE_TIMEOUT_MS / 1000} s: is it an avsock server in framed wire? (a tutorial-wire server needs --wire tutorial)`)), HANDSHAKE_TIMEOUT_MS);
-      const fail = (error: Error): void => {
+      const timer = setTimeout(() => fail(new EnvironmentError('E_NO_HANDSHAKE', `No handshake from ${server} within ${HANDSHAKE_TIMEOUT_MS / 1000} s: ${this.#wire.hints.noGreeting}`)), HANDSHAKE_TIMEOUT_MS);
+      const onClose = (): void => fail(new EnvironmentError('E_NO_HANDSHAKE', `The server at ${server} closed the connection before its handshake`));
+      const settle = (): void => {
         clearTimeout(timer);
-        socket.off('data', onData);
         socket.off('close', onClose);
+        this.#greeting = undefined;
+      };
+      const fail = (error: Error): void => {
+        settle();
         reject(error);
       };
-      const onClose = (): void => fail(new EnvironmentError('E_NO_HANDSHAKE', `The server at ${this.#opts.host}:${this.#opts.audioPort} closed the connection before its handshake`));
-      const onData = (chunk: Buffer): void => {
-        this.stats.onBytes(chunk.length, this.#clock.now());
-        const { messages, error } = deframer.push(chunk);
-        if (error && messages[0]?.type === 'handshake') {
-          // A real handshake, then a broken message in the same read: a framed server whose
-          // stream is corrupt, not a server of the other wire.
-          this.stats.garbage += 1;
-          this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message})` });
-        } else if (error) {
-          fail(new EnvironmentError('E_NO_HANDSHAKE', `Not an avsock framed-wire server at ${this.#opts.host}:${this.#opts.audioPort} (${error.message}); try --wire tutorial`));
-          return;
-        }
-        if (messages.length === 0) return;
-        const first = messages[0]!;
-        const rest = messages.slice(1);
-        if (first.type !== 'handshake') {
-          fail(new EnvironmentError('E_NO_HANDSHAKE', `The server at ${this.#opts.host}:${this.#opts.audioPort} sent ${first.type} before its handshake`));
-          return;
-        }
-        clearTimeout(timer);
-        socket.off('data', onData);
-        socket.off('close', onClose);
-        socket.on('data', (data: Buffer) => this.#onFramedTcp(deframer, data));
-        for (const message of rest) this.#onStreamMessage(message);
-        resolve(first);
-      };
-      socket.on('data', onData);
       socket.on('close', onClose);
+      this.#greeting = {
+        resolve: (handshake) => {
+          settle();
+          resolve(handshake);
+        },
+        reject: (error) => fail(new EnvironmentError('E_NO_HANDSHAKE', `Not an avsock ${this.#wire.name}-wire server at ${server} (${error.message}); ${this.#wire.hints.badGreeting}`)),
+      };
     });
   }
 
-  #onFramedTcp(deframer: StreamDeframer, chunk: Buffer): void {
+  #onTcpData(chunk: Buffer): void {
     this.stats.onBytes(chunk.length, this.#clock.now());
-    const { messages, error } = deframer.push(chunk);
-    for (const message of messages) this.#onStreamMessage(message);
-    if (error) {
-      this.stats.garbage += 1;
-      this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message})` });
-    }
-  }
-
-  #onStreamMessage(message: StreamMessage): void {
-    if (this.#pending) {
-      this.#pending.push(message);
+    const { events, error } = this.#audio.push(chunk);
+    const greeted = events[0]?.type === 'greeting';
+    if (error && this.#greeting && !greeted) {
+      // Unreadable before any greeting: a server of another wire, not a corrupt stream.
+      this.#greeting.reject(error);
       return;
     }
-    if (message.type === 'audio') {
-      this.#player?.enqueue({ ptsUs: message.ptsUs, pcm: message.pcm });
-    } else if (message.type === 'eos') {
-      void this.#playOut({ code: 0, reason: 'end of stream' }, message.ptsUs);
-    } else {
-      this.stats.garbage += 1; // a second handshake
+    for (const event of events) this.#onStreamEvent(event);
+    if (error) {
+      this.stats.garbage += 1;
+      this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message})${this.#wire.hints.corruptStream}` });
+      return;
+    }
+    if (this.#player && this.#player.queuedMs > AUDIO_HIGH_MS && !this.#tcpPaused) {
+      this.#tcpPaused = true;
+      this.#tcp?.pause(); // TCP flow control then slows the sender, as pyaudio's blocking write does
     }
   }
 
-  #startTutorialAudio(): void {
-    const socket = this.#tcp!;
-    const deframer = new TutorialAudioDeframer();
-    socket.on('data', (chunk: Buffer) => {
-      this.stats.onBytes(chunk.length, this.#clock.now());
-      const { messages, error } = deframer.push(chunk);
-      for (const pcm of messages) {
-        this.#player?.enqueue({ ptsUs: this.#audioPtsUs, pcm });
-        this.#audioPtsUs += (pcm.length / (2 * TUTORIAL_CHANNELS) / TUTORIAL_RATE) * 1e6;
-      }
-      if (error) {
-        this.stats.garbage += 1;
-        this.#finish({ code: 1, reason: `the audio stream is corrupt (${error.message}); is the server using --wire tutorial too?` });
-        return;
-      }
-      if (this.#player && this.#player.queuedMs > TUTORIAL_AUDIO_HIGH_MS && !this.#tcpPaused) {
-        this.#tcpPaused = true;
-        socket.pause(); // TCP flow control then slows the sender, as pyaudio's blocking write does
-      }
-    });
+  #onStreamEvent(event: StreamEvent): void {
+    if (event.type === 'greeting' && this.#greeting) {
+      this.#greeting.resolve(event.handshake);
+      return;
+    }
+    if (this.#pending) {
+      this.#pending.push(event);
+      return;
+    }
+    if (event.type === 'audio') {
+      this.#player?.enqueue({ ptsUs: event.ptsUs, pcm: event.pcm });
+    } else if (event.type === 'end') {
+      void this.#playOut({ code: 0, reason: 'end of stream' }, event.ptsUs);
+    } else {
+      this.stats.garbage += 1; // a second greeting
+    }
   }
 
   #onDatagram(buf: Buffer): void {
     const now = this.#clock.now();
     this.#lastDatagramMs = now;
     this.stats.onDatagram(buf.length, now);
-    if (this.#opts.wire === 'tutorial') {
-      let jpeg: Buffer;
-      try {
-        jpeg = decodeTutorialFrame(buf);
-      } catch {
-        this.stats.garbage += 1;
-        return;
-      }
+    const { frame, garbage } = this.#video.push(buf);
+    if (garbage) this.stats.garbage += 1;
+    if (frame) this.#received(frame, now);
+  }
+
+  #received(frame: ReceivedFrame, now: number): void {
+    const { ptsUs, frameId } = frame;
+    if (ptsUs === undefined || frameId === undefined || !this.#scheduler || !this.#master) {
+      // No timestamp to wait for: shown as it arrives.
       this.stats.onFrameReceived(now);
-      this.#show(jpeg, now, undefined);
+      this.#show(frame.jpeg, now, undefined);
       return;
     }
-    let message;
-    try {
-      message = decodeDatagram(buf);
-    } catch {
-      this.stats.garbage += 1;
-      return;
-    }
-    if (message.type !== 'fragment') {
-      this.stats.garbage += 1;
-      return;
-    }
-    this.#sequence.observe(message.seq);
-    const frame = this.#reassembler.push(message);
-    if (!frame) return;
-    this.stats.onFrameReceived(now, { ptsUs: frame.ptsUs, frameId: frame.frameId });
-    this.#master!.anchor(frame.ptsUs, now + PLAYOUT_DELAY_MS);
-    if (!this.#scheduler!.push({ frameId: frame.frameId, ptsUs: frame.ptsUs, jpeg: frame.jpeg, arrivalMs: now })) {
-      this.#debug(`frame ${frame.frameId} (pts ${(frame.ptsUs / 1000).toFixed(1)} ms) arrived after a newer one was shown`);
+    this.stats.onFrameReceived(now, { ptsUs, frameId });
+    this.#master.anchor(ptsUs, now + PLAYOUT_DELAY_MS);
+    if (!this.#scheduler.push({ frameId, ptsUs, jpeg: frame.jpeg, arrivalMs: now })) {
+      this.#debug(`frame ${frameId} (pts ${(ptsUs / 1000).toFixed(1)} ms) arrived after a newer one was shown`);
     }
     this.#runDisplay();
   }
@@ -434,7 +396,7 @@ export class StreamClient {
   #checkAlive(): void {
     if (this.#ending || this.#closed) return;
     const now = this.#clock.now();
-    if (this.#tcpPaused && this.#player && this.#player.queuedMs < TUTORIAL_AUDIO_LOW_MS) {
+    if (this.#tcpPaused && this.#player && this.#player.queuedMs < AUDIO_LOW_MS) {
       this.#tcpPaused = false;
       this.#tcp?.resume();
     }
@@ -449,12 +411,9 @@ export class StreamClient {
 
   #onTcpClosed(): void {
     if (this.#ending || this.#closed) return;
-    if (this.#opts.wire === 'tutorial') {
-      // The tutorial wire has no end-of-stream message: a closed connection is all a client sees.
-      void this.#playOut({ code: 1, reason: 'the server closed the audio connection (the tutorial wire has no end-of-stream message)' }, undefined, 1000);
-    } else {
-      this.#finish({ code: 1, reason: 'the server closed the connection without end-of-stream: the server is gone' });
-    }
+    const { code, reason, playOutMs } = this.#wire.connectionClosed;
+    if (playOutMs === undefined) this.#finish({ code, reason });
+    else void this.#playOut({ code, reason }, undefined, playOutMs);
   }
 
   /** Plays what is buffered (sound, and held frames up to `endPtsUs`), then ends. */

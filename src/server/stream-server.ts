@@ -9,15 +9,16 @@
  *   queue then always holds ~AUDIO_LEAD_MS of sound, so network jitter below that never starves it
  *   (the client delays its playback start by the same lead, which keeps picture and sound aligned).
  * - The programme starts when the first client has registered and stops when the last one leaves;
- *   at end of file framed clients get EndOfStream, or with --loop the file starts over with PTS
- *   continuing to increase.
+ *   at end of file clients get the wire's end-of-stream message (framed: EndOfStream; tutorial:
+ *   the connection closes), or with --loop the file starts over with PTS continuing to increase.
+ * - What goes on the sockets (greeting, hello, packing of frames and audio, registration) is the
+ *   wire's (src/wire), picked once from the options.
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { EnvironmentError, FrameTooLargeError } from '../protocol/errors.ts';
-import { decodeDatagram, encodeStreamMessage, fragmentFrame } from '../protocol/framed/index.ts';
-import { encodeTutorialAudio, encodeTutorialFrame } from '../protocol/tutorial/index.ts';
-import type { Wire } from '../protocol/wire.ts';
+import { AUDIO_LEAD_MS, CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from '../wire/audio-format.ts';
+import { wireFor, type AudioPacker, type FramePacker, type StreamDescription, type Wire, type WireName } from '../wire/index.ts';
 import type { Clock } from '../timing/clock.ts';
 import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.ts';
 import { createPacer, type Pacer, type Pacing } from '../timing/pacer.ts';
@@ -25,18 +26,6 @@ import { FpsMeter } from '../timing/stats.ts';
 import { openJpegFrames, openPcm, scaledHeight, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
 import { ClientRegistry, type LeaveReason, type RegisteredClient } from './registry.ts';
 
-/**
- * Audio goes out this long before its presentation time (see the file comment). 20 ms: enough for
- * a chunk (23 ms of sound) to be in a player's queue before the previous one ends, yet below the
- * 25 ms A/V target for a tutorial-style client that plays sound the moment it arrives (such a
- * client hears it exactly this much before the matching picture; ITU-R BT.1359 detectability
- * starts at 45 ms for sound first).
- */
-export const AUDIO_LEAD_MS = 20;
-/** The tutorial's audio format (client.py hard-codes it): 44.1 kHz, stereo, s16le, 1024-frame chunks. */
-export const SAMPLE_RATE = 44100;
-export const CHANNELS = 2;
-export const CHUNK_FRAMES = 1024;
 /** A client whose unsent audio exceeds this (≈ 5 s of 44.1 kHz stereo s16) is not reading: dropped. */
 const MAX_TCP_BACKLOG_BYTES = 5 * SAMPLE_RATE * CHANNELS * 2;
 /** Fragments of one frame are sent in bursts of this many datagrams, yielding in between, so a
@@ -50,7 +39,7 @@ const LOOP_PREOPEN_US = 1_500_000;
 export interface StreamServerOptions {
   readonly file: string;
   readonly media: MediaInfo;
-  readonly wire: Wire;
+  readonly wire: WireName;
   readonly pacing: Pacing;
   readonly host: string;
   readonly port: number;
@@ -142,6 +131,9 @@ function listenTcp(server: TcpServer, host: string, port: number): Promise<void>
 
 export class StreamServer {
   readonly #opts: StreamServerOptions;
+  readonly #wire: Wire;
+  readonly #framePacker: FramePacker;
+  readonly #audioPacker: AudioPacker;
   readonly #clock: Clock;
   readonly #audioClock: Clock;
   readonly #udp: UdpSocket;
@@ -157,8 +149,6 @@ export class StreamServer {
   readonly #fps = new FpsMeter(1000);
   #state: ServerStats['state'] = 'waiting';
   #frameId = 0;
-  #seq = 0;
-  #audioSeq = 0;
   #framesSent = 0;
   #framesSkipped = 0;
   #audioChunksSent = 0;
@@ -171,11 +161,14 @@ export class StreamServer {
 
   private constructor(opts: StreamServerOptions, udp: UdpSocket, tcp: TcpServer) {
     this.#opts = opts;
+    this.#wire = wireFor(opts.wire);
+    this.#framePacker = this.#wire.newFramePacker();
+    this.#audioPacker = this.#wire.newAudioPacker();
     this.#clock = opts.clock ?? monotonicClock;
     this.#audioClock = opts.audioClock ?? (opts.clock ? opts.clock : createMonotonicClock({ marginMs: 0 }));
     this.#udp = udp;
     this.#tcp = tcp;
-    this.#registry = new ClientRegistry<TcpSocket>({ wire: opts.wire });
+    this.#registry = new ClientRegistry<TcpSocket>({ wire: this.#wire });
     this.#log = opts.log ?? (() => {});
     this.#debug = opts.debug ?? (() => {});
   }
@@ -270,46 +263,36 @@ export class StreamServer {
     });
     socket.on('close', () => this.#drop(client, 'connection closed'));
     socket.on('data', () => {}); // clients send nothing on TCP; reading keeps the socket healthy
-    if (this.#opts.wire === 'framed') {
-      const { media } = this.#opts;
-      const video = media.video!;
-      const height = scaledHeight(this.#opts.width, video.width, video.height);
-      this.#write(client, encodeStreamMessage({
-        type: 'handshake',
-        token: client.token,
-        fpsNum: video.fps.num,
-        fpsDen: video.fps.den,
-        width: this.#opts.width,
-        height,
-        durationUs: Math.round(media.durationS * 1e6),
-        sampleRate: SAMPLE_RATE,
-        channels: CHANNELS,
-        chunkFrames: CHUNK_FRAMES,
-        hasAudio: media.hasAudio,
-      }));
-    }
+    const greeting = this.#wire.greeting(client.token, this.#description());
+    if (greeting) this.#write(client, greeting);
     if (joined) this.#joined(client);
   }
 
+  /** What the greeting announces: the picture after scaling, the file's rate and length, the sound's format. */
+  #description(): StreamDescription {
+    const { media, width } = this.#opts;
+    const video = media.video!;
+    return {
+      fpsNum: video.fps.num,
+      fpsDen: video.fps.den,
+      width,
+      height: scaledHeight(width, video.width, video.height),
+      durationUs: Math.round(media.durationS * 1e6),
+      sampleRate: SAMPLE_RATE,
+      channels: CHANNELS,
+      chunkFrames: CHUNK_FRAMES,
+      hasAudio: media.hasAudio,
+    };
+  }
+
   #onDatagram(buf: Buffer, rinfo: RemoteInfo): void {
-    const now = this.#clock.now();
-    let result: ReturnType<ClientRegistry<TcpSocket>['hello']>;
-    if (this.#opts.wire === 'framed') {
-      let token: number;
-      try {
-        const msg = decodeDatagram(buf);
-        if (msg.type !== 'hello') throw new Error('not a hello');
-        token = msg.token;
-      } catch {
-        this.#garbage += 1;
-        return;
-      }
-      result = this.#registry.hello(rinfo, token, now);
-      if (!result) this.#debug(`hello with unknown token ${token} from ${rinfo.address}:${rinfo.port}`);
-    } else {
-      // server.py takes any datagram as the hello (`msg, client_addr = recvfrom(...)`).
-      result = this.#registry.hello(rinfo, undefined, now);
+    const hello = this.#wire.readHello(buf);
+    if (!hello) {
+      this.#garbage += 1;
+      return;
     }
+    const result = this.#registry.hello(rinfo, hello.token, this.#clock.now());
+    if (!result && hello.token !== undefined) this.#debug(`hello with unknown token ${hello.token} from ${rinfo.address}:${rinfo.port}`);
     if (result?.joined) this.#joined(result.client);
   }
 
@@ -378,7 +361,8 @@ export class StreamServer {
   #endOfStream(): void {
     const clients = this.#registry.all();
     for (const client of clients) {
-      if (this.#opts.wire === 'framed') this.#write(client, encodeStreamMessage({ type: 'eos', ptsUs: this.#ptsUs }));
+      const eos = this.#wire.endOfStream(this.#ptsUs);
+      if (eos) this.#write(client, eos);
       this.#drop(client, 'end of stream');
     }
     this.#log(`end of file: sent to ${clients.length} client(s); waiting for the next client`);
@@ -472,21 +456,16 @@ export class StreamServer {
     const frameId = this.#frameId;
     this.#frameId = (this.#frameId + 1) >>> 0;
     let datagrams: Buffer[];
-    if (this.#opts.wire === 'framed') {
-      datagrams = fragmentFrame({ frameId, ptsUs, jpeg }, this.#seq);
-      this.#seq = (this.#seq + datagrams.length) >>> 0;
-    } else {
-      try {
-        datagrams = [encodeTutorialFrame(jpeg)];
-      } catch (error) {
-        if (!(error instanceof FrameTooLargeError)) throw error;
-        this.#framesSkipped += 1;
-        if (!this.#tooLargeReported) {
-          this.#tooLargeReported = true;
-          this.#log(`warning: ${error.message} (skipping such frames; reported once)`);
-        }
-        return;
+    try {
+      datagrams = this.#framePacker.pack({ frameId, ptsUs, jpeg });
+    } catch (error) {
+      if (!(error instanceof FrameTooLargeError)) throw error;
+      this.#framesSkipped += 1;
+      if (!this.#tooLargeReported) {
+        this.#tooLargeReported = true;
+        this.#log(`warning: ${error.message} (skipping such frames; reported once)`);
       }
+      return;
     }
     for (let i = 0; i < datagrams.length; i += BURST_DATAGRAMS) {
       if (i > 0) {
@@ -511,10 +490,7 @@ export class StreamServer {
   }
 
   #sendAudio(ptsUs: number, pcm: Buffer): void {
-    const message = this.#opts.wire === 'framed'
-      ? encodeStreamMessage({ type: 'audio', seq: this.#audioSeq, ptsUs, pcm })
-      : encodeTutorialAudio(pcm);
-    this.#audioSeq = (this.#audioSeq + 1) >>> 0;
+    const message = this.#audioPacker.pack(ptsUs, pcm);
     for (const client of this.#registry.active()) this.#write(client, message);
     this.#audioChunksSent += 1;
   }

@@ -1,0 +1,124 @@
+/**
+ * The tutorial's wire, byte for byte: client.py sends b'Hello' to the video port first, then
+ * connects TCP, and never says anything again; the server pairs the two by IP address, oldest
+ * first. Each datagram is one base64 JPEG (no PTS, no sequence number), each TCP message a u64le
+ * length and pickle(bytes) of PCM. There is no end-of-stream message: a client leaves when its TCP
+ * connection closes or a send fails.
+ */
+import { decodeTutorialFrame, encodeTutorialAudio, encodeTutorialFrame, TUTORIAL_HELLO, TutorialAudioDeframer } from '../protocol/tutorial/index.ts';
+import { CHANNELS, pcmDurationUs, SAMPLE_RATE } from './audio-format.ts';
+import { hostKey, MAX_PENDING, sameUdp, type AudioPeer, type Departure, type Registration, type UdpAddress } from './registration.ts';
+import type { StreamEvent, Wire } from './wire.ts';
+
+/** A tutorial hello waits this long for its TCP connection (and a connection for its hello) before it is forgotten. */
+export const TUTORIAL_PAIRING_TIMEOUT_MS = 5000;
+
+interface PendingHello {
+  readonly udp: UdpAddress;
+  readonly atMs: number;
+}
+
+function addressPairing<P extends AudioPeer>(): Registration<P> {
+  let pendingHellos: PendingHello[] = [];
+  return {
+    token: () => 0,
+    connected(client) {
+      // Paired at once with the oldest unpaired hello from the same host, if any.
+      const host = hostKey(client.peer.remoteAddress);
+      const i = pendingHellos.findIndex((h) => hostKey(h.udp.address) === host);
+      if (i < 0) return false;
+      client.udp = pendingHellos[i]!.udp;
+      client.lastHelloMs = pendingHellos[i]!.atMs;
+      pendingHellos.splice(i, 1);
+      return true;
+    },
+    hello(table, from, _token, nowMs) {
+      // server.py takes any datagram as the hello; a repeated one from an address already playing changes nothing.
+      const known = table.all().find((c) => sameUdp(c.udp, from));
+      if (known) {
+        known.lastHelloMs = nowMs;
+        return { client: known, joined: false };
+      }
+      const host = hostKey(from.address);
+      const waiting = table.all().find((c) => c.udp === undefined && hostKey(c.peer.remoteAddress) === host);
+      if (waiting) {
+        waiting.udp = { address: from.address, port: from.port };
+        waiting.lastHelloMs = nowMs;
+        return { client: waiting, joined: true };
+      }
+      if (!pendingHellos.some((h) => sameUdp(h.udp, from))) {
+        pendingHellos.push({ udp: { address: from.address, port: from.port }, atMs: nowMs });
+        // Bounded: a flood from many source addresses forgets the oldest unpaired hellos first.
+        if (pendingHellos.length > MAX_PENDING) pendingHellos.shift();
+      }
+      return undefined;
+    },
+    expire(table, nowMs) {
+      pendingHellos = pendingHellos.filter((h) => nowMs - h.atMs < TUTORIAL_PAIRING_TIMEOUT_MS);
+      // client.py sends its hello before it connects: a connection still unpaired after the pairing
+      // timeout is not a tutorial client (a port scan, a stray connection) and must not be kept forever.
+      const gone: Departure<P>[] = [];
+      for (const client of table.all()) {
+        if (client.udp === undefined && nowMs - client.connectedMs >= TUTORIAL_PAIRING_TIMEOUT_MS) {
+          gone.push({ client, reason: 'no hello after connecting' });
+          table.remove(client.peer);
+        }
+      }
+      return gone;
+    },
+  };
+}
+
+export const tutorialWire: Wire = {
+  name: 'tutorial',
+  numbersFrames: false,
+
+  newRegistration: addressPairing,
+  greeting: () => undefined,
+  readHello: () => ({ token: undefined }),
+  newFramePacker: () => ({ pack: (frame) => [encodeTutorialFrame(frame.jpeg)] }),
+  newAudioPacker: () => ({ pack: (_ptsUs, pcm) => encodeTutorialAudio(pcm) }),
+  endOfStream: () => undefined,
+
+  async register(link) {
+    // client.py: sendto(b'Hello') first, then the TCP connection.
+    link.sendHello(TUTORIAL_HELLO);
+    await link.connect();
+    return { handshake: undefined, frameDurationUs: undefined, audio: { sampleRate: SAMPLE_RATE, channels: CHANNELS }, hello: TUTORIAL_HELLO };
+  },
+  // client.py sends its hello once; repeat it only until video flows, in case the first was lost.
+  helloNeeded: (videoStarted) => !videoStarted,
+  newVideoReader() {
+    return {
+      push(datagram) {
+        try {
+          return { frame: { jpeg: decodeTutorialFrame(datagram) } };
+        } catch {
+          return { garbage: true };
+        }
+      },
+      counts: () => ({ framesDropped: 0, datagramsLost: null }),
+    };
+  },
+  newStreamReader() {
+    const deframer = new TutorialAudioDeframer();
+    let ptsUs = 0; // no timestamps on this wire: the sound's own length is its clock
+    return {
+      push(chunk) {
+        const { messages, error } = deframer.push(chunk);
+        const events: StreamEvent[] = messages.map((pcm) => {
+          const event: StreamEvent = { type: 'audio', ptsUs, pcm };
+          ptsUs += pcmDurationUs(pcm.length, SAMPLE_RATE, CHANNELS);
+          return event;
+        });
+        return error ? { events, error } : { events };
+      },
+    };
+  },
+  connectionClosed: { code: 1, reason: 'the server closed the audio connection (the tutorial wire has no end-of-stream message)', playOutMs: 1000 },
+  hints: {
+    noGreeting: '',
+    badGreeting: '',
+    corruptStream: '; is the server using --wire tutorial too?',
+  },
+};
