@@ -28,7 +28,7 @@ import { FrameTooLargeError } from '../protocol/errors.ts';
 import { MAX_FRAGMENTS, OFF_COUNT, OFF_FRAME_ID, OFF_INDEX, OFF_PAYLOAD, OFF_PTS, OFF_SEQ } from '../protocol/framed/video-fragment.ts';
 import { MAGIC, MAX_FRAMED_DATAGRAM, TYPE_FRAGMENT, VERSION } from '../protocol/framed/header.ts';
 import { MAX_TUTORIAL_DATAGRAM, TUTORIAL_FRAME_HINT } from '../protocol/tutorial/video-frame.ts';
-import type { Wire } from '../protocol/wire.ts';
+import type { WireName as Wire } from '../wire/index.ts';
 
 export const CONTROL_WORDS = 16;
 export const C_WRITTEN = 0;

@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { EnvironmentError } from '../protocol/errors.ts';
-import type { Wire } from '../protocol/wire.ts';
+import type { WireName as Wire } from '../wire/index.ts';
 import * as ring from './frame-ring.ts';
 import type { UdpAddress } from './registry.ts';
 
