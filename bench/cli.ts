@@ -3,12 +3,12 @@
  * side with the tutorial's pacing method. Prints a table per section, writes JSON (--json) and
  * refreshes the generated part of docs/PERFORMANCE.md. Not a test: nothing here asserts a target.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../src/protocol/errors.ts';
+import { UsageError } from '../src/errors.ts';
+import { git } from '../src/platform/git.ts';
 import { resolveFfmpeg } from '../src/platform/tools.ts';
 import { startChild, stopAllChildren } from '../src/process/children.ts';
 import { describeError, numberOption, parseOptions, runMain } from '../src/cli/main.ts';
@@ -97,13 +97,10 @@ function makePlan(quick: boolean, runs: number, sections: Set<Section>): Plan {
   };
 }
 
-function machineInfo(): Machine {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    // not a git checkout
-  }
+async function machineInfo(): Promise<Machine> {
+  // 'unknown' outside a git checkout (or without git)
+  const head = await git(REPO_ROOT, ['rev-parse', '--short', 'HEAD'], { allowFail: true, timeoutMs: 10_000 }).catch(() => undefined);
+  const commit = head?.code === 0 ? head.stdout.trim() : 'unknown';
   let ffmpeg = 'ffmpeg: not found';
   try {
     ffmpeg = resolveFfmpeg().version ?? 'ffmpeg (version unknown)';
@@ -217,7 +214,7 @@ runMain('bench', async (argv) => {
   }
   const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
   const started = performance.now();
-  const machine = machineInfo();
+  const machine = await machineInfo();
   if (niceLevel !== undefined) machine.nice = niceLevel;
   process.stdout.write(`machine: ${machineLine(machine)}\n`);
 

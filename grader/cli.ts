@@ -3,7 +3,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../src/protocol/errors.ts';
+import { UsageError } from '../src/errors.ts';
 import { stopAllChildren } from '../src/process/children.ts';
 import { choiceOption, numberOption, parseOptions, runMain } from '../src/cli/main.ts';
 import { WIRE_NAMES } from '../src/wire/index.ts';

@@ -21,6 +21,7 @@ import { openJpegFrames } from '../../src/media/index.ts';
 import { runFfmpeg, startFfmpegPipe } from '../../src/media/ffmpeg.ts';
 import { benchClip, fpsOf, type ClipSpec } from '../launch.ts';
 import { treeCpuSeconds } from '../proc.ts';
+import { sleep } from '../../src/timing/wait.ts';
 
 export type Stage = 'decode' | '+scale' | '+jpeg' | '+pipe' | '+send' | 'raw+sharp';
 export const STAGES: readonly Stage[] = ['decode', '+scale', '+jpeg', '+pipe', '+send', 'raw+sharp'];
@@ -53,7 +54,7 @@ async function timed(run: () => Promise<number>): Promise<{ frames: number; wall
   const frames = await run();
   const wallS = (performance.now() - t0) / 1000;
   // Give the kernel a moment to account the reaped ffmpeg in our cutime.
-  await new Promise((r) => setTimeout(r, 30));
+  await sleep(30);
   return { frames, wallS, cpuS: treeCpuSeconds(process.pid) - cpu0 };
 }
 

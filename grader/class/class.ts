@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../../src/protocol/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { GRADER_ROOT, gradeSubmission } from '../grade.ts';
 import { createProgress } from '../progress.ts';
 import { writeReports } from '../report/writers.ts';

@@ -3,7 +3,7 @@
  * so it is validated with one-line errors that name the key (`items[3].max must be a number`).
  */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../../src/protocol/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 
 export interface CheckItem {
   id: string;

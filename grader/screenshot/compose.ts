@@ -7,7 +7,7 @@
  * the caller with imagesDiffer() on two grabs taken apart in time.
  */
 import sharp, { type OverlayOptions } from 'sharp';
-import { AvsockError } from '../../src/protocol/errors.ts';
+import { AvsockError } from '../../src/errors.ts';
 
 export class ScreenshotRefusedError extends AvsockError {
   constructor(message: string) {

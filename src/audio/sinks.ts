@@ -9,8 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EnvironmentError } from '../protocol/errors.ts';
-import type { WindowServer } from '../ui/window-server.ts';
+import { EnvironmentError } from '../errors.ts';
 
 export interface AudioSink {
   readonly kind: 'device' | 'browser' | 'null';
@@ -23,11 +22,22 @@ export interface AudioSink {
 
 export type AudioSinkPreference = 'auto' | 'device' | 'browser' | 'null';
 
+/** Where the browser sink streams its PCM: the RECEIVING window's page server (src/ui) fits it. */
+export interface BrowserAudioOutput {
+  /** The window's title, for messages. */
+  readonly title: string;
+  readonly closed: boolean;
+  /** Pages with audio running. */
+  readonly audioListeners: number;
+  /** Streams PCM (s16le interleaved) to every page whose Web Audio is running. */
+  sendAudio(pcm: Buffer, sampleRate: number, channels: number): void;
+}
+
 export interface OpenAudioSinkOptions {
   sampleRate: number;
   channels: number;
   /** The RECEIVING window's server, for the browser sink. */
-  browser?: WindowServer;
+  browser?: BrowserAudioOutput;
   /** 'auto' (default): device → browser → null. An explicit choice that is unavailable throws EnvironmentError. */
   prefer?: AudioSinkPreference;
 }
@@ -76,7 +86,7 @@ export class BrowserSink implements AudioSink {
   readonly preferredWriteAheadMs = 60;
   bytesWritten = 0;
   constructor(
-    private readonly server: WindowServer,
+    private readonly server: BrowserAudioOutput,
     private readonly sampleRate: number,
     private readonly channels: number,
   ) {}

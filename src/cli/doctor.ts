@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ffmpegFeatures } from '../media/ffmpeg-features.ts';
 import { BrowserUnavailableError, findBrowser } from '../platform/browser.ts';
+import { git } from '../platform/git.ts';
 import { hasDisplay, resolveFfmpeg, resolveFfprobe, type ResolvedTool } from '../platform/tools.ts';
 import { describeError, parseOptions, runMain } from './main.ts';
 
@@ -134,8 +135,8 @@ function checkDisplay(): DoctorRow {
 }
 
 async function checkGit(): Promise<DoctorRow> {
-  const result = await run('git', ['--version']);
-  return result.code === 0
+  const result = await git(process.cwd(), ['--version'], { allowFail: true, timeoutMs: 10_000 }).catch(() => undefined);
+  return result?.code === 0
     ? { item: 'git', status: 'ok', detail: result.stdout.trim(), required: true }
     : { item: 'git', status: 'missing', detail: 'not found', fix: 'install git (apt install git / brew install git / https://git-scm.com)', required: true };
 }

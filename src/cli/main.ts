@@ -3,7 +3,7 @@
  * exit code (2 for bad usage, 1 otherwise); the stack trace only with --debug or AVSOCK_DEBUG=1.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AvsockError, UsageError } from '../protocol/errors.ts';
+import { AvsockError, UsageError } from '../errors.ts';
 
 export type Main = (argv: string[]) => Promise<number | void>;
 

@@ -2,7 +2,7 @@
  * npm run practice -- add PATH [--name NAME]
  * Adds this repository (by its origin URL, at its pushed HEAD) as a submodule of the practice repo at PATH.
  */
-import { UsageError } from '../protocol/errors.ts';
+import { UsageError } from '../errors.ts';
 import { addToPractice } from '../practice/add.ts';
 import { parseOptions, runMain } from './main.ts';
 

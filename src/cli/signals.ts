@@ -4,6 +4,7 @@
  * after killing the registered children.
  */
 import { stopAllChildren } from '../process/children.ts';
+import { settlesWithin } from '../timing/wait.ts';
 
 /** How long a clean stop may take before the process exits anyway (ms). */
 const STOP_GRACE_MS = 5000;
@@ -30,7 +31,7 @@ export function onStopSignal(stop: (signal: NodeJS.Signals) => void): () => void
 }
 
 async function forceExit(code: number): Promise<void> {
-  await Promise.race([stopAllChildren(), new Promise((r) => setTimeout(r, 2000).unref())]);
+  await settlesWithin(stopAllChildren(), 2000, { keepAlive: false });
   process.exit(code);
 }
 
@@ -39,7 +40,7 @@ async function forceExit(code: number): Promise<void> {
  * a PortAudio thread): the children are already stopped, so nothing is left behind.
  */
 export async function finish(code: number): Promise<number> {
-  await Promise.race([stopAllChildren(), new Promise((r) => setTimeout(r, 3000).unref())]);
+  await settlesWithin(stopAllChildren(), 3000, { keepAlive: false });
   setTimeout(() => process.exit(code), 500).unref();
   return code;
 }

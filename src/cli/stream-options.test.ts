@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../protocol/errors.ts';
+import { UsageError } from '../errors.ts';
 import { parseClientConfig, parseServerConfig, parseStartConfig } from './stream-options.ts';
 
 describe('stream options', () => {

@@ -3,7 +3,7 @@
  * validated, frozen Config per command (STYLE.md, Configuration). Nothing writes configuration back.
  */
 import { isIP } from 'node:net';
-import { UsageError } from '../protocol/errors.ts';
+import { UsageError } from '../errors.ts';
 import { WIRE_NAMES, type WireName } from '../wire/index.ts';
 import { PACINGS, type Pacing } from '../timing/pacer.ts';
 import { choiceOption, numberOption, parseOptions } from './main.ts';

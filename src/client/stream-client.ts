@@ -20,10 +20,11 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import type { AudioSink } from '../audio/sinks.ts';
 import { AudioPlayer } from '../audio/player.ts';
-import { EnvironmentError } from '../protocol/errors.ts';
+import { EnvironmentError } from '../errors.ts';
 import type { Handshake } from '../protocol/framed/index.ts';
 import type { Clock } from '../timing/clock.ts';
 import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.ts';
+import { settlesWithin, sleep } from '../timing/wait.ts';
 import { AUDIO_LEAD_MS } from '../wire/audio-format.ts';
 import {
   hostKey, wireFor, type ClientSession, type ReceivedFrame, type StreamEvent, type StreamReader, type VideoReader, type Wire, type WireName,
@@ -422,11 +423,10 @@ export class StreamClient {
     this.#ending = true;
     this.#debug(`playing out: ${end.reason}`);
     const deadline = this.#clock.now() + capMs;
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, capMs).unref());
-    await Promise.race([this.#player?.drain() ?? Promise.resolve(), timeout]);
+    await settlesWithin(this.#player?.drain() ?? Promise.resolve(), capMs, { keepAlive: false });
     if (this.#scheduler && endPtsUs !== undefined) {
       while (this.#scheduler.queued > 0 && this.#clock.now() < deadline && !this.#closed) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await sleep(10);
       }
     }
     this.#finish(end);

@@ -5,7 +5,7 @@
  * stdout when full, so decoding never runs ahead and memory stays flat for a 2-hour file.
  */
 import type { Readable } from 'node:stream';
-import { InvalidStateError } from '../protocol/errors.ts';
+import { InvalidStateError } from '../errors.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { pipeFinished, startFfmpegPipe, type FfmpegPipe } from './ffmpeg.ts';
 import { JpegSplitter, jpegDimensions } from './jpeg-splitter.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EnvironmentError } from '../protocol/errors.ts';
+import { EnvironmentError } from '../errors.ts';
 import { listChildren, stopAllChildren } from '../process/children.ts';
 import { makeTestClip, makeVfrClip } from './clips.ts';
 import { mjpegQscale, openJpegFrames, scaledHeight } from './frames.ts';

@@ -3,7 +3,7 @@
  * tutorial), cut into chunks of 1024 frames (the tutorial's CHUNK), each with its pts on the shared
  * timeline. Bounded and backpressured like the frames (bounded-queue.ts).
  */
-import { EnvironmentError, InvalidStateError } from '../protocol/errors.ts';
+import { EnvironmentError, InvalidStateError } from '../errors.ts';
 import { ChildExitError } from '../process/children.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { pipeFinished, startFfmpegPipe } from './ffmpeg.ts';

@@ -1,6 +1,6 @@
 /** What a file is: ffprobe → exact frame rate, duration, size, audio presence — or a one-line reason why not. */
 import { stat } from 'node:fs/promises';
-import { EnvironmentError } from '../protocol/errors.ts';
+import { EnvironmentError } from '../errors.ts';
 import { ffprobe, type ProbeData } from './ffmpeg.ts';
 import { parseRational, snapToStandardRate, toNumber } from './rational.ts';
 import type { MediaInfo, Rational } from './types.ts';

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { EnvironmentError } from '../protocol/errors.ts';
+import { EnvironmentError } from '../errors.ts';
 import { findBrowser, type FindBrowserOptions, type ResolvedBrowser } from './browser.ts';
 
 const require = createRequire(import.meta.url);

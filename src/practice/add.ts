@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { foreignRepoEnv, git, lastLine, ownRepoEnv, parseGitmodules, type SubmoduleEntry } from '../platform/git.ts';
-import { EnvironmentError, UsageError } from '../protocol/errors.ts';
+import { EnvironmentError, UsageError } from '../errors.ts';
 
 export interface PracticeAddOptions {
   /** A path inside this (the lab) repository. */

@@ -12,7 +12,8 @@
  *   when the caller forgot stopAllChildren().
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { AvsockError } from '../protocol/errors.ts';
+import { AvsockError } from '../errors.ts';
+import { settlesWithin, sleep } from '../timing/wait.ts';
 import { StderrTail } from './stderr-tail.ts';
 
 export interface ChildExit {
@@ -221,7 +222,7 @@ export function adoptChild(proc: ChildProcess, opts: ChildOptions, command = opt
     // Poll: the group has no exit event, and the leader's 'close' may precede its children's death.
     while (!finished()) {
       if (performance.now() >= until) return false;
-      await new Promise((r) => setTimeout(r, exitInfo === undefined ? 10 : 20));
+      await sleep(exitInfo === undefined ? 10 : 20);
     }
     return true;
   };
@@ -242,7 +243,7 @@ export function adoptChild(proc: ChildProcess, opts: ChildOptions, command = opt
       if (await waitFinished(wait)) break;
     }
     // A process in uninterruptible sleep can outlive SIGKILL for a moment; don't hang on it.
-    await Promise.race([exited.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    await settlesWithin(exited, 2000);
   }
 
   registry.add(handle);

@@ -1,15 +1,10 @@
 /**
- * The error family of avsock. Every error has a stable `code` that tests, the CLI and the grader
- * match on; its message says what was wrong, with the value and the limit, and how to fix it.
+ * The wire formats' errors: bytes that do not decode, values that cannot be encoded, frames a wire
+ * cannot carry. They extend avsock's AvsockError (src/errors.ts), so the CLI prints them as one line.
  */
-export class AvsockError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+import { AvsockError } from '../errors.ts';
+
+export { AvsockError };
 
 /** Bytes that do not form a valid message of the wire format being read. */
 export class DecodeError extends AvsockError {
@@ -26,27 +21,6 @@ export class FrameTooLargeError extends AvsockError {
     super('E_FRAME_TOO_LARGE', `Frame of ${size} bytes does not fit one UDP datagram (max ${limit}); ${hint}`);
     this.size = size;
     this.limit = limit;
-  }
-}
-
-/** An object used after close(). */
-export class InvalidStateError extends AvsockError {
-  constructor(message: string) {
-    super('E_INVALID_STATE', message);
-  }
-}
-
-/** Bad command-line input or configuration: printed as one line, exit code 2. */
-export class UsageError extends AvsockError {
-  constructor(message: string) {
-    super('E_USAGE', message);
-  }
-}
-
-/** A file or tool that is missing or unusable: printed as one line with the fix, exit code 1. */
-export class EnvironmentError extends AvsockError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
   }
 }
 

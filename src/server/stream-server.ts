@@ -16,7 +16,8 @@
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
-import { EnvironmentError, FrameTooLargeError } from '../protocol/errors.ts';
+import { EnvironmentError } from '../errors.ts';
+import { FrameTooLargeError } from '../protocol/errors.ts';
 import { AUDIO_LEAD_MS, CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from '../wire/audio-format.ts';
 import { wireFor, type AudioPacker, type FramePacker, type StreamDescription, type Wire, type WireName } from '../wire/index.ts';
 import type { Clock } from '../timing/clock.ts';

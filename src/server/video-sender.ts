@@ -18,7 +18,7 @@
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { EnvironmentError } from '../protocol/errors.ts';
+import { EnvironmentError } from '../errors.ts';
 import type { WireName as Wire } from '../wire/index.ts';
 import * as ring from './frame-ring.ts';
 import type { UdpAddress } from './registry.ts';

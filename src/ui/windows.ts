@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer';
-import { EnvironmentError } from '../protocol/errors.ts';
+import { EnvironmentError } from '../errors.ts';
 import { CHROMIUM_ARGS, hasDisplay, resolveChromium } from '../platform/tools.ts';
 
 export interface WindowSpec {

@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { resolveFfmpeg } from '../../platform/tools.ts';
 import { startWindowServer } from '../window-server.ts';
 import { openWindows } from '../windows.ts';
+import { sleep } from '../../timing/wait.ts';
 
 const X = 10;
 const Y = 30;
@@ -49,12 +50,12 @@ try {
       // Middle of the 400x226 picture, below the window's own title bar.
       pixel = await grabPixel(X + 210, Y + 170);
       ok = !!pixel && pixel[0] > 150 && pixel[1] < 90 && pixel[2] > 150;
-      if (!ok) await new Promise((r) => setTimeout(r, 250));
+      if (!ok) await sleep(250);
     }
   } finally {
     await win.close();
   }
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
 } finally {
   clearInterval(timer);
   await server.close();
