@@ -28,11 +28,10 @@ export const QUICK_TESTS = [
   'test/workflow.test.ts',
 ];
 
+const ALL_TESTS = ['src/**/*.test.ts', 'grader/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: process.env.AVSOCK_TEST_TIER === 'quick'
-      ? QUICK_TESTS
-      : ['src/**/*.test.ts', 'grader/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'],
     // Integration tests run real ffmpeg, sockets and Chromium on a 2-core machine: give them room,
     // and keep at most two files running at once so their timing is not starved.
     testTimeout: 60_000,
@@ -42,5 +41,10 @@ export default defineConfig({
     fileParallelism: true,
     env: { AVSOCK_SKIP_LOG: skipLog },
     reporters: ['default', new SkipSummaryReporter(skipLog)],
+    // `vitest run` runs both; `vitest run --project quick` (npm run test:quick) only the first.
+    projects: [
+      { extends: true, test: { name: 'quick', include: QUICK_TESTS } },
+      { extends: true, test: { name: 'full', include: ALL_TESTS, exclude: [...QUICK_TESTS, '**/node_modules/**'] } },
+    ],
   },
 });
