@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { AvsockError } from '../errors.ts';
 import { settlesWithin, sleep } from '../timing/wait.ts';
+import { killTree, spawnsOwnGroup, treeAlive, type StopSignal } from '../platform/process-tree.ts';
 import { StderrTail } from './stderr-tail.ts';
 
 export interface ChildExit {
@@ -68,7 +69,7 @@ export class ChildExitError extends AvsockError {
 export interface ChildOptions {
   /** Shown in errors and logs, e.g. 'ffmpeg (frames)'. */
   readonly name: string;
-  /** Own process group; stop() then signals the whole group. Ignored on Windows. */
+  /** Stop the whole tree: own process group on POSIX (stop() signals the group), taskkill /T on Windows. */
   readonly detached?: boolean;
   /** Waits after SIGINT and after SIGTERM before escalating (ms). Default [1000, 1000]. */
   readonly stopTimeoutsMs?: readonly [number, number];
@@ -117,23 +118,15 @@ function installExitHook(): void {
   });
 }
 
-function killNow(proc: ChildProcess, group: boolean, signal: NodeJS.Signals): void {
+function killNow(proc: ChildProcess, tree: boolean, signal: StopSignal): void {
   const pid = proc.pid;
   if (pid === undefined) return;
+  // The whole tree: a POSIX process group, or taskkill /T on Windows (src/platform/process-tree.ts).
+  if (tree) return killTree(pid, signal, true);
   try {
-    if (group && process.platform !== 'win32') process.kill(-pid, signal);
-    else if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
   } catch {
     // ESRCH: already gone.
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -148,7 +141,7 @@ function silence<T>(p: Promise<T>): Promise<T> {
  */
 export function adoptChild(proc: ChildProcess, opts: ChildOptions, command = opts.name): ChildHandle {
   installExitHook();
-  const group = Boolean(opts.detached) && process.platform !== 'win32';
+  const group = Boolean(opts.detached);
   const [sigintWait, sigtermWait] = opts.stopTimeoutsMs ?? [1000, 1000];
   const tail = new StderrTail(opts.stderrLines ?? 50);
   proc.stderr?.on('data', (chunk: Buffer | string) => tail.push(chunk));
@@ -215,7 +208,7 @@ export function adoptChild(proc: ChildProcess, opts: ChildOptions, command = opt
     },
   };
 
-  const finished = (): boolean => exitInfo !== undefined && (!group || proc.pid === undefined || !groupAlive(proc.pid));
+  const finished = (): boolean => exitInfo !== undefined && (!group || proc.pid === undefined || !treeAlive(proc.pid));
 
   const waitFinished = async (ms: number): Promise<boolean> => {
     const until = performance.now() + ms;
@@ -275,7 +268,7 @@ export function startChild(command: string, args: readonly string[], opts: Start
     cwd: opts.cwd,
     env: opts.env,
     stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
-    detached: Boolean(opts.detached) && process.platform !== 'win32',
+    detached: spawnsOwnGroup(process.platform, Boolean(opts.detached)),
     windowsHide: true,
   });
   return adoptChild(proc, opts, command);
