@@ -65,7 +65,9 @@ describe('grader end to end on this repo', () => {
       // dominate it. What stays checkable there is the scale: a unit error (s vs ms) is 1000×, a
       // definition error (the interval, ~33 ms, instead of |D|) ≥ 30 ms against a few — so within 5× + 2 ms.
       const theirP50 = d[Math.floor(d.length / 2)]!;
-      expect(Math.abs(ours.jitterP50Ms - theirP50)).toBeLessThan(0.5);
+      // Median: 0.5 ms apart on a quiet machine, 0.56 measured with one core kept busy; 1.5 ms still
+      // tells a definition error (the interval instead of |D|: ~30 ms) from two receivers' noise.
+      expect(Math.abs(ours.jitterP50Ms - theirP50)).toBeLessThan(1.5);
       expect(ours.jitterP99Ms).toBeLessThan(5 * theirP99 + 2);
       expect(theirP99).toBeLessThan(5 * ours.jitterP99Ms + 2);
     } finally {
@@ -82,9 +84,13 @@ describe('grader end to end on this repo', () => {
     expect(Date.now() - t0).toBeLessThan(60_000);
     const lost = r.checks.filter((c) => c.kind === 'measure' && c.status === 'fail');
     // On a busy CI machine timing items may miss a threshold; everything functional must pass.
-    for (const id of ['server.streams', 'server.fps', 'server.audioPaced', 'server.avsync', 'client.works', 'client.audio', 'screenshot.live']) {
+    for (const id of ['server.streams', 'server.fps', 'server.audioPaced', 'server.avsync', 'client.works', 'screenshot.live']) {
       expect(lost.map((c) => c.id), JSON.stringify(lost.map((c) => c.message))).not.toContain(id);
     }
+    // client.audio is a ratio of sound played to the client's run time, which includes its start-up
+    // (seconds of TypeScript loading on a loaded core: 0.63 measured with one core kept busy, ≥ 0.9
+    // quiet). Functionally: the client played sound.
+    expect(r.measured.client?.audioSeconds as number).toBeGreaterThan(0);
     expect(r.screenshot).toBe(join(out, 'r', 'screenshot.png'));
     expect(r.measured.server!.avSync).toMatchObject({ basis: 'pts' });
   });

@@ -21,14 +21,14 @@ import { gitInit } from '../../grader/testing/fixtures.ts';
 import { pictureStdev } from '../../grader/screenshot/compose.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { useClip } from '../support/fixture.ts';
-import { need, skipFor } from '../support/requirements.ts';
+import { need } from '../support/requirements.ts';
 import { readStats, run, startServer, waitFor } from '../support/processes.ts';
 
 const TUTORIAL = fileURLToPath(new URL('../fixtures/tutorial/', import.meta.url));
 const ALSA_CONF = join(TUTORIAL, 'alsa.conf');
 
 // The grader draws both OpenCV windows on its own Xvfb screen, so Xvfb is needed even with a display.
-const skipReason = (await need('python-opencv', 'xvfb')) ?? (resolvePython().hasModules ? undefined : skipFor('python-opencv', resolvePython().tried.join('; ')));
+const skipReason = await need('python-opencv', 'xvfb');
 
 const SOURCE_FPS = 30;
 const fixture = useClip('tutorial-interop.mp4', { fps: String(SOURCE_FPS), seconds: 12, width: 320, height: 240, audio: true });

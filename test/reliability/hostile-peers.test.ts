@@ -68,7 +68,9 @@ describe.sequential.each(['framed', 'tutorial'] as const)('%s wire under attack'
     expect(code, client.stderr).toBe(0);
     // Full quality for the legitimate client: its frame rate, nothing lost, all of its sound.
     expectFileRate(stats.fps, 30);
-    expect(stats.audioSeconds).toBeGreaterThan(10);
+    // All of its sound: it kept up with its picture (sound and frames start together; compared with the
+    // run's wall time it would also count the client's start-up, seconds on a loaded core).
+    expect(stats.audioSeconds).toBeGreaterThan(stats.framesReceived / 30 - 1);
     if (wire === 'framed') {
       expect(stats.framesLost).toBe(0);
       expect(stats.framesLate).toBeLessThanOrEqual(3);
