@@ -41,6 +41,9 @@ export default defineConfig({
     fileParallelism: true,
     env: { AVSOCK_SKIP_LOG: skipLog },
     reporters: ['default', new SkipSummaryReporter(skipLog)],
+    // GitHub's workflow parser imports its schema JSON without an import attribute, which Node's own
+    // loader refuses: let Vite load that package instead.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
     // `vitest run` runs both; `vitest run --project quick` (npm run test:quick) only the first.
     projects: [
       { extends: true, test: { name: 'quick', include: QUICK_TESTS } },
