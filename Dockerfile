@@ -1,0 +1,36 @@
+# The avsock grader in a container, for instructors on any OS (Linux, macOS, Windows with Docker):
+# Debian 12 with Node 20, ffmpeg, Chromium, Xvfb, the tutorial's Python modules and bubblewrap.
+#
+#   docker build -t avsock-grader .
+#   docker run --rm --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+#     -v "$PWD/class:/class" avsock-grader grade --class /class
+#
+# The extra rights let bubblewrap make a sandbox per submission inside the container; without them
+# add --no-sandbox and the container alone separates the class from your machine.
+FROM node:20-bookworm-slim
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    HUSKY=0 \
+    CI=true \
+    PUPPETEER_SKIP_DOWNLOAD=1 \
+    PUPPETEER_EXECUTABLE_PATH=/usr/bin/chromium
+
+# ffmpeg/ffprobe for the clip; chromium, xvfb, xauth and a font for windows and screenshots;
+# libasound2 for the audio sinks; python3-opencv/pyaudio/numpy to run the tutorial's server.py and
+# client.py; git for the repo checks and cloning a roster; bubblewrap (with util-linux's nsenter,
+# setpriv, prlimit) for the sandbox.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates git ffmpeg chromium xvfb xauth fonts-dejavu-core \
+      libasound2 python3 python3-opencv python3-pyaudio python3-numpy bubblewrap util-linux procps \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /grader
+COPY package.json package-lock.json .puppeteerrc.cjs ./
+# naudiodon is optional (it needs a compiler): without one the install still succeeds.
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+COPY tsconfig.json ./
+COPY src ./src
+COPY grader ./grader
+
+ENTRYPOINT ["/grader/grader/class/docker-entrypoint.sh"]
+CMD ["grade", "--help"]
