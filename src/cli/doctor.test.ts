@@ -11,7 +11,7 @@ const cli = join(import.meta.dirname, 'doctor.ts');
 describe('doctor', () => {
   it('reports every item in one table, in order', async () => {
     const rows = await runDoctor();
-    expect(rows.map((r) => r.item)).toEqual(['Node.js', 'ffmpeg', 'ffprobe', 'Browser', 'Audio', 'Display', 'git']);
+    expect(rows.map((r) => r.item)).toEqual(['Node.js', 'ffmpeg', 'ffprobe', 'Browser', 'Audio', 'Display', 'git', 'Sandbox']);
     expect(rows[0]).toMatchObject({ status: 'ok', required: true });
     for (const row of rows) if (row.status !== 'ok') expect(row.fix, row.item).toBeTruthy();
     expect(formatDoctor(rows).split('\n').length).toBeGreaterThanOrEqual(rows.length);

@@ -141,6 +141,15 @@ async function checkGit(): Promise<DoctorRow> {
     : { item: 'git', status: 'missing', detail: 'not found', fix: 'install git (apt install git / brew install git / https://git-scm.com)', required: true };
 }
 
+/** The grader's sandbox for other people's code (bubblewrap): tried for real, since userns may be refused. */
+async function checkSandbox(): Promise<DoctorRow> {
+  const { detectSandbox } = await import('../../grader/run/sandbox.ts');
+  const s = detectSandbox();
+  return s.ok
+    ? { item: 'Sandbox', status: 'ok', detail: `bubblewrap works (${s.mode === 'root' ? 'as root: a uid of its own per submission' : 'unprivileged user namespaces'})`, required: false }
+    : { item: 'Sandbox', status: 'warn', detail: `${s.reason}: npm run grade -- --class/--practice refuse to run`, ...(s.fix ? { fix: s.fix } : {}), required: false };
+}
+
 export async function runDoctor(): Promise<DoctorRow[]> {
   const [browser, audio, gitRow] = await Promise.all([checkBrowser(), checkAudio(), checkGit()]);
   return [
@@ -151,6 +160,7 @@ export async function runDoctor(): Promise<DoctorRow[]> {
     audio,
     checkDisplay(),
     gitRow,
+    await checkSandbox(),
   ];
 }
 
