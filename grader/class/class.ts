@@ -20,6 +20,7 @@ import type { Rubric } from '../score/rubric.ts';
 import type { Wire } from '../measure/probe.ts';
 import { findLabInPractice } from './practice.ts';
 import { detectKind } from '../run/submission.ts';
+import { failedRow, gradebookCsv, gradebookRow } from './collect.ts';
 
 export interface RosterEntry {
   student: string;
@@ -53,12 +54,7 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-export function csvField(v: unknown): string {
-  const s = v === undefined || v === null ? '' : String(v);
-  // A leading = + - @ would run as a formula in a spreadsheet (CSV injection): quote it with a '.
-  const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+export { csvField } from './collect.ts';
 
 export async function readRoster(source: string): Promise<RosterEntry[]> {
   if (source.toLowerCase().endsWith('.csv')) {
@@ -88,13 +84,14 @@ export interface ClassOptions {
   noSave: boolean;
   quiet: boolean;
   skip?: string[];
+  /** Run each submission in the sandbox (grader/run/sandbox.ts). */
+  sandbox?: boolean;
 }
 
 export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; rows: number; passed: number }> {
   const roster = await readRoster(opts.source);
   if (roster.length === 0) throw new UsageError(`${opts.source}: no students found`);
   await mkdir(opts.out, { recursive: true });
-  const itemIds = opts.rubric.items.map((i) => i.id);
   const rows: string[][] = new Array(roster.length);
   let next = 0;
   let passed = 0;
@@ -123,24 +120,21 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
           if (!lab.path) throw new Error(lab.message);
           repo = lab.path;
         }
-        const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}) });
+        const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}), ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}) });
         await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json') });
         if (report.passed) passed += 1;
-        const points = new Map(report.checks.map((c) => [c.id, c.points]));
-        const problems = Object.entries(report.problems).map(([k, v]) => `${k}: ${v}`).join('; ');
-        rows[index] = [entry.student, entry.repo, String(report.score), String(report.maxScore), report.passed ? 'yes' : 'no', ...itemIds.map((id) => String(points.get(id) ?? 0)), [note, problems].filter(Boolean).join('; ')];
+        rows[index] = gradebookRow(entry.student, entry.repo, report, opts.rubric, note);
       } catch (error) {
         const message = (error as Error).message.split('\n')[0]!;
         progress.done('grade', 'failed', message);
         await writeFile(join(folder, 'error.txt'), `${message}\n`).catch(() => {});
-        rows[index] = [entry.student, entry.repo, '0', String(opts.rubric.maxScore), 'no', ...itemIds.map(() => '0'), message];
+        rows[index] = failedRow(entry.student, entry.repo, opts.rubric, message);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.jobs, roster.length) }, () => worker()));
-  const header = ['student', 'repo', 'score', 'maxScore', 'passed', ...itemIds, 'notes'];
   const csv = join(opts.out, 'gradebook.csv');
-  await writeFile(csv, [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n');
+  await writeFile(csv, gradebookCsv(rows, opts.rubric));
   return { csv, rows: roster.length, passed };
 }
 

@@ -1,0 +1,95 @@
+/**
+ * --collect DIR --out gradebook.csv: a gradebook from report folders graded elsewhere (one GitHub
+ * Actions job per student, see grader/workflows/grade-class.yml). DIR holds one folder per student
+ * (`report-<student>` as actions/download-artifact names them, or just `<student>`), each with the
+ * report.json that `npm run grade -- --out` wrote. A folder without one, or with one that is not a
+ * grader report, is still a row: score 0 and the reason (the job's error.txt when it left one).
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../../src/protocol/errors.ts';
+import type { GradeReport } from '../report/types.ts';
+import type { Rubric } from '../score/rubric.ts';
+
+export function csvField(v: unknown): string {
+  const s = v === undefined || v === null ? '' : String(v);
+  // A leading = + - @ would run as a formula in a spreadsheet (CSV injection): quote it with a '.
+  const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function gradebookHeader(rubric: Rubric): string[] {
+  return ['student', 'repo', 'score', 'maxScore', 'passed', ...rubric.items.map((i) => i.id), 'notes'];
+}
+
+/** One gradebook row from a report (the same columns --class writes). */
+export function gradebookRow(student: string, repo: string, report: GradeReport, rubric: Rubric, note = ''): string[] {
+  const points = new Map(report.checks.map((c) => [c.id, c.points]));
+  const problems = Object.entries(report.problems ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
+  return [student, repo, String(report.score), String(report.maxScore), report.passed ? 'yes' : 'no', ...rubric.items.map((i) => String(points.get(i.id) ?? 0)), [note, problems].filter(Boolean).join('; ')];
+}
+
+/** A row for a student with no usable report: 0 everywhere and why. */
+export function failedRow(student: string, repo: string, rubric: Rubric, reason: string): string[] {
+  return [student, repo, '0', String(rubric.maxScore), 'no', ...rubric.items.map(() => '0'), reason];
+}
+
+export function gradebookCsv(rows: string[][], rubric: Rubric): string {
+  return [gradebookHeader(rubric), ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
+}
+
+/** Parses and checks a report.json; throws a one-line reason when it is not a grader report. */
+export function parseReport(text: string): GradeReport {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`report.json is not JSON (${(error as Error).message})`);
+  }
+  const r = raw as Partial<GradeReport> | null;
+  if (!r || typeof r !== 'object' || r.tool !== 'avsock-grader') throw new Error('report.json is not an avsock grader report (no "tool": "avsock-grader")');
+  if (typeof r.score !== 'number' || typeof r.maxScore !== 'number' || !Array.isArray(r.checks)) throw new Error('report.json lacks score, maxScore or checks[]');
+  return r as GradeReport;
+}
+
+async function firstLine(file: string): Promise<string | undefined> {
+  return readFile(file, 'utf8').then((t) => t.split('\n').find((l) => l.trim())?.trim().slice(0, 300), () => undefined);
+}
+
+export interface CollectResult {
+  csv: string;
+  rows: number;
+  reports: number;
+  passed: number;
+}
+
+export async function collectGradebook(dir: string, out: string, rubric: Rubric): Promise<CollectResult> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--collect ${dir}: ${error.code === 'ENOENT' ? 'no such folder' : error.message}; pass the folder the report artifacts were downloaded into`);
+  });
+  const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  if (folders.length === 0) throw new UsageError(`--collect ${dir}: no student folders in it (expected report-<student>/report.json from each job)`);
+  const rows: string[][] = [];
+  let reports = 0;
+  let passed = 0;
+  for (const folder of folders) {
+    const student = folder.replace(/^report-/, '');
+    const file = join(dir, folder, 'report.json');
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) {
+      const error = await firstLine(join(dir, folder, 'error.txt'));
+      rows.push(failedRow(student, '', rubric, `no report.json${error ? `: ${error}` : ' (the grading job failed before writing one)'}`));
+      continue;
+    }
+    try {
+      const report = parseReport(text);
+      reports++;
+      if (report.passed) passed++;
+      rows.push(gradebookRow(student, report.repo ?? '', report, rubric));
+    } catch (error) {
+      rows.push(failedRow(student, '', rubric, (error as Error).message));
+    }
+  }
+  await writeFile(out, gradebookCsv(rows, rubric));
+  return { csv: out, rows: rows.length, reports, passed };
+}
