@@ -89,19 +89,27 @@ export function toJunit(r: GradeReport): string {
 export interface GradescopeResults {
   score: number;
   output: string;
-  tests: Array<{ name: string; score: number; max_score: number; output: string; status: 'passed' | 'failed' }>;
+  output_format: 'text';
+  /** Shown to the student at once (Gradescope: visible | hidden | after_due_date | after_published). */
+  visibility: 'visible';
+  execution_time: number;
+  tests: Array<{ name: string; score: number; max_score: number; output: string; status: 'passed' | 'failed'; visibility: 'visible' }>;
 }
 
 export function toGradescope(r: GradeReport): GradescopeResults {
   return {
     score: r.score,
     output: `avsock grade ${r.score}/${r.maxScore}${r.screenshot ? `; screenshot ${r.screenshot}` : ''}`,
+    output_format: 'text',
+    visibility: 'visible',
+    execution_time: Math.round(r.durationS),
     tests: r.checks.map((c) => ({
       name: c.title,
       score: c.points,
       max_score: c.maxPoints,
       output: c.status === 'pass' ? c.message : `${c.message}\nHow to fix: ${c.fix ?? ''}`,
       status: c.status === 'pass' ? 'passed' : 'failed',
+      visibility: 'visible',
     })),
   };
 }
