@@ -2,6 +2,7 @@
  * npm run grade -- [options]: the instructor's tool (also run by CI). See grader/README.md.
  */
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../src/errors.ts';
 import { stopAllChildren } from '../src/process/children.ts';
@@ -37,12 +38,43 @@ A whole class:
   --practice PATH      a student's practice repo: find this lab among its submodules and grade it
   --lab NAME|URL       which submodule is the lab (default: matched by this repo's origin URL or name)
   --class DIR|CSV      a folder of repos, or roster.csv (student,repo): writes gradebook.csv
-  --jobs N             parallel submissions for --class (default 1)
+  --jobs N             parallel submissions for --class (default: what the machine's cores allow)
+  --no-sandbox         run submissions with your own rights (refused for --class/--practice without it)
+  --collect DIR        gradebook from report folders graded elsewhere (report-<student>/report.json);
+                       writes --out FILE (default DIR/gradebook.csv)
+  --init-class-workflow DIR   copy the GitHub Actions class workflow into DIR (.github/workflows/)
+  --gradescope-package FILE.zip  write a Gradescope autograder zip (setup.sh, run_autograder)
 Other:
   --quiet              no progress lines
   --help
 
 Exit code: 0 when the score reaches the rubric's pass mark, 1 below it, 2 on bad usage.`;
+
+/**
+ * Whether submissions run in the sandbox (grader/run/sandbox.ts). Without one, a class or a practice
+ * repo (other people's code) is refused unless --no-sandbox says so; a single repo of your own is
+ * graded with a warning.
+ */
+async function sandboxFor(what: 'class' | 'repo', off: boolean): Promise<boolean> {
+  if (off) {
+    process.stderr.write('warning: --no-sandbox: submissions run with your own rights\n');
+    return false;
+  }
+  const { detectSandbox } = await import('./run/sandbox.ts');
+  const s = detectSandbox();
+  if (s.ok) return true;
+  if (what === 'class') throw new UsageError(`no sandbox for other people's code: ${s.reason}; ${s.fix} (or pass --no-sandbox to run it with your own rights)`);
+  process.stderr.write(`warning: no sandbox (${s.reason}): the submission runs with your own rights; ${s.fix}\n`);
+  return false;
+}
+
+/**
+ * Parallel submissions by default: one per two cores (each graded submission runs a server, a probe
+ * and a reference server at once, and the measurement must not starve), at least 1.
+ */
+export function defaultJobs(cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / 2));
+}
 
 export function printTable(r: GradeReport, out: NodeJS.WriteStream = process.stdout): void {
   const rows = r.checks.map((c) => [c.status === 'pass' ? 'PASS' : 'FAIL', `${c.points}/${c.maxPoints}`, c.title, c.status === 'pass' ? c.message : `${c.message} → fix: ${c.fix ?? ''}`]);
@@ -72,6 +104,10 @@ export async function main(argv: string[]): Promise<number> {
     lab: { type: 'string' },
     class: { type: 'string' },
     jobs: { type: 'string' },
+    'no-sandbox': { type: 'boolean' },
+    collect: { type: 'string' },
+    'init-class-workflow': { type: 'string' },
+    'gradescope-package': { type: 'string' },
     quiet: { type: 'boolean' },
     debug: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -82,12 +118,29 @@ export async function main(argv: string[]): Promise<number> {
   }
   const wire = values.wire === undefined ? undefined : choiceOption('wire', values.wire, WIRE_NAMES, 'framed');
   const seconds = numberOption('seconds', values.seconds, 8, { min: 2, max: 120 });
-  const jobs = numberOption('jobs', values.jobs, 1, { min: 1, max: 16, integer: true });
+  const jobs = numberOption('jobs', values.jobs, defaultJobs(), { min: 1, max: 16, integer: true });
   const rubric = await loadRubric(values.rubric ? resolve(values.rubric) : undefined);
   const stamp = screenshotName().replace(/\.png$/, '');
   const out = resolve(values.out ?? join(GRADER_ROOT, 'reports', stamp));
-  const modes = [values.repo, values.practice, values.class].filter((v) => v !== undefined).length;
-  if (modes > 1) throw new UsageError('use one of --repo, --practice, --class');
+  const modes = [values.repo, values.practice, values.class, values.collect, values['init-class-workflow'], values['gradescope-package']].filter((v) => v !== undefined).length;
+  if (modes > 1) throw new UsageError('use one of --repo, --practice, --class, --collect, --init-class-workflow, --gradescope-package');
+  if (values.collect) {
+    const { collectGradebook } = await import('./class/collect.ts');
+    const r = await collectGradebook(resolve(values.collect), resolve(values.out ?? join(values.collect, 'gradebook.csv')), rubric);
+    process.stdout.write(`gradebook: ${r.csv} (${r.rows} students, ${r.reports} reports, ${r.passed} passed)\n`);
+    return 0;
+  }
+  if (values['init-class-workflow']) {
+    const { initClassWorkflow } = await import('./class/workflow.ts');
+    process.stdout.write(`${await initClassWorkflow(resolve(values['init-class-workflow']))}\n`);
+    return 0;
+  }
+  if (values['gradescope-package']) {
+    const { writeGradescopePackage } = await import('./gradescope/package.ts');
+    process.stdout.write(`${await writeGradescopePackage(resolve(values['gradescope-package']))}\n`);
+    return 0;
+  }
+  const sandbox = await sandboxFor(values.class || values.practice ? 'class' : 'repo', Boolean(values['no-sandbox']));
 
   const stop = (): void => {
     void stopAllChildren().finally(() => process.exit(130));
@@ -97,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
 
   if (values.class) {
     const { gradeClass } = await import('./class/class.ts');
-    const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet) });
+    const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet) });
     process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.passed} passed)\n`);
     return 0;
   }
@@ -113,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
 
   await mkdir(out, { recursive: true });
   const progress = createProgress({ total: 5, quiet: Boolean(values.quiet) });
-  const report = await gradeSubmission({ repo, out, seconds, rubric, progress, noSave: Boolean(values['no-save']), ...(wire ? { wire } : {}), ...(values.clip ? { clip: resolve(values.clip) } : {}) });
+  const report = await gradeSubmission({ repo, out, seconds, rubric, progress, sandbox, noSave: Boolean(values['no-save']), ...(wire ? { wire } : {}), ...(values.clip ? { clip: resolve(values.clip) } : {}) });
   progress.finish();
   await writeReports(report, {
     json: resolve(values.json ?? join(out, 'report.json')),

@@ -62,6 +62,8 @@ export interface GradeOptions {
   startTimeoutMs?: number;
   /** How long after registering the first frame may take, ms (default 10000). */
   firstFrameTimeoutMs?: number;
+  /** Run the submission's processes in a sandbox (grader/run/sandbox.ts); default: when one can be made. */
+  sandbox?: boolean;
 }
 
 class PhaseTimeout extends Error {}

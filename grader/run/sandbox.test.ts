@@ -1,0 +1,110 @@
+/**
+ * The sandbox against a hostile submission run directly in it (grader/testing/hostile/server.py,
+ * mode escape): every escape attempt fails, what each one saw is recorded, and the submission's
+ * stream is still received by a client that joined only the sandbox's network namespace.
+ */
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../testing/fixtures.ts';
+import { bwrapArgs, DEFAULT_LIMITS, detectSandbox, SANDBOX_HOME, SubmissionSandbox } from './sandbox.ts';
+import { launch, markedProcesses, preparePythonScript } from './submission.ts';
+
+const HOSTILE_SERVER = new URL('../testing/hostile/server.py', import.meta.url).pathname;
+const GRADER_ROOT = new URL('../..', import.meta.url).pathname;
+const support = detectSandbox();
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('bwrapArgs()', () => {
+  const args = bwrapArgs({ mode: 'root', uid: 200_000, limits: DEFAULT_LIMITS, writable: ['/tmp/copy-x'], readable: ['/srv/clip.mp4'], command: 'python3', args: ['-u', 'server.py'], netns: true });
+  it('binds the system read-only and mounts no HOME or checkout of the instructor', () => {
+    expect(args.join(' ')).toContain('--ro-bind /usr /usr');
+    const bound = args.flatMap((a, i) => (/^--(ro-)?bind$/.test(a) ? [args[i + 1]!] : []));
+    expect(bound).not.toContain(homedir());
+    expect(bound.filter((p) => GRADER_ROOT.startsWith(`${p}/`) || p.startsWith(GRADER_ROOT))).toEqual([]);
+    expect(args.join(' ')).toContain(`--tmpfs ${SANDBOX_HOME}`);
+  });
+  it('drops to the given uid under rlimits, in its own pid namespace, and runs the command last', () => {
+    expect(args).toContain('--unshare-pid');
+    expect(args).toContain('--die-with-parent');
+    expect(args).toContain('--reuid=200000');
+    expect(args).toContain(`--nproc=${DEFAULT_LIMITS.processes}`);
+    expect(args.slice(-3)).toEqual(['python3', '-u', 'server.py']);
+  });
+  it('stays in the private network namespace unless the host network is asked for', () => {
+    expect(args).not.toContain('--share-net');
+    expect(bwrapArgs({ mode: 'user', uid: undefined, limits: DEFAULT_LIMITS, writable: [], readable: [], command: 'npm', args: ['ci'], netns: false })).toContain('--share-net');
+  });
+});
+
+describe.skipIf(!support.ok)(`a submission in the sandbox${support.ok ? '' : ` (skipped: ${support.reason})`}`, () => {
+  it('every escape attempt fails while its stream is still received through the shared namespace', async () => {
+    const dir = await tempDir('avsock-sandbox-');
+    made.push(dir);
+    const copy = join(dir, 'copy');
+    const home = join(dir, 'home');
+    const neighbour = join(dir, 'other-student');
+    await Promise.all([mkdir(copy), mkdir(join(home, '.ssh'), { recursive: true }), mkdir(neighbour)]);
+    const secret = join(home, '.ssh', 'id_ed25519');
+    await writeFile(secret, 'PRIVATE KEY of the instructor\n', { mode: 0o644 });
+    await copyFile(HOSTILE_SERVER, join(copy, 'server.py'));
+    await writeFile(join(copy, 'frame.jpg'), await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 9, g: 9, b: 9 } } }).jpeg().toBuffer());
+    const knocks: string[] = [];
+    const listener = net.createServer((s) => {
+      knocks.push('connection');
+      s.on('data', (d) => knocks.push(d.toString()));
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as net.AddressInfo).port;
+    const checkoutFile = join(GRADER_ROOT, `.sandbox-escape-${process.pid}`);
+    const write = [join(home, 'pwned'), join(neighbour, 'pwned'), checkoutFile, join(dir, 'outside')];
+    await writeFile(join(copy, 'hostile.json'), JSON.stringify({ mode: 'escape', write, secret, port, forks: 2000, fill_mb: 1024 }));
+    await preparePythonScript(join(copy, 'server.py'), { port: 47_000 });
+
+    const box = await SubmissionSandbox.open({ writable: [copy], readable: [], limits: { dataBytes: 512 * 1024 * 1024, processes: 64, fileBytes: 32 * 1024 * 1024, tmpBytes: 16 * 1024 * 1024 } });
+    const server = launch('server.py', '/usr/bin/python3', ['-u', join(copy, 'server.py')], { cwd: copy, wrap: box.untrusted() });
+    // A plain tutorial client, run by the grader in the sandbox's network namespace only.
+    const client = `
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(60)
+u.sendto(b'Hello', ('127.0.0.1', 47000))
+t = socket.create_connection(('127.0.0.1', 46999), timeout=60)
+n = 0
+while n < 10:
+    u.recvfrom(65536); n += 1
+print('received', n, 'frames', flush=True)`;
+    let probe: ReturnType<typeof launch> | undefined;
+    try {
+      await expect.poll(() => server.out.text, { timeout: 60_000, interval: 200 }).toMatch(/Listening at/);
+      probe = launch('client', 'python3', ['-c', client], { cwd: dir, wrap: box.joinNetwork });
+      await expect.poll(() => probe!.out.text + (probe!.exit ? `exit ${probe!.exit.code}` : ''), { timeout: 60_000, interval: 200 }).toMatch(/received 10 frames|exit/);
+      expect(probe.out.text).toContain('received 10 frames');
+      const seen = JSON.parse(await readFile(join(copy, 'escape.json'), 'utf8')) as Record<string, string | number>;
+      console.info(`figures sandbox escape attempts (sandbox start-up ${box.startupMs.toFixed(0)} ms):\n${Object.entries(seen).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+      for (const [k, v] of Object.entries(seen)) if (typeof v === 'string' && !['home', 'cwd', 'daemon'].includes(k)) expect(v, k).toMatch(/^failed: /);
+      expect(seen['memory hog']).toMatch(/MemoryError/);
+      expect(seen['fork bomb']).toMatch(/after \d+ processes/);
+      expect(seen['fill own folder']).toMatch(/File too large|after 3\d MiB/);
+      expect(seen['fill /tmp']).toMatch(/No space left on device after 1\d MiB/);
+      expect(seen.home).toBe(SANDBOX_HOME);
+      expect(seen.daemon).toMatch(/^forked/);
+      for (const p of write) expect(existsSync(p), p).toBe(false);
+    } finally {
+      await Promise.all([server.handle.stop(), probe?.handle.stop()]);
+      await box.close();
+      listener.close();
+      await rm(checkoutFile, { force: true });
+    }
+    expect(knocks).toEqual([]);
+    // The daemon it forked lived in the sandbox's pid namespace: gone with it.
+    expect(markedProcesses(`${process.pid}-`, { prefix: true })).toEqual([]);
+  }, 120_000);
+});
