@@ -36,7 +36,7 @@ import { measureFanout, type FanoutResult } from './sections/fanout.ts';
 import { measurePacing, type PacingResult } from './sections/pacing.ts';
 import { combineRuns, median, replaceBetweenMarkers, spread } from './summary.ts';
 
-const SECTIONS = ['pacing', 'capacity', 'cpu', 'fanout', 'startup', 'rss'] as const;
+const SECTIONS = ['pacing', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -50,11 +50,14 @@ Measures avsock on this machine (loopback only) and prints a table per section:
   fanout    1, 10, 50 probe clients on one framed server: jitter p99, server CPU
   startup   server start → first frame at a client; the grader's wall time for one submission
   rss       peak RSS of server and client (tree Σ VmHWM)
+  class     sandbox start-up per submission; a generated class of tutorial copies graded with
+            --class (default --jobs, sandboxed): minutes per 30 students
 
 Options:
   --quick          < 90 s: three clip rates, shorter recordings, no grader run
   --runs N         repeat every measurement N times, report medians and their spread (default 1)
   --only LIST      comma-separated sections, e.g. --only pacing,fanout
+  --class-size N   students in the class section (default 3, extrapolated to 30; 30 measures it)
   --json FILE      write the results as JSON
   --no-doc         do not update docs/PERFORMANCE.md (a full run of all sections updates it)
   --nice=N         run the bench and everything it starts at this nice level (e.g. --nice=-10; negative needs root):
@@ -190,6 +193,7 @@ runMain('bench', async (argv) => {
     only: { type: 'string' },
     'no-doc': { type: 'boolean' },
     nice: { type: 'string' },
+    'class-size': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -224,6 +228,7 @@ runMain('bench', async (argv) => {
   let cost: CostResult | undefined;
   let grader: GraderTiming | undefined;
   let startupMs: number | undefined;
+  let classResult: Record<string, unknown> | undefined;
   try {
     if (sections.has('pacing')) {
       for (const rate of plan.rates) {
@@ -275,6 +280,14 @@ runMain('bench', async (argv) => {
         grader = await timeGrader(log);
       } else grader = { measured: false, reason: '--quick skips the grader run (it takes about a minute)' };
     }
+    if (sections.has('class')) {
+      const { classTable, measureClass, measureSandboxStartup } = await import('./sections/class.ts');
+      const students = numberOption('class-size', values['class-size'], 3, { min: 1, max: 60, integer: true });
+      const startup = await measureSandboxStartup(plan.quick ? 3 : 10);
+      const klass = await measureClass({ students, log });
+      classResult = { startup, class: klass };
+      print('class throughput (grade --class, sandboxed)', classTable(klass, startup));
+    }
   } finally {
     await stopAllChildren();
   }
@@ -295,6 +308,7 @@ runMain('bench', async (argv) => {
     ...(grader ? { grader } : {}),
     ...(cost && sections.has('rss') ? { rssMb: { server: cost.serverPeakRssMb, client: cost.clientPeakRssMb } } : {}),
     noise: noiseOf(plan, raw),
+    ...(classResult ? { class: classResult } : {}),
   };
   const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
   if (cost || result.startup || grader) print('cost, start-up, memory', costTable(result));
