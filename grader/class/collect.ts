@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../../src/protocol/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import type { GradeReport } from '../report/types.ts';
 import type { Rubric } from '../score/rubric.ts';
 

@@ -5,7 +5,7 @@
  */
 import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../../src/protocol/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 
 export const CLASS_WORKFLOW = new URL('../workflows/grade-class.yml', import.meta.url).pathname;
 

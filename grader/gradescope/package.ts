@@ -7,7 +7,7 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../../src/protocol/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { zip, type ZipEntry } from './zip.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
