@@ -14,7 +14,8 @@ interface Step {
 }
 interface Job {
   'runs-on': string;
-  strategy?: { matrix?: { node?: number[] } };
+  strategy?: { matrix?: { node?: number[]; os?: string[] } };
+  env?: Record<string, string>;
   steps: Step[];
 }
 interface Workflow {
@@ -56,5 +57,24 @@ describe('.github/workflows/ci.yml', () => {
     const job = Object.values((await workflow()).jobs)[0] as Job;
     const used = job.steps.flatMap((s) => [...(s.run ?? '').matchAll(/npm (?:run(?: -s)? )?(\w[\w:-]*)/g)].map((m) => m[1] as string));
     for (const script of used.filter((s) => s !== 'ci' && s !== 'run')) expect(pkg.scripts, script).toHaveProperty(script);
+  });
+
+  it('runs on windows-latest and macos-latest: npm ci, the quick tier, media tests and a 5 s headless npm start', async () => {
+    const wf = await workflow();
+    const job = Object.values(wf.jobs).find((j) => j.strategy?.matrix?.os);
+    expect(job?.strategy?.matrix?.os).toEqual(['windows-latest', 'macos-latest']);
+    const runs = job!.steps.map((s) => s.run ?? '');
+    for (const command of [/^npm ci$/, /^npm run test:quick$/, /^npx vitest run --project full src\/media/, /^npm start -- --no-window --duration 5$/]) {
+      expect(runs.some((r) => command.test(r)), String(command)).toBe(true);
+    }
+    // Only what those OSes cannot have may skip there.
+    expect(job!.env?.AVSOCK_ALLOW_MISSING?.split(',')).not.toContain('browser');
+  });
+
+  it('runs the media tests against the npm-shipped ffmpeg too', async () => {
+    const wf = await workflow();
+    const job = Object.values(wf.jobs).find((j) => j.env?.FFMPEG_PATH === 'npm');
+    expect(job?.env?.FFPROBE_PATH).toBe('npm');
+    expect(job?.steps.some((s) => /vitest run src\/media/.test(s.run ?? ''))).toBe(true);
   });
 });
