@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { noSoundReason, realSoundHost } from '../platform/sound.ts';
 import { EnvironmentError } from '../errors.ts';
 
 export interface AudioSink {
@@ -144,25 +145,9 @@ function firstLine(err: unknown): string {
   return msg.split('\n')[0]!.trim();
 }
 
-/**
- * On Linux without any sound card, loading PortAudio makes libasound print ~50 lines of "ALSA lib …
- * cannot find card '0'" to stderr (it cannot be silenced from JavaScript). Skip the attempt when
- * there is clearly nothing to find: no ALSA card, no PulseAudio/PipeWire socket, no ALSA_CONFIG_PATH.
- */
+/** Why there is certainly no sound output on this machine (Linux without any card), or undefined. */
 export function linuxHasNoSound(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  if (env.ALSA_CONFIG_PATH || env.PULSE_SERVER || env.AVSOCK_AUDIO_PROBE === 'always') return undefined;
-  const runtime = env.XDG_RUNTIME_DIR ?? (typeof process.getuid === 'function' ? `/run/user/${process.getuid()}` : '');
-  if (runtime && (existsSync(join(runtime, 'pulse', 'native')) || existsSync(join(runtime, 'pipewire-0')))) {
-    return undefined;
-  }
-  let cards = '';
-  try {
-    cards = readFileSync('/proc/asound/cards', 'utf8');
-  } catch {
-    return 'no sound card (no /proc/asound)';
-  }
-  return /no soundcards/i.test(cards) || cards.trim() === '' ? 'no sound card (/proc/asound/cards is empty)' : undefined;
+  return noSoundReason({ ...realSoundHost, env });
 }
 
 /** Tries the default sound device; returns the sink or why not. */
