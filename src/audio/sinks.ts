@@ -7,8 +7,6 @@
  * load, or find no device (headless machines: `AudioIO` throws "No default device"). It is imported
  * lazily inside try/catch so none of that can break the program; the reason is reported instead.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { noSoundReason, realSoundHost } from '../platform/sound.ts';
 import { EnvironmentError } from '../errors.ts';
 
