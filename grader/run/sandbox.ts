@@ -356,3 +356,21 @@ function interpreterDirsCached(): string[] {
   interpreterCache ??= interpreterDirs().filter((d) => d !== homedir());
   return interpreterCache;
 }
+
+/** Grader files a submission's processes read: the ALSA null/file configs and the imutils stand-in beside this module. */
+const GRADER_READABLE = ['./alsa-null.conf', './alsa-file.conf', './python/imutils.py'].map((p) => new URL(p, import.meta.url).pathname);
+
+/**
+ * The sandbox for one submission as the grader runs it: its temp copy writable (a repo graded in
+ * place read-only), the clip and the grader files it needs readable, a scratch folder for what the
+ * grader reads back. Undefined when `enabled` is false.
+ */
+export async function openSubmissionSandbox(opts: { enabled: boolean; repo: string; workDir: string; clip?: string; limits?: Partial<SandboxLimits> }): Promise<SubmissionSandbox | undefined> {
+  if (!opts.enabled) return undefined;
+  const inPlace = resolve(opts.workDir) === resolve(opts.repo);
+  return SubmissionSandbox.open({
+    writable: inPlace ? [] : [opts.workDir],
+    readable: [...(inPlace ? [opts.repo] : []), ...(opts.clip ? [opts.clip] : []), ...GRADER_READABLE],
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
+}

@@ -9,7 +9,8 @@
 #               escape.json in its working folder, then streams normally (the stream must still be
 #               measured): writes to cfg["write"] paths, reads cfg["secret"], sends it to the host's
 #               127.0.0.1:cfg["port"], leaves a daemon, allocates without bound, fork-bombs (at most
-#               cfg["forks"]), fills its folder and /tmp (at most cfg["fill_mb"] MiB each)
+#               cfg["forks"]), fills its folder and /tmp (at most cfg["fill_mb"] MiB each); with
+#               cfg["strict"], an attempt that got out stops it before streaming (ESCAPED: …)
 import base64, errno, json, os, random, signal, socket, sys, time
 
 host_ip = '192.168.1.21'
@@ -133,7 +134,12 @@ if mode == 'escape':
     attempt('fill /tmp', lambda: fill('/tmp/fill.bin'), seen)
     with open(os.path.join(here, 'escape.json'), 'w') as f:
         json.dump(seen, f, indent=1)
-    print('escape attempts done', flush=True)
+    escaped = [k for k, v in seen.items() if isinstance(v, str) and v.startswith('SUCCEEDED')]
+    if escaped and cfg.get('strict'):
+        # Graded from outside: an escape shows as a server that never streams, with this line as the reason.
+        print('ESCAPED: ' + '; '.join(escaped), flush=True)
+        sys.exit(3)
+    print('escape attempts done, none got out', flush=True)
 
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 udp.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
