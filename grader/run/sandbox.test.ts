@@ -111,3 +111,63 @@ print('received', n, 'frames', flush=True)`;
     expect(markedProcesses(`${process.pid}-`, { prefix: true })).toEqual([]);
   }, 120_000);
 });
+
+// As root, the same sandbox is tried the way an unprivileged instructor gets it (user namespaces,
+// nsenter -U into the holder's): the grader process itself runs as another uid.
+const asUser = typeof process.geteuid === 'function' && process.geteuid() === 0 && !noSandbox;
+describe.skipIf(!asUser)('a submission in the sandbox of an unprivileged grader', () => {
+  it('cannot write outside its copy or reach the host loopback, and the grader still reaches it', async () => {
+    const dir = await tempDir('avsock-sandbox-user-');
+    made.push(dir);
+    const { chown, chmod } = await import('node:fs/promises');
+    const { spawn } = await import('node:child_process');
+    const uid = 4000 + (process.pid % 1000);
+    await chown(dir, uid, uid);
+    await chmod(dir, 0o755);
+    const listener = net.createServer((s) => s.destroy());
+    let knocked = 0;
+    listener.on('connection', () => knocked++);
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as net.AddressInfo).port;
+    const script = `
+      import { SubmissionSandbox } from ${JSON.stringify(new URL('./sandbox.ts', import.meta.url).pathname)};
+      import { launch } from ${JSON.stringify(new URL('./submission.ts', import.meta.url).pathname)};
+      import { mkdtemp } from 'node:fs/promises';
+      const copy = await mkdtemp(${JSON.stringify(join(dir, 'copy-'))});
+      const box = await SubmissionSandbox.open({ writable: [copy], readable: [] });
+      const py = \`import os, socket
+      out = []
+      for p in [${JSON.stringify(join(dir, 'outside'))}, os.path.join(\${JSON.stringify(copy)}, 'inside')]:
+          try: open(p, 'w').write('x'); out.append('wrote')
+          except OSError as e: out.append(type(e).__name__)
+      try: socket.create_connection(('127.0.0.1', ${port}), timeout=2); out.append('host reached')
+      except OSError as e: out.append(type(e).__name__)
+      s = socket.socket(); s.bind(('127.0.0.1', 47001)); s.listen()
+      print('uid', os.getuid(), ' '.join(out), flush=True)
+      s.accept()\`.replace(/\\n {6}/g, '\\n');
+      const server = launch('py', '/usr/bin/python3', ['-c', py], { cwd: copy, wrap: box.untrusted() });
+      await server.out.waitForLine(/^uid/, 30000);
+      const probe = launch('probe', '/usr/bin/python3', ['-c', "import socket; socket.create_connection(('127.0.0.1', 47001), timeout=5); print('joined')"], { cwd: copy, wrap: box.joinNetwork });
+      await probe.handle.exited.catch(() => {});
+      console.log(box.mode, server.out.text.trim(), probe.out.text.trim());
+      await server.handle.stop(); await box.close();
+      process.exit(0);`;
+    const file = join(dir, 'as-user.mts');
+    await writeFile(file, script);
+    await chown(file, uid, uid);
+    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', join(GRADER_ROOT, 'node_modules', '.bin', 'tsx'), file], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await new Promise((r) => child.on('close', r));
+    } finally {
+      child.kill('SIGKILL');
+      listener.close();
+    }
+    // Outside its copy it may write only into its own private tmpfs (the parents bwrap made): never the host's folder.
+    expect(out).toMatch(new RegExp(`^user uid ${uid} \\w+ wrote ConnectionRefusedError joined`, 'm'));
+    expect(knocked).toBe(0);
+    expect(existsSync(join(dir, 'outside'))).toBe(false);
+  }, 60_000);
+});
