@@ -1,0 +1,52 @@
+/**
+ * A TCP port of the grader's network namespace that leads to a port inside a submission's sandbox
+ * (its private loopback): the screenshot's browser runs outside and must load the pages a sandboxed
+ * Node server and client serve. The grader listens on 127.0.0.1:0 here and hands the listening
+ * socket over IPC to a small process started inside the sandbox's network namespace, which accepts
+ * on it and connects to 127.0.0.1:PORT there — a socket keeps the namespace it was made in.
+ */
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startChild } from '../../src/process/children.ts';
+import type { CommandWrap } from './sandbox.ts';
+
+const CHILD = fileURLToPath(new URL('./bridge-child.mjs', import.meta.url));
+
+export interface Bridge {
+  /** The port on the grader's 127.0.0.1. */
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function bridgePort(joinNetwork: CommandWrap, targetPort: number, timeoutMs = 10_000): Promise<Bridge> {
+  const server = net.createServer({ pauseOnConnect: true });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const { command, args } = joinNetwork(process.execPath, [CHILD, String(targetPort)]);
+  const child = startChild(command, args, { name: `port bridge ${port}→${targetPort}`, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true, stopTimeoutsMs: [300, 300] });
+  const close = async (): Promise<void> => {
+    server.close();
+    await child.stop();
+  };
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const died = child.exited.then((e) => {
+      throw new Error(`the port bridge exited (${e.signal ?? e.code}): ${child.stderrTail(1).trim()}`);
+    });
+    died.catch(() => {}); // it exits at close() too: that is not an error
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        child.process.on('message', (m) => m === 'ready' && resolve());
+        child.process.send('server', server);
+      }),
+      died,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the port bridge did not start within ${timeoutMs / 1000} s`)), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
+    // Only the bridge accepts from now on; our copy of the listening socket is not needed.
+    server.close();
+    return { port, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
