@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
+import { sleep } from '../../src/timing/wait.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { linuxHasNoSound } from '../../src/audio/sinks.ts';
 import { CappedOutput } from './output.ts';
@@ -76,6 +77,22 @@ export function markedProcesses(marker: string, opts: { prefix?: boolean } = {})
   return found;
 }
 
+/** SIGKILLs every process carrying `marker`, a few rounds (a dying parent may fork once more). */
+async function killMarked(marker: string): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const left = markedProcesses(marker);
+    if (left.length === 0) return;
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await sleep(100);
+  }
+}
+
 export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number; wrap?: CommandWrap }): Launched {
   const out = new CappedOutput(opts.maxOutputBytes ?? 64 * 1024);
   // The sandbox (grader/run/sandbox.ts) or its network namespace, when the caller runs it in one.
@@ -88,28 +105,10 @@ export function launch(name: string, command: string, args: string[], opts: { cw
     env: { ...(opts.env ?? submissionEnv()), [RUN_MARKER_VAR]: marker },
     detached: true,
     stopTimeoutsMs: [1500, 1000],
+    // Stopping the process group misses what escaped it (setsid, double fork): after the group is
+    // gone, everything still carrying this launch's marker is killed too, so nothing outlives grading.
+    afterStop: () => killMarked(marker),
   });
-  // Stopping the process group misses what escaped it (setsid, double fork): after the group is
-  // gone, everything still carrying this launch's marker is killed too, so nothing outlives grading.
-  const stopGroup = handle.stop.bind(handle);
-  let sweep: Promise<void> | undefined;
-  handle.stop = () => {
-    sweep ??= stopGroup().then(async () => {
-      for (let round = 0; round < 3; round++) {
-        const left = markedProcesses(marker);
-        if (left.length === 0) return;
-        for (const pid of left) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    });
-    return sweep;
-  };
   const launched: Launched = { name, handle, out };
   out.attach(handle.process.stdout);
   out.attach(handle.process.stderr);

@@ -38,6 +38,7 @@ export interface ServerSession {
   readonly ui: WindowServer;
   readonly file: string;
   status(): string;
+  /** Stops the server and closes its window. Idempotent: every call returns the same promise. */
   close(): Promise<void>;
 }
 
@@ -88,6 +89,7 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
     });
   }, 500);
   statsTimer.unref();
+  let closing: Promise<void> | undefined;
   return {
     server,
     ui: page,
@@ -99,9 +101,12 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
       const rejected = s.garbageDatagrams || s.rejectedConnections ? ` | rejected ${s.garbageDatagrams} datagrams, ${s.rejectedConnections} connections` : '';
       return `server: ${s.clients} client(s) | ${s.fps.toFixed(2)} fps | t ${(s.ptsUs / 1e6).toFixed(1)} s | sent ${s.framesSent}${s.framesSkipped ? ` skipped ${s.framesSkipped}` : ''}${rejected}`;
     },
-    async close(): Promise<void> {
-      clearInterval(statsTimer);
-      await Promise.allSettled([server.close(), page.close()]);
+    close(): Promise<void> {
+      closing ??= (async () => {
+        clearInterval(statsTimer);
+        await Promise.allSettled([server.close(), page.close()]);
+      })();
+      return closing;
     },
   };
 }

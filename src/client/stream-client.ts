@@ -109,11 +109,13 @@ export class StreamClient {
   #registeredMs = 0;
   #lastDatagramMs: number | undefined;
   #tcpPaused = false;
-  #ending = false;
-  #finished = false;
+  /**
+   * running → playing out (end of stream: what is buffered is played) → ended (`ended` resolved) →
+   * closed (sockets and player released). An end can skip playing out; close() can come at any time.
+   */
+  #life: 'running' | 'playing out' | 'ended' | 'closed' = 'running';
   /** Audio-connection events that arrive before the player is ready. */
   #pending: StreamEvent[] | undefined = [];
-  #closed = false;
   #endResolve!: (end: ClientEnd) => void;
   /** Resolves once when the session is over (the CLI then calls close()). */
   readonly ended: Promise<ClientEnd>;
@@ -365,7 +367,7 @@ export class StreamClient {
 
   /** Shows whatever is due now and sleeps until the next held frame is due. */
   #runDisplay(): void {
-    if (this.#closed) return;
+    if (this.#life === 'closed') return;
     const scheduler = this.#scheduler!;
     const now = this.#clock.now();
     const master = this.#master!.read(now);
@@ -395,7 +397,7 @@ export class StreamClient {
   }
 
   #checkAlive(): void {
-    if (this.#ending || this.#closed) return;
+    if (this.#life !== 'running') return;
     const now = this.#clock.now();
     if (this.#tcpPaused && this.#player && this.#player.queuedMs < AUDIO_LOW_MS) {
       this.#tcpPaused = false;
@@ -411,7 +413,7 @@ export class StreamClient {
   }
 
   #onTcpClosed(): void {
-    if (this.#ending || this.#closed) return;
+    if (this.#life !== 'running') return;
     const { code, reason, playOutMs } = this.#wire.connectionClosed;
     if (playOutMs === undefined) this.#finish({ code, reason });
     else void this.#playOut({ code, reason }, undefined, playOutMs);
@@ -419,23 +421,27 @@ export class StreamClient {
 
   /** Plays what is buffered (sound, and held frames up to `endPtsUs`), then ends. */
   async #playOut(end: ClientEnd, endPtsUs: number | undefined, capMs = 3000): Promise<void> {
-    if (this.#ending) return;
-    this.#ending = true;
+    if (this.#life !== 'running') return;
+    this.#life = 'playing out';
     this.#debug(`playing out: ${end.reason}`);
     const deadline = this.#clock.now() + capMs;
     await settlesWithin(this.#player?.drain() ?? Promise.resolve(), capMs, { keepAlive: false });
     if (this.#scheduler && endPtsUs !== undefined) {
-      while (this.#scheduler.queued > 0 && this.#clock.now() < deadline && !this.#closed) {
+      while (this.#scheduler.queued > 0 && this.#clock.now() < deadline && !this.#isClosed()) {
         await sleep(10);
       }
     }
     this.#finish(end);
   }
 
+  /** A method, not a field read, so the check is not narrowed away across the awaits of playing out. */
+  #isClosed(): boolean {
+    return this.#life === 'closed';
+  }
+
   #finish(end: ClientEnd): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#ending = true;
+    if (this.#life === 'ended' || this.#life === 'closed') return;
+    this.#life = 'ended';
     this.stats.endReason ??= end.reason;
     this.#endResolve(end);
   }
@@ -448,8 +454,8 @@ export class StreamClient {
   /** Closes sockets and the player; takes a final snapshot first. Idempotent. */
   async close(): Promise<ClientStatsJson> {
     const final = this.snapshot();
-    if (this.#closed) return final;
-    this.#closed = true;
+    if (this.#life === 'closed') return final;
+    this.#life = 'closed';
     this.#endResolve({ code: 0, reason: 'closed' });
     if (this.#helloTimer) clearInterval(this.#helloTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);

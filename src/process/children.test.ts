@@ -48,6 +48,21 @@ describe('startChild / stop', () => {
     await expect(child.done).resolves.toBeUndefined(); // stopped by us: not an error
   });
 
+  it('stop() runs afterStop once, after the child has exited, however often it is called', async () => {
+    const seen: Array<number | null> = [];
+    const child = startChild(node, ['-e', 'setInterval(() => {}, 1000)'], {
+      name: 'with afterStop',
+      afterStop: async () => {
+        seen.push((await child.exited).code ?? -1);
+        expect(alive(child.pid!)).toBe(false);
+      },
+    });
+    await child.started;
+    await Promise.all([child.stop(), child.stop()]);
+    await child.stop();
+    expect(seen).toHaveLength(1);
+  });
+
   it('escalates to SIGTERM and then SIGKILL for a child that ignores SIGINT and SIGTERM', async () => {
     const child = startChild(
       node,

@@ -75,6 +75,11 @@ export interface ChildOptions {
   readonly stopTimeoutsMs?: readonly [number, number];
   /** Lines of stderr kept for errors. Default 50 (and at most 16 KiB). */
   readonly stderrLines?: number;
+  /**
+   * The last step of stop(), once the process (and its group) is gone: for what a process group
+   * cannot reach, such as descendants that left it with setsid.
+   */
+  readonly afterStop?: () => Promise<void>;
 }
 
 export interface StartChildOptions extends ChildOptions {
@@ -237,6 +242,7 @@ export function adoptChild(proc: ChildProcess, opts: ChildOptions, command = opt
     }
     // A process in uninterruptible sleep can outlive SIGKILL for a moment; don't hang on it.
     await settlesWithin(exited, 2000);
+    await opts.afterStop?.();
   }
 
   registry.add(handle);
