@@ -312,7 +312,7 @@ runMain('bench', async (argv) => {
   };
   const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
   if (cost || result.startup || grader) print('cost, start-up, memory', costTable(result));
-  print('targets (issue 6)', targetTable(result.targets));
+  print('targets', targetTable(result.targets));
   process.stdout.write(`\nnoise: ${result.noise.note}\nmachine after: load average ${machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}; ${result.durationS.toFixed(0)} s in all\n`);
   if (values.json) {
     await writeFile(values.json, `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);

@@ -132,7 +132,7 @@ export interface Target {
   met: boolean | undefined;
 }
 
-/** Issue 6's targets against what was measured (met undefined = not measured). */
+/** The performance targets (pacing, sync, CPU, capacity, fan-out, start-up) against what was measured (met undefined = not measured). */
 export function evaluateTargets(r: Omit<BenchResult, 'targets'>): Target[] {
   const dl = r.pacing.filter((p) => p.method === 'deadline');
   const worst = (xs: number[]): number => (xs.length && xs.every(Number.isFinite) ? Math.max(...xs) : Number.NaN);
@@ -282,7 +282,7 @@ export function generatedMarkdown(r: BenchResult): string {
     '',
     `Noise: ${r.noise.note}`,
     '',
-    '### Targets (issue 6)',
+    '### Targets',
     '',
     targetTable(r.targets, true),
   ];

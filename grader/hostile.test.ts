@@ -1,5 +1,5 @@
 /**
- * The grader against hostile submissions (issue 5), beyond grade.test.ts's silent / crashing /
+ * The grader against hostile submissions, beyond grade.test.ts's silent / crashing /
  * garbage / printing-forever servers: one floods the grader's client with datagrams of every size,
  * one streams video but accepts the audio connection and never sends, one prints a single endless
  * line, one forks a daemon that leaves the process group and outlives it. Each is graded in bounded

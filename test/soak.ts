@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- [--minutes 10] [--clients 3]`: the long run of issue 5, only when asked.
+ * `npm run soak -- [--minutes 10] [--clients 3]`: the long soak run, only when asked.
  * A looping clip with N clients for M minutes: server and client RSS, open fds and child processes
  * at the start and the end; then every way the server can end (end of file, q, Ctrl+C, SIGTERM, an
  * uncaught error) and whether each left an ffmpeg behind. Exit 0 when everything stayed flat.

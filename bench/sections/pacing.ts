@@ -1,5 +1,5 @@
 /**
- * Pacing and sync: the server (child process, tutorial wire as issue 3's targets say) measured from
+ * Pacing and sync: the server (child process, in the tutorial wire, the one whose pacing is compared with server.py's) measured from
  * outside by the grader's probe client on loopback, once per clip rate and pacing method.
  */
 import { analyzeAudio, analyzeVideo } from '../../grader/measure/analysis.ts';

@@ -1,5 +1,5 @@
 /**
- * What a submission is and how to run it, through its command line only (STYLE.md: the grader never
+ * What a submission is and how to run it, through its command line only (the grader never
  * imports a submission's code, so it grades exactly what a user runs).
  *
  * - node: a package.json with "server" and "client" scripts (this template and its forks). Run in

@@ -1,7 +1,7 @@
 /**
  * Audio playback paced by our own monotonic clock, not by the device.
  *
- * A null sink or ALSA's file plugin accepts data as fast as it comes (../shared/TOOLCHAIN.md), so a
+ * A null sink or ALSA's file plugin accepts data as fast as it comes (writes return at once), so a
  * player that waited for the device's backpressure would race ahead there. Instead every sample has
  * a due time on the injected Clock: the first chunk is heard at (first enqueue + leadMs), each later
  * sample at that anchor + its PTS offset, and a chunk is handed to the sink `writeAheadMs` before

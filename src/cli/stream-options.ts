@@ -1,6 +1,6 @@
 /**
  * Command-line options of `npm run server`, `npm run client` and `npm start`, parsed into one
- * validated, frozen Config per command (STYLE.md, Configuration). Nothing writes configuration back.
+ * validated, frozen Config per command. Nothing writes configuration back.
  */
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * The only module that imports fluent-ffmpeg. Upstream archived it in 2025 (TOOLCHAIN.md), so
+ * The only module that imports fluent-ffmpeg. Upstream archived it in 2025 and looks for maintainers, so
  * everything else goes through these three functions and it can be replaced by plain
  * child_process.spawn here without touching any other file.
  *

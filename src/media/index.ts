@@ -1,4 +1,4 @@
-/** The media layer: the only place that runs ffmpeg (see notes/contracts.md). */
+/** The media layer: the only place that runs ffmpeg (frames, PCM, probing, demo clips). */
 export type { FrameSource, JpegFrame, MediaInfo, PcmChunk, PcmSource, Rational } from './types.ts';
 export { probeMedia, pickFrameRate } from './probe.ts';
 export { openJpegFrames, mjpegQscale, scaledHeight, jpegOutputArgs, type OpenJpegFramesOptions } from './frames.ts';

@@ -1,4 +1,4 @@
-/** The media layer's public types (see notes/contracts.md). */
+/** The media layer's public types. */
 
 /** An exact rational number, reduced, den > 0: 24000/1001 stays 24000/1001. */
 export interface Rational {

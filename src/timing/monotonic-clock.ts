@@ -36,7 +36,7 @@ export function createMonotonicClock(opts: MonotonicClockOptions = {}): Clock {
     now,
     sleepUntil(deadlineMs: number, signal?: AbortSignal): Promise<void> {
       if (signal?.aborted) return Promise.reject(abortReason(signal));
-      // A deadline in the past (or NaN) means "now", never "forever" (STYLE.md, Time).
+      // A deadline in the past (or NaN) means "now", never "forever".
       if (!(deadlineMs > now())) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,7 @@
  *
  * DeadlinePacer (default): item with presentation time `pts` is due at t0 + pts on the monotonic
  * clock. Each deadline is computed from t0, never from the previous send, so a late item does not
- * push the later ones back: lateness never accumulates (STYLE.md, Time).
+ * push the later ones back: lateness never accumulates.
  *
  * TutorialPacer (`--pacing tutorial`): the tutorial's server.py loop, kept for comparison. After each
  * frame it measures fps over `frames_to_count = 1` frame and nudges the sleep time TS by ±1 ms
@@ -72,8 +72,8 @@ export class DeadlinePacer implements Pacer {
  * first measurement with st = 0 (time.time() − 0 is ~1.7e9 s, so fps ≈ 0 and TS drops 1 ms); a
  * ZeroDivisionError (two frames at the same instant) skips the update and leaves cnt = 2, which
  * stops all later adjustment, as the bare `except: pass` does in Python.
- * One deliberate difference: waitKey(0) waits forever for a key; here a sleep ≤ 0 ms means "now"
- * (STYLE.md: a delay ≤ 0 never means forever).
+ * One deliberate difference: waitKey(0) waits forever for a key; here a sleep ≤ 0 ms means "now",
+ * never "forever" (a late frame must not stop the stream).
  */
 export class TutorialPacer implements Pacer {
   readonly #clock: Clock;

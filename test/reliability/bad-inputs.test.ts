@@ -1,5 +1,5 @@
 /**
- * Bad files and arguments (issue 5), table-driven: each either fails with ONE line on stderr and the
+ * Bad files and arguments, table-driven: each either fails with ONE line on stderr and the
  * right exit code (2 = usage, 1 = anything else), or streams with a clear warning — checked by a
  * real client. Clips are generated here with ffmpeg, small.
  */

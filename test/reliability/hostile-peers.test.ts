@@ -1,5 +1,5 @@
 /**
- * Bad bytes, live (issue 5): a real server and a real client of each wire keep playing at full
+ * Bad bytes, live: a real server and a real client of each wire keep playing at full
  * quality while a third party blasts both of their ports — random datagrams of every size up to
  * 65507, forged framed fragments with lying counts/indices and jumping/wrapping sequence numbers,
  * 1000 junk TCP connections held open, a 2^63 length prefix, a message dripped one byte at a time.

@@ -1,5 +1,5 @@
 /**
- * Network faults (issue 5): a lossy relay between a real server and a client (in this process, so
+ * Network faults: a lossy relay between a real server and a client (in this process, so
  * every displayed frame is timed): 5 % loss with duplicates, reordering and delay, then 30 %, then
  * none. The client keeps showing frames, counts the loss exactly (against the relay's own record),
  * keeps A/V within 40 ms, degrades without stalling at 30 %, and is back to full rate within 1 s.
