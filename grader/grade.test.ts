@@ -1,5 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gradeSubmission } from './grade.ts';
 import { need } from '../test/support/requirements.ts';
@@ -21,6 +22,20 @@ async function work(): Promise<string> {
 const measureOnly = ['client', 'screenshot', 'checks'];
 
 describe.skipIf(noPython)('gradeSubmission() with tutorial-style Python submissions', () => {
+  it('deletes its temp copy when grading ends, and reports every change it made to it', async () => {
+    const dir = await work();
+    const repo = await makeTutorialSubmission(dir, 'copy', { fps: 30 });
+    await writeFile(join(repo, 'temp.wav'), 'stale');
+    const r = await gradeSubmission({ repo, out: join(dir, 'out'), seconds: 2, skip: ['client', 'screenshot', 'checks'], startTimeoutMs: 20_000 });
+    const copy = /temp copy (\S+)\)/.exec(r.phases.find((p) => p.name === 'prepare')!.note ?? '')?.[1];
+    expect(copy).toBeTruthy();
+    expect(existsSync(copy!)).toBe(false);
+    expect(existsSync(join(repo, 'temp.wav'))).toBe(true);
+    expect(r.changes.join('\n')).toMatch(/temp\.wav: removed a committed temp\.wav/);
+    expect(r.changes.join('\n')).toMatch(/server\.py:\d+ port: port 9688 -> \d+/);
+    expect(r.changes.join('\n')).toMatch(/host_ip: host -> 127\.0\.0\.1/);
+  });
+
   it('measures a paced tutorial server.py from outside: fps of the file, paced audio', async () => {
     const dir = await work();
     const repo = await makeTutorialSubmission(dir, 'good', { fps: 30 });

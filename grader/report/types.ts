@@ -1,4 +1,7 @@
 import type { Finding } from '../check/index.ts';
+import type { ServerFigures } from '../measure/figures.ts';
+import type { MachineLoad } from '../run/machine.ts';
+import type { ClientFigures, StreamFigures } from '../score/figures.ts';
 import type { ItemResult } from '../score/score.ts';
 
 export interface PhaseRecord {
@@ -22,11 +25,19 @@ export interface GradeReport {
   passMark: number;
   passed: boolean;
   measured: {
-    server: Record<string, unknown> | null;
-    client: Record<string, unknown> | null;
+    server: ServerFigures | null;
+    /** Whole-window judgement of the server's stream. */
+    stream: StreamFigures | null;
+    client: ClientFigures | null;
   };
   checks: ItemResult[];
   repoFindings: Finding[];
+  /** Every change the grader made to its copy of the submission (ports, host, clip, removed files). */
+  changes: string[];
+  /** The machine's load during the server's window; `disturbed` flags timing figures to distrust. */
+  machine?: MachineLoad;
+  /** The server's last output lines (its traceback when it died). */
+  serverOutput?: string;
   /** Path of the composed screenshot (in the submission's screenshots/, or the report folder), or null. */
   screenshot: string | null;
   screenshotInfo: { ok: boolean; reason?: string; reportCopy?: string; savedTo?: string; fps?: { server?: number; client?: number } };

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { toGradescope, toJson, toJunit, toMarkdown } from './writers.ts';
 import type { GradeReport } from './types.ts';
+import { serverFigures } from '../testing/figures.ts';
 
 const report: GradeReport = {
   tool: 'avsock-grader',
@@ -13,7 +14,8 @@ const report: GradeReport = {
   maxScore: 2.5,
   passMark: 2,
   passed: false,
-  measured: { server: { fps: 29.97, sourceFps: 30, jitterP99Ms: Number.NaN, driftMaxMs: 1, avOffsetMs: 3 }, client: null },
+  measured: { server: serverFigures({ fps: 29.97, sourceFps: 30, jitterP99Ms: Number.NaN, driftMaxMs: 1, avOffsetMs: 3 }), stream: null, client: null },
+  changes: ['server.py:24 port: port 9688 -> 20001 (9688 → 20001)'],
   checks: [
     { id: 'server.fps', title: 'FPS <ok>', kind: 'measure', status: 'pass', points: 1, maxPoints: 1, message: 'fps = 29.97' },
     { id: 'server.audio', title: 'Audio "paced"', kind: 'measure', status: 'fail', points: 0, maxPoints: 1, message: 'paced = false \u0007 & <bad>', fix: 'pace it' },

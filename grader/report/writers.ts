@@ -35,13 +35,26 @@ export function toMarkdown(r: GradeReport): string {
     const details = c.status === 'pass' ? c.message : `${c.message} — **fix:** ${c.fix ?? ''}`;
     lines.push(`| ${c.status === 'pass' ? '✅' : '❌'} | ${mdEscape(c.title)} | ${c.points}/${c.maxPoints} | ${mdEscape(details)} |`);
   }
+  const st = r.measured.stream;
+  if (st) {
+    lines.push('', `Stream over the whole window: ${st.ok ? 'video and audio throughout' : `**${mdEscape(st.reason ?? 'incomplete')}**`} (video ${fmt(st.videoSeconds)} s, longest gap ${fmt(st.longestGapS)} s)`);
+  }
   const s = r.measured.server;
   if (s) {
     lines.push(...figureTable('Server, measured by the grader', SERVER_FIGURES.filter((k) => k in s).map((k) => [k, s[k]])));
   }
+  if (r.serverOutput && st && !st.ok) lines.push('', "Server's last output:", '```', r.serverOutput.replace(/```/g, "'''"), '```');
   const c = r.measured.client;
   if (c) {
-    lines.push(...figureTable('Client, against the reference server', Object.entries(c).filter(([, v]) => typeof v !== 'object' || v === null)));
+    lines.push(...figureTable("Client: what it showed and played against what it was sent", Object.entries(c).filter(([, v]) => typeof v !== 'object' || v === null)));
+  }
+  if (r.machine) {
+    const m = r.machine;
+    lines.push('', `Machine during the window: load ${fmt(m.loadavgStart)} on ${m.cores} cores, CPUs ${m.cpuBusyPct === null ? '?' : `${fmt(m.cpuBusyPct)} %`} busy${m.disturbed ? ` — **disturbed run** (${mdEscape(m.reason ?? '')}): timing figures may be the machine's` : ''}`);
+  }
+  if (r.changes.length) {
+    lines.push('', '### Changes the grader made to its copy');
+    for (const ch of r.changes) lines.push(`- ${mdEscape(ch)}`);
   }
   lines.push('');
   lines.push(r.screenshot ? `Screenshot: \`${r.screenshot}\`` : `Screenshot: none (${r.screenshotInfo.reason ?? 'not taken'})`);

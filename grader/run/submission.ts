@@ -1,17 +1,13 @@
 /**
- * What a submission is and how to run it, through its command line only (the grader never
- * imports a submission's code, so it grades exactly what a user runs).
- *
- * - node: a package.json with "server" and "client" scripts (this template and its forks). Run in
- *   place when node_modules exists; otherwise copied to a temp folder and `npm ci` there (bounded).
- * - python: the tutorial's server.py / client.py, run with python3 on a temp copy whose hard-coded
- *   host_ip, port and filename point at loopback, our ports and the grader's clip.
+ * Starting a submission's processes: launch() is the one place every process of a submission (and
+ * the grader's own helpers around it) is started, with a scrubbed environment and a marker that
+ * finds whatever escaped its process group. Also: which kind a repo is, and the python3 (with
+ * cv2, pyaudio, numpy) that runs tutorial scripts. What each kind runs lives in kinds.ts.
  */
-import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { sleep } from '../../src/timing/wait.ts';
@@ -21,16 +17,6 @@ import { CappedOutput } from './output.ts';
 import type { CommandWrap } from './sandbox.ts';
 
 export type SubmissionKind = 'node' | 'python' | 'unknown';
-
-export interface Submission {
-  kind: SubmissionKind;
-  /** The repo as given. */
-  repo: string;
-  /** Where it runs (the repo itself, or a temp copy). */
-  workDir: string;
-  python?: { server: string; client?: string };
-  notes: string[];
-}
 
 export interface Launched {
   name: string;
@@ -156,18 +142,6 @@ export async function detectKind(repo: string): Promise<{ kind: SubmissionKind; 
   return { kind: 'unknown' };
 }
 
-async function copyRepo(repo: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `avsock-grade-${basename(repo)}-`));
-  await cp(repo, dir, {
-    recursive: true,
-    filter: (src) => {
-      const b = basename(src);
-      return b !== 'node_modules' && b !== '.git' && b !== '.cache' && b !== 'reports';
-    },
-  });
-  return dir;
-}
-
 /** Runs a bounded command to completion; resolves with its exit code (-1 on timeout or spawn error). */
 export async function runBounded(name: string, command: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; wrap?: CommandWrap }): Promise<{ code: number; output: string }> {
   const l = launch(name, command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}), ...(opts.wrap ? { wrap: opts.wrap } : {}) });
@@ -183,32 +157,6 @@ export async function runBounded(name: string, command: string, args: string[], 
   }
 }
 
-/** Readies a submission to run without changing the original (see the header). */
-export async function prepareSubmission(repo: string, opts: { installTimeoutMs?: number; onEvent?: (m: string) => void } = {}): Promise<Submission> {
-  const root = resolve(repo);
-  const st = await stat(root).catch(() => undefined);
-  if (!st?.isDirectory()) return { kind: 'unknown', repo: root, workDir: root, notes: [`${root} is not a folder`] };
-  const { kind, python } = await detectKind(root);
-  const sub: Submission = { kind, repo: root, workDir: root, notes: [], ...(python ? { python } : {}) };
-  if (kind === 'node' && !existsSync(join(root, 'node_modules'))) {
-    sub.workDir = await copyRepo(root);
-    opts.onEvent?.(`no node_modules: npm ci in a temp copy (${sub.workDir})`);
-    const hasLock = existsSync(join(sub.workDir, 'package-lock.json'));
-    const r = await runBounded('npm ci', 'npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'], {
-      cwd: sub.workDir,
-      timeoutMs: opts.installTimeoutMs ?? 300_000,
-    });
-    if (r.code !== 0) sub.notes.push(`npm ${hasLock ? 'ci' : 'install'} failed (exit ${r.code}): ${r.output.split('\n').pop()}`);
-  }
-  if (kind === 'python' && python) {
-    const copy = await copyRepo(root);
-    sub.workDir = copy;
-    const rel = (p: string): string => join(copy, p.slice(root.length));
-    sub.python = { server: rel(python.server), ...(python.client ? { client: rel(python.client) } : {}) };
-  }
-  return sub;
-}
-
 /**
  * Points the tutorial's hard-coded settings at loopback, our port and our clip, in the temp copy:
  * `host_ip = '192.168.1.21'`, `port = 9688`, `filename = 'count.mp4'` (tutorial server.py/client.py).
@@ -220,6 +168,7 @@ export function rewriteTutorialPython(source: string, opts: { port: number; clip
   return s;
 }
 
+/** rewriteTutorialPython() in place (tests pointing a fixture server at a port). */
 export async function preparePythonScript(path: string, opts: { port: number; clip?: string }): Promise<void> {
   await writeFile(path, rewriteTutorialPython(await readFile(path, 'utf8'), opts));
 }
@@ -262,6 +211,36 @@ export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES)
   choice ??= { command: candidates[0] ?? 'python3', hasModules: false, hasImutils: false, tried };
   if (candidates === PYTHON_CANDIDATES) pythonChoice = choice;
   return choice;
+}
+
+function canImport(command: string, modules: string): Promise<{ ok: boolean; detail: string }> {
+  return new Promise((done) => {
+    execFile(command, ['-c', `import ${modules}`], { timeout: 20_000, env: submissionEnv() }, (error, _out, stderr) => {
+      if (!error) return done({ ok: true, detail: 'ok' });
+      const missing = /No module named '([^']+)'/.exec(String(stderr))?.[1];
+      const code = (error as NodeJS.ErrnoException).code;
+      done({ ok: false, detail: missing ? `no ${missing}` : typeof code === 'string' ? code : `exit ${String(code ?? error.message)}` });
+    });
+  });
+}
+
+/**
+ * resolvePython() without blocking the event loop (the grader times other submissions on it):
+ * called while preparing, so pythonCommand() later finds the choice made.
+ */
+export async function resolvePythonAsync(): Promise<PythonChoice> {
+  if (pythonChoice) return pythonChoice;
+  const tried: string[] = [];
+  for (const command of PYTHON_CANDIDATES) {
+    const r = await canImport(command, 'cv2, pyaudio, numpy');
+    tried.push(`${command}: ${r.detail}`);
+    if (r.ok) {
+      pythonChoice = { command, hasModules: true, hasImutils: (await canImport(command, 'imutils')).ok, tried };
+      return pythonChoice;
+    }
+  }
+  pythonChoice = { command: PYTHON_CANDIDATES[0] ?? 'python3', hasModules: false, hasImutils: false, tried };
+  return pythonChoice;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../src/errors.ts';
+import { FIGURE_NAMES, isFigureName } from './figures.ts';
 
 export interface CheckItem {
   id: string;
@@ -12,6 +13,8 @@ export interface CheckItem {
   points: number;
   checks: string[];
   fix: string;
+  /** The fix line for a Python (tutorial) submission, when it differs. */
+  fixPython?: string;
 }
 
 export interface MeasureItem {
@@ -25,6 +28,7 @@ export interface MeasureItem {
   maxAbs?: number;
   equals?: boolean | number | string;
   fix: string;
+  fixPython?: string;
 }
 
 export type RubricItem = CheckItem | MeasureItem;
@@ -54,7 +58,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
     const k = `items[${i}]`;
     if (typeof it !== 'object' || it === null) fail(file, k, 'must be an object', it);
     const o = it as Record<string, unknown>;
-    const known = ['id', 'title', 'kind', 'points', 'checks', 'figure', 'min', 'max', 'maxAbs', 'equals', 'fix', '$comment'];
+    const known = ['id', 'title', 'kind', 'points', 'checks', 'figure', 'min', 'max', 'maxAbs', 'equals', 'fix', 'fixPython', '$comment'];
     for (const key of Object.keys(o)) if (!known.includes(key)) fail(file, `${k}.${key}`, `is not a known key (${known.join(', ')})`, key);
     if (typeof o.id !== 'string' || !/^[a-zA-Z0-9._-]+$/.test(o.id)) fail(file, `${k}.id`, 'must be a word of letters, digits, . _ -', o.id);
     if (ids.has(o.id)) fail(file, `${k}.id`, 'is a duplicate', o.id);
@@ -62,15 +66,19 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
     if (typeof o.title !== 'string' || !o.title) fail(file, `${k}.title`, 'must be a non-empty string', o.title);
     if (typeof o.points !== 'number' || !Number.isFinite(o.points) || o.points < 0) fail(file, `${k}.points`, 'must be a number ≥ 0', o.points);
     if (typeof o.fix !== 'string' || !o.fix) fail(file, `${k}.fix`, 'must say how to fix a lost point (non-empty string)', o.fix);
+    if (o.fixPython !== undefined && (typeof o.fixPython !== 'string' || !o.fixPython)) fail(file, `${k}.fixPython`, 'must be a non-empty string', o.fixPython);
+    const fixPython = typeof o.fixPython === 'string' ? { fixPython: o.fixPython } : {};
     if (o.kind === 'check') {
       if (!Array.isArray(o.checks) || o.checks.length === 0 || !o.checks.every((c) => typeof c === 'string')) {
         fail(file, `${k}.checks`, 'must be a non-empty array of check ids (see npm run check -- --json)', o.checks);
       }
-      return { id: o.id, title: o.title, kind: 'check', points: o.points, checks: o.checks as string[], fix: o.fix };
+      return { id: o.id, title: o.title, kind: 'check', points: o.points, checks: o.checks as string[], fix: o.fix, ...fixPython };
     }
     if (o.kind === 'measure') {
-      if (typeof o.figure !== 'string' || !/^(server|client|screenshot)\.[A-Za-z0-9_.]+$/.test(o.figure)) {
-        fail(file, `${k}.figure`, 'must name a measured figure like server.fpsErrorPct, client.framesReceived or screenshot.ok', o.figure);
+      const figure = o.figure;
+      if (typeof figure !== 'string' || !isFigureName(figure)) {
+        const near = typeof figure === 'string' ? FIGURE_NAMES.filter((n) => n.toLowerCase() === figure.toLowerCase() || n.endsWith(`.${figure}`) || n.split('.')[1]!.toLowerCase() === figure.split('.').pop()!.toLowerCase()) : [];
+        fail(file, `${k}.figure`, `must name a measured figure (${near.length ? `did you mean ${near.join(' or ')}?` : `one of ${FIGURE_NAMES.join(', ')}`})`, o.figure);
       }
       for (const t of ['min', 'max', 'maxAbs'] as const) {
         if (o[t] !== undefined && (typeof o[t] !== 'number' || !Number.isFinite(o[t]))) fail(file, `${k}.${t}`, 'must be a number', o[t]);
@@ -80,7 +88,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
         fail(file, k, 'needs a threshold: min, max, maxAbs or equals', o.id);
       }
       if (typeof o.min === 'number' && typeof o.max === 'number' && o.min > o.max) fail(file, `${k}.min`, `must not exceed max (${o.max})`, o.min);
-      const item: MeasureItem = { id: o.id, title: o.title, kind: 'measure', points: o.points, figure: o.figure, fix: o.fix };
+      const item: MeasureItem = { id: o.id, title: o.title, kind: 'measure', points: o.points, figure, fix: o.fix, ...fixPython };
       if (o.min !== undefined) item.min = o.min as number;
       if (o.max !== undefined) item.max = o.max as number;
       if (o.maxAbs !== undefined) item.maxAbs = o.maxAbs as number;

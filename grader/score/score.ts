@@ -4,6 +4,11 @@
  */
 import type { Finding } from '../check/index.ts';
 import type { MeasureItem, Rubric, RubricItem } from './rubric.ts';
+import { figureValue, isMeasured, type Figures } from './figures.ts';
+import { unmeasurable } from './judge.ts';
+
+/** Which language a fix line must speak. */
+export type FixLanguage = 'node' | 'python';
 
 export interface ItemResult {
   id: string;
@@ -26,19 +31,6 @@ export interface ScoreResult {
   items: ItemResult[];
 }
 
-/** Figures by dotted path: measured.server.fps, measured.client.framesReceived, screenshot.ok … */
-export type Figures = Record<string, unknown>;
-
-/** `problems` gives the reason a whole section could not be measured (e.g. server: "did not start"). */
-export function lookupFigure(figures: Figures, path: string): unknown {
-  let cur: unknown = figures;
-  for (const part of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
 export function fmt(v: unknown): string {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return 'not measured';
@@ -57,14 +49,44 @@ function limitText(it: MeasureItem): string {
   return parts.join(', ');
 }
 
-function measure(it: MeasureItem, figures: Figures, problems: Record<string, string>): ItemResult {
+/** The section whose problem explains a missing figure (stream.* is the server's stream). */
+function sectionOf(figure: string): string {
+  const section = figure.slice(0, figure.indexOf('.'));
+  return section === 'stream' ? 'server' : section;
+}
+
+/** Too fast is as wrong as too slow: say the rate, not only the percentage. */
+function rateText(it: MeasureItem, figures: Figures, v: number): string {
+  if (it.figure !== 'server.fpsErrorPct' || !figures.server) return '';
+  const { fps, sourceFps } = figures.server;
+  if (!Number.isFinite(fps) || !Number.isFinite(sourceFps)) return '';
+  const how = v > 50 ? 'no pacing' : v > 0 ? `${fmt(v)} % too fast` : `${fmt(-v)} % too slow`;
+  return `: sends ${fmt(fps)} fps for a ${fmt(sourceFps)} fps file (${how})`;
+}
+
+interface MeasureContext {
+  figures: Figures;
+  problems: Record<string, string>;
+  missingWhy: Map<string, string>;
+  language: FixLanguage;
+}
+
+function fixFor(it: RubricItem, language: FixLanguage): string {
+  return language === 'python' && it.fixPython ? it.fixPython : it.fix;
+}
+
+function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
   const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points };
-  const v = lookupFigure(figures, it.figure);
-  const section = it.figure.split('.')[0]!;
-  const missing = v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v));
-  if (missing) {
-    const why = problems[section] ?? 'not measured';
-    return { ...base, status: 'fail', points: 0, message: `${it.figure}: ${why}`, fix: it.fix };
+  const fix = fixFor(it, ctx.language);
+  const section = sectionOf(it.figure);
+  const v = figureValue(ctx.figures, it.figure);
+  const cannot = ctx.missingWhy.get(it.figure);
+  if (cannot !== undefined || !isMeasured(v)) {
+    const why = cannot ?? ctx.problems[section] ?? 'not measured';
+    // A rate far off is worth saying even when the window as a whole did not count.
+    const s = ctx.figures.server;
+    const rate = it.figure === 'server.fpsErrorPct' && s && Number.isFinite(s.fpsErrorPct) && Math.abs(s.fpsErrorPct) > 5 ? `; while it ran it${rateText(it, ctx.figures, s.fpsErrorPct).slice(1)}` : '';
+    return { ...base, status: 'fail', points: 0, message: `${it.figure}: ${why}${rate}`, fix };
   }
   let ok = true;
   if (it.equals !== undefined) ok &&= v === it.equals;
@@ -73,17 +95,19 @@ function measure(it: MeasureItem, figures: Figures, problems: Record<string, str
     if (it.min !== undefined) ok &&= v >= it.min;
     if (it.max !== undefined) ok &&= v <= it.max;
   } else if (it.maxAbs !== undefined || it.min !== undefined || it.max !== undefined) ok = false;
-  const reason = problems[section] ?? problems[`${section}.note`];
-  const extra = reason && !ok ? `: ${reason}` : '';
+  const reason = (it.figure.startsWith('stream.') ? ctx.figures.stream?.reason : undefined) ?? ctx.problems[section] ?? ctx.problems[`${section}.note`];
+  const rate = typeof v === 'number' && !ok ? rateText(it, ctx.figures, v) : '';
+  const extra = rate || (reason && !ok ? `: ${reason}` : '');
   const message = `${it.figure} = ${fmt(v)} (${limitText(it)})${extra}`;
-  return ok ? { ...base, status: 'pass', points: it.points, message } : { ...base, status: 'fail', points: 0, message, fix: it.fix };
+  return ok ? { ...base, status: 'pass', points: it.points, message } : { ...base, status: 'fail', points: 0, message, fix };
 }
 
-function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] | undefined, problem?: string): ItemResult {
+function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] | undefined, language: FixLanguage, problem?: string): ItemResult {
   const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points };
-  if (!findings) return { ...base, status: 'fail', points: 0, message: `repo checks did not run: ${problem ?? 'unknown reason'}`, fix: it.fix };
+  const fix = fixFor(it, language);
+  if (!findings) return { ...base, status: 'fail', points: 0, message: `repo checks did not run: ${problem ?? 'unknown reason'}`, fix };
   const relevant = findings.filter((f) => it.checks.includes(f.id));
-  if (relevant.length === 0) return { ...base, status: 'fail', points: 0, message: `none of ${it.checks.join(', ')} was reported by the repo check`, fix: it.fix };
+  if (relevant.length === 0) return { ...base, status: 'fail', points: 0, message: `none of ${it.checks.join(', ')} was reported by the repo check`, fix };
   const failed = relevant.filter((f) => f.status === 'fail');
   if (failed.length === 0) {
     const warned = relevant.filter((f) => f.status === 'warn');
@@ -95,13 +119,24 @@ function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] |
     status: 'fail',
     points: 0,
     message: failed.map((f) => `${f.id}: ${f.message}`).join('; '),
-    fix: failed.map((f) => f.fix).filter(Boolean).join('; ') || it.fix,
+    fix: failed.map((f) => f.fix).filter(Boolean).join('; ') || fix,
   };
 }
 
-export function scoreSubmission(rubric: Rubric, input: { figures: Figures; findings?: Finding[]; problems?: Record<string, string> }): ScoreResult {
+export interface ScoreInput {
+  figures: Figures;
+  findings?: Finding[];
+  /** Why a section (server, client, screenshot, checks) could not be measured. */
+  problems?: Record<string, string>;
+  /** python: fix lines speak Python (rubric `fixPython`). Default node. */
+  language?: FixLanguage;
+}
+
+export function scoreSubmission(rubric: Rubric, input: ScoreInput): ScoreResult {
   const problems = input.problems ?? {};
-  const items = rubric.items.map((it) => (it.kind === 'check' ? check(it, input.findings, problems.checks) : measure(it, input.figures, problems)));
+  const language = input.language ?? 'node';
+  const ctx: MeasureContext = { figures: input.figures, problems, missingWhy: unmeasurable(input.figures), language };
+  const items = rubric.items.map((it) => (it.kind === 'check' ? check(it, input.findings, language, problems.checks) : measure(it, ctx)));
   // Points are summed in hundredths so 0.1 + 0.2 reads 0.3.
   const score = Math.round(items.reduce((s, r) => s + r.points * 100, 0)) / 100;
   return { score, maxScore: rubric.maxScore, passMark: rubric.passMark, passed: score >= rubric.passMark, items };

@@ -1,7 +1,8 @@
 /**
  * The tutorial's OpenCV windows, grabbed from the grader's virtual screen (xvfb.ts): server.py moves
  * TRANSMITTING VIDEO to (10,30) and client.py RECEIVING VIDEO to (10,360); both show frames resized
- * to 400 px wide (imutils.resize(frame, width=400): height int(h · 400 / w)). With no window manager
+ * to 400 px wide (imutils.resize(frame, width=400): height int(h · 400 / w)) — or wherever and
+ * however wide the student's own scripts say (read from their syntax tree, python-adapt.ts). With no window manager
  * each picture starts exactly there. Two screen grabs apart in time: a window whose crop is one
  * colour is blank, one whose crop did not change is frozen — both refused.
  */
@@ -17,15 +18,27 @@ export interface WindowRegion {
   height: number;
 }
 
-const WIDTH = 400;
+/** The tutorial's picture width (imutils.resize(frame, width=400)) and window positions (cv2.moveWindow). */
+export const TUTORIAL_WINDOWS = { width: 400, server: { x: 10, y: 30 }, client: { x: 10, y: 360 } } as const;
 
-/** Where the tutorial's windows are, for a clip of `frameW`×`frameH` (clamped so they never overlap). */
-export function tutorialWindowRegions(frameW: number, frameH: number): WindowRegion[] {
-  const h = frameW > 0 && frameH > 0 ? Math.floor((frameH * WIDTH) / frameW) : 300;
-  return [
-    { title: 'TRANSMITTING VIDEO', left: 10, top: 30, width: WIDTH, height: Math.max(1, Math.min(h, 360 - 30)) },
-    { title: 'RECEIVING VIDEO', left: 10, top: 360, width: WIDTH, height: Math.max(1, Math.min(h, SCREEN.height - 360)) },
-  ];
+export interface WindowLayout {
+  /** Width of the pictures shown (the server's resize width). */
+  width: number;
+  server: { x: number; y: number };
+  client: { x: number; y: number };
+}
+
+/**
+ * Where the tutorial's windows are, for a clip of `frameW`×`frameH` and the layout the scripts
+ * ask for (default: the tutorial's); each band ends where the next window starts, so they never overlap.
+ */
+export function tutorialWindowRegions(frameW: number, frameH: number, layout: WindowLayout = TUTORIAL_WINDOWS): WindowRegion[] {
+  const w = Math.max(1, Math.min(layout.width, SCREEN.width));
+  const h = frameW > 0 && frameH > 0 ? Math.floor((frameH * w) / frameW) : Math.round((w * 3) / 4);
+  const [first, second] = layout.server.y <= layout.client.y ? [layout.server, layout.client] : [layout.client, layout.server];
+  const bandEnd = (p: { y: number }): number => (p === first ? second.y : SCREEN.height);
+  const region = (title: string, p: { x: number; y: number }): WindowRegion => ({ title, left: p.x, top: p.y, width: Math.min(w, SCREEN.width - p.x), height: Math.max(1, Math.min(h, bandEnd(p) - p.y)) });
+  return [region('TRANSMITTING VIDEO', layout.server), region('RECEIVING VIDEO', layout.client)];
 }
 
 /**

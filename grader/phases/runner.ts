@@ -1,0 +1,72 @@
+/**
+ * Runs the grader's phases: each is bounded in time, recorded (name, status, seconds, note), shown
+ * on the progress line, and returns a typed outcome instead of throwing, so a failing phase costs
+ * only its own items and carries its reason to the score.
+ */
+import type { Progress } from '../progress.ts';
+import type { PhaseRecord } from '../report/types.ts';
+
+export type PhaseName = 'prepare' | 'server' | 'client' | 'screenshot' | 'checks';
+
+/** What a phase produced, or why it could not (with whatever it measured before failing). */
+export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; reason: string; value?: T };
+
+export function succeeded<T>(value: T, note?: string): Outcome<T> {
+  return note === undefined ? { ok: true, value } : { ok: true, value, note };
+}
+
+export function failed<T>(reason: string, value?: T): Outcome<T> {
+  return value === undefined ? { ok: false, reason } : { ok: false, reason, value };
+}
+
+/** Resolves with work's result, or rejects after `ms` naming `what`. */
+export async function bounded<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class PhaseRunner {
+  readonly records: PhaseRecord[] = [];
+  readonly #skip: ReadonlySet<string>;
+  readonly #progress: Progress | undefined;
+
+  constructor(skip: Iterable<string>, progress?: Progress) {
+    this.#skip = new Set(skip);
+    this.#progress = progress;
+  }
+
+  skipped(name: PhaseName): boolean {
+    return this.#skip.has(name);
+  }
+
+  /** Runs one phase (or records it as skipped); an exception or timeout becomes a failed outcome. */
+  async run<T>(name: PhaseName, budgetMs: number, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
+    if (this.#skip.has(name)) {
+      this.records.push({ name, status: 'skipped', seconds: 0 });
+      this.#progress?.done(name, 'skipped');
+      return failed('skipped');
+    }
+    const t0 = Date.now();
+    this.#progress?.phase(name);
+    let outcome: Outcome<T>;
+    try {
+      outcome = await bounded(budgetMs, name, work);
+    } catch (error) {
+      outcome = failed((error as Error).message.split('\n')[0]!);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const note = outcome.ok ? outcome.note : outcome.reason;
+    this.records.push({ name, status: outcome.ok ? 'ok' : 'failed', seconds, ...(note ? { note } : {}) });
+    this.#progress?.done(name, outcome.ok ? 'ok' : 'failed', note);
+    return outcome;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Phase 4: the grader's own screenshot of the submission's pair (its client on its server), both
+ * windows live. Node: the two pages (ui: lines) in Chromium; Python: a fresh server.py/client.py
+ * pair on the grader's Xvfb (server.py streams only to its first client, so the measured one is
+ * spent), cropped where the scripts put their windows. Saved in the report folder and, unless
+ * --no-save, in <repo>/screenshots/.
+ */
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { BrowserUnavailableError } from '../../src/platform/browser.ts';
+import { git } from '../../src/platform/git.ts';
+import type { Wire } from '../measure/probe.ts';
+import type { NodeSubmission, PythonSubmission, Submission } from '../run/kinds.ts';
+import { UI_LINE } from '../run/output.ts';
+import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
+import type { Launched } from '../run/submission.ts';
+import { why } from '../run/watch.ts';
+import { grabPages } from '../screenshot/capture.ts';
+import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowShot } from '../screenshot/compose.ts';
+import { grabLiveWindows } from '../screenshot/opencv.ts';
+import { failed, succeeded, type Outcome } from './runner.ts';
+import { pythonWindowRegions } from './windows.ts';
+
+export interface ScreenshotInput {
+  submission: Submission;
+  clip: string;
+  wire: Wire | undefined;
+  display: string | undefined;
+  /** The Node server measured in phase 2, still running. */
+  live: { server: Launched; ports: StreamPorts } | undefined;
+  /** Lines under the pictures (the measured figures). */
+  caption: string[];
+  startTimeoutMs: number;
+  out: string;
+  noSave: boolean;
+}
+
+export interface Screenshot {
+  reportCopy: string;
+  savedTo?: string;
+  fps?: { server?: number; client?: number };
+}
+
+type Shot = Outcome<{ windows: WindowShot[]; fps?: Screenshot['fps'] }>;
+
+async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Shot> {
+  const live = input.live;
+  if (!live || live.server.exit) return failed(why(live?.server, 'the server is not running'));
+  const serverUi = await live.server.out.waitForLine(UI_LINE, 5000);
+  if (!serverUi) return failed(why(live.server, "the server printed no 'ui: http://127.0.0.1:PORT/' line"));
+  const clientPorts = await allocateStreamPorts();
+  let client: Launched | undefined;
+  try {
+    client = await sub.startClient({ ports: live.ports, ...(input.wire ? { wire: input.wire } : {}), mode: { kind: 'window', uiPort: clientPorts.uiPort } });
+    const clientUi = await client.out.waitForLine(UI_LINE, input.startTimeoutMs);
+    if (!clientUi) return failed(why(client, "the client printed no 'ui: http://127.0.0.1:PORT/' line"));
+    const grabs = await grabPages([
+      { url: serverUi[1]!, title: 'TRANSMITTING VIDEO' },
+      { url: clientUi[1]!, title: 'RECEIVING VIDEO' },
+    ]).catch((error: unknown) => {
+      if (error instanceof BrowserUnavailableError) return `not run: no browser; fix: ${error.fix}`;
+      throw error;
+    });
+    if (typeof grabs === 'string') return failed(grabs);
+    const fps = { ...(grabs[0]?.fps !== undefined ? { server: grabs[0].fps } : {}), ...(grabs[1]?.fps !== undefined ? { client: grabs[1].fps } : {}) };
+    const bad = grabs.find((g) => !g.png || !g.live || g.frozen);
+    if (bad) return failed(bad.problem ?? `${bad.title}: no picture`);
+    return succeeded({ windows: grabs.map((g) => ({ title: g.title, png: g.png!, ...(g.fps !== undefined ? { fps: g.fps } : {}) })), fps });
+  } finally {
+    await client?.handle.stop();
+    releasePorts(clientPorts);
+  }
+}
+
+async function pythonPair(input: ScreenshotInput, sub: PythonSubmission): Promise<Shot> {
+  if (!input.display) return failed('no Xvfb to draw the OpenCV windows on (apt-get install xvfb): no screenshot');
+  if (!sub.client) return failed('no client.py beside server.py: no RECEIVING VIDEO window');
+  const display = input.display;
+  const ports = await allocateStreamPorts();
+  const started: Launched[] = [];
+  try {
+    const server = await sub.startServer({ clip: input.clip, ports, display });
+    started.push(server);
+    // audio_stream() prints this once its TCP socket listens (the UDP one is bound before).
+    if (!(await server.out.waitForLine(/listening at/i, input.startTimeoutMs))) return failed(why(server, "server.py did not start (no 'listening at')"));
+    const client = await sub.startClient({ ports, display, mode: { kind: 'window', uiPort: 0 } });
+    started.push(client);
+    const stopped = (): string | undefined => (server.exit ? why(server, 'server.py stopped') : client.exit ? why(client, 'client.py stopped') : undefined);
+    const grabs = await grabLiveWindows(display, await pythonWindowRegions(input.clip, sub.facts, sub.clientFacts), { timeoutMs: 20_000, stop: stopped });
+    const bad = grabs.find((g) => !g.live || !g.png);
+    if (bad) return failed(bad.problem ?? `${bad.title}: no picture`);
+    // The windows draw their own FPS (the tutorial's putText); the title bars carry none.
+    return succeeded({ windows: grabs.map((g) => ({ title: g.title, png: g.png! })) });
+  } finally {
+    await Promise.all(started.map((l) => l.handle.stop()));
+    releasePorts(ports);
+  }
+}
+
+async function save(input: ScreenshotInput, png: Buffer): Promise<Screenshot> {
+  const reportCopy = join(input.out, 'screenshot.png');
+  await writeFile(reportCopy, png);
+  if (input.noSave) return { reportCopy };
+  const savedTo = join(input.submission.repo, 'screenshots', screenshotName());
+  await mkdir(dirname(savedTo), { recursive: true });
+  await copyFile(reportCopy, savedTo);
+  return { reportCopy, savedTo };
+}
+
+export async function takeScreenshot(input: ScreenshotInput): Promise<Outcome<Screenshot>> {
+  const sub = input.submission;
+  const shot = sub.kind === 'python' ? await pythonPair(input, sub) : await nodePair(input, sub);
+  if (!shot.ok) return failed(shot.reason);
+  try {
+    const png = await composeScreenshot(shot.value.windows, input.caption);
+    const saved = await save(input, png);
+    const result = shot.value.fps ? { ...saved, fps: shot.value.fps } : saved;
+    return succeeded(result, saved.savedTo ?? saved.reportCopy);
+  } catch (error) {
+    if (error instanceof ScreenshotRefusedError) return failed(error.message);
+    throw error;
+  }
+}
+
+/** The caption's first line: when, which repo at which commit, which wire (git run asynchronously). */
+export async function captionHead(repo: string, wire: Wire | undefined): Promise<string> {
+  const head = await git(repo, ['rev-parse', 'HEAD'], { allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
+  const commit = head && head.code === 0 ? head.stdout.trim() : undefined;
+  return `avsock · ${new Date().toLocaleString('sv-SE')} · ${basename(repo)}${commit ? ` @ ${commit.slice(0, 10)}` : ''} · wire ${wire ?? '?'}`;
+}

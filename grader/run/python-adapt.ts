@@ -1,0 +1,65 @@
+/**
+ * Adapts a tutorial-style Python script to the grader's loopback ports and clip, on a copy beside
+ * it, through grader/run/python/adapt.py (Python's own `ast`, so any spelling of host, port and
+ * file name is found; the student's code is parsed, never run). Every change is returned for the
+ * report.
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { submissionEnv } from './submission.ts';
+
+const ADAPT_PY = fileURLToPath(new URL('./python/adapt.py', import.meta.url));
+
+export interface PythonChange {
+  line: number;
+  old: string;
+  new: string;
+  why: string;
+}
+
+export interface PythonFacts {
+  /** cv2.moveWindow(title, x, y) calls with constant arguments. */
+  windows: Array<{ title: string; x: number; y: number }>;
+  /** imutils.resize(..., width=W) with a constant W: the width of the pictures shown. */
+  resizeWidth: number | null;
+  /** Whether the script mentions temp.wav (the tutorial's ffmpeg-extracted sound). */
+  writesTempWav: boolean;
+  /** No port setting was found: the script cannot be pointed at the grader's port. */
+  noPort?: boolean;
+}
+
+export interface AdaptedScript {
+  path: string;
+  changes: PythonChange[];
+  facts: PythonFacts;
+  /** The script does not parse (SyntaxError): copied unchanged. */
+  error?: string;
+}
+
+function runAdapter(python: string, script: string, port: number, clip: string | undefined): Promise<{ source: string; changes: PythonChange[]; facts: PythonFacts; error?: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(python, [ADAPT_PY, script, String(port), clip ?? ''], { timeout: 20_000, maxBuffer: 16 * 1024 * 1024, env: submissionEnv() }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`cannot read ${basename(script)} with python3's ast: ${(stderr || error.message).trim().split('\n').pop()}`));
+      try {
+        resolve(JSON.parse(stdout) as { source: string; changes: PythonChange[]; facts: PythonFacts; error?: string });
+      } catch (e) {
+        reject(new Error(`adapt.py printed no JSON for ${basename(script)}: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+/** Writes `<name>-grader-<tag>.py` beside `script` (same folder, for its relative files). */
+export async function adaptPythonScript(python: string, script: string, tag: string, opts: { port: number; clip?: string }): Promise<AdaptedScript> {
+  const r = await runAdapter(python, script, opts.port, opts.clip);
+  const path = join(dirname(script), `${basename(script, '.py')}-grader-${tag}.py`);
+  await writeFile(path, r.source);
+  return { path, changes: r.changes, facts: r.facts, ...(r.error ? { error: r.error } : {}) };
+}
+
+/** One report line per change: `server.py:24 port 9688 -> 20001 (9688 → 20001)`. */
+export function describeChanges(file: string, changes: readonly PythonChange[]): string[] {
+  return changes.map((c) => `${file}:${c.line} ${c.why} (${c.old} → ${c.new})`);
+}

@@ -1,0 +1,38 @@
+/**
+ * The grader's reference server (this checkout's `npm run server`), which a submission's client is
+ * graded against. Its status lines (`server: N client(s) | F fps | t T s | sent S`) tell what it
+ * really sent, so the client is judged against that and not against the clip's nominal rate.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Wire } from '../measure/probe.ts';
+import { UI_LINE } from './output.ts';
+import type { StreamPorts } from './ports.ts';
+import { launch, type Launched } from './submission.ts';
+import { timedLines, why, type TimedLine } from './watch.ts';
+
+/** The grader's own checkout: its `npm run server` is the reference server for client grading. */
+export const GRADER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `npm run server` arguments of this template (and of a Node submission, which shares its CLI). */
+export function nodeServerArgs(clip: string, p: StreamPorts, wire?: Wire): string[] {
+  const args = ['run', 'server', '--', '--file', clip, '--port', String(p.videoPort), '--audio-port', String(p.audioPort), '--host', '127.0.0.1', '--no-window', '--ui-port', String(p.uiPort)];
+  if (wire) args.push('--wire', wire);
+  return args;
+}
+
+export interface ReferenceServer {
+  launched: Launched;
+  lines: TimedLine[];
+}
+
+/** Starts the reference server and waits for its `ui:` line; an error names why it did not start. */
+export async function startReferenceServer(clip: string, ports: StreamPorts, wire: Wire | undefined, startTimeoutMs: number): Promise<ReferenceServer | string> {
+  const launched = launch('reference server', 'npm', nodeServerArgs(clip, ports, wire), { cwd: GRADER_ROOT });
+  const lines = timedLines(launched);
+  if (!(await launched.out.waitForLine(UI_LINE, startTimeoutMs))) {
+    await launched.handle.stop();
+    return why(launched, 'the reference server did not start');
+  }
+  return { launched, lines };
+}

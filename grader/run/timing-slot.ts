@@ -1,0 +1,19 @@
+/**
+ * One submission at a time in a timing phase (--jobs N): the others may prepare, install, check or
+ * screenshot meanwhile, but two streams measured at once would load the same 2 cores and each
+ * would read the other's scheduling delays as its own jitter. A FIFO lock, per grader process.
+ */
+let tail: Promise<void> = Promise.resolve();
+
+/** Runs `work` when no other timing work runs in this process; FIFO order. */
+export async function withTimingSlot<T>(work: () => Promise<T>): Promise<T> {
+  const previous = tail;
+  let release!: () => void;
+  tail = new Promise<void>((r) => (release = r));
+  try {
+    await previous;
+    return await work();
+  } finally {
+    release();
+  }
+}

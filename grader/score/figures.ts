@@ -1,0 +1,103 @@
+/**
+ * Everything the grader measured, as one typed record, and the list of figure names a rubric may
+ * score. A rubric naming anything else is refused when it is loaded (a typo would otherwise score 0
+ * for every student). A figure that could not be measured is absent from `missing`'s point of view:
+ * `figureValue` returns undefined and `reasons` says why, so no item ever passes on a default.
+ */
+import type { ServerFigures } from '../measure/figures.ts';
+
+/** Whole-window judgement of the server's stream (see judge.ts). */
+export interface StreamFigures {
+  /** Video arrived for the whole window with no gap over the stall limit. */
+  video: boolean;
+  /** Sound arrived (at least `minAudioSeconds`). */
+  audio: boolean;
+  /** Both, for the whole window: the "streams video and audio" item. */
+  ok: boolean;
+  /** Seconds from the first frame to the last one (or to the window's end). */
+  videoSeconds: number;
+  /** The longest gap between two frames, s. */
+  longestGapS: number;
+  /** Why `ok` is false (one line, with the server's last output when it died). */
+  reason?: string;
+}
+
+/** The student's client, judged by what it showed and played against what it was sent. */
+export interface ClientFigures {
+  /** How the figures were taken (for the report). */
+  measuredFrom: string;
+  /** Kept running without a traceback for the whole run. */
+  running: boolean;
+  /** Its window showed changing pictures (null: no screen to look at). */
+  windowLive: boolean | null;
+  framesReceived: number;
+  /** Frames per second the client reports or shows. */
+  fps: number;
+  /** Frames per second the reference server really sent to it (its status lines). */
+  sentFps: number;
+  /** (fps − sentFps) / sentFps × 100: the client's own loss or slowness, not the server's rate. */
+  fpsErrorPct: number;
+  /** Seconds of sound it played. */
+  audioSeconds: number;
+  /** Seconds it listened. */
+  listenedSeconds: number;
+  /** audioSeconds / listenedSeconds. */
+  audioRatio: number;
+  framesLost?: number;
+  framesLate?: number;
+  jitterMs?: number;
+  avOffsetMs?: number;
+  problem?: string;
+}
+
+export interface ScreenshotFigures {
+  ok: boolean;
+}
+
+export interface Figures {
+  server: ServerFigures | null;
+  stream: StreamFigures | null;
+  client: ClientFigures | null;
+  screenshot: ScreenshotFigures;
+}
+
+/** Server figures a rubric may score: numbers and booleans of ServerFigures. */
+export const SERVER_FIGURE_NAMES = [
+  'framesReceived', 'framesInWindow', 'windowSeconds', 'fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax',
+  'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP50Ms', 'intervalP99Ms', 'freezeCount', 'freezeTotalMs', 'driftMaxMs', 'driftEndMs',
+  'audioSeconds', 'rate', 'leadMaxMs', 'paced', 'avOffsetMs', 'avTimestampOffsetMs', 'datagrams', 'garbageDatagrams', 'datagramsLost', 'framesIncomplete',
+] as const satisfies ReadonlyArray<keyof ServerFigures>;
+
+const STREAM_FIGURE_NAMES = ['video', 'audio', 'ok', 'videoSeconds', 'longestGapS'] as const satisfies ReadonlyArray<keyof StreamFigures>;
+
+const CLIENT_FIGURE_NAMES = [
+  'running', 'windowLive', 'framesReceived', 'fps', 'sentFps', 'fpsErrorPct', 'audioSeconds', 'listenedSeconds', 'audioRatio', 'framesLost', 'framesLate', 'jitterMs', 'avOffsetMs',
+] as const satisfies ReadonlyArray<keyof ClientFigures>;
+
+export const FIGURE_NAMES: readonly string[] = Object.freeze([
+  ...SERVER_FIGURE_NAMES.map((n) => `server.${n}`),
+  ...STREAM_FIGURE_NAMES.map((n) => `stream.${n}`),
+  ...CLIENT_FIGURE_NAMES.map((n) => `client.${n}`),
+  'screenshot.ok',
+]);
+
+const KNOWN = new Set(FIGURE_NAMES);
+
+export function isFigureName(name: string): boolean {
+  return KNOWN.has(name);
+}
+
+/** The value of a known figure, or undefined when its section was not measured. */
+export function figureValue(f: Figures, name: string): unknown {
+  const dot = name.indexOf('.');
+  const section = name.slice(0, dot) as keyof Figures;
+  const key = name.slice(dot + 1);
+  const record = f[section] as object | null | undefined;
+  if (!record || !KNOWN.has(name)) return undefined;
+  return (record as Record<string, unknown>)[key];
+}
+
+/** A figure counts as measured only when it is a finite number, a boolean or a string. */
+export function isMeasured(v: unknown): boolean {
+  return typeof v === 'boolean' || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
