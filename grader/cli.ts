@@ -38,7 +38,8 @@ A whole class:
   --practice PATH      a student's practice repo: find this lab among its submodules and grade it
   --lab NAME|URL       which submodule is the lab (default: matched by this repo's origin URL or name)
   --class DIR|CSV      a folder of repos, or roster.csv (student,repo): writes gradebook.csv
-  --jobs N             parallel submissions for --class (default: what the machine's cores allow)
+  --jobs N             parallel submissions for --class (default: what the machine's cores allow);
+                       only one is in its timing phase (server, client) at a time
   --no-sandbox         run submissions with your own rights (refused for --class/--practice without it)
   --collect DIR        gradebook from report folders graded elsewhere (report-<student>/report.json);
                        writes --out FILE (default DIR/gradebook.csv)

@@ -46,11 +46,26 @@ describe('runRepoChecks on a throw-away repo with real git', () => {
   it('fails gitignore.exists when there is no .gitignore', async () => {
     await withRepo(async ({ work }) => {
       await tgit(work, 'rm', '-q', '.gitignore');
+      await writeFiles(work, { 'package.json': '{"name":"lab"}\n' });
+      await tgit(work, 'add', 'package.json');
       await tgit(work, 'commit', '-q', '-m', 'drop .gitignore');
       const findings = await runRepoChecks({ repo: work });
       expect(byId(findings, 'gitignore.exists').status).toBe('fail');
       expect(byId(findings, 'gitignore.effective')).toMatchObject({ status: 'fail', message: expect.stringContaining('node_modules/') });
       expect(hasFailure(findings)).toBe(true);
+    });
+  });
+
+  it('does not ask a repo without package.json (a Python submission) to ignore node_modules/', async () => {
+    await withRepo(async ({ work }) => {
+      await writeFiles(work, { '.gitignore': '__pycache__/\ntemp.wav\n*.log\n.env\n', 'server.py': 'print(1)\n' });
+      await tgit(work, 'add', '-A');
+      await tgit(work, 'commit', '-q', '-m', 'python-style .gitignore');
+      expect(byId(await runRepoChecks({ repo: work }), 'gitignore.effective').status).toBe('pass');
+      await writeFiles(work, { 'package.json': '{"name":"lab"}\n' });
+      await tgit(work, 'add', '-A');
+      await tgit(work, 'commit', '-q', '-m', 'now a Node project');
+      expect(byId(await runRepoChecks({ repo: work }), 'gitignore.effective')).toMatchObject({ status: 'fail', message: expect.stringContaining('node_modules/') });
     });
   });
 

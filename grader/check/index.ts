@@ -52,6 +52,15 @@ export const MUST_IGNORE_PROBES: readonly string[] = [
   'dist/x',
 ];
 
+/** Probes that only concern a Node project (npm's node_modules/, this template's .cache/, bundler output). */
+const NODE_ONLY_PROBES: ReadonlySet<string> = new Set(['node_modules/x', '.cache/x', 'build/x', 'dist/x']);
+
+/** The probes for this repo: a repo without package.json (a Python submission) is not asked to ignore node_modules/. */
+async function ignoreProbes(top: string): Promise<readonly string[]> {
+  const node = await stat(join(top, 'package.json')).then((s) => s.isFile(), () => false);
+  return node ? MUST_IGNORE_PROBES : MUST_IGNORE_PROBES.filter((p) => !NODE_ONLY_PROBES.has(p));
+}
+
 /** Tracked paths that are wrong whatever the .gitignore says (it may be missing or too weak). */
 const NEVER_TRACK: readonly RegExp[] = [
   /(^|\/)node_modules\//,
@@ -146,7 +155,8 @@ async function checkGitignore(repo: Repo): Promise<Finding[]> {
   }
 
   // -v -n prints one line per probe, "source:line:pattern<TAB>path"; "::<TAB>path" when nothing matched.
-  const probe = await g(repo.top, ['check-ignore', '--no-index', '-v', '-n', '--stdin'], `${MUST_IGNORE_PROBES.join('\n')}\n`);
+  const probes = await ignoreProbes(repo.top);
+  const probe = await g(repo.top, ['check-ignore', '--no-index', '-v', '-n', '--stdin'], `${probes.join('\n')}\n`);
   if (probe.code > 1) throw new Error(`git check-ignore failed: ${lastLine(probe.stderr)}`);
   const notIgnored: string[] = [];
   const elsewhere: string[] = [];
@@ -178,7 +188,7 @@ async function checkGitignore(repo: Repo): Promise<Finding[]> {
       ),
     );
   } else {
-    findings.push(pass('gitignore.effective', `.gitignore ignores ${MUST_IGNORE_PROBES.length} probe paths (node_modules/, .cache/, *.log, .env, ...)`));
+    findings.push(pass('gitignore.effective', `.gitignore ignores ${probes.length} probe paths (${probes.map((p) => (p.endsWith('/x') ? p.slice(0, -1) : p)).slice(0, 4).join(', ')}, ...)`));
   }
   return findings;
 }

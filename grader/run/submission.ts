@@ -63,10 +63,24 @@ export function markedProcesses(marker: string, opts: { prefix?: boolean } = {})
   return found;
 }
 
+/** markedProcesses() without blocking the event loop (other submissions may be timed on it meanwhile). */
+export async function markedProcessesAsync(marker: string): Promise<number[]> {
+  const needle = `\0${RUN_MARKER_VAR}=${marker}\0`;
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  const pids = entries.filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
+  const hits = await Promise.all(
+    pids.map(async (e) => {
+      const environ = await readFile(`/proc/${e}/environ`, 'latin1').catch(() => '');
+      return `\0${environ}\0`.includes(needle) ? Number(e) : undefined;
+    }),
+  );
+  return hits.filter((p): p is number => p !== undefined);
+}
+
 /** SIGKILLs every process carrying `marker`, a few rounds (a dying parent may fork once more). */
 async function killMarked(marker: string): Promise<void> {
   for (let round = 0; round < 3; round++) {
-    const left = markedProcesses(marker);
+    const left = await markedProcessesAsync(marker);
     if (left.length === 0) return;
     for (const pid of left) {
       try {
@@ -256,6 +270,13 @@ export const IMUTILS_STAND_IN_DIR = fileURLToPath(new URL('./python/', import.me
 /** ALSA config whose default playback goes into the raw file named by $AVSOCK_AUDIO_OUT (client grading). */
 export const FILE_ALSA_CONF = fileURLToPath(new URL('./alsa-file.conf', import.meta.url));
 
+let soundless: boolean | undefined;
+/** linuxHasNoSound(), asked once per grader process (it reads /proc synchronously). */
+function noSound(): boolean {
+  soundless ??= Boolean(linuxHasNoSound(submissionEnv()));
+  return soundless;
+}
+
 /**
  * python3 [under xvfb-run when there is no display and none is given] — the tutorial opens OpenCV
  * windows — with ALSA_CONFIG_PATH pointing at a null device when the machine has no sound and none
@@ -267,7 +288,7 @@ export function pythonCommand(script: string, opts: { display?: string; env?: Re
   const { command: python, hasModules, hasImutils } = resolvePython();
   const env: string[] = [];
   if (opts.display) env.push(`DISPLAY=${opts.display}`);
-  if (!opts.env?.ALSA_CONFIG_PATH && linuxHasNoSound(submissionEnv()) && existsSync(NULL_ALSA_CONF)) env.push(`ALSA_CONFIG_PATH=${NULL_ALSA_CONF}`);
+  if (!opts.env?.ALSA_CONFIG_PATH && noSound() && existsSync(NULL_ALSA_CONF)) env.push(`ALSA_CONFIG_PATH=${NULL_ALSA_CONF}`);
   for (const [k, v] of Object.entries(opts.env ?? {})) env.push(`${k}=${v}`);
   if (hasModules && !hasImutils) {
     const inherited = submissionEnv().PYTHONPATH;

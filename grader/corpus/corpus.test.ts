@@ -1,0 +1,74 @@
+/**
+ * Grades every variant of the corpus (variants.ts) and compares each rubric item with the verdict
+ * declared there before the run. Several variants are graded at once (--jobs style): only one is in
+ * a timing phase at a time (run/timing-slot.ts), the others prepare, screenshot or check meanwhile.
+ * Short windows (5 s server, 4 s client) keep it to a few minutes; the whole-window and stall rules
+ * do not change with the window's length.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { need } from '../../test/support/requirements.ts';
+import { gradeSubmission } from '../grade.ts';
+import type { GradeReport } from '../report/types.ts';
+import { loadRubric } from '../score/rubric.ts';
+import { fairVerdict, makeVariant, VARIANTS, type ItemId, type Variant } from './variants.ts';
+
+const missing = await need('python-opencv', 'xvfb', 'browser', 'ffmpeg');
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const JOBS = 3;
+
+async function gradeAll(root: string): Promise<Map<string, GradeReport>> {
+  const reports = new Map<string, GradeReport>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < VARIANTS.length; i = next++) {
+      const v = VARIANTS[i]!;
+      const repo = join(root, v.name);
+      await makeVariant(v, repo);
+      reports.set(v.name, await gradeSubmission({ repo, out: join(root, `${v.name}-report`), seconds: 5, clientSeconds: 4, noSave: true, startTimeoutMs: 40_000 }));
+    }
+  };
+  await Promise.all(Array.from({ length: JOBS }, worker));
+  return reports;
+}
+
+function compare(v: Variant, r: GradeReport): string[] {
+  const wrong: string[] = [];
+  for (const [id, verdict] of Object.entries(v.expected) as Array<[ItemId, Variant['expected'][ItemId]]>) {
+    const item = r.checks.find((c) => c.id === id);
+    if (!item) {
+      wrong.push(`${v.name} ${id}: not in the report`);
+      continue;
+    }
+    if (item.status === fairVerdict(verdict) || typeof verdict !== 'string') continue;
+    wrong.push(`${v.name} ${id}: expected ${verdict}, got ${item.status} — ${item.message}`);
+  }
+  return wrong;
+}
+
+describe.skipIf(missing)('the corpus of student variants', () => {
+  it('grades every variant item by item as declared before the run', async () => {
+    const rubric = await loadRubric();
+    const root = await mkdtemp(join(tmpdir(), 'avsock-corpus-'));
+    made.push(root);
+    const t0 = Date.now();
+    const reports = await gradeAll(root);
+    const wrong: string[] = [];
+    const rows: string[] = [];
+    for (const v of VARIANTS) {
+      const r = reports.get(v.name)!;
+      const fair = rubric.items.reduce((s, it) => s + (fairVerdict(v.expected[it.id as ItemId] ?? 'fail') === 'pass' ? it.points : 0), 0);
+      rows.push(`| ${v.name} | ${r.score} | ${fair} | ${r.durationS.toFixed(1)} s | ${r.machine?.disturbed ? `disturbed: ${r.machine.reason}` : 'quiet'} |`);
+      wrong.push(...compare(v, r));
+    }
+    console.log(['| variant | grade | fair grade | wall | machine |', '|---|---:|---:|---:|---|', ...rows].join('\n'));
+    console.log(`corpus: ${VARIANTS.length} variants in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${wrong.length} item(s) off:\n${wrong.join('\n')}`);
+    expect(wrong).toEqual([]);
+  }, 1_200_000);
+});

@@ -1,0 +1,250 @@
+/**
+ * A corpus of realistic student submissions, each made from the tutorial's own server.py/client.py
+ * (test/fixtures/tutorial) or from this template's committed tree, with its fair verdict for every
+ * rubric item written down here, before any grading: what a real client (one that shows frames and
+ * plays sound in real time) sees. corpus.test.ts grades them all and compares item by item.
+ *
+ * A verdict is 'pass' or 'fail', or an object when a plain comparison would be dishonest:
+ * - `either`: the fair verdict is given, but the other one is also accepted, for the reason stated
+ *   (a figure at the rubric's limit on a shared machine, a screenshot racing a server that dies).
+ * Repos are committed to a fresh git repo with no remote: pushed and submodule fail for all.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { GRADER_ROOT } from '../run/reference.ts';
+
+const exec = promisify(execFile);
+const TUTORIAL = fileURLToPath(new URL('../../test/fixtures/tutorial/', import.meta.url));
+
+export type ItemId =
+  | 'mandatory.screenshot' | 'mandatory.gitignore' | 'mandatory.pushed' | 'mandatory.submodule'
+  | 'server.streams' | 'server.fps' | 'server.jitter' | 'server.drift' | 'server.freezes' | 'server.audioPaced' | 'server.avsync'
+  | 'client.works' | 'client.fps' | 'client.audio' | 'screenshot.live';
+
+export type Verdict = 'pass' | 'fail' | { fair: 'pass' | 'fail'; either: string };
+
+export interface Variant {
+  name: string;
+  /** What the student did, and what a real client sees. */
+  about: string;
+  kind: 'python' | 'node';
+  make(dir: string): Promise<void>;
+  expected: Record<ItemId, Verdict>;
+}
+
+export function fairVerdict(v: Verdict): 'pass' | 'fail' {
+  return typeof v === 'string' ? v : v.fair;
+}
+
+/** Replaces `from` (which must occur) with `to`, so a corpus that no longer matches its source fails loudly. */
+function patch(text: string, from: string | RegExp, to: string): string {
+  const found = typeof from === 'string' ? text.includes(from) : from.test(text);
+  if (!found) throw new Error(`corpus: ${String(from)} not found in the tutorial source`);
+  return typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to);
+}
+
+async function tutorial(file: 'server.py' | 'client.py'): Promise<string> {
+  return readFile(join(TUTORIAL, file), 'utf8');
+}
+
+const PY_GITIGNORE = '__pycache__/\n*.pyc\ntemp.wav\n*.log\n.env\n';
+
+function pythonVariant(edit: { server?: (s: string) => string; client?: (s: string) => string; extra?: (dir: string) => Promise<void> }): (dir: string) => Promise<void> {
+  return async (dir) => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'server.py'), (edit.server ?? ((s) => s))(await tutorial('server.py')));
+    await writeFile(join(dir, 'client.py'), (edit.client ?? ((s) => s))(await tutorial('client.py')));
+    await writeFile(join(dir, '.gitignore'), PY_GITIGNORE);
+    await edit.extra?.(dir);
+  };
+}
+
+/** This template's committed tree (git archive HEAD), with the grader's node_modules linked in. */
+function templateVariant(edit?: (dir: string) => Promise<void>): (dir: string) => Promise<void> {
+  return async (dir) => {
+    await mkdir(dir, { recursive: true });
+    const tar = join(dir, '..', `${join(dir).split('/').pop()}.tar`);
+    await exec('git', ['-C', GRADER_ROOT, 'archive', '--format=tar', '-o', tar, 'HEAD']);
+    await exec('tar', ['-xf', tar, '-C', dir]);
+    await rm(tar, { force: true });
+    // Run in place with the grader's own dependencies (no npm ci: offline and fast); never committed.
+    await symlink(join(GRADER_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    await edit?.(dir);
+  };
+}
+
+const WAIT_KEY = 'key = cv2.waitKey(int(1000*TS)) & 0xFF';
+const AUDIO_SEND = `            while True:
+                data = wf.readframes(CHUNK)
+                a = pickle.dumps(data)
+                message = struct.pack("Q",len(a))+a
+                client_socket.sendall(message)`;
+
+/** What every tutorial-based variant shares: no committed screenshot, a Python .gitignore, no remote. */
+const PY_MANDATORY = { 'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'fail' } as const;
+const CLIENT_OK = { 'client.works': 'pass', 'client.fps': 'pass', 'client.audio': 'pass' } as const;
+const JITTER_AT_LIMIT: Verdict = { fair: 'pass', either: "the tutorial's own pacing loop measures p99 4.7–4.9 ms with a real-time client on a quiet machine: at the 5 ms limit" };
+const SERVER_DEAD: Record<'server.streams' | 'server.fps' | 'server.jitter' | 'server.drift' | 'server.freezes' | 'server.audioPaced' | 'server.avsync', 'fail'> = {
+  'server.streams': 'fail', 'server.fps': 'fail', 'server.jitter': 'fail', 'server.drift': 'fail', 'server.freezes': 'fail', 'server.audioPaced': 'fail', 'server.avsync': 'fail',
+};
+/** The tutorial's server.py as a real-time client sees it: right rate, steady, 34 ms of drift (over 20), audio paced by the client's back-pressure, in sync. */
+const TUTORIAL_SERVER = {
+  'server.streams': 'pass', 'server.fps': 'pass', 'server.jitter': JITTER_AT_LIMIT, 'server.drift': 'fail', 'server.freezes': 'pass', 'server.audioPaced': 'pass', 'server.avsync': 'pass',
+} as const satisfies Partial<Record<ItemId, Verdict>>;
+
+export const VARIANTS: readonly Variant[] = [
+  {
+    name: 'tutorial-verbatim',
+    about: "the tutorial's server.py and client.py, unchanged",
+    kind: 'python',
+    make: pythonVariant({}),
+    expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, ...CLIENT_OK, 'screenshot.live': 'pass' },
+  },
+  {
+    name: 'no-pacing',
+    about: 'waitKey(1) instead of the TS delay: ~178 fps, the 20 s clip is sent in ~3.4 s, then vid.read() returns None and the reader thread os._exit(1)s',
+    kind: 'python',
+    make: pythonVariant({ server: (s) => patch(s, WAIT_KEY, 'key = cv2.waitKey(1) & 0xFF') }),
+    expected: { ...PY_MANDATORY, ...SERVER_DEAD, ...CLIENT_OK, 'screenshot.live': { fair: 'pass', either: 'both windows are live for ~3 s before server.py exits: the grab races that' } },
+  },
+  {
+    name: 'sleep-fps',
+    about: 'time.sleep(1/FPS) after each send instead of the adaptive TS: slower than the file (sleep + encode + imshow per frame), drifting further every second',
+    kind: 'python',
+    make: pythonVariant({ server: (s) => patch(s, WAIT_KEY, 'time.sleep(1/FPS)\n            key = cv2.waitKey(1) & 0xFF') }),
+    expected: {
+      ...PY_MANDATORY,
+      'server.streams': 'pass', 'server.fps': 'fail', 'server.jitter': { fair: 'pass', either: 'sleep() wakes late by scheduler noise; p99 sits near the 5 ms limit' },
+      'server.drift': 'fail', 'server.freezes': 'pass', 'server.audioPaced': 'pass', 'server.avsync': 'fail',
+      ...CLIENT_OK, 'screenshot.live': 'pass',
+    },
+  },
+  {
+    name: 'audio-paced',
+    about: 'the audio thread sleeps until t0 + k·CHUNK/44100 before each chunk, instead of relying on the client',
+    kind: 'python',
+    make: pythonVariant({
+      server: (s) =>
+        patch(s, AUDIO_SEND, `            t0 = time.monotonic()
+            k = 0
+            while True:
+                data = wf.readframes(CHUNK)
+                a = pickle.dumps(data)
+                message = struct.pack("Q",len(a))+a
+                client_socket.sendall(message)
+                k += 1
+                time.sleep(max(0, t0 + k*CHUNK/44100 - time.monotonic()))`),
+    }),
+    expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, ...CLIENT_OK, 'screenshot.live': 'pass' },
+  },
+  {
+    name: 'no-audio-thread',
+    about: 'the audio thread is never started: video fine, no sound',
+    kind: 'python',
+    make: pythonVariant({ server: (s) => patch(s, '    executor.submit(audio_stream)\n', '') }),
+    expected: {
+      ...PY_MANDATORY,
+      'server.streams': 'fail', 'server.fps': 'pass', 'server.jitter': JITTER_AT_LIMIT, 'server.drift': 'fail', 'server.freezes': 'pass', 'server.audioPaced': 'fail', 'server.avsync': 'fail',
+      ...CLIENT_OK, 'screenshot.live': 'pass',
+    },
+  },
+  {
+    name: 'crash-mid-stream',
+    about: 'a ZeroDivisionError after 90 frames (3 s) ends server.py (traceback, exit 1)',
+    kind: 'python',
+    make: pythonVariant({
+      server: (s) =>
+        patch(s, 'server_socket.sendto(message,client_addr)\n', `server_socket.sendto(message,client_addr)
+            sent_frames = globals().get('sent_frames', 0) + 1
+            globals()['sent_frames'] = sent_frames
+            if sent_frames == 90:
+                try:
+                    ratio = sent_frames / (cnt - cnt)
+                except ZeroDivisionError:
+                    import traceback
+                    traceback.print_exc()
+                    os._exit(1)
+`),
+    }),
+    expected: { ...PY_MANDATORY, ...SERVER_DEAD, ...CLIENT_OK, 'screenshot.live': { fair: 'pass', either: 'both windows are live for 3 s before server.py exits: the grab races that' } },
+  },
+  {
+    name: 'upper-case-port',
+    about: 'HOST and PORT = 9999 in upper case, in both scripts: works on its own port',
+    kind: 'python',
+    make: pythonVariant({
+      server: (s) => patch(patch(s, /\bhost_ip\b/g, 'HOST'), /\bport\b/g, 'PORT').replace('PORT = 9688', 'PORT = 9999'),
+      client: (s) => patch(patch(s, /\bhost_ip\b/g, 'HOST'), /\bport\b/g, 'PORT').replace('PORT = 9688', 'PORT = 9999'),
+    }),
+    expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, ...CLIENT_OK, 'screenshot.live': 'pass' },
+  },
+  {
+    name: 'client-raises',
+    about: "client.py sends 'Hello' as str: sendto() raises TypeError at start, nothing is shown or played",
+    kind: 'python',
+    make: pythonVariant({ client: (s) => patch(s, "message = b'Hello'", "message = 'Hello'") }),
+    expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, 'client.works': 'fail', 'client.fps': 'fail', 'client.audio': 'fail', 'screenshot.live': 'fail' },
+  },
+  {
+    name: 'other-resolution',
+    about: 'pictures resized to 320 px wide instead of 400 (both WIDTH constants)',
+    kind: 'python',
+    make: pythonVariant({ server: (s) => patch(s, /WIDTH=400/g, 'WIDTH=320') }),
+    expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, ...CLIENT_OK, 'screenshot.live': 'pass' },
+  },
+  {
+    name: 'stale-temp-wav',
+    about: 'the tutorial with a 3 s temp.wav of silence committed (ffmpeg will not overwrite it with stdin closed)',
+    kind: 'python',
+    make: pythonVariant({
+      extra: async (dir) => {
+        await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=44100:cl=stereo', '-t', '3', '-y', join(dir, 'temp.wav')]);
+        await writeFile(join(dir, '.gitignore'), '__pycache__/\n*.pyc\n*.log\n.env\n');
+      },
+    }),
+    // temp.wav is committed, so tracked.ignored/gitignore.effective fail; the grader removes it from its copy.
+    expected: { ...PY_MANDATORY, 'mandatory.gitignore': 'fail', ...TUTORIAL_SERVER, ...CLIENT_OK, 'screenshot.live': 'pass' },
+  },
+  {
+    name: 'template-unchanged',
+    about: "this template as committed, its own screenshot included: streams well, but the screenshot is not the student's",
+    kind: 'node',
+    make: templateVariant(),
+    expected: {
+      'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'fail',
+      'server.streams': 'pass', 'server.fps': 'pass', 'server.jitter': 'pass', 'server.drift': 'pass', 'server.freezes': 'pass', 'server.audioPaced': 'pass', 'server.avsync': 'pass',
+      ...CLIENT_OK, 'screenshot.live': 'pass',
+    },
+  },
+  {
+    name: 'template-slow',
+    about: 'the template with every video deadline stretched by 1.25 (24 fps for a 30 fps file, audio on time): the picture falls behind the sound by 1 s every 4 s',
+    kind: 'node',
+    make: templateVariant(async (dir) => {
+      const file = join(dir, 'src', 'server', 'stream-server.ts');
+      await writeFile(file, patch(await readFile(file, 'utf8'), 'await pacer.waitFor(ptsUs, signal);', 'await pacer.waitFor(ptsUs * 1.25, signal);'));
+    }),
+    expected: {
+      'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'fail',
+      'server.streams': 'pass', 'server.fps': 'fail', 'server.jitter': 'pass', 'server.drift': 'fail', 'server.freezes': 'pass', 'server.audioPaced': 'pass', 'server.avsync': 'fail',
+      ...CLIENT_OK, 'screenshot.live': 'pass',
+    },
+  },
+];
+
+/** Makes a variant in `dir` and commits it to a fresh git repo (no remote). */
+export async function makeVariant(v: Variant, dir: string): Promise<void> {
+  await v.make(dir);
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'student', GIT_AUTHOR_EMAIL: 's@example.com', GIT_COMMITTER_NAME: 'student', GIT_COMMITTER_EMAIL: 's@example.com' };
+  await exec('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });
+  // node_modules/ in a .gitignore matches folders, not the symlink a template variant runs with.
+  await writeFile(join(dir, '.git', 'info', 'exclude'), 'node_modules\n');
+  await exec('git', ['add', '-A'], { cwd: dir, env });
+  // The stale temp.wav is committed on purpose (force past any ignore rule).
+  if (existsSync(join(dir, 'temp.wav'))) await exec('git', ['add', '-f', 'temp.wav'], { cwd: dir, env });
+  await exec('git', ['commit', '-q', '-m', v.name], { cwd: dir, env });
+}
