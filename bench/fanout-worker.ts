@@ -5,7 +5,7 @@
  * Probes keep no JPEG/PCM (times and sizes only), so 50 of them stay light.
  */
 import { analyzeVideo } from '../grader/measure/analysis.ts';
-import { probeServer } from '../grader/measure/probe.ts';
+import { probeInThisProcess } from '../grader/measure/probe.ts';
 
 export interface FanoutProbeResult {
   framesReceived: number;
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const n = Number(count);
   const recs = await Promise.all(
     Array.from({ length: n }, () =>
-      probeServer({
+      probeInThisProcess({
         host: host!,
         videoPort: Number(videoPort),
         audioPort: Number(audioPort),
@@ -45,8 +45,8 @@ async function main(): Promise<void> {
       jitterP50Ms: v.jitterP50Ms,
       jitterP99Ms: v.jitterP99Ms,
       driftMaxMs: v.driftMaxMs,
-      datagramsLost: rec.datagramsLost,
-      framesIncomplete: rec.framesIncomplete,
+      datagramsLost: rec.datagramsLost ?? Number.NaN,
+      framesIncomplete: rec.framesIncomplete ?? Number.NaN,
       firstFrameEpochMs: rec.firstFrameMs !== undefined ? performance.timeOrigin + rec.firstFrameMs : Number.NaN,
       endedEpochMs: performance.timeOrigin + rec.endedMs,
       ...(rec.problem ? { problem: rec.problem } : {}),

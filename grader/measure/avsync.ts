@@ -56,6 +56,8 @@ export function detectFlashes(frames: ReadonlyArray<{ arrivalMs: number; ptsUs?:
 
 export interface PcmArrival {
   arrivalMs: number;
+  /** When a real-time player started this chunk (the probe's playout); else the zero-buffer model below. */
+  playMs?: number;
   ptsUs?: number;
   /** s16le interleaved. */
   pcm: Buffer;
@@ -126,7 +128,7 @@ export function detectBeeps(chunks: readonly PcmArrival[], opts: BeepOptions = {
   let playEnd = -Infinity;
   for (const c of chunks) {
     const frames = Math.floor(c.pcm.length / frameBytes);
-    const playMs = Math.max(c.arrivalMs, playEnd);
+    const playMs = c.playMs ?? Math.max(c.arrivalMs, playEnd);
     playEnd = playMs + (frames * 1000) / rate;
     starts.push({ firstFrame: frame, playMs, ...(c.ptsUs !== undefined ? { ptsUs: c.ptsUs } : {}) });
     for (let i = 0; i < frames; i++) {

@@ -38,7 +38,7 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     lumas.filter((l) => Number.isFinite(l)),
   );
   const beeps = detectBeeps(
-    rec.audio.filter((a) => a.pcm).map((a) => ({ arrivalMs: a.arrivalMs, pcm: a.pcm!, ...(a.ptsUs !== undefined ? { ptsUs: a.ptsUs } : {}) })),
+    rec.audio.filter((a) => a.pcm).map((a) => ({ arrivalMs: a.arrivalMs, playMs: a.playMs, pcm: a.pcm!, ...(a.ptsUs !== undefined ? { ptsUs: a.ptsUs } : {}) })),
     { sampleRate: hs?.sampleRate || 44100, channels: hs?.channels || 2 },
   );
   const basis = rec.wire === 'framed' ? 'pts' : 'arrival';
@@ -52,8 +52,8 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     avTimestampOffsetMs: timestampAvOffset(rec.frames, rec.audio),
     datagrams: rec.datagrams,
     garbageDatagrams: rec.garbageDatagrams,
-    datagramsLost: rec.datagramsLost,
-    framesIncomplete: rec.framesIncomplete,
+    datagramsLost: rec.datagramsLost ?? Number.NaN,
+    framesIncomplete: rec.framesIncomplete ?? Number.NaN,
     ...(rec.problem ? { problem: rec.problem } : {}),
   };
 }

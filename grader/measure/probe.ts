@@ -1,9 +1,11 @@
 /**
- * The grader's own plain receiver ("probe client"): registers with a server like a client would,
- * and records when every datagram, frame and audio message arrived (performance.now()). It shows
- * nothing and plays nothing, so what it measures is the server, not a player.
+ * The grader's probe client: registers with a server like a client would and records when every
+ * frame and audio message arrived — in a process of its own (probe-process.ts), never on the
+ * grader's event loop, with audio on a separate thread consumed at the real-time rate (a bounded
+ * playout buffer that applies TCP back-pressure as a sound card does). It shows nothing, so what it
+ * measures is the server, as a correct real-time player would receive it.
  *
- * Registration, per wire:
+ * Registration, per wire (wires/):
  * - framed: TCP connect to the audio port → Handshake{token} → UDP Hello{token} now and every 1 s
  *   (registration and keepalive, docs/PROTOCOL.md).
  * - tutorial: UDP b'Hello' then TCP connect, in client.py's order. Hello is repeated every 1 s
@@ -11,24 +13,24 @@
  * - auto: both at once; a framed Handshake on TCP means framed, pickle bytes on TCP or a base64
  *   datagram means tutorial. A framed server must ignore the stray b'Hello' (it is garbage to it).
  *
- * Memory is capped: JPEGs and PCM are kept only up to the caps (for flash/beep detection); beyond
- * them only times and sizes are recorded, and `truncated` says so.
+ * Memory is capped: JPEGs and PCM are kept only up to the caps (for marker detection); beyond them
+ * only times and sizes are recorded, and `truncated` says so.
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import {
-  FrameReassembler,
-  SequenceTracker,
-  StreamDeframer,
-  decodeDatagram,
-  encodeHello,
-  type Handshake,
-} from '../../src/protocol/framed/index.ts';
-import { TUTORIAL_HELLO, TutorialAudioDeframer, decodeTutorialFrame } from '../../src/protocol/tutorial/index.ts';
-import type { WireName as Wire } from '../../src/wire/index.ts';
+import { fileURLToPath } from 'node:url';
+import { startChild, type ChildHandle } from '../../src/process/children.ts';
+import { monoToPerformanceOffset } from './clock.ts';
+import { record, type RecorderOptions } from './recorder.ts';
+import { emptyPlayout, shiftRecording, type ProbeRecording, type Wire } from './recording.ts';
+import { decodeResult } from './result-codec.ts';
 
 export type { Wire };
+export type { ProbeAudio, ProbeFrame, ProbeRecording, AudioPlayoutRecord } from './recording.ts';
+
+/** A command to run: the probe's own, possibly wrapped (e.g. `ip netns exec NS node …`). */
+export interface ProbeCommand {
+  command: string;
+  args: string[];
+}
 
 export interface ProbeOptions {
   host: string;
@@ -41,304 +43,152 @@ export interface ProbeOptions {
   connectTimeoutMs?: number;
   /** How long to wait for the first frame after registering, ms (default 8000). */
   firstFrameTimeoutMs?: number;
+  /** Sound the probe's player queues before it stops reading the socket, ms (default 1000). */
+  audioReadAheadMs?: number;
   maxKeptJpegBytes?: number;
   maxKeptPcmBytes?: number;
   maxFrames?: number;
   signal?: AbortSignal;
   onEvent?: (msg: string) => void;
+  /**
+   * Wraps the probe process's command line, e.g. to run it inside a submission's network
+   * namespace: `(cmd, args) => ({ command: 'ip', args: ['netns', 'exec', ns, cmd, ...args] })`.
+   * The wrapper must pass stdin, stdout and stderr through.
+   */
+  wrapCommand?: (command: string, args: string[]) => ProbeCommand;
 }
 
-export interface ProbeFrame {
-  arrivalMs: number;
-  ptsUs?: number;
-  frameId?: number;
-  bytes: number;
-  jpeg?: Buffer;
+const PROBE_PROCESS = fileURLToPath(new URL('./probe-process.ts', import.meta.url));
+/** tsx's loader by absolute URL: the probe may start in any working directory. */
+const TSX_LOADER = import.meta.resolve('tsx');
+/** Stdout of the probe process is at most the kept bytes plus the JSON (a few MB): a cap against a runaway wrapper. */
+const MAX_RESULT_BYTES = 512 * 1024 * 1024;
+
+/** The probe's command line (before wrapCommand). */
+export function probeCommand(opts: RecorderOptions): ProbeCommand {
+  return { command: process.execPath, args: ['--import', TSX_LOADER, PROBE_PROCESS, JSON.stringify(opts)] };
 }
 
-export interface ProbeAudio {
-  arrivalMs: number;
-  ptsUs?: number;
-  bytes: number;
-  pcm?: Buffer;
-}
-
-export interface ProbeRecording {
-  wire: Wire | 'unknown';
-  handshake?: Omit<Handshake, 'type'>;
-  connected: boolean;
-  registeredMs?: number;
-  firstFrameMs?: number;
-  endedMs: number;
-  frames: ProbeFrame[];
-  audio: ProbeAudio[];
-  datagrams: number;
-  datagramBytes: number;
-  garbageDatagrams: number;
-  firstGarbage?: string;
-  audioBytes: number;
-  audioError?: string;
-  audioClosed: boolean;
-  eos: boolean;
-  /** framed: lost/duplicate/reordered datagrams (RFC 3550 A.3) and frames dropped incomplete. */
-  datagramsLost: number;
-  framesIncomplete: number;
-  truncated: string[];
-  /** Why the recording is empty or short, in one line. */
-  problem?: string;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function connectWithRetry(host: string, port: number, deadlineMs: number, signal?: AbortSignal): Promise<net.Socket> {
-  let lastError = 'no attempt';
-  while (performance.now() < deadlineMs && !signal?.aborted) {
-    try {
-      return await new Promise<net.Socket>((resolve, reject) => {
-        const socket = net.connect({ host, port });
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(new Error('connect timed out'));
-        }, 2000);
-        socket.once('connect', () => {
-          clearTimeout(timer);
-          socket.removeAllListeners('error');
-          resolve(socket);
-        });
-        socket.once('error', (e) => {
-          clearTimeout(timer);
-          socket.destroy();
-          reject(e);
-        });
-      });
-    } catch (error) {
-      lastError = (error as NodeJS.ErrnoException).code ?? String(error);
-      await sleep(150);
-    }
-  }
-  throw new Error(`nothing accepts TCP connections on ${host}:${port} (${lastError})`);
-}
-
-/** Registers, records for `seconds` after the first frame, and always closes both sockets. */
-export async function probeServer(opts: ProbeOptions): Promise<ProbeRecording> {
-  const maxJpeg = opts.maxKeptJpegBytes ?? 96 * 1024 * 1024;
-  const maxPcm = opts.maxKeptPcmBytes ?? 32 * 1024 * 1024;
-  const maxFrames = opts.maxFrames ?? 20_000;
-  const log = opts.onEvent ?? (() => {});
-  const rec: ProbeRecording = {
+function failed(opts: ProbeOptions, problem: string, startedMs: number): ProbeRecording {
+  const now = performance.now();
+  return {
     wire: opts.wire === 'auto' ? 'unknown' : opts.wire,
     connected: false,
-    endedMs: 0,
+    startedMs,
+    endedMs: now,
+    aborted: Boolean(opts.signal?.aborted),
     frames: [],
     audio: [],
+    playout: emptyPlayout(opts.audioReadAheadMs ?? 1000),
     datagrams: 0,
     datagramBytes: 0,
     garbageDatagrams: 0,
     audioBytes: 0,
     audioClosed: false,
     eos: false,
-    datagramsLost: 0,
-    framesIncomplete: 0,
     truncated: [],
+    problem,
   };
-  let keptJpeg = 0;
-  let keptPcm = 0;
-  const truncate = (what: string): void => {
-    if (!rec.truncated.includes(what)) rec.truncated.push(what);
-  };
+}
 
-  const udp = dgram.createSocket('udp4');
-  let tcp: net.Socket | undefined;
-  let helloTimer: NodeJS.Timeout | undefined;
-  const timers: NodeJS.Timeout[] = [];
-  const reassembler = new FrameReassembler({ maxFramesInFlight: 8, maxFrameBytes: 16 * 1024 * 1024 });
-  const seq = new SequenceTracker();
-  const framed = new StreamDeframer({ maxMessageBytes: 16 * 1024 * 1024 });
-  const tutorialAudio = new TutorialAudioDeframer({ maxMessageBytes: 16 * 1024 * 1024 });
-  let firstFrame!: () => void;
-  const firstFramePromise = new Promise<void>((r) => (firstFrame = r));
-  let decided!: () => void;
-  const decidedPromise = new Promise<void>((r) => (decided = r));
-  if (rec.wire !== 'unknown') decided();
-  const pendingTcp: Buffer[] = [];
+function recorderOptionsOf(opts: ProbeOptions): RecorderOptions {
+  return {
+    host: opts.host,
+    videoPort: opts.videoPort,
+    audioPort: opts.audioPort,
+    wire: opts.wire,
+    seconds: opts.seconds,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 20_000,
+    firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 8000,
+    audioReadAheadMs: opts.audioReadAheadMs ?? 1000,
+    maxKeptJpegBytes: opts.maxKeptJpegBytes ?? 96 * 1024 * 1024,
+    maxKeptPcmBytes: opts.maxKeptPcmBytes ?? 32 * 1024 * 1024,
+    maxFrames: opts.maxFrames ?? 20_000,
+  };
+}
 
-  const addFrame = (f: ProbeFrame, jpeg: Buffer): void => {
-    if (rec.frames.length >= maxFrames) return truncate('frames');
-    if (keptJpeg + jpeg.length <= maxJpeg) {
-      f.jpeg = jpeg;
-      keptJpeg += jpeg.length;
-    } else truncate('jpeg');
-    rec.frames.push(f);
-    if (rec.firstFrameMs === undefined) {
-      rec.firstFrameMs = f.arrivalMs;
-      firstFrame();
-    }
+/**
+ * The same recording on this process's own event loop (its audio still on a worker thread): only
+ * for a process that does nothing else, e.g. a benchmark worker running many probes at once,
+ * where a process per probe would cost more than it measures. The grader uses probeServer().
+ */
+export async function probeInThisProcess(opts: ProbeOptions): Promise<ProbeRecording> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  let isStopped = false;
+  const onAbort = (): void => {
+    isStopped = true;
+    stop();
   };
-  const addAudio = (a: ProbeAudio, pcm: Buffer): void => {
-    rec.audioBytes += pcm.length;
-    if (keptPcm + pcm.length <= maxPcm) {
-      a.pcm = pcm;
-      keptPcm += pcm.length;
-      rec.audio.push(a);
-    } else {
-      truncate('pcm');
-      rec.audio.push(a);
-    }
-  };
-  const garbage = (why: string): void => {
-    rec.garbageDatagrams += 1;
-    if (rec.firstGarbage === undefined) rec.firstGarbage = why.slice(0, 200);
-  };
-
-  const sendHello = (): void => {
-    const hello = rec.wire === 'framed' && rec.handshake ? encodeHello(rec.handshake.token) : TUTORIAL_HELLO;
-    udp.send(hello, opts.videoPort, opts.host, () => {});
-  };
-
-  const onDatagram = (msg: Buffer): void => {
-    const at = performance.now();
-    rec.datagrams += 1;
-    rec.datagramBytes += msg.length;
-    if (rec.wire === 'unknown') {
-      // Only the tutorial server sends video before a framed registration: a base64 datagram decides.
-      try {
-        decodeTutorialFrame(msg);
-        rec.wire = 'tutorial';
-        decided();
-      } catch {
-        return garbage('datagram before the wire was known, and not a tutorial frame');
-      }
-    }
-    if (rec.wire === 'tutorial') {
-      try {
-        const jpeg = decodeTutorialFrame(msg);
-        if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return garbage('tutorial datagram is base64 but not a JPEG');
-        addFrame({ arrivalMs: at, bytes: jpeg.length }, jpeg);
-      } catch (error) {
-        garbage(`tutorial datagram: ${(error as Error).message}`);
-      }
-      return;
-    }
-    try {
-      const d = decodeDatagram(msg);
-      if (d.type !== 'fragment') return garbage(`unexpected ${d.type} datagram from the server`);
-      seq.observe(d.seq);
-      const done = reassembler.push(d);
-      if (done) addFrame({ arrivalMs: at, ptsUs: done.ptsUs, frameId: done.frameId, bytes: done.jpeg.length }, done.jpeg);
-    } catch (error) {
-      garbage(`framed datagram: ${(error as Error).message}`);
-    }
-  };
-
-  const onTcp = (chunk: Buffer): void => {
-    const at = performance.now();
-    if (rec.wire === 'unknown') {
-      pendingTcp.push(chunk);
-      const all = Buffer.concat(pendingTcp);
-      const probe = new StreamDeframer({ maxMessageBytes: 16 * 1024 * 1024 }).push(all);
-      if (probe.messages[0]?.type === 'handshake') {
-        rec.wire = 'framed';
-      } else if (probe.error || all.length >= 64) {
-        rec.wire = 'tutorial';
-      } else return; // not enough bytes to tell yet
-      pendingTcp.length = 0;
-      decided();
-      chunk = all;
-    }
-    if (rec.wire === 'framed') {
-      const { messages, error } = framed.push(chunk);
-      for (const m of messages) {
-        if (m.type === 'handshake') {
-          if (!rec.handshake) {
-            const { type: _t, ...h } = m;
-            rec.handshake = h;
-            rec.registeredMs = at;
-            sendHello();
-          }
-        } else if (m.type === 'audio') addAudio({ arrivalMs: at, ptsUs: m.ptsUs, bytes: m.pcm.length }, m.pcm);
-        else if (m.type === 'eos') rec.eos = true;
-      }
-      if (error) {
-        rec.audioError = `framed audio stream: ${error.message}`;
-        tcp?.destroy();
-      }
-    } else {
-      const { messages, error } = tutorialAudio.push(chunk);
-      for (const pcm of messages) addAudio({ arrivalMs: at, bytes: pcm.length }, pcm);
-      if (error) {
-        rec.audioError = `tutorial audio stream: ${error.message}`;
-        tcp?.destroy();
-      }
-    }
-  };
-
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(0, '127.0.0.1', () => {
-        udp.removeListener('error', reject);
-        resolve();
-      });
-    });
-    udp.on('error', () => {}); // ICMP port unreachable before the server binds is normal
-    udp.on('message', onDatagram);
-    if (rec.wire !== 'framed') {
-      sendHello(); // client.py sends Hello before it connects the audio socket
-      rec.registeredMs = performance.now();
-    }
-    helloTimer = setInterval(() => {
-      // framed: keepalive every 1 s; tutorial/auto: only until the first frame arrives.
-      if (rec.wire === 'framed' ? rec.handshake : rec.firstFrameMs === undefined) sendHello();
-    }, 1000);
-
-    const connectDeadline = performance.now() + (opts.connectTimeoutMs ?? 20_000);
-    try {
-      tcp = await connectWithRetry(opts.host, opts.audioPort, connectDeadline, opts.signal);
-      rec.connected = true;
-      log(`probe: connected to tcp ${opts.host}:${opts.audioPort}`);
-      tcp.on('data', onTcp);
-      tcp.on('error', (e) => (rec.audioError ??= `audio connection: ${e.message}`));
-      tcp.on('close', () => (rec.audioClosed = true));
-    } catch (error) {
-      rec.problem = (error as Error).message;
-      if (rec.wire === 'framed') return rec;
-    }
-
-    const firstDeadline = (opts.firstFrameTimeoutMs ?? 8000);
-    const timeout = (ms: number): Promise<'timeout'> =>
-      new Promise((r) => {
-        const t = setTimeout(() => r('timeout'), ms);
-        timers.push(t);
-      });
-    const aborted = new Promise<'aborted'>((r) => opts.signal?.addEventListener('abort', () => r('aborted'), { once: true }));
-    const first = await Promise.race([firstFramePromise.then(() => 'ok' as const), timeout(firstDeadline), aborted]);
-    if (first !== 'ok') {
-      if (rec.wire === 'unknown') decided();
-      rec.problem ??=
-        first === 'aborted'
-          ? 'aborted'
-          : rec.datagrams > 0
-            ? `${rec.datagrams} datagrams arrived in ${firstDeadline / 1000} s but no complete frame (${rec.firstGarbage ?? 'incomplete frames'})`
-            : `no video datagram arrived within ${firstDeadline / 1000} s of registering on udp ${opts.host}:${opts.videoPort}`;
-      return rec;
-    }
-    await decidedPromise;
-    await Promise.race([timeout(opts.seconds * 1000), aborted]);
-    return rec;
+    const rec = await record(recorderOptionsOf(opts), { stopped, get isStopped() { return isStopped; } }, opts.onEvent ?? (() => {}));
+    return shiftRecording(rec, monoToPerformanceOffset());
   } finally {
-    rec.endedMs = performance.now();
-    if (helloTimer) clearInterval(helloTimer);
-    for (const t of timers) clearTimeout(t);
-    tcp?.destroy();
-    await new Promise<void>((r) => {
-      try {
-        udp.close(() => r());
-      } catch {
-        r(); // never bound
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Registers, records for `seconds` after the first frame, and always stops its process. */
+export async function probeServer(opts: ProbeOptions): Promise<ProbeRecording> {
+  const startedMs = performance.now();
+  const log = opts.onEvent ?? (() => {});
+  const recorderOptions = recorderOptionsOf(opts);
+  const base = probeCommand(recorderOptions);
+  const cmd = opts.wrapCommand ? opts.wrapCommand(base.command, base.args) : base;
+  // Bound: every phase of the recording plus start-up and hand-over; the process normally ends by itself.
+  const boundMs = recorderOptions.connectTimeoutMs + recorderOptions.firstFrameTimeoutMs + opts.seconds * 1000 + 20_000;
+  let child: ChildHandle | undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let overflow = false;
+  let bound: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    child?.process.stdin?.write('stop\n', () => {});
+  };
+  try {
+    child = startChild(cmd.command, cmd.args, { name: 'probe', stdio: ['pipe', 'pipe', 'pipe'], detached: true, stderrLines: 40 });
+    child.process.stdin?.on('error', () => {}); // EPIPE when it has already exited
+    child.process.stdout?.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_RESULT_BYTES) {
+        overflow = true;
+        void child?.stop();
+        return;
       }
+      chunks.push(c);
     });
-    rec.datagramsLost = Math.max(0, seq.lost);
-    rec.framesIncomplete = reassembler.stats.framesDropped;
-    log(`probe: ${rec.frames.length} frames, ${(rec.audioBytes / 176400).toFixed(2)} s audio, wire ${rec.wire}`);
+    let partial = '';
+    child.process.stderr?.on('data', (c: Buffer) => {
+      const lines = (partial + c.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) log(l);
+    });
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    bound = setTimeout(() => void child?.stop(), boundMs);
+    try {
+      await child.started;
+    } catch (error) {
+      return failed(opts, `the probe could not start: ${(error as Error).message}`, startedMs);
+    }
+    const exit = await child.exited;
+    if (overflow) return failed(opts, `the probe wrote more than ${MAX_RESULT_BYTES} bytes`, startedMs);
+    const out = Buffer.concat(chunks);
+    if (exit.code !== 0 || out.length === 0) {
+      const last = child.stderrTail(3).trim().split('\n').pop();
+      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      return failed(opts, `the probe process ${how}${last ? `: ${last}` : ''}`, startedMs);
+    }
+    try {
+      return shiftRecording(decodeResult(out), monoToPerformanceOffset());
+    } catch (error) {
+      return failed(opts, (error as Error).message, startedMs);
+    }
+  } finally {
+    if (bound) clearTimeout(bound);
+    opts.signal?.removeEventListener('abort', onAbort);
+    await child?.stop();
   }
 }
