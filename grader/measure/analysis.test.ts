@@ -79,8 +79,44 @@ describe('analyzeAudio()', () => {
     expect(a.audioSeconds).toBeCloseTo((20 * 43 * chunk) / 176400, 3);
   });
 
-  it('reports nothing received as 0 s, unpaced', () => {
-    expect(analyzeAudio([])).toEqual({ audioSeconds: 0, rate: 0, leadMaxMs: 0, paced: false });
+  it('reports nothing received as 0 s at rate 0, unpaced, the rest not measured', () => {
+    const a = analyzeAudio([]);
+    expect(a).toMatchObject({ audioSeconds: 0, rate: 0, paced: false });
+    expect(a.audioDriftMs).toBeNaN();
+    expect(a.audioUnderrunMs).toBeNaN();
+  });
+
+  const bps = 176_400;
+  const pacedChunks = (fromMs: number, toMs: number, speed = 1): Array<{ arrivalMs: number; bytes: number }> => {
+    const out = [];
+    for (let k = 0; fromMs + (k * chunk * 1000) / bps / speed < toMs; k++) out.push({ arrivalMs: fromMs + (k * chunk * 1000) / bps / speed, bytes: chunk });
+    return out;
+  };
+  const noHold = { maxAheadMs: 1000, aheadMaxMs: 30, underruns: 0, underrunMs: 0, heldBack: [] as Array<[number, number]> };
+
+  it('a server held back by the real-time player the whole time is not paced, though its sound keeps up', () => {
+    // What the tutorial's server.py looks like under the probe: sound at exactly real time, the player full.
+    const a = analyzeAudio(pacedChunks(0, 9000), { fromMs: 1000, endMs: 9000, playout: { ...noHold, aheadMaxMs: 1000, heldBack: [[10, 8990]] } });
+    expect(a.paced).toBe(false);
+    expect(a.audioHeldBackPct).toBeGreaterThan(95);
+    expect(a.rate).toBeCloseTo(1, 1);
+    expect(a.audioUnderrunMs).toBe(0);
+  });
+
+  it('paced but 7 % slow: paced, with the rate, the drift and the underruns as separate figures', () => {
+    const a = analyzeAudio(pacedChunks(0, 9000, 0.93), { fromMs: 1000, endMs: 9000, playout: noHold });
+    expect(a.paced).toBe(true);
+    expect(a.rate).toBeCloseTo(0.93, 2);
+    expect(a.audioDriftMs).toBeCloseTo(-0.07 * 8000, -2);
+    expect(a.audioUnderruns).toBeGreaterThan(300); // a click every chunk
+    expect(a.audioUnderrunMs).toBeCloseTo(0.07 * 8000, -2);
+  });
+
+  it('sound that stops at 3 s of a 9 s window reads low, with the silence counted', () => {
+    const a = analyzeAudio(pacedChunks(0, 3000), { fromMs: 1000, endMs: 9000, playout: noHold });
+    expect(a.rate).toBeLessThan(0.5);
+    expect(a.audioDriftMs).toBeLessThan(-5500);
+    expect(a.audioUnderrunMs).toBeGreaterThan(5900);
   });
 });
 

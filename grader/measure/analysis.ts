@@ -77,8 +77,8 @@ export function analyzeVideo(frames: readonly FrameArrival[], opts: AnalyzeVideo
     jitterP99Ms: nan,
     intervalP50Ms: nan,
     intervalP99Ms: nan,
-    freezeCount: 0,
-    freezeTotalMs: 0,
+    freezeCount: nan,
+    freezeTotalMs: nan,
     driftMaxMs: nan,
     driftEndMs: nan,
   };
@@ -149,49 +149,156 @@ export interface AudioArrival {
   bytes: number;
 }
 
+/** How the probe's real-time player fared (recording.ts AudioPlayoutRecord, the parts used here). */
+export interface PlayoutFacts {
+  maxAheadMs: number;
+  aheadMaxMs: number;
+  underruns: number;
+  underrunMs: number;
+  heldBack: ReadonlyArray<readonly [number, number]>;
+}
+
 export interface AudioFigures {
   /** Seconds of sound received in total. */
   audioSeconds: number;
-  /** Sound seconds received per wall second over the steady window (1.0 = real time). */
+  /** Sound seconds delivered per wall second over the window (least-squares slope; 1.0 = real time). */
   rate: number;
-  /** Largest lead of received sound over elapsed wall time since the first chunk, ms. */
+  /** Sound delivered in the window minus the window's length (net of the player's buffer level), ms: negative = fell behind. */
+  audioDriftMs: number;
+  /** Most sound queued ahead of the real-time player, ms (bounded by its read-ahead plus one read). */
   leadMaxMs: number;
-  /** Whether the server paces audio at all (an unpaced server dumps the file at TCP speed). */
+  /** Share of the window the player held the server back (stopped reading: its buffer was full), %. */
+  audioHeldBackPct: number;
+  /** Times the player ran dry (≥ 1 ms: a click) within the window, and for how long in total (ms). */
+  audioUnderruns: number;
+  audioUnderrunMs: number;
+  /**
+   * The server paces its own sound: under a real-time player with a bounded buffer it was held
+   * back (the buffer full, reading stopped) for at most 10 % of the window. A server that sends
+   * as fast as TCP lets it and leaves the pacing to its client's back-pressure (the tutorial's
+   * server.py with PyAudio's blocking write) is not paced, however well that client then plays.
+   * Whether the sound keeps up is `rate`, `audioDriftMs` and `audioUnderrunMs`, judged apart.
+   */
   paced: boolean;
 }
 
 export interface AnalyzeAudioOptions {
   /** 44100 Hz × 2 channels × 2 bytes = 176400 (the tutorial's format). */
   bytesPerSecond?: number;
+  /** Start of the window (default: first chunk + warmupMs). */
+  fromMs?: number;
   warmupMs?: number;
-  /** End of the recording (performance.now()), so a server that stopped early reads low. */
+  /** End of the window (the planned end, so a server that stopped early reads low). */
   endMs?: number;
-  /** Allowed lead before we call it unpaced (default 1500 ms: a few chunks of lead are normal). */
-  maxLeadMs?: number;
+  playout?: PlayoutFacts;
 }
 
+/** Audio figures over [fromMs, endMs]; NaN (and paced false) when the window is under 0.5 s or no sound came. */
 export function analyzeAudio(chunks: readonly AudioArrival[], opts: AnalyzeAudioOptions = {}): AudioFigures {
   const bps = opts.bytesPerSecond ?? 176_400;
-  const warmupMs = opts.warmupMs ?? 1000;
-  const maxLeadMs = opts.maxLeadMs ?? 1500;
   const total = chunks.reduce((sum, c) => sum + c.bytes, 0);
-  const first = chunks[0];
-  if (!first) return { audioSeconds: 0, rate: 0, leadMaxMs: 0, paced: false };
+  const first = chunks.find((c) => c.bytes > 0);
+  const none: AudioFigures = {
+    audioSeconds: total / bps,
+    rate: nan,
+    audioDriftMs: nan,
+    leadMaxMs: nan,
+    audioHeldBackPct: nan,
+    audioUnderruns: nan,
+    audioUnderrunMs: nan,
+    paced: false,
+  };
+  if (!first) return { ...none, rate: 0 };
+  const fromMs = opts.fromMs ?? first.arrivalMs + (opts.warmupMs ?? 1000);
   const endMs = opts.endMs ?? chunks[chunks.length - 1]!.arrivalMs;
+  const windowMs = endMs - fromMs;
+  if (!(windowMs > 500)) return none;
+  // Cumulative sound vs time inside the window, as points (t, seconds received so far).
   let received = 0;
-  let leadMaxMs = 0;
+  const ts: number[] = [fromMs];
+  const ys: number[] = [0];
   for (const c of chunks) {
+    if (c.arrivalMs < fromMs || c.arrivalMs > endMs || c.bytes === 0) continue;
     received += c.bytes;
-    // Lead = sound received so far (before this chunk plays) minus wall time elapsed since the first one.
-    const lead = ((received - c.bytes) / bps) * 1000 - (c.arrivalMs - first.arrivalMs);
-    if (lead > leadMaxMs) leadMaxMs = lead;
+    ts.push(c.arrivalMs);
+    ys.push((received / bps) * 1000);
   }
-  const from = first.arrivalMs + warmupMs;
-  const windowBytes = chunks.filter((c) => c.arrivalMs >= from).reduce((s, c) => s + c.bytes, 0);
-  const windowS = (endMs - from) / 1000;
-  const rate = windowS > 0.5 ? windowBytes / bps / windowS : nan;
-  const paced = leadMaxMs <= maxLeadMs && Number.isFinite(rate) && Math.abs(rate - 1) <= 0.05;
-  return { audioSeconds: total / bps, rate, leadMaxMs, paced };
+  ts.push(endMs);
+  ys.push((received / bps) * 1000);
+  const rate = slope(ts, ys);
+  // Without a playout record (an old recording), lead is received-so-far minus elapsed.
+  let leadMaxMs = opts.playout?.aheadMaxMs ?? 0;
+  if (!opts.playout) {
+    let soFar = 0;
+    for (const c of chunks) {
+      leadMaxMs = Math.max(leadMaxMs, (soFar / bps) * 1000 - (c.arrivalMs - first.arrivalMs));
+      soFar += c.bytes;
+    }
+  }
+  let heldMs = 0;
+  for (const [a, b] of opts.playout?.heldBack ?? []) heldMs += Math.max(0, Math.min(b, endMs) - Math.max(a, fromMs));
+  // Underruns inside the window: the player's record counts over the whole run; recount from arrivals.
+  let underruns = 0;
+  let underrunMs = 0;
+  let playEnd = Number.NEGATIVE_INFINITY;
+  for (const c of chunks) {
+    if (c.bytes === 0) continue;
+    const gap = c.arrivalMs - playEnd;
+    if (c.arrivalMs >= fromMs && Number.isFinite(playEnd) && gap >= UNDERRUN_MIN_MS) {
+      underruns += 1;
+      underrunMs += gap;
+    }
+    playEnd = Math.max(c.arrivalMs, playEnd) + (c.bytes / bps) * 1000;
+  }
+  // Sound that ran out before the window's end is silence the listener hears, too.
+  if (playEnd < endMs && Number.isFinite(playEnd)) {
+    underruns += 1;
+    underrunMs += endMs - Math.max(playEnd, fromMs);
+  }
+  // Drift: sound delivered in the window beyond its length, less what merely filled the player's
+  // buffer (a held-back reader takes sound in bursts of one socket read, ±0.4 s at either end).
+  const queued = (t: number): number => {
+    let end = Number.NEGATIVE_INFINITY;
+    for (const c of chunks) {
+      if (c.arrivalMs > t) break;
+      if (c.bytes > 0) end = Math.max(c.arrivalMs, end) + (c.bytes / bps) * 1000;
+    }
+    return Number.isFinite(end) ? Math.max(0, end - t) : 0;
+  };
+  const audioDriftMs = (received / bps) * 1000 - windowMs - (queued(endMs) - queued(fromMs));
+  return {
+    audioSeconds: total / bps,
+    rate,
+    audioDriftMs,
+    leadMaxMs,
+    audioHeldBackPct: opts.playout ? (heldMs / windowMs) * 100 : nan,
+    audioUnderruns: underruns,
+    audioUnderrunMs: underrunMs,
+    paced: opts.playout
+      ? received > 0 && (heldMs / windowMs) * 100 <= MAX_HELD_BACK_PCT
+      : received > 0 && leadMaxMs <= 1500 && Number.isFinite(rate) && Math.abs(rate - 1) <= 0.05,
+  };
+}
+
+/** A gap shorter than this is timer noise; longer is a click or a silence the listener hears. */
+const UNDERRUN_MIN_MS = 1;
+
+/** A self-pacing server never fills a 1-s player buffer; allow a few bursts (10 % of the window). */
+const MAX_HELD_BACK_PCT = 10;
+
+/** Least-squares slope of y over t. */
+function slope(ts: readonly number[], ys: readonly number[]): number {
+  const n = ts.length;
+  if (n < 2) return nan;
+  const mt = ts.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (ts[i]! - mt) * (ys[i]! - my);
+    den += (ts[i]! - mt) ** 2;
+  }
+  return den > 0 ? num / den : nan;
 }
 
 /**

@@ -1,62 +1,63 @@
 /**
- * True A/V sync from the demo clip's markers: a white flash in the picture and a 1 kHz beep in the
- * sound at each whole second (src/media's demo clip and makeTestClip({flashes: true})).
+ * True A/V sync from the demo clip's markers (src/media/clips.ts): at each whole second k a white
+ * flash whose frame number says k, and a beep whose frequency says k mod 20. Flash k is paired with
+ * beep k — never with whichever beep is nearest — so an error of whole seconds reads as such.
  *
- * Assumptions (also in grader/README.md):
- * - Flash: a frame whose mean luminance (0..255) rises above a threshold half-way between the
- *   recording's median and maximum, with the maximum at least 60 above the median. Its time is the
- *   frame's arrival (tutorial wire) or its pts (framed wire).
- * - Beep: 1 kHz amplitude by the Goertzel algorithm on 10 ms windows every 2.5 ms of mono PCM,
- *   above max(5 % of full scale, 30 % of the loudest window), after ≥ 300 ms below. The onset
- *   inside the window is interpolated from the amplitude (a tone that starts inside a window shows
- *   amplitude ∝ overlap), good to ~1 ms.
- * - When the beep is heard (tutorial wire): a player that starts each chunk as soon as it has
- *   arrived and the previous one has finished (no added buffer, never skipping):
- *   start_k = max(arrival_k, end_{k−1}). For a paced server that is the arrival time; for a server
- *   that dumps the file at once it is first arrival + position / 44100 — what a real player hears.
- * - Framed wire: both sides carry pts on one timeline and a correct client plays them on it, so the
- *   sync is pts(flash frame) − pts(beep sample): whether the server put picture and sound at the
- *   same time. Markers are paired to the nearest one within ±500 ms, so an error of a whole second
- *   cannot be seen (the markers repeat every second).
+ * What is compared is when a correct real-time player shows the flash and plays the beep:
+ * - beep: when the probe's real-time player (playout.ts) plays that sample: the message's playMs
+ *   plus the onset's offset in it;
+ * - flash, tutorial wire: on arrival (client.py shows each frame as it comes);
+ * - flash, framed wire: at max(arrival, the time the player's audio reaches the frame's pts) — a
+ *   player syncs pictures to the sound clock, and cannot show a frame before it has arrived.
+ * Positive offset = picture late (ITU-R BT.1359 sign).
+ *
+ * Flash: a frame whose mean luminance rises above half-way between the recording's median and
+ * maximum (the maximum at least 60 above the median); its second is floor(frame number / fps).
  */
-import sharp from 'sharp';
+import { BEEP_TONES } from '../../src/media/clips.ts';
 import { percentile } from '../../src/timing/stats.ts';
+import { detectBeepOnsets } from './markers.ts';
 
 export interface Marker {
-  /** Wall time (performance.now() ms) the marker was shown/heard at the probe. */
+  /** When the player shows/plays it, ms (performance.now() timeline). */
   atMs: number;
-  /** Time on the stream's timeline, ms (framed wire). */
+  /** Its time on the stream's timeline, ms (framed wire). */
   ptsMs?: number;
+  /** The clip second it opens (flash) or that second mod BEEP_TONES.count (beep); undefined when unreadable. */
+  id?: number;
 }
 
-/** Mean luminance (0..255) of a JPEG, decoded small (luma of a 32-px-wide thumbnail is enough). */
-export async function jpegLuma(jpeg: Buffer): Promise<number> {
-  const stats = await sharp(jpeg).resize({ width: 32 }).greyscale().stats();
-  return stats.channels[0]!.mean;
+export interface FlashCandidate {
+  shownMs: number;
+  ptsMs?: number;
+  luma: number;
+  number?: number;
 }
 
-/** Rising edges of luminance above the adaptive threshold. `lumas[i]` belongs to `frames[i]`. */
-export function detectFlashes(frames: ReadonlyArray<{ arrivalMs: number; ptsUs?: number }>, lumas: readonly number[]): Marker[] {
+/** Rising edges of luminance above the adaptive threshold, with the second each one opens. */
+export function detectFlashes(frames: readonly FlashCandidate[], fps: number): Marker[] {
+  const lumas = frames.map((f) => f.luma).filter(Number.isFinite);
   if (lumas.length === 0) return [];
   const median = percentile(lumas, 50);
   const max = Math.max(...lumas);
   if (max - median < 60) return [];
   const threshold = median + (max - median) / 2;
   const flashes: Marker[] = [];
-  for (let i = 0; i < lumas.length; i++) {
-    const above = lumas[i]! > threshold;
-    const before = i > 0 && lumas[i - 1]! > threshold;
-    if (above && !before) {
-      const f = frames[i]!;
-      flashes.push({ atMs: f.arrivalMs, ...(f.ptsUs !== undefined ? { ptsMs: f.ptsUs / 1000 } : {}) });
-    }
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    const above = f.luma > threshold;
+    const before = i > 0 && frames[i - 1]!.luma > threshold;
+    if (!above || before) continue;
+    // Flash frames are the first two of second k: number ≈ k·fps (1e-6: 24000/1001 rounding).
+    const id = f.number !== undefined ? Math.floor(f.number / fps + 1e-6) : undefined;
+    flashes.push({ atMs: f.shownMs, ...(f.ptsMs !== undefined ? { ptsMs: f.ptsMs } : {}), ...(id !== undefined ? { id } : {}) });
   }
   return flashes;
 }
 
 export interface PcmArrival {
   arrivalMs: number;
-  /** When a real-time player started this chunk (the probe's playout); else the zero-buffer model below. */
+  /** When the real-time player started this chunk; without it, max(arrival, end of the previous chunk). */
   playMs?: number;
   ptsUs?: number;
   /** s16le interleaved. */
@@ -66,66 +67,16 @@ export interface PcmArrival {
 export interface BeepOptions {
   sampleRate?: number;
   channels?: number;
-  toneHz?: number;
 }
 
-/** Goertzel amplitude (same units as the samples) of `toneHz` in mono[start, start+n). */
-function goertzel(mono: Float32Array, start: number, n: number, toneHz: number, sampleRate: number): number {
-  const w = (2 * Math.PI * toneHz) / sampleRate;
-  const coeff = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const s0 = mono[start + i]! + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return (2 * Math.sqrt(Math.max(0, power))) / n;
-}
-
-/** Beep onsets as sample indices into the concatenated PCM. */
-export function detectBeepSamples(mono: Float32Array, opts: BeepOptions = {}): number[] {
-  const rate = opts.sampleRate ?? 44_100;
-  const tone = opts.toneHz ?? 1000;
-  const n = Math.round(rate / 100);
-  const hop = Math.round(rate / 400);
-  const amps: number[] = [];
-  for (let start = 0; start + n <= mono.length; start += hop) amps.push(goertzel(mono, start, n, tone, rate));
-  if (amps.length === 0) return [];
-  const loudest = Math.max(...amps);
-  const threshold = Math.max(0.05 * 32768, 0.3 * loudest);
-  if (loudest < threshold) return [];
-  const refractory = Math.round((0.3 * rate) / hop);
-  const onsets: number[] = [];
-  let quiet = refractory; // the recording may start in the middle of a beep: that one is not an onset
-  for (let w = 0; w < amps.length; w++) {
-    if (amps[w]! > threshold) {
-      if (quiet >= refractory && w > 0) {
-        // Peak amplitude of this beep: the largest of the next 10 ms windows.
-        let peak = amps[w]!;
-        for (let k = w; k < Math.min(amps.length, w + 8); k++) peak = Math.max(peak, amps[k]!);
-        const overlap = Math.min(1, amps[w]! / peak);
-        onsets.push(w * hop + Math.round(n * (1 - overlap)));
-      }
-      quiet = 0;
-    } else {
-      quiet += 1;
-    }
-  }
-  return onsets;
-}
-
-/** Beeps heard by the zero-buffer player model (see the header), with their pts when known. */
-export function detectBeeps(chunks: readonly PcmArrival[], opts: BeepOptions = {}): Marker[] {
-  const rate = opts.sampleRate ?? 44_100;
-  const channels = opts.channels ?? 2;
+/** Mono samples of the concatenated chunks, and where each chunk starts (sample, play time, pts). */
+function concatenate(chunks: readonly PcmArrival[], rate: number, channels: number): { mono: Float32Array; starts: Array<{ firstFrame: number; playMs: number; ptsUs?: number }> } {
   const frameBytes = channels * 2;
-  const totalFrames = chunks.reduce((s, c) => s + Math.floor(c.pcm.length / frameBytes), 0);
-  const mono = new Float32Array(totalFrames);
+  const total = chunks.reduce((s, c) => s + Math.floor(c.pcm.length / frameBytes), 0);
+  const mono = new Float32Array(total);
   const starts: Array<{ firstFrame: number; playMs: number; ptsUs?: number }> = [];
   let frame = 0;
-  let playEnd = -Infinity;
+  let playEnd = Number.NEGATIVE_INFINITY;
   for (const c of chunks) {
     const frames = Math.floor(c.pcm.length / frameBytes);
     const playMs = c.playMs ?? Math.max(c.arrivalMs, playEnd);
@@ -138,53 +89,104 @@ export function detectBeeps(chunks: readonly PcmArrival[], opts: BeepOptions = {
     }
     frame += frames;
   }
+  return { mono, starts };
+}
+
+/** Beeps as the real-time player plays them, with their pts when known and their second. */
+export function detectBeeps(chunks: readonly PcmArrival[], opts: BeepOptions = {}): Marker[] {
+  const rate = opts.sampleRate ?? 44_100;
+  const { mono, starts } = concatenate(chunks, rate, opts.channels ?? 2);
   const markers: Marker[] = [];
   let k = 0;
-  for (const onset of detectBeepSamples(mono, opts)) {
-    while (k + 1 < starts.length && starts[k + 1]!.firstFrame <= onset) k += 1;
+  for (const onset of detectBeepOnsets(mono, rate)) {
+    while (k + 1 < starts.length && starts[k + 1]!.firstFrame <= onset.sample) k += 1;
     const chunk = starts[k]!;
-    const offsetMs = ((onset - chunk.firstFrame) * 1000) / rate;
+    const offsetMs = ((onset.sample - chunk.firstFrame) * 1000) / rate;
     markers.push({
       atMs: chunk.playMs + offsetMs,
       ...(chunk.ptsUs !== undefined ? { ptsMs: chunk.ptsUs / 1000 + offsetMs } : {}),
+      id: onset.id,
     });
   }
   return markers;
 }
 
-export interface AvSync {
-  pairs: number;
-  /** Median of (flash − beep), ms: positive = picture late. NaN without pairs. */
-  offsetMs: number;
-  maxAbsMs: number;
-  basis: 'pts' | 'arrival';
+/**
+ * The player's sound clock: when the sample at `ptsMs` is played, from the chunks' pts and play
+ * times (the chunk holding it, or the nearest one extrapolated at 1 ms per ms). Undefined without
+ * timestamped sound.
+ */
+export function audioClock(chunks: ReadonlyArray<{ playMs: number; ptsUs?: number; bytes: number }>, bytesPerMs: number): (ptsMs: number) => number | undefined {
+  const timed = chunks.filter((c) => c.ptsUs !== undefined && c.bytes > 0).map((c) => ({ pts: c.ptsUs! / 1000, play: c.playMs, dur: c.bytes / bytesPerMs }));
+  timed.sort((a, b) => a.pts - b.pts);
+  return (ptsMs) => {
+    if (timed.length === 0) return undefined;
+    let lo = 0;
+    let hi = timed.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (timed[mid]!.pts <= ptsMs) lo = mid;
+      else hi = mid - 1;
+    }
+    const c = timed[lo]!;
+    return c.play + (ptsMs - c.pts);
+  };
 }
 
-/** Pairs each flash with the nearest beep within ±500 ms; offset = flash − beep. */
-export function pairMarkers(flashes: readonly Marker[], beeps: readonly Marker[], basis: 'pts' | 'arrival'): AvSync {
-  const time = (m: Marker): number | undefined => (basis === 'pts' ? m.ptsMs : m.atMs);
+export interface AvSync {
+  /** Flash/beep pairs of the same second. */
+  pairs: number;
+  /** Median of (flash − beep) over the pairs, ms: positive = picture late. NaN without pairs. */
+  offsetMs: number;
+  /** Largest |flash − beep|, ms. */
+  maxAbsMs: number;
+  /** Spread of the offsets (max − min), ms: an offset that changes over the run is drift. */
+  spreadMs: number;
+  /** framed: median pts(flash) − pts(beep), ms — what the server put on its timelines. */
+  ptsOffsetMs: number;
+  flashes: number;
+  beeps: number;
+  /** Markers whose second could not be read (no strip / unclear tone): not paired. */
+  unidentified: number;
+  /** Why there is no figure, when there is none. */
+  reason?: string;
+}
+
+/** Pairs flash k with beep k (the nearest one of that second, the ids repeat every BEEP_TONES.count s). */
+export function pairMarkers(flashes: readonly Marker[], beeps: readonly Marker[]): AvSync {
   const offsets: number[] = [];
+  const ptsOffsets: number[] = [];
+  const unidentified = flashes.filter((f) => f.id === undefined).length + beeps.filter((b) => b.id === undefined).length;
   for (const f of flashes) {
-    const tf = time(f);
-    if (tf === undefined) continue;
-    let best: number | undefined;
+    if (f.id === undefined) continue;
+    const id = f.id % BEEP_TONES.count;
+    let best: Marker | undefined;
     for (const b of beeps) {
-      const tb = time(b);
-      if (tb === undefined) continue;
-      const d = tf - tb;
-      if (Math.abs(d) <= 500 && (best === undefined || Math.abs(d) < Math.abs(best))) best = d;
+      if (b.id !== id) continue;
+      if (!best || Math.abs(f.atMs - b.atMs) < Math.abs(f.atMs - best.atMs)) best = b;
     }
-    if (best !== undefined) offsets.push(best);
+    if (!best) continue;
+    offsets.push(f.atMs - best.atMs);
+    if (f.ptsMs !== undefined && best.ptsMs !== undefined) ptsOffsets.push(f.ptsMs - best.ptsMs);
   }
-  if (offsets.length === 0) return { pairs: 0, offsetMs: nanValue(), maxAbsMs: nanValue(), basis };
+  const base = { flashes: flashes.length, beeps: beeps.length, unidentified };
+  if (offsets.length === 0) {
+    const reason =
+      flashes.length === 0 && beeps.length === 0
+        ? 'no flash and no beep found (not the demo clip, or nothing arrived)'
+        : flashes.length === 0
+          ? `no flash found in the picture (${beeps.length} beeps)`
+          : beeps.length === 0
+            ? `no beep found in the sound (${flashes.length} flashes)`
+            : `no flash and beep of the same second (${flashes.length} flashes, ${beeps.length} beeps, ${unidentified} unreadable)`;
+    return { pairs: 0, offsetMs: Number.NaN, maxAbsMs: Number.NaN, spreadMs: Number.NaN, ptsOffsetMs: Number.NaN, ...base, reason };
+  }
   return {
     pairs: offsets.length,
     offsetMs: percentile(offsets, 50),
     maxAbsMs: Math.max(...offsets.map(Math.abs)),
-    basis,
+    spreadMs: Math.max(...offsets) - Math.min(...offsets),
+    ptsOffsetMs: ptsOffsets.length ? percentile(ptsOffsets, 50) : Number.NaN,
+    ...base,
   };
-}
-
-function nanValue(): number {
-  return Number.NaN;
 }

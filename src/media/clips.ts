@@ -2,8 +2,13 @@
  * Generated clips: the demo countdown (like the tutorial's count.mp4, but made here, not downloaded)
  * and small synthetic clips for tests and benchmarks.
  *
- * The demo has, at the start of every second, a full-frame white flash (2 frames) and a 1 kHz beep
- * (80 ms), both exactly on the second, so the grader can measure A/V sync from outside.
+ * The demo carries markers the grader reads from outside, each naming where in the clip it is:
+ * - at the start of every second k, a full-frame white flash (2 frames) and a beep (80 ms) whose
+ *   frequency names the second (500 + 100 × (k mod 20) Hz), both exactly on the second;
+ * - in every frame, a strip along the bottom edge that spells the frame's number in binary
+ *   (MARKER_STRIP), so a flash says which second it opens and any lost, repeated or reordered
+ *   frame can be counted even on a wire without sequence numbers.
+ * Pairing flash k with beep k (not with the nearest beep) makes a 2-second A/V error read 2 s.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -14,10 +19,35 @@ import { ChildExitError } from '../process/children.ts';
 import { runFfmpeg, type FfmpegInput } from './ffmpeg.ts';
 import { ffmpegFeatures, frameTimingOptions } from './ffmpeg-features.ts';
 import { parseRational, toNumber } from './rational.ts';
+import type { Rational } from './types.ts';
 
-/** The demo clip's facts, for the grader's flash/beep detection. */
+/**
+ * The frame-number strip: the bottom `heightFraction` of the picture, cut into `cells` equal
+ * cells. Cells 0 and 15 are always white and cell 1 always black (references for the threshold,
+ * so any brightness or JPEG quality reads the same); cells 2..13 hold bits 0..11 of the frame number
+ * (white = 1); cell 14 is white when the number of 1 bits is odd (a parity check).
+ */
+export const MARKER_STRIP = Object.freeze({
+  cells: 16,
+  heightFraction: 1 / 12,
+  whiteCells: Object.freeze([0, 15]),
+  blackCell: 1,
+  firstBitCell: 2,
+  bits: 12,
+  parityCell: 14,
+});
+
+/** Beep frequencies: second k beeps at baseHz + stepHz × (k mod count). */
+export const BEEP_TONES = Object.freeze({ baseHz: 500, stepHz: 100, count: 20 });
+
+/** The beep frequency of second k, Hz. */
+export function beepHzOfSecond(k: number): number {
+  return BEEP_TONES.baseHz + BEEP_TONES.stepHz * (((k % BEEP_TONES.count) + BEEP_TONES.count) % BEEP_TONES.count);
+}
+
+/** The demo clip's facts, for the grader's marker detection. */
 export const DEMO_CLIP = Object.freeze({
-  version: 1,
+  version: 2,
   fps: 30,
   fpsRational: Object.freeze({ num: 30, den: 1 }),
   seconds: 20,
@@ -28,10 +58,11 @@ export const DEMO_CLIP = Object.freeze({
   /** Frames n with n mod 30 < flashFrames are full white (flash starts exactly at each whole second). */
   flashEverySecond: true,
   flashFrames: 2,
-  /** A sine at beepHz for beepMs starting exactly at each whole second (sample-exact), silence otherwise. */
-  beepHz: 1000,
+  /** A sine at beepHzOfSecond(k) for beepMs starting exactly at second k (sample-exact), silence otherwise. */
   beepMs: 80,
   beepAmplitude: 0.5,
+  /** Every frame carries its number in MARKER_STRIP. */
+  frameNumberStrip: true,
   /** Second k (0-based) shows the number seconds − k: 20 … 1. */
   countdownFrom: 20,
 });
@@ -57,14 +88,45 @@ function quoteFilterValue(v: string): string {
   return `'${v.replace(/\\/g, '/').replace(/:/g, '\\:').replace(/'/g, "'\\''")}'`;
 }
 
-/** The beep as an aevalsrc expression: sample-exact on each whole second. */
-function beepExpr(hz: number, ms: number, amplitude: number): string {
-  return `if(lt(mod(t\\,1)\\,${ms / 1000})\\,${amplitude}*sin(2*PI*${hz}*t)\\,0)`;
+/**
+ * The beep as an aevalsrc expression: sample-exact on each whole second, at second k's frequency
+ * (beepHzOfSecond). Every frequency is a whole number of Hz, so each beep starts at phase 0.
+ */
+function beepExpr(ms: number, amplitude: number, lateS = 0): string {
+  // lateS (tests only): every beep lateS seconds after its second, i.e. sound behind the picture.
+  const t = lateS ? `(t-${lateS})` : 't';
+  const hz = `(${BEEP_TONES.baseHz}+${BEEP_TONES.stepHz}*mod(floor(${t})\\,${BEEP_TONES.count}))`;
+  const on = `${lateS ? `gte(${t}\\,0)*` : ''}lt(mod(${t}\\,1)\\,${ms / 1000})`;
+  return `if(${on}\\,${amplitude}*sin(2*PI*${hz}*${t})\\,0)`;
 }
 
-function beepInput(seconds: number): FfmpegInput {
-  const e = beepExpr(DEMO_CLIP.beepHz, DEMO_CLIP.beepMs, DEMO_CLIP.beepAmplitude);
+function beepInput(seconds: number, lateS = 0): FfmpegInput {
+  const e = beepExpr(DEMO_CLIP.beepMs, DEMO_CLIP.beepAmplitude, lateS);
   return { source: `aevalsrc=exprs=${e}|${e}:s=44100:c=stereo:d=${seconds}`, options: ['-f', 'lavfi'] };
+}
+
+/** ffmpeg drawbox filters that draw MARKER_STRIP with frame number n (the filter's own `n`). */
+export function frameNumberStripFilters(): string[] {
+  const { cells, heightFraction, whiteCells, firstBitCell, bits, parityCell } = MARKER_STRIP;
+  const rows = Math.round(1 / heightFraction);
+  const cell = (i: number, color: string, enable?: string): string =>
+    `drawbox=x=${i}*iw/${cells}:y=ih-ih/${rows}:w=iw/${cells}:h=ih/${rows}:color=${color}:t=fill${enable ? `:enable='${enable}'` : ''}`;
+  const bit = (b: number): string => `mod(floor(n/${2 ** b})\\,2)`;
+  const parity = `eq(mod(${Array.from({ length: bits }, (_, b) => bit(b)).join('+')}\\,2)\\,1)`;
+  return [
+    `drawbox=x=0:y=ih-ih/${rows}:w=iw:h=ih/${rows}:color=black:t=fill`,
+    ...whiteCells.map((i) => cell(i, 'white')),
+    ...Array.from({ length: bits }, (_, b) => cell(firstBitCell + b, 'white', `eq(${bit(b)}\\,1)`)),
+    cell(parityCell, 'white', parity),
+  ];
+}
+
+/** The flash: frames whose time is in [k, k + flashFrames/fps) for every whole second k, by frame number. */
+function flashFilter(fps: Rational, flashFrames: number): string {
+  // Frame n starts at n·den/num s; it is in second k's flash when n·den mod num < flashFrames·den
+  // (for 30 fps: n mod 30 < 2; for 24000/1001: the first 2 frames at or after each whole second).
+  const enable = `lt(mod(n*${fps.den}\\,${fps.num})\\,${flashFrames * fps.den})`;
+  return `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='${enable}'`;
 }
 
 const AUDIO_OUT = ['-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2'];
@@ -83,7 +145,7 @@ function demoVideoFilter(text: TextMode): string {
     );
   }
   // The flash: frame number n, not t, so it is exactly frames 0..flashFrames−1 of every second.
-  filters.push(`drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(n\\,${fps})\\,${flashFrames})'`);
+  filters.push(flashFilter({ num: fps, den: 1 }, flashFrames), ...frameNumberStripFilters());
   filters.push('format=yuv420p');
   return filters.join(',');
 }
@@ -170,8 +232,13 @@ export interface TestClipOptions {
   readonly audio?: boolean;
   /** Default true. */
   readonly video?: boolean;
-  /** White flash + 1 kHz beep at each whole second (the demo clip's pattern) instead of testsrc2 + a steady tone. */
+  /**
+   * The demo clip's markers (flash + numbered-second beep at each whole second, frame-number strip)
+   * on black instead of testsrc2 + a steady tone.
+   */
   readonly flashes?: boolean;
+  /** With `flashes`: every beep this many seconds after its flash (a clip with sound behind picture). */
+  readonly beepLateS?: number;
 }
 
 /**
@@ -192,9 +259,8 @@ export async function makeTestClip(path: string, opts: TestClipOptions): Promise
   if (wantVideo) {
     if (opts.flashes) {
       // Flash = the first frame whose time is ≥ each whole second, and the next one.
-      const flashS = (2 / toNumber(fps)).toFixed(6);
       inputs.push({ source: `color=c=black:s=${width}x${height}:r=${rate}:d=${opts.seconds}`, options: ['-f', 'lavfi'] });
-      out.push('-vf', `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(t\\,1)\\,${flashS})',format=yuv420p`);
+      out.push('-vf', [flashFilter(fps, 2), ...frameNumberStripFilters(), 'format=yuv420p'].join(','));
     } else {
       inputs.push({ source: `testsrc2=s=${width}x${height}:r=${rate}:d=${opts.seconds}`, options: ['-f', 'lavfi'] });
       out.push('-vf', 'format=yuv420p');
@@ -204,7 +270,7 @@ export async function makeTestClip(path: string, opts: TestClipOptions): Promise
   if (wantAudio) {
     inputs.push(
       opts.flashes
-        ? beepInput(opts.seconds)
+        ? beepInput(opts.seconds, opts.beepLateS ?? 0)
         : { source: `sine=f=440:r=44100:d=${opts.seconds}`, options: ['-f', 'lavfi'] },
     );
     out.push('-map', `${inputs.length - 1}:a:0`, ...AUDIO_OUT);
