@@ -46,7 +46,6 @@ export interface AudioRecording {
   truncated: string[];
 }
 
-const TUTORIAL_BYTES_PER_SECOND = 44_100 * 2 * 2;
 const MAX_HELD_BACK_ENTRIES = 10_000;
 
 function main(): void {
@@ -75,8 +74,8 @@ function main(): void {
     if (wire) return;
     wire = probeWire(name);
     decoder = wire.audio();
-    // The tutorial's format is fixed (44.1 kHz stereo s16); framed says so in its handshake.
-    if (name === 'tutorial') playout = new PlayoutBuffer({ bytesPerSecond: TUTORIAL_BYTES_PER_SECOND, maxAheadMs: d.maxAheadMs });
+    // A wire with a fixed format can play at once; otherwise the handshake says (see handle()).
+    if (wire.audioBytesPerSecond) playout = new PlayoutBuffer({ bytesPerSecond: wire.audioBytesPerSecond, maxAheadMs: d.maxAheadMs });
   };
 
   const resume = (): void => {

@@ -130,8 +130,8 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
     });
     udp.on('error', () => {}); // ICMP port unreachable before the server binds is normal
     udp.on('message', onDatagram);
-    if (rec.wire !== 'framed') {
-      sendHello(); // client.py sends Hello before it connects the audio socket
+    if (wire?.registration !== 'keepalive') {
+      sendHello(); // tutorial/auto: client.py sends Hello before it connects the audio socket
       rec.registeredMs = monoMs();
     }
     timers.push(
@@ -196,7 +196,7 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
         timers.push(setTimeout(() => r('timeout'), ms));
       });
     await Promise.race([connectPromise, stopped]);
-    if (!rec.connected && rec.wire === 'framed') return rec; // framed registers over TCP: nothing more can come
+    if (!rec.connected && wire?.registration === 'keepalive') return rec; // registration needs the TCP handshake: nothing more can come
 
     const firstWaitS = o.firstFrameTimeoutMs / 1000;
     const first = await Promise.race([firstFramePromise.then(() => 'ok' as const), timeout(o.firstFrameTimeoutMs), stopped]);

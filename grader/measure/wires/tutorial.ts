@@ -34,6 +34,8 @@ function tutorialAudio(): AudioDecoder {
 export const tutorialWire: ProbeWire = {
   name: 'tutorial',
   registration: 'until-first-frame',
+  // client.py opens PyAudio with rate=44100, channels=2, 16-bit: the wire carries no format.
+  audioBytesPerSecond: 44_100 * 2 * 2,
   hello: () => TUTORIAL_HELLO,
   video: tutorialVideo,
   audio: tutorialAudio,

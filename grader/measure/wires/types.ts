@@ -43,6 +43,8 @@ export interface ProbeWire {
    * server that had not bound its port yet).
    */
   readonly registration: 'keepalive' | 'until-first-frame';
+  /** PCM bytes per second when the wire fixes the format (tutorial: 44.1 kHz stereo s16); else the handshake says. */
+  readonly audioBytesPerSecond?: number;
   /** The registration datagram; framed needs the handshake's token. */
   hello(handshake?: HandshakeInfo): Buffer | undefined;
   video(): VideoDecoder;
