@@ -33,10 +33,11 @@ import {
 import { measureCapacity, STAGES, type Stage, type StageResult } from './sections/capacity.ts';
 import { measureCost, measureStartup, type CostResult, type StartupResult } from './sections/cost.ts';
 import { measureFanout, type FanoutResult } from './sections/fanout.ts';
+import { fidelityTable, measureFidelity, type FidelityResult } from './sections/fidelity.ts';
 import { measurePacing, type PacingResult } from './sections/pacing.ts';
 import { combineRuns, median, replaceBetweenMarkers, spread } from './summary.ts';
 
-const SECTIONS = ['pacing', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class'] as const;
+const SECTIONS = ['pacing', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -52,6 +53,8 @@ Measures avsock on this machine (loopback only) and prints a table per section:
   rss       peak RSS of server and client (tree Σ VmHWM)
   class     sandbox start-up per submission; a generated class of tutorial copies graded with
             --class (default --jobs, sandboxed): minutes per 30 students
+  fidelity  the tutorial's server.py measured by the grader's probe and by an independent real-time
+            client (grader/testing/plain_client.py), side by side
 
 Options:
   --quick          < 90 s: three clip rates, shorter recordings, no grader run
@@ -229,6 +232,7 @@ runMain('bench', async (argv) => {
   let grader: GraderTiming | undefined;
   let startupMs: number | undefined;
   let classResult: Record<string, unknown> | undefined;
+  let fidelity: FidelityResult | undefined;
   try {
     if (sections.has('pacing')) {
       for (const rate of plan.rates) {
@@ -288,6 +292,10 @@ runMain('bench', async (argv) => {
       classResult = { startup, class: klass };
       print('class throughput (grade --class, sandboxed)', classTable(klass, startup));
     }
+    if (sections.has('fidelity')) {
+      fidelity = await measureFidelity(plan.quick ? 5 : 8, log);
+      print("fidelity: the grader's probe vs an independent real-time client (tutorial server.py)", fidelityTable(fidelity));
+    }
   } finally {
     await stopAllChildren();
   }
@@ -315,7 +323,7 @@ runMain('bench', async (argv) => {
   print('targets', targetTable(result.targets));
   process.stdout.write(`\nnoise: ${result.noise.note}\nmachine after: load average ${machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}; ${result.durationS.toFixed(0)} s in all\n`);
   if (values.json) {
-    await writeFile(values.json, `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    await writeFile(values.json, `${JSON.stringify(fidelity ? { ...result, fidelity } : result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
     process.stdout.write(`json: ${values.json}\n`);
   }
   if (!values['no-doc'] && sections.size === SECTIONS.length) {
