@@ -14,11 +14,13 @@ import { UI_LINE } from '../run/output.ts';
 import { allocateStreamPorts, releasePorts } from '../run/ports.ts';
 import { launch } from '../run/submission.ts';
 import { probeServer } from './probe.ts';
-import { startTutorialServer, tutorialServerUnavailable } from './tutorial-fixture.ts';
+import { need } from '../../test/support/requirements.ts';
+import { startTutorialServer } from './tutorial-fixture.ts';
 
 const BPS = 176_400;
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const closers: Array<() => Promise<void>> = [];
+const missing = await need('python-opencv', 'xvfb');
 afterAll(async () => {
   for (const c of closers.reverse()) await c();
 });
@@ -109,8 +111,7 @@ describe('probeServer (its own process, real-time audio consumer)', () => {
     }
   });
 
-  const skip = tutorialServerUnavailable();
-  it.skipIf(Boolean(skip))(`records the tutorial's server.py without making it flood${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+  it.skipIf(Boolean(missing))("records the tutorial's server.py without making it flood", async () => {
     const clip = await ensureDemoClip();
     const ports = await allocateStreamPorts();
     const server = await startTutorialServer({ videoPort: ports.videoPort, clip });
