@@ -45,6 +45,7 @@ export const SERVER_FIGURE_NAMES = [
   'datagrams', //            1   UDP datagrams received
   'garbageDatagrams', //     1   datagrams that were no frame of the wire
   'datagramsLost', //        1   framed: lost datagrams by sequence number (RFC 3550 A.3)
+  'framesIncomplete', //     1   framed: frames given up with a fragment missing
   // Audio, under a real-time player with a bounded buffer
   'audioSeconds', //         s   sound received in total
   'audioStartS', //          s   registration → first sound
@@ -177,6 +178,8 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     reasons.framesMissing = reasons.framesRepeated = 'the tutorial wire has no sequence numbers and the clip no frame numbers: loss cannot be counted';
   }
   const datagramsLost = rec.datagramsLost ?? nan;
+  const framesIncomplete = rec.framesIncomplete ?? nan;
+  if (rec.framesIncomplete === undefined) reasons.framesIncomplete = 'the tutorial wire sends a frame per datagram: nothing to be incomplete';
   if (rec.datagramsLost === undefined) reasons.datagramsLost = 'the tutorial wire has no sequence numbers (see framesMissing)';
 
   // Audio, over the same window (from 1 s after the first frame to the planned end).
@@ -237,6 +240,7 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     datagrams: rec.datagrams,
     garbageDatagrams: rec.garbageDatagrams,
     datagramsLost,
+    framesIncomplete,
     audioStartS,
     avOffsetMs: avSync.offsetMs,
     avPairs: avSync.pairs,

@@ -58,7 +58,7 @@ describe('unmeasurable()', () => {
     const noSound = unmeasurable(allFigures({ stream: streamFigures({ audio: false, ok: false, reason: 'no sound arrived' }) }));
     expect(noSound.has('server.fpsErrorPct')).toBe(false);
     expect(noSound.get('server.paced')).toBe('no sound arrived');
-    const noPairs = unmeasurable(allFigures({ server: serverFigures({ avSync: { pairs: 0, offsetMs: Number.NaN, maxAbsMs: Number.NaN, basis: 'arrival' } }) }));
+    const noPairs = unmeasurable(allFigures({ server: serverFigures({ avSync: { ...serverFigures().avSync, pairs: 0, offsetMs: Number.NaN, maxAbsMs: Number.NaN } }) }));
     expect(noPairs.get('server.avOffsetMs')).toMatch(/no flash\/beep pair/);
   });
 });
