@@ -6,8 +6,10 @@
  * back-pressure reaches the server as it does from the tutorial's client.py (PyAudio's blocking
  * stream.write).
  *
- * Messages: main → worker `{ type: 'wire', wire }` (decided from a datagram), `{ type: 'stop' }`;
- * worker → main `connected`, `connect-failed`, `wire`, `handshake`, `closed`, and last `recording`.
+ * Messages: main → worker `{ type: 'connect' }` (once main has sent its Hello: the tutorial's
+ * client.py connects right after it, and the gap between the two moves what A/V a server shows),
+ * `{ type: 'wire', wire }` (decided from a datagram), `{ type: 'stop' }`; worker → main `ready`
+ * (loaded), `connected`, `connect-failed`, `wire`, `handshake`, `closed`, and last `recording`.
  */
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -28,6 +30,7 @@ export interface AudioWorkerData {
 }
 
 export type WorkerToMain =
+  | { type: 'ready' }
   | { type: 'connected'; atMs: number }
   | { type: 'connect-failed'; problem: string }
   | { type: 'wire'; wire: Wire }
@@ -35,7 +38,7 @@ export type WorkerToMain =
   | { type: 'closed'; atMs: number; error?: string }
   | { type: 'recording'; recording: AudioRecording };
 
-export type MainToWorker = { type: 'wire'; wire: Wire } | { type: 'stop' };
+export type MainToWorker = { type: 'connect' } | { type: 'wire'; wire: Wire } | { type: 'stop' };
 
 export interface AudioRecording {
   audio: ProbeAudio[];
@@ -177,6 +180,7 @@ function main(): void {
   };
 
   port.on('message', (m: MainToWorker) => {
+    if (m.type === 'connect') return void connect();
     if (m.type === 'wire') {
       if (!wire) {
         setWire(m.wire);
@@ -210,7 +214,7 @@ function main(): void {
   });
 
   if (d.wire !== 'auto') setWire(d.wire);
-  connect();
+  post({ type: 'ready' });
 }
 
 main();

@@ -12,6 +12,9 @@ import { monoMs } from './clock.ts';
 import { emptyPlayout, type ProbeFrame, type ProbeRecording } from './recording.ts';
 import { probeWire, wireFromDatagram, type ProbeWire, type VideoDecoder, type Wire } from './wires/index.ts';
 
+/** Loading the audio worker (tsx compiles it on a cold cache) must not take longer than this, ms. */
+const WORKER_START_BOUND_MS = 20_000;
+
 export interface RecorderOptions {
   host: string;
   videoPort: number;
@@ -76,6 +79,8 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
   const firstFramePromise = new Promise<void>((r) => (firstFrame = r));
   let connectSettled!: () => void;
   const connectPromise = new Promise<void>((r) => (connectSettled = r));
+  let workerReady!: () => void;
+  const readyPromise = new Promise<void>((r) => (workerReady = r));
   let recordingArrived!: (r: AudioRecording | undefined) => void;
   const recordingPromise = new Promise<AudioRecording | undefined>((r) => (recordingArrived = r));
 
@@ -130,10 +135,6 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
     });
     udp.on('error', () => {}); // ICMP port unreachable before the server binds is normal
     udp.on('message', onDatagram);
-    if (wire?.registration !== 'keepalive') {
-      sendHello(); // tutorial/auto: client.py sends Hello before it connects the audio socket
-      rec.registeredMs = monoMs();
-    }
     timers.push(
       setInterval(() => {
         const keepalive = (wire?.registration ?? 'until-first-frame') === 'keepalive';
@@ -145,7 +146,7 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
       host: o.host,
       port: o.audioPort,
       wire: o.wire,
-      connectDeadlineMs: monoMs() + o.connectTimeoutMs,
+      connectDeadlineMs: monoMs() + o.connectTimeoutMs + WORKER_START_BOUND_MS,
       maxAheadMs: o.audioReadAheadMs,
       maxKeptPcmBytes: o.maxKeptPcmBytes,
       maxMessages: 200_000,
@@ -153,12 +154,16 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
     worker = new Worker(new URL('./audio-worker-entry.mjs', import.meta.url), { workerData: data });
     worker.on('error', (e) => {
       rec.audioError ??= `audio thread: ${e.message}`;
+      workerReady(); // the picture can still be measured
       connectSettled();
       recordingArrived(undefined);
     });
     worker.on('exit', () => recordingArrived(undefined));
     worker.on('message', (m: WorkerToMain) => {
       switch (m.type) {
+        case 'ready':
+          workerReady();
+          break;
         case 'connected':
           rec.connected = true;
           rec.connectedMs = m.atMs;
@@ -191,6 +196,20 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
     });
 
     const stopped = stop.stopped.then(() => 'aborted' as const);
+    // The worker loads first (hundreds of ms under tsx); then Hello and the TCP connect go out
+    // back to back, as client.py sends them — a gap between them would shift the A/V a tutorial
+    // server shows (it starts its sound on accept and its picture on Hello).
+    const ready = await Promise.race([readyPromise.then(() => 'ok' as const), stopped, new Promise<'timeout'>((r) => timers.push(setTimeout(() => r('timeout'), WORKER_START_BOUND_MS)))]);
+    if (ready !== 'ok') {
+      rec.aborted = ready === 'aborted';
+      rec.problem ??= ready === 'aborted' ? 'aborted' : `the probe's audio thread did not start within ${WORKER_START_BOUND_MS / 1000} s`;
+      return rec;
+    }
+    if (wire?.registration !== 'keepalive') {
+      sendHello(); // tutorial/auto: client.py sends Hello, then connects the audio socket
+      rec.registeredMs = monoMs();
+    }
+    toWorker({ type: 'connect' });
     const timeout = (ms: number): Promise<'timeout'> =>
       new Promise((r) => {
         timers.push(setTimeout(() => r('timeout'), ms));
