@@ -36,7 +36,7 @@ export const SERVER_FIGURE_NAMES = [
   'jitterP99Ms', //          ms  99th percentile |D|
   'intervalP50Ms', //        ms  median gap between frames
   'intervalP99Ms', //        ms  99th percentile gap
-  'freezeCount', //          1   W3C freezes (gap ≥ max(3 × mean, mean + 150 ms))
+  'freezeCount', //          1   W3C freezes (gap ≥ max(3 × mean, mean + 150 ms)), the gap to the window's end included
   'freezeTotalMs', //        ms  their total length
   'driftMaxMs', //           ms  largest |arrival − (first arrival + clip time)| after the initial offset
   'driftEndMs', //           ms  the same at the last frame, signed (+ = behind the wall clock)
@@ -154,6 +154,19 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     const why = rec.problem ?? 'no frame arrived';
     for (const k of ['windowSeconds', 'startS', 'lastFrameS', 'aliveS', 'aliveRatio', 'longestStallMs'] as const) reasons[k] = why;
   }
+  // A stream that stops before the window ends leaves the picture frozen until it does: that last
+  // gap is a freeze by the same W3C rule (the viewer cannot tell a dead stream from a stalled one).
+  let freezeCount = video.freezeCount;
+  let freezeTotalMs = video.freezeTotalMs;
+  if (Number.isFinite(video.intervalP50Ms) && inWindow.length > 1) {
+    const times = inWindow.map((f) => f.arrivalMs);
+    const mean = (times[times.length - 1]! - times[0]!) / (times.length - 1);
+    const tail = windowEnd - times[times.length - 1]!;
+    if (tail >= Math.max(3 * mean, mean + 150)) {
+      freezeCount += 1;
+      freezeTotalMs += tail;
+    }
+  }
   const startS = first !== undefined && rec.registeredMs !== undefined ? (first - rec.registeredMs) / 1000 : nan;
 
   // Video figures that need 3 frames in the steady window.
@@ -229,6 +242,8 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     ...video,
     ...audio,
     wire: rec.wire,
+    freezeCount,
+    freezeTotalMs,
     windowSeconds,
     startS,
     lastFrameS,
