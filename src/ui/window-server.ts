@@ -6,14 +6,14 @@
  *   GET /stream  frames (JPEG bytes exactly as received — never re-encoded) and stats
  *   GET /audio   PCM for the browser sink, opened only once the page's AudioContext is running,
  *                so the number of open /audio responses is the number of pages that can play sound
- * Both carry the same tiny framing (see page.ts): u8 type, u32be payload length, payload.
+ * Both carry the same tiny framing (read back by page-script.js): u8 type, u32be payload length, payload.
  * A page that reads slowly never makes the server buffer without bound: a frame that finds the
  * page's socket still full replaces the previously pending one (latest wins), and audio beyond
  * ~1 s of backlog is dropped (the player keeps time by its own clock either way).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { pageHtml } from './page.ts';
+import { PAGE_SCRIPT_PATH, pageHtml, pageScript } from './page.ts';
 
 /** Message types on /stream and /audio (u8). */
 export const MSG_FRAME = 1; // f64be fps, then the JPEG
@@ -119,180 +119,212 @@ class Viewer {
   }
 }
 
-export async function startWindowServer(opts: WindowServerOptions): Promise<WindowServer> {
-  const title = opts.title;
-  const host = opts.host ?? '127.0.0.1';
-  const audioEnabled = opts.audio ?? true;
-  const viewers = new Set<Viewer>();
-  const audioPages = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
-  const quitHandlers: Array<() => void> = [];
-  let lastFrame: { jpeg: Buffer; fps: number } | undefined;
-  let lastStats: Buffer | undefined;
-  let closed = false;
-  let closing: Promise<void> | undefined;
-  let droppedByGone = 0;
-  let audioDropped = 0;
-  let port = 0;
-  const html = pageHtml({ title, audio: audioEnabled });
+/** Every page this server sends: the document, its script, the two streams. */
+const DOCUMENT_HEADERS = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Cache-Control': 'no-store',
+  // The page's own script and inline style only, nothing from the network (the machine may be offline).
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src blob: data:; connect-src 'self'",
+};
+const SCRIPT_HEADERS = { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+const STREAM_HEADERS = { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 
-  // On loopback the page is for this machine's browser only: refuse other Host headers, so a web
-  // site cannot reach it through DNS rebinding (and press "q" for the user).
-  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
-  const allowedHost = (h: string | undefined): boolean =>
-    !loopback ||
-    h === `${host}:${port}` ||
-    h === `127.0.0.1:${port}` ||
-    h === `localhost:${port}` ||
-    h === `[::1]:${port}`;
+class PageServer implements WindowServer {
+  readonly title: string;
+  url = '';
+  readonly #host: string;
+  readonly #html: string;
+  readonly #server: HttpServer;
+  readonly #viewers = new Set<Viewer>();
+  readonly #audioPages = new Set<ServerResponse>();
+  readonly #sockets = new Set<Socket>();
+  readonly #quitHandlers: Array<() => void> = [];
+  #lastFrame: { jpeg: Buffer; fps: number } | undefined;
+  #lastStats: Buffer | undefined;
+  #closing: Promise<void> | undefined;
+  #droppedByGone = 0;
+  #audioDropped = 0;
+  #port = 0;
 
-  const streamHeaders = {
-    'Content-Type': 'application/octet-stream',
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-  };
+  constructor(opts: WindowServerOptions) {
+    this.title = opts.title;
+    this.#host = opts.host ?? '127.0.0.1';
+    this.#html = pageHtml({ title: opts.title, audio: opts.audio ?? true });
+    this.#server = createServer({ noDelay: true, keepAliveTimeout: 1000 }, (req, res) => this.#route(req, res));
+    this.#server.on('connection', (s) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+  }
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    if (closed) {
+  async listen(port: number): Promise<void> {
+    const server = this.#server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.#host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#port = (server.address() as AddressInfo).port;
+    const host = this.#host;
+    const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+    this.url = `http://${urlHost}:${this.#port}/`;
+  }
+
+  /**
+   * On loopback the page is for this machine's browser only: other Host headers are refused, so a
+   * web site cannot reach it through DNS rebinding (and press "q" for the user).
+   */
+  #allowedHost(h: string | undefined): boolean {
+    const host = this.#host;
+    const port = this.#port;
+    const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+    return !loopback || h === `${host}:${port}` || h === `127.0.0.1:${port}` || h === `localhost:${port}` || h === `[::1]:${port}`;
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse): void {
+    if (this.closed) {
       res.writeHead(503, { Connection: 'close' }).end();
       return;
     }
-    if (!allowedHost(req.headers.host)) {
+    if (!this.#allowedHost(req.headers.host)) {
       res.writeHead(403).end('forbidden host\n');
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
-      res.writeHead(200, {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Cache-Control': 'no-store',
-        // Inline script/style only, nothing from the network (the machine may be offline).
-        'Content-Security-Policy':
-          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src blob: data:; connect-src 'self'",
-      });
-      res.end(html);
-      return;
+    const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
+    switch (route) {
+      case 'GET /':
+      case 'GET /index.html':
+        res.writeHead(200, DOCUMENT_HEADERS).end(this.#html);
+        return;
+      case `GET ${PAGE_SCRIPT_PATH}`:
+        res.writeHead(200, SCRIPT_HEADERS).end(pageScript);
+        return;
+      case 'GET /stream':
+        this.#openStream(res);
+        return;
+      case 'GET /audio':
+        this.#openAudio(res);
+        return;
+      case 'POST /quit':
+        res.writeHead(204).end();
+        this.#quit();
+        return;
+      case 'GET /favicon.ico':
+        res.writeHead(204).end();
+        return;
+      default:
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
     }
-    if (req.method === 'GET' && path === '/stream') {
-      res.writeHead(200, streamHeaders);
-      res.flushHeaders();
-      const viewer = new Viewer(res);
-      viewers.add(viewer);
-      res.on('close', () => {
-        viewers.delete(viewer);
-        droppedByGone += viewer.dropped;
-      });
-      res.write(message(MSG_TITLE, Buffer.from(title, 'utf8')));
-      if (lastStats) viewer.stats(lastStats);
-      if (lastFrame) viewer.frame(lastFrame.jpeg, lastFrame.fps);
-      return;
-    }
-    if (req.method === 'GET' && path === '/audio') {
-      res.writeHead(200, streamHeaders);
-      res.flushHeaders();
-      audioPages.add(res);
-      res.on('close', () => audioPages.delete(res));
-      return;
-    }
-    if (req.method === 'POST' && path === '/quit') {
-      res.writeHead(204).end();
-      for (const h of quitHandlers) {
-        try {
-          h();
-        } catch (err) {
-          console.error(`ui: quit handler failed: ${(err as Error).message}`);
-        }
-      }
-      return;
-    }
-    if (req.method === 'GET' && path === '/favicon.ico') {
-      res.writeHead(204).end();
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-  };
+  }
 
-  const server = createServer({ noDelay: true, keepAliveTimeout: 1000 }, handler);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  #openStream(res: ServerResponse): void {
+    res.writeHead(200, STREAM_HEADERS);
+    res.flushHeaders();
+    const viewer = new Viewer(res);
+    this.#viewers.add(viewer);
+    res.on('close', () => {
+      this.#viewers.delete(viewer);
+      this.#droppedByGone += viewer.dropped;
     });
-  });
-  port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  const url = `http://${urlHost}:${port}/`;
+    res.write(message(MSG_TITLE, Buffer.from(this.title, 'utf8')));
+    if (this.#lastStats) viewer.stats(this.#lastStats);
+    if (this.#lastFrame) viewer.frame(this.#lastFrame.jpeg, this.#lastFrame.fps);
+  }
 
-  return {
-    url,
-    title,
-    showFrame(jpeg, fps) {
-      if (closed) return; // frames racing a shutdown are simply not shown
-      lastFrame = { jpeg, fps };
-      for (const v of viewers) v.frame(jpeg, fps);
-    },
-    setStats(stats) {
-      if (closed) return;
-      lastStats = message(MSG_STATS, Buffer.from(JSON.stringify(stats), 'utf8'));
-      for (const v of viewers) v.stats(lastStats);
-    },
-    sendAudio(pcm, sampleRate, channels) {
-      if (closed || audioPages.size === 0) return;
-      const head = Buffer.alloc(HEADER_BYTES + 8);
-      head.writeUInt8(MSG_AUDIO, 0);
-      head.writeUInt32BE(8 + pcm.length, 1);
-      head.writeUInt32BE(sampleRate, HEADER_BYTES);
-      head.writeUInt8(channels, HEADER_BYTES + 4);
-      for (const res of audioPages) {
-        if (res.writableLength > MAX_AUDIO_BACKLOG) {
-          audioDropped++;
-          continue;
-        }
-        res.cork();
-        res.write(head);
-        res.write(pcm);
-        res.uncork();
+  #openAudio(res: ServerResponse): void {
+    res.writeHead(200, STREAM_HEADERS);
+    res.flushHeaders();
+    this.#audioPages.add(res);
+    res.on('close', () => this.#audioPages.delete(res));
+  }
+
+  #quit(): void {
+    for (const h of this.#quitHandlers) {
+      try {
+        h();
+      } catch (err) {
+        console.error(`ui: quit handler failed: ${(err as Error).message}`);
       }
-    },
-    get audioListeners() {
-      return audioPages.size;
-    },
-    get viewers() {
-      return viewers.size;
-    },
-    get framesDropped() {
-      let n = droppedByGone;
-      for (const v of viewers) n += v.dropped;
-      return n;
-    },
-    get audioDropped() {
-      return audioDropped;
-    },
-    onQuit(h) {
-      quitHandlers.push(h);
-    },
-    get closed() {
-      return closed;
-    },
-    close() {
-      if (closing) return closing;
-      closed = true;
-      closing = new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Streaming responses never end by themselves: cut them, or server.close() would wait forever.
-        for (const v of viewers) v.res.destroy();
-        for (const r of audioPages) r.destroy();
-        viewers.clear();
-        audioPages.clear();
-        server.closeAllConnections();
-        for (const s of sockets) s.destroy();
-      });
-      return closing;
-    },
-  };
+    }
+  }
+
+  showFrame(jpeg: Buffer, fps: number): void {
+    if (this.closed) return; // frames racing a shutdown are simply not shown
+    this.#lastFrame = { jpeg, fps };
+    for (const v of this.#viewers) v.frame(jpeg, fps);
+  }
+
+  setStats(stats: Record<string, string | number>): void {
+    if (this.closed) return;
+    const msg = message(MSG_STATS, Buffer.from(JSON.stringify(stats), 'utf8'));
+    this.#lastStats = msg;
+    for (const v of this.#viewers) v.stats(msg);
+  }
+
+  sendAudio(pcm: Buffer, sampleRate: number, channels: number): void {
+    if (this.closed || this.#audioPages.size === 0) return;
+    const head = Buffer.alloc(HEADER_BYTES + 8);
+    head.writeUInt8(MSG_AUDIO, 0);
+    head.writeUInt32BE(8 + pcm.length, 1);
+    head.writeUInt32BE(sampleRate, HEADER_BYTES);
+    head.writeUInt8(channels, HEADER_BYTES + 4);
+    for (const res of this.#audioPages) {
+      if (res.writableLength > MAX_AUDIO_BACKLOG) {
+        this.#audioDropped++;
+        continue;
+      }
+      res.cork();
+      res.write(head);
+      res.write(pcm);
+      res.uncork();
+    }
+  }
+
+  get audioListeners(): number {
+    return this.#audioPages.size;
+  }
+
+  get viewers(): number {
+    return this.#viewers.size;
+  }
+
+  get framesDropped(): number {
+    let n = this.#droppedByGone;
+    for (const v of this.#viewers) n += v.dropped;
+    return n;
+  }
+
+  get audioDropped(): number {
+    return this.#audioDropped;
+  }
+
+  onQuit(h: () => void): void {
+    this.#quitHandlers.push(h);
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      // Streaming responses never end by themselves: cut them, or server.close() would wait forever.
+      for (const v of this.#viewers) v.res.destroy();
+      for (const r of this.#audioPages) r.destroy();
+      this.#viewers.clear();
+      this.#audioPages.clear();
+      this.#server.closeAllConnections();
+      for (const s of this.#sockets) s.destroy();
+    });
+    return this.#closing;
+  }
+}
+
+export async function startWindowServer(opts: WindowServerOptions): Promise<WindowServer> {
+  const server = new PageServer(opts);
+  await server.listen(opts.port ?? 0);
+  return server;
 }
