@@ -18,6 +18,7 @@ import { measureServer, type ServerMeasured } from './phases/server.ts';
 import type { Progress } from './progress.ts';
 import type { GradeReport } from './report/types.ts';
 import { releasePorts } from './run/ports.ts';
+import { openSubmissionSandbox } from './run/sandbox.ts';
 import { startXvfb, type VirtualDisplay } from './screenshot/xvfb.ts';
 import type { ClientFigures } from './score/figures.ts';
 import { loadRubric, type Rubric } from './score/rubric.ts';
@@ -44,7 +45,7 @@ export interface GradeOptions {
   startTimeoutMs?: number;
   /** How long after registering the first frame may take, ms (default 10000). */
   firstFrameTimeoutMs?: number;
-  /** Run the submission's processes in a sandbox (grader/run/sandbox.ts); default: when one can be made. */
+  /** Run the submission's processes in a sandbox (grader/run/sandbox.ts); the CLI turns it on when one can be made. */
   sandbox?: boolean;
 }
 
@@ -71,6 +72,7 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promis
     if (p.submission.kind === 'python') {
       xvfb = await startXvfb();
       if (!xvfb) note('no Xvfb: the OpenCV windows run under xvfb-run and cannot be grabbed');
+      else p.submission.sandbox?.allowDisplay(xvfb.display);
     }
     const display = xvfb?.display;
     server = await runner.run('server', QUEUE_MS, () =>
@@ -97,13 +99,18 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   const startedMs = Date.now();
   const runner = new PhaseRunner(opts.skip ?? [], opts.progress);
   await mkdir(opts.out, { recursive: true });
-  const prepared = await runner.run('prepare', 360_000, () => prepare({ repo: opts.repo, ...(opts.clip ? { clip: opts.clip } : {}), ...(opts.wire ? { wire: opts.wire } : {}), note: (m) => opts.progress?.note(m) }));
+  const prepared = await runner.run('prepare', 360_000, () => prepare({ repo: opts.repo, ...(opts.clip ? { clip: opts.clip } : {}), ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.sandbox ? { sandbox: true } : {}), note: (m) => opts.progress?.note(m) }));
   let ran: Ran = { server: failed('not run'), client: failed('not run'), screenshot: failed('not run') };
   if (prepared.ok) {
+    const sub = prepared.value.submission;
     try {
+      // One sandbox for all of this submission's processes (and its network, shared with the probe).
+      sub.sandbox = await openSubmissionSandbox({ enabled: Boolean(opts.sandbox), repo: sub.repo, workDir: sub.workDir, clip: prepared.value.clip });
+      if (sub.sandbox) opts.progress?.note(`sandbox ready in ${sub.sandbox.startupMs.toFixed(0)} ms (${sub.sandbox.mode === 'root' ? `uid ${sub.sandbox.uid}` : 'user namespace'}, loopback-only network)`);
       ran = await run(prepared.value, opts, runner);
     } finally {
-      await prepared.value.submission.cleanup();
+      await sub.sandbox?.close();
+      await sub.cleanup();
     }
   }
   const repo = prepared.ok ? prepared.value.submission.repo : resolve(opts.repo);

@@ -56,7 +56,8 @@ function sentSince(lines: readonly TimedLine[], fromMs: number): { frames: numbe
 
 async function nodeClient(run: Run): Promise<Outcome<ClientFigures>> {
   const { input } = run;
-  const statsFile = join(input.out, 'client-stats.json');
+  // In a sandbox the client can write only its scratch folder, not the report folder.
+  const statsFile = join(input.submission.sandbox?.scratch ?? input.out, 'client-stats.json');
   const t0 = performance.now();
   const client = await input.submission.startClient({ ports: run.ports, ...(input.wire ? { wire: input.wire } : {}), mode: { kind: 'measure', seconds: input.seconds, statsFile } });
   run.started.push(client);
@@ -102,7 +103,7 @@ async function windowLive(run: Run, sub: PythonSubmission, stop: () => string | 
 
 async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<ClientFigures>> {
   const { input, ref } = run;
-  const pcmFile = join(input.out, 'client-audio.raw');
+  const pcmFile = join(input.submission.sandbox?.scratch ?? input.out, 'client-audio.raw');
   await rm(pcmFile, { force: true });
   const client = await sub.startClient({ ports: run.ports, ...(input.display ? { display: input.display } : {}), env: { ALSA_CONFIG_PATH: FILE_ALSA_CONF, AVSOCK_AUDIO_OUT: pcmFile }, mode: { kind: 'measure', seconds: input.seconds, statsFile: '' } });
   run.started.push(client);
@@ -151,7 +152,7 @@ export async function measureClient(input: ClientInput): Promise<Outcome<ClientF
     const ports = await allocateStreamPorts();
     const started: Launched[] = [];
     try {
-      const ref = await startReferenceServer(input.clip, ports, input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined), input.startTimeoutMs);
+      const ref = await startReferenceServer(input.clip, ports, input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined), input.startTimeoutMs, sub.sandbox?.joinNetwork);
       if (typeof ref === 'string') return failed(ref);
       started.push(ref.launched);
       const run: Run = { input, ref, ports, started };

@@ -14,6 +14,8 @@ export interface PrepareInput {
   repo: string;
   clip?: string;
   wire?: Wire;
+  /** Run the install (npm ci) in a sandbox too. */
+  sandbox?: boolean;
   note: (m: string) => void;
 }
 
@@ -26,7 +28,7 @@ export interface Prepared {
 }
 
 export async function prepare(input: PrepareInput): Promise<Outcome<Prepared>> {
-  const found = await prepareSubmission(input.repo, { onEvent: input.note });
+  const found = await prepareSubmission(input.repo, { onEvent: input.note, ...(input.sandbox ? { sandbox: true } : {}) });
   if (!found.ok) return failed(found.reason);
   const submission = found.submission;
   try {

@@ -14,6 +14,7 @@ import type { NodeSubmission, PythonSubmission, Submission } from '../run/kinds.
 import { UI_LINE } from '../run/output.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
 import type { Launched } from '../run/submission.ts';
+import { bridgeUrls } from '../run/sandbox-bridge.ts';
 import { why } from '../run/watch.ts';
 import { grabPages } from '../screenshot/capture.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowShot } from '../screenshot/compose.ts';
@@ -54,10 +55,12 @@ async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Sh
     client = await sub.startClient({ ports: live.ports, ...(input.wire ? { wire: input.wire } : {}), mode: { kind: 'window', uiPort: clientPorts.uiPort } });
     const clientUi = await client.out.waitForLine(UI_LINE, input.startTimeoutMs);
     if (!clientUi) return failed(why(client, "the client printed no 'ui: http://127.0.0.1:PORT/' line"));
+    // Sandboxed pages listen on the sandbox's own loopback: the browser reaches them through bridges.
+    const pages = sub.sandbox ? await bridgeUrls(sub.sandbox.joinNetwork, [serverUi[1]!, clientUi[1]!]) : { urls: [serverUi[1]!, clientUi[1]!], close: async () => {} };
     const grabs = await grabPages([
-      { url: serverUi[1]!, title: 'TRANSMITTING VIDEO' },
-      { url: clientUi[1]!, title: 'RECEIVING VIDEO' },
-    ]).catch((error: unknown) => {
+      { url: pages.urls[0]!, title: 'TRANSMITTING VIDEO' },
+      { url: pages.urls[1]!, title: 'RECEIVING VIDEO' },
+    ]).finally(() => pages.close()).catch((error: unknown) => {
       if (error instanceof BrowserUnavailableError) return `not run: no browser; fix: ${error.fix}`;
       throw error;
     });

@@ -59,6 +59,8 @@ async function measure(input: ServerInput, server: Launched, ports: StreamPorts)
     connectTimeoutMs: input.startTimeoutMs,
     firstFrameTimeoutMs: input.firstFrameTimeoutMs,
     signal: abort.signal,
+    // In a sandbox the server listens on its private loopback: the probe joins that network.
+    ...(input.submission.sandbox ? { wrapCommand: input.submission.sandbox.joinNetwork } : {}),
   });
   const machine = await loadDone();
   const figures = rec.frames.length ? await computeServerFigures(rec, { sourceFps: input.sourceFps }) : null;

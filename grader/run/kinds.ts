@@ -18,6 +18,7 @@ import type { Wire } from '../measure/probe.ts';
 import type { StreamPorts } from './ports.ts';
 import { nodeServerArgs } from './reference.ts';
 import { adaptPythonScript, describeChanges, type PythonFacts } from './python-adapt.ts';
+import { SubmissionSandbox, type CommandWrap } from './sandbox.ts';
 import { detectKind, launch, pythonCommand, resolvePythonAsync, runBounded, type Launched } from './submission.ts';
 
 export interface ServerStart {
@@ -49,6 +50,8 @@ interface Common {
   startClient(c: ClientStart): Promise<Launched>;
   /** Deletes the temp copy, if any (idempotent). */
   cleanup(): Promise<void>;
+  /** Set by the grader when this submission's processes run in a sandbox (grader/run/sandbox.ts). */
+  sandbox?: SubmissionSandbox;
 }
 
 export interface NodeSubmission extends Common {
@@ -67,6 +70,11 @@ export interface PythonSubmission extends Common {
 
 export type Submission = NodeSubmission | PythonSubmission;
 
+/** launch() options that run a submission's process in its sandbox, when it has one. */
+function inSandbox(sub: { sandbox?: SubmissionSandbox }): { wrap?: CommandWrap } {
+  return sub.sandbox ? { wrap: sub.sandbox.untrusted() } : {};
+}
+
 async function copyRepo(repo: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `avsock-grade-${basename(repo)}-`));
   await cp(repo, dir, {
@@ -83,27 +91,29 @@ function remover(repo: string, workDir: string): () => Promise<void> {
 }
 
 function nodeSubmission(repo: string, workDir: string, changes: string[]): NodeSubmission {
-  return {
+  const sub: NodeSubmission = {
     kind: 'node',
     repo,
     workDir,
     changes,
-    startServer: async (s) => launch('server', 'npm', nodeServerArgs(s.clip, s.ports, s.wire), { cwd: workDir }),
+    startServer: async (s) => launch('server', 'npm', nodeServerArgs(s.clip, s.ports, s.wire), { cwd: workDir, ...inSandbox(sub) }),
     startClient: async (c) => {
       const args = ['run', 'client', '--', '--host', '127.0.0.1', '--port', String(c.ports.videoPort), '--audio-port', String(c.ports.audioPort), '--no-window'];
       if (c.mode.kind === 'measure') args.push('--duration', String(c.mode.seconds), '--stats', c.mode.statsFile);
       else args.push('--duration', '60', '--ui-port', String(c.mode.uiPort));
       if (c.wire) args.push('--wire', c.wire);
-      return launch('client', 'npm', args, { cwd: workDir });
+      return launch('client', 'npm', args, { cwd: workDir, ...inSandbox(sub) });
     },
     cleanup: remover(repo, workDir),
   };
+  return sub;
 }
 
 class Python implements PythonSubmission {
   readonly kind = 'python';
   facts: PythonFacts | undefined;
   clientFacts: PythonFacts | undefined;
+  sandbox?: SubmissionSandbox;
   readonly #described = new Set<string>();
   constructor(
     readonly repo: string,
@@ -126,7 +136,7 @@ class Python implements PythonSubmission {
       if (adapted.facts.noPort) this.changes.push(`${rel}: no port setting found; it runs on its own port and the grader cannot reach it`);
     }
     const { command, args } = pythonCommand(adapted.path, { ...(opts.display ? { display: opts.display } : {}), ...(opts.env ? { env: opts.env } : {}) });
-    return launch(name, command, args, { cwd: dirname(adapted.path) });
+    return launch(name, command, args, { cwd: dirname(adapted.path), ...inSandbox(this) });
   }
 
   startServer(s: ServerStart): Promise<Launched> {
@@ -145,13 +155,15 @@ class Python implements PythonSubmission {
 
 export type Prepared = { ok: true; submission: Submission } | { ok: false; reason: string };
 
-async function prepareNode(root: string, onEvent?: (m: string) => void): Promise<Prepared> {
+async function prepareNode(root: string, onEvent?: (m: string) => void, sandboxed = false): Promise<Prepared> {
   if (existsSync(join(root, 'node_modules'))) return { ok: true, submission: nodeSubmission(root, root, []) };
   const dir = await copyRepo(root);
   onEvent?.(`no node_modules: npm ci in a temp copy (${dir})`);
   const hasLock = existsSync(join(dir, 'package-lock.json'));
   const cmd = hasLock ? 'ci' : 'install';
-  const r = await runBounded(`npm ${cmd}`, 'npm', [cmd, '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 300_000 });
+  // Install scripts are the submission's code too: sandboxed, but with the host's network (the registry).
+  const box = sandboxed ? await SubmissionSandbox.open({ writable: [dir], readable: [], hostNetwork: true }) : undefined;
+  const r = await runBounded(`npm ${cmd}`, 'npm', [cmd, '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 300_000, ...(box ? { wrap: box.untrusted() } : {}) }).finally(() => box?.close());
   const sub = nodeSubmission(root, dir, [`copied to ${dir} and ran npm ${cmd} there (the repo has no node_modules)`]);
   if (r.code !== 0) {
     await sub.cleanup();
@@ -176,12 +188,12 @@ async function preparePython(root: string, server: string, client: string | unde
 }
 
 /** Readies a submission to run without changing the original (see the header). */
-export async function prepareSubmission(repo: string, opts: { onEvent?: (m: string) => void } = {}): Promise<Prepared> {
+export async function prepareSubmission(repo: string, opts: { onEvent?: (m: string) => void; sandbox?: boolean } = {}): Promise<Prepared> {
   const root = resolve(repo);
   const st = await stat(root).catch(() => undefined);
   if (!st?.isDirectory()) return { ok: false, reason: `${root} is not a folder` };
   const found = await detectKind(root);
-  if (found.kind === 'node') return prepareNode(root, opts.onEvent);
+  if (found.kind === 'node') return prepareNode(root, opts.onEvent, opts.sandbox);
   if (found.kind === 'python' && found.python) return preparePython(root, found.python.server, found.python.client);
   return { ok: false, reason: `${root} is neither a Node submission (package.json with server and client scripts) nor a tutorial one (server.py)` };
 }

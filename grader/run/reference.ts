@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Wire } from '../measure/probe.ts';
 import { UI_LINE } from './output.ts';
 import type { StreamPorts } from './ports.ts';
+import type { CommandWrap } from './sandbox.ts';
 import { launch, type Launched } from './submission.ts';
 import { timedLines, why, type TimedLine } from './watch.ts';
 
@@ -27,8 +28,9 @@ export interface ReferenceServer {
 }
 
 /** Starts the reference server and waits for its `ui:` line; an error names why it did not start. */
-export async function startReferenceServer(clip: string, ports: StreamPorts, wire: Wire | undefined, startTimeoutMs: number): Promise<ReferenceServer | string> {
-  const launched = launch('reference server', 'npm', nodeServerArgs(clip, ports, wire), { cwd: GRADER_ROOT });
+export async function startReferenceServer(clip: string, ports: StreamPorts, wire: Wire | undefined, startTimeoutMs: number, wrap?: CommandWrap): Promise<ReferenceServer | string> {
+  // wrap: into the submission's sandbox network (grader/run/sandbox.ts), where its client runs.
+  const launched = launch('reference server', 'npm', nodeServerArgs(clip, ports, wire), { cwd: GRADER_ROOT, ...(wrap ? { wrap } : {}) });
   const lines = timedLines(launched);
   if (!(await launched.out.waitForLine(UI_LINE, startTimeoutMs))) {
     await launched.handle.stop();

@@ -50,3 +50,25 @@ export async function bridgePort(joinNetwork: CommandWrap, targetPort: number, t
     throw error;
   }
 }
+
+/** The same page through bridges: `urls` rewritten to bridged ports (same-origin pages keep working). */
+export async function bridgeUrls(joinNetwork: CommandWrap, urls: string[]): Promise<{ urls: string[]; close(): Promise<void> }> {
+  const bridges: Bridge[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(bridges.map((b) => b.close()));
+  };
+  try {
+    const out: string[] = [];
+    for (const u of urls) {
+      const url = new URL(u);
+      const b = await bridgePort(joinNetwork, Number(url.port || 80));
+      bridges.push(b);
+      url.port = String(b.port);
+      out.push(url.toString());
+    }
+    return { urls: out, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

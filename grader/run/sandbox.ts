@@ -192,6 +192,7 @@ export class SubmissionSandbox {
   readonly #holderPid: number;
   readonly #opts: SandboxOptions;
   readonly #limits: SandboxLimits;
+  readonly #displays: string[] = [];
 
   private constructor(init: { mode: 'root' | 'user'; uid: number | undefined; scratch: string; holder: ChildHandle; holderPid: number; opts: SandboxOptions; startupMs: number }) {
     this.mode = init.mode;
@@ -233,6 +234,11 @@ export class SubmissionSandbox {
     return this.mode === 'root' ? ['nsenter', `--net=/proc/${t}/ns/net`, '--'] : ['nsenter', '-t', t, '-U', '-n', '--preserve-credentials', '--'];
   }
 
+  /** Lets the submission draw on this X display (the grader's Xvfb, made after the sandbox). */
+  allowDisplay(display: string): void {
+    this.#displays.push(display);
+  }
+
   /** For the grader's own processes (probe, reference server): only the network namespace. */
   readonly joinNetwork: CommandWrap = (command, args) => {
     const [nsenter, ...rest] = this.#nsenter();
@@ -251,6 +257,7 @@ export class SubmissionSandbox {
         command,
         args,
         netns: !(extra.hostNetwork ?? this.#opts.hostNetwork),
+        displays: this.#displays,
       });
       const pre = extra.hostNetwork ?? this.#opts.hostNetwork ? [] : this.#nsenter();
       const all = [...pre, ...inner];
@@ -293,6 +300,8 @@ interface BwrapSpec {
   args: string[];
   /** Stay in the caller's (already private) network namespace; false = the host's. */
   netns: boolean;
+  /** X displays (":99") whose socket it may use. */
+  displays?: string[];
 }
 
 /** The bwrap … setpriv … prlimit … command line (pure: the tests read it). */
@@ -332,8 +341,12 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
     a.push(flag, abs, abs);
     made.add(abs);
   };
-  // The X socket of the grader's Xvfb (its abstract socket lives in the host's network namespace).
-  for (const x of existsSync('/tmp/.X11-unix') ? readdirSync('/tmp/.X11-unix').map((n) => join('/tmp/.X11-unix', n)) : []) bind('--bind', x);
+  // Only the X displays the grader made for it (its abstract socket lives in the host's network
+  // namespace, so the socket file is the way in); never the instructor's own desktop.
+  for (const d of spec.displays ?? []) {
+    const m = /^:(\d+)(\.\d+)?$/.exec(d);
+    if (m) bind('--bind', `/tmp/.X11-unix/X${m[1]}`);
+  }
   for (const p of interpreterDirsCached()) bind('--ro-bind', p);
   for (const p of spec.readable) bind('--ro-bind', p);
   for (const p of spec.writable) bind('--bind', p);

@@ -11,7 +11,7 @@
 #               127.0.0.1:cfg["port"], leaves a daemon, allocates without bound, fork-bombs (at most
 #               cfg["forks"]), fills its folder and /tmp (at most cfg["fill_mb"] MiB each); with
 #               cfg["strict"], an attempt that got out stops it before streaming (ESCAPED: …)
-import base64, errno, json, os, random, signal, socket, sys, time
+import base64, errno, json, math, os, pickle, random, signal, socket, struct, sys, threading, time
 
 host_ip = '192.168.1.21'
 port = 9688
@@ -152,7 +152,24 @@ print('Listening at:', (host_ip, port), flush=True)
 jpeg = open(os.path.join(here, 'frame.jpg'), 'rb').read()
 
 msg, addr = udp.recvfrom(65536)
-conn, _ = tcp.accept()  # and never send a byte on it
+conn, _ = tcp.accept()  # and never send a byte on it (escape: it streams sound like the tutorial)
+
+
+def sound():
+    # A 440 Hz tone in the tutorial's framing (u64 length + pickle.dumps(pcm)), paced at 44.1 kHz.
+    tone = b''.join(struct.pack('<hh', v, v) for v in (int(8000 * math.sin(2 * math.pi * 440 * i / 44100)) for i in range(1024)))
+    t0, k = time.perf_counter(), 0
+    while k < 44100 * 60 // 1024:
+        delay = t0 + k * 1024 / 44100 - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        a = pickle.dumps(tone)
+        conn.sendall(struct.pack('Q', len(a)) + a)
+        k += 1
+
+
+if mode == 'escape':
+    threading.Thread(target=sound, daemon=True).start()
 if mode == 'flood':
     rnd = random.Random(1)
     blobs = [os.urandom(rnd.randint(1, 65507)) for _ in range(64)]
