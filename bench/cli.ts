@@ -20,16 +20,22 @@ import {
   costTable,
   evaluateTargets,
   fanoutTable,
+  layoutTable,
   machineLine,
   pacingRatios,
   pacingTable,
   ratioTable,
   summarizeCapacity,
+  tailOf,
+  tailRunTable,
+  tailTable,
   targetTable,
   type BenchResult,
   type GraderTiming,
   type Machine,
 } from './report.ts';
+import { LAYOUTS, measureLayout, type LayoutResult } from './sections/ffmpeg-layout.ts';
+import { serverPyUnavailable, type Method } from './senders.ts';
 import { measureCapacity, STAGES, type Stage, type StageResult } from './sections/capacity.ts';
 import { measureCost, measureStartup, type CostResult, type StartupResult } from './sections/cost.ts';
 import { measureFanout, type FanoutResult } from './sections/fanout.ts';
@@ -37,18 +43,22 @@ import { fidelityTable, measureFidelity, type FidelityResult } from './sections/
 import { measurePacing, type PacingResult } from './sections/pacing.ts';
 import { combineRuns, median, replaceBetweenMarkers, spread } from './summary.ts';
 
-const SECTIONS = ['pacing', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity'] as const;
+const SECTIONS = ['pacing', 'layout', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const HELP = `npm run bench -- [options]
 
 Measures avsock on this machine (loopback only) and prints a table per section:
-  pacing    clips at 15, 23.976, 25, 30, 60 fps (720p + audio), server in tutorial wire with
-            --pacing deadline and --pacing tutorial, measured from outside by the grader's probe:
-            fps error, jitter p50/p99, drift, A/V offset, server CPU; ratio deadline/tutorial
+  pacing    clips at 15, 23.976, 25, 30, 60 fps (720p + audio) in tutorial wire, from four senders
+            measured by the grader's probe in the same run: a bare "perfect sender" (the floor),
+            avsock (deadline pacing, with a send trace → where the tail of the jitter comes from),
+            the tutorial's real server.py (when python3 + OpenCV are installed) and avsock's
+            emulation of server.py's loop: fps error, jitter p50/p99, drift, A/V offset, CPU
+  layout    CPU of the media layouts: two ffmpeg processes vs one with two outputs, thread counts
   capacity  unpaced frames/s, 720p and 1080p → 400 px, per stage and per core; ffmpeg vs sharp
   cpu       CPU per stream-second of server and client at 30 fps
-  fanout    1, 10, 50 probe clients on one framed server: jitter p99, server CPU
+  fanout    1 … 200 clients on one framed server (receivers timed by the kernel, ≤ 10 per process),
+            and the floor at 200: jitter p99, loss, server CPU
   startup   server start → first frame at a client; the grader's wall time for one submission
   rss       peak RSS of server and client (tree Σ VmHWM)
   class     sandbox start-up per submission; a generated class of tutorial copies graded with
@@ -57,7 +67,7 @@ Measures avsock on this machine (loopback only) and prints a table per section:
             client (grader/testing/plain_client.py), side by side
 
 Options:
-  --quick          < 90 s: three clip rates, shorter recordings, no grader run
+  --quick          ≈ 3 min: three clip rates, shorter recordings, no grader run
   --runs N         repeat every measurement N times, report medians and their spread (default 1)
   --only LIST      comma-separated sections, e.g. --only pacing,fanout
   --class-size N   students in the class section (default 3, extrapolated to 30; 30 measures it)
@@ -67,7 +77,7 @@ Options:
                    shields the measurement from other jobs on a shared machine (stated in the results)
   --help
 
-Clips are cached in .cache/bench/. Whole suite < 5 min on 2 cores; other load on the machine shows
+Clips are cached in .cache/bench/. Whole suite ≈ 8 min on 2 cores; other load on the machine shows
 up as jitter — the load average before/after is printed with the results.
 `;
 
@@ -79,6 +89,9 @@ interface Plan {
   pacingSeconds: number;
   fanoutClients: number[];
   fanoutSeconds: number;
+  layoutSeconds: number;
+  /** Senders measured per clip rate (server.py only when it can run). */
+  senders: (rate: string) => Method[];
   costSeconds: number;
   startupRuns: number;
   capacity: Array<{ height: 720 | 1080; stages: readonly Stage[] }>;
@@ -91,9 +104,16 @@ function makePlan(quick: boolean, runs: number, sections: Set<Section>): Plan {
     runs,
     sections,
     rates: quick ? ['24000/1001', '30', '60'] : ['15', '24000/1001', '25', '30', '60'],
-    pacingSeconds: quick ? 4 : 10,
-    fanoutClients: [1, 10, 50],
-    fanoutSeconds: quick ? 3 : 8,
+    pacingSeconds: quick ? 5 : 8,
+    fanoutClients: quick ? [1, 50, 200] : [1, 10, 50, 100, 200],
+    fanoutSeconds: quick ? 4 : 8,
+    layoutSeconds: quick ? 5 : 8,
+    senders: (rate) => {
+      const all: Method[] = ['floor', 'deadline'];
+      if (!serverPyUnavailable() && (!quick || rate === '30')) all.push('server.py');
+      if (!quick) all.push('tutorial');
+      return all;
+    },
     costSeconds: quick ? 4 : 8,
     startupRuns: quick ? 1 : 3,
     capacity: quick
@@ -172,8 +192,8 @@ function noiseOf(plan: Plan, runs: { pacing: PacingResult[][]; fanout: FanoutRes
   for (const group of runs.fanout) {
     if (group.length < 2) continue;
     const { value, noise } = combineRuns(group);
-    spreads[`fanout ${value.clients} jitterP99Ms`] = noise.jitterP99Ms!;
-    spreads[`fanout ${value.clients} serverCpuPct`] = noise.serverCpuPct!;
+    spreads[`fanout ${value.sender} ${value.clients} jitterP99Ms`] = noise.jitterP99Ms!;
+    spreads[`fanout ${value.sender} ${value.clients} serverCpuPct`] = noise.serverCpuPct!;
   }
   for (const group of runs.capacity) {
     if (group.length < 2) continue;
@@ -226,6 +246,7 @@ runMain('bench', async (argv) => {
   process.stdout.write(`machine: ${machineLine(machine)}\n`);
 
   const raw = { pacing: [] as PacingResult[][], fanout: [] as FanoutResult[][], capacity: [] as StageResult[][], startup: [] as StartupResult[] };
+  const layouts: LayoutResult[][] = [];
   const print = (title: string, table: string): void => void process.stdout.write(`\n== ${title}\n${table}\n`);
   let capacity: BenchResult['capacity'];
   let cost: CostResult | undefined;
@@ -235,15 +256,33 @@ runMain('bench', async (argv) => {
   let fidelity: FidelityResult | undefined;
   try {
     if (sections.has('pacing')) {
+      const why = serverPyUnavailable();
+      if (why) log(`the tutorial's server.py is not measured: ${why}`);
       for (const rate of plan.rates) {
-        for (const method of ['deadline', 'tutorial'] as const) {
+        for (const method of plan.senders(rate)) {
           log(`pacing ${rate} fps, ${method}`);
-          raw.pacing.push(await repeat(runs, () => measurePacing({ rate, method, seconds: plan.pacingSeconds, log })));
+          try {
+            raw.pacing.push(await repeat(runs, () => measurePacing({ rate, method, seconds: plan.pacingSeconds, log })));
+          } catch (error) {
+            log(`pacing ${rate} fps, ${method}: not measured (${describeError(error)})`);
+          }
         }
       }
       const rows = raw.pacing.map((g) => combineRuns(g).value);
       print('pacing and sync (tutorial wire, measured by the probe client)', pacingTable(rows));
-      print('ratio deadline ÷ tutorial', ratioTable(pacingRatios(rows)));
+      print('jitter p99 side by side', ratioTable(pacingRatios(rows)));
+      const tail = tailOf(rows);
+      if (tail) {
+        print('where the tail of avsock\'s jitter comes from', tailTable(tail));
+        print('per run', tailRunTable(tail));
+      }
+    }
+    if (sections.has('layout')) {
+      for (const layout of LAYOUTS) {
+        log(`media layout ${layout}`);
+        layouts.push(await repeat(runs, () => measureLayout(layout, plan.layoutSeconds, log)));
+      }
+      print('media layouts (CPU of the process tree)', layoutTable(layouts.map((g) => combineRuns(g).value)));
     }
     if (sections.has('capacity')) {
       for (const { height, stages } of plan.capacity) {
@@ -266,6 +305,9 @@ runMain('bench', async (argv) => {
         log(`fan-out ${clients} clients`);
         raw.fanout.push(await repeat(runs, () => measureFanout(clients, plan.fanoutSeconds, log)));
       }
+      const most = Math.max(...plan.fanoutClients);
+      log(`fan-out ${most} clients, floor`);
+      raw.fanout.push(await repeat(runs, () => measureFanout(most, plan.fanoutSeconds, log, 'floor')));
       print('fan-out (framed wire)', fanoutTable(raw.fanout.map((g) => combineRuns(g).value)));
     }
     if (sections.has('cpu') || sections.has('rss')) {
@@ -309,6 +351,8 @@ runMain('bench', async (argv) => {
     machine,
     pacing,
     pacingRatios: pacingRatios(pacing),
+    ...(tailOf(pacing) ? { tail: tailOf(pacing)! } : {}),
+    ...(layouts.length ? { ffmpegLayouts: layouts.map((g) => combineRuns(g).value) } : {}),
     ...(capacity ? { capacity } : {}),
     ...(cost ? { cost } : {}),
     fanout: raw.fanout.map((g) => combineRuns(g).value),

@@ -49,7 +49,7 @@ export async function benchClip(spec: ClipSpec, log: (msg: string) => void = () 
 }
 
 /** Collects a child's stdout lines and resolves the first line matching `re`. */
-function waitForLine(child: ChildHandle, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+export function waitForLine(child: ChildHandle, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
   return new Promise((resolvePromise, reject) => {
     let buffered = '';
     const timer = setTimeout(() => {
@@ -93,6 +93,8 @@ export interface RunningServer {
   audioPort: number;
   /** performance.now() when spawn was called. */
   spawnedMs: number;
+  /** performance.now() when the `listening:` line arrived. */
+  listeningMs: number;
 }
 
 export interface ServerLaunch {
@@ -103,9 +105,11 @@ export interface ServerLaunch {
   extraArgs?: string[];
   /** Node flags before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] to profile the server. */
   nodeArgs?: string[];
+  /** Environment (default: this process's), e.g. with AVSOCK_SEND_TRACE. */
+  env?: NodeJS.ProcessEnv;
 }
 
-const LISTENING = /^listening: video udp:\/\/([\d.]+):(\d+) audio tcp:\/\/([\d.]+):(\d+)/;
+export const LISTENING = /^listening: video udp:\/\/([\d.]+):(\d+) audio tcp:\/\/([\d.]+):(\d+)/;
 
 export async function startServer(opts: ServerLaunch): Promise<RunningServer> {
   const spawnedMs = performance.now();
@@ -117,10 +121,10 @@ export async function startServer(opts: ServerLaunch): Promise<RunningServer> {
     ...(opts.loop ? ['--loop'] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const child = startChild(process.execPath, args, { name: `server (${opts.wire}, ${opts.pacing})`, cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [1500, 1000] });
+  const child = startChild(process.execPath, args, { name: `server (${opts.wire}, ${opts.pacing})`, cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [1500, 1000], ...(opts.env ? { env: opts.env } : {}) });
   await child.started;
   const m = await waitForLine(child, LISTENING, 30_000);
-  return { child, pid: child.pid!, host: m[1]!, videoPort: Number(m[2]), audioPort: Number(m[4]), spawnedMs };
+  return { child, pid: child.pid!, host: m[1]!, videoPort: Number(m[2]), audioPort: Number(m[4]), spawnedMs, listeningMs: performance.now() };
 }
 
 export interface ClientLaunch {

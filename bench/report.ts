@@ -3,6 +3,10 @@
  * startupMs, rssMb) and its tables, as plain text for the terminal or markdown for docs/PERFORMANCE.md.
  */
 import type { StageResult } from './sections/capacity.ts';
+import type { LayoutResult } from './sections/ffmpeg-layout.ts';
+import { LAYOUT_LABEL } from './sections/ffmpeg-layout.ts';
+import { summarizeTails, type RunTail, type TailSummary } from './attribution.ts';
+import { METHOD_LABEL } from './senders.ts';
 import type { CostResult, StartupResult } from './sections/cost.ts';
 import type { FanoutResult } from './sections/fanout.ts';
 import type { PacingResult } from './sections/pacing.ts';
@@ -66,33 +70,60 @@ export interface BenchResult {
   startup?: StartupResult[];
   grader?: GraderTiming;
   rssMb?: { server: number; client: number };
+  /** Where the tail of avsock's jitter comes from (deadline runs, pooled). */
+  tail?: TailSummary & { perRun: Array<Omit<RunTail, 'tail'> & { clipFps: number }> };
+  ffmpegLayouts?: LayoutResult[];
   targets: Target[];
   noise: Noise;
 }
 
 export interface PacingRatio {
   clipFps: number;
-  /** deadline ÷ tutorial of each figure (|fps error|, jitter p99, drift, A/V max). < 1 = deadline better. */
-  fpsErrorRatio: number;
-  jitterP99Ratio: number;
-  driftRatio: number;
-  avOffsetRatio: number;
+  clipRate: string;
+  /** jitter p99 of each sender, ms (NaN = not measured). */
+  floorP99Ms: number;
+  avsockP99Ms: number;
+  emulationP99Ms: number;
+  serverPyP99Ms: number;
+  /** avsock ÷ floor, avsock ÷ server.py, avsock ÷ the emulation of its loop. */
+  vsFloor: number;
+  vsServerPy: number;
+  vsEmulation: number;
 }
 
 export function pacingRatios(rows: readonly PacingResult[]): PacingRatio[] {
   const out: PacingRatio[] = [];
   for (const d of rows.filter((r) => r.method === 'deadline')) {
-    const t = rows.find((r) => r.method === 'tutorial' && r.clipRate === d.clipRate);
-    if (!t) continue;
+    const p99 = (method: PacingResult['method']): number => rows.find((r) => r.method === method && r.clipRate === d.clipRate)?.jitterP99Ms ?? Number.NaN;
+    const floor = p99('floor');
+    const py = p99('server.py');
+    const emu = p99('tutorial');
     out.push({
       clipFps: d.clipFps,
-      fpsErrorRatio: Math.abs(d.fpsErrorPct) / Math.abs(t.fpsErrorPct),
-      jitterP99Ratio: d.jitterP99Ms / t.jitterP99Ms,
-      driftRatio: d.driftMaxMs / t.driftMaxMs,
-      avOffsetRatio: d.avOffsetMaxMs / t.avOffsetMaxMs,
+      clipRate: d.clipRate,
+      floorP99Ms: floor,
+      avsockP99Ms: d.jitterP99Ms,
+      emulationP99Ms: emu,
+      serverPyP99Ms: py,
+      vsFloor: d.jitterP99Ms / floor,
+      vsServerPy: d.jitterP99Ms / py,
+      vsEmulation: d.jitterP99Ms / emu,
     });
   }
   return out;
+}
+
+/** The pooled tail attribution of the deadline runs that had a trace. */
+export function tailOf(rows: readonly PacingResult[]): BenchResult['tail'] {
+  const runs = rows.filter((r) => r.method === 'deadline' && r.tail);
+  if (runs.length === 0) return undefined;
+  return {
+    ...summarizeTails(runs.map((r) => r.tail!)),
+    perRun: runs.map((r) => {
+      const { tail: _t, ...rest } = r.tail!;
+      return { clipFps: r.clipFps, ...rest };
+    }),
+  };
 }
 
 /** Capacity headline figures from the stage rows. */
@@ -130,36 +161,65 @@ export interface Target {
   target: string;
   measured: string;
   met: boolean | undefined;
+  /** The same figure for a bare sender that does nothing else, measured the same way. */
+  floor?: string;
 }
 
-/** The performance targets (pacing, sync, CPU, capacity, fan-out, start-up) against what was measured (met undefined = not measured). */
+/** The targets against what was measured (met undefined = not measured). */
 export function evaluateTargets(r: Omit<BenchResult, 'targets'>): Target[] {
   const dl = r.pacing.filter((p) => p.method === 'deadline');
   const worst = (xs: number[]): number => (xs.length && xs.every(Number.isFinite) ? Math.max(...xs) : Number.NaN);
-  const t = (name: string, target: string, value: number, limit: number, unit: string, digits = 2): Target => ({
+  const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+  const t = (name: string, target: string, value: number, limit: number, unit: string, digits = 2, floor?: string): Target => ({
     name,
     target,
     measured: Number.isFinite(value) ? `${value.toFixed(digits)} ${unit}`.trim() : 'not measured',
     met: Number.isFinite(value) ? value <= limit : undefined,
+    ...(floor ? { floor } : {}),
   });
-  const fan50 = r.fanout.find((f) => f.clients === 50);
-  const serverAt30 = dl.find((p) => p.clipRate === '30')?.serverCpuPct;
-  return [
-    t('fps error, every rate (worst, absolute)', '≤ 0.1 %', worst(dl.map((p) => Math.abs(p.fpsErrorPct))), 0.1, '%', 3),
-    t('jitter p99, every clip (worst)', '≤ 1 ms', worst(dl.map((p) => p.jitterP99Ms)), 1, 'ms'),
-    t('jitter p99 ÷ tutorial method (worst)', '≤ 0.2×', worst(r.pacingRatios.map((x) => x.jitterP99Ratio)), 0.2, '×'),
-    t('drift vs wall clock (worst)', '≤ 5 ms', worst(dl.map((p) => p.driftMaxMs)), 5, 'ms'),
-    t('A/V offset (worst max, absolute)', '≤ 25 ms', worst(dl.map((p) => p.avOffsetMaxMs)), 25, 'ms', 1),
-    t('server CPU at 720p30', '≤ 10 % of a core', serverAt30 ?? Number.NaN, 10, '%', 1),
-    {
-      name: 'capacity 720p → 400 px',
-      target: '≥ 300 fps per core',
-      measured: r.capacity && Number.isFinite(r.capacity.fpsPerCore720) ? `${r.capacity.fpsPerCore720.toFixed(0)} fps/core` : 'not measured',
-      met: r.capacity && Number.isFinite(r.capacity.fpsPerCore720) ? r.capacity.fpsPerCore720 >= 300 : undefined,
-    },
-    t('50 clients: jitter p99 (median client)', '≤ 2 ms', fan50?.jitterP99Ms ?? Number.NaN, 2, 'ms'),
-    t('first frame after server start', '≤ 1.5 s', r.startupMs ?? Number.NaN, 1500, 'ms', 0),
-  ];
+  const out: Target[] = [];
+  for (const ratio of r.pacingRatios) {
+    out.push({
+      name: `jitter p99 at ${ratio.clipFps.toFixed(3).replace(/\.?0+$/, '')} fps ÷ floor`,
+      target: '≤ 1.5× the bare sender',
+      measured: Number.isFinite(ratio.vsFloor) ? `${num(ratio.avsockP99Ms)} ms = ${num(ratio.vsFloor)}×` : 'not measured',
+      met: Number.isFinite(ratio.vsFloor) ? ratio.vsFloor <= 1.5 : undefined,
+      floor: `${num(ratio.floorP99Ms)} ms`,
+    });
+  }
+  const py = r.pacingRatios.filter((x) => Number.isFinite(x.vsServerPy));
+  const worstPy = py.length ? py.reduce((a, b) => (b.vsServerPy > a.vsServerPy ? b : a)) : undefined;
+  out.push({
+    name: "jitter p99 ÷ the tutorial's real server.py (worst rate)",
+    target: '≤ 0.3×',
+    measured: worstPy ? `${num(worstPy.vsServerPy)}× (${num(worstPy.avsockP99Ms)} vs ${num(worstPy.serverPyP99Ms)} ms at ${worstPy.clipFps.toFixed(3)} fps)` : 'not measured',
+    met: worstPy ? worstPy.vsServerPy <= 0.3 : undefined,
+    floor: worstPy ? `${num(worstPy.floorP99Ms)} ms` : '–',
+  });
+  const at30 = dl.find((p) => p.clipRate === '30');
+  const reader = r.ffmpegLayouts?.find((l) => l.layout === 'one-sized');
+  out.push(t('server tree CPU at 720p30 (ffmpeg included)', '≤ 6 % of a core', at30?.serverCpuPct ?? Number.NaN, 6, '%', 1, reader ? `${num(reader.cpuPct, 1)} % (ffmpeg + reader alone)` : undefined));
+  const fanMax = r.fanout.filter((f) => f.sender === 'avsock').reduce<FanoutResult | undefined>((a, b) => (!a || b.clients > a.clients ? b : a), undefined);
+  const fanFloor = r.fanout.find((f) => f.sender === 'floor' && f.clients === fanMax?.clients);
+  out.push({
+    name: `${fanMax?.clients ?? 200} clients: median client's jitter p99, loss`,
+    target: '≤ 2 ms, 0 lost',
+    measured: fanMax ? `${num(fanMax.jitterP99Ms)} ms, ${fanMax.datagramsLost} lost` : 'not measured',
+    met: fanMax && Number.isFinite(fanMax.jitterP99Ms) ? fanMax.jitterP99Ms <= 2 && fanMax.datagramsLost === 0 : undefined,
+    floor: fanFloor ? `${num(fanFloor.jitterP99Ms)} ms, ${fanFloor.datagramsLost} lost` : '–',
+  });
+  const afterListening = r.startup?.length ? median(r.startup.map((s) => s.firstFrameMs - s.listeningMs)) : Number.NaN;
+  out.push(t('first frame after the server listens', '≤ 500 ms', afterListening, 500, 'ms', 0));
+  out.push(t('fps error, every rate (worst, absolute)', '≤ 0.1 %', worst(dl.map((p) => Math.abs(p.fpsErrorPct))), 0.1, '%', 3));
+  out.push(t('drift vs wall clock (worst)', '≤ 5 ms', worst(dl.map((p) => p.driftMaxMs)), 5, 'ms'));
+  out.push(t('A/V offset (worst max, absolute)', '≤ 25 ms', worst(dl.map((p) => p.avOffsetMaxMs)), 25, 'ms', 1));
+  out.push({
+    name: 'capacity 720p → 400 px',
+    target: '≥ 300 fps per core',
+    measured: r.capacity && Number.isFinite(r.capacity.fpsPerCore720) ? `${r.capacity.fpsPerCore720.toFixed(0)} fps/core` : 'not measured',
+    met: r.capacity && Number.isFinite(r.capacity.fpsPerCore720) ? r.capacity.fpsPerCore720 >= 300 : undefined,
+  });
+  return out;
 }
 
 const txt = (x: number, d = 1): string => fmt(x, d);
@@ -167,7 +227,7 @@ const txt = (x: number, d = 1): string => fmt(x, d);
 export function pacingTable(rows: readonly PacingResult[], markdown = false): string {
   const cols: Array<Column<PacingResult>> = [
     { header: 'clip fps', cell: (r) => r.clipFps.toFixed(3) },
-    { header: 'method', align: 'left', cell: (r) => r.method },
+    { header: 'sender', align: 'left', cell: (r) => METHOD_LABEL[r.method] },
     { header: 'fps', cell: (r) => txt(r.fps, 3) },
     { header: 'fps err %', cell: (r) => txt(r.fpsErrorPct, 3) },
     { header: 'jit p50 ms', cell: (r) => txt(r.jitterP50Ms, 2) },
@@ -184,10 +244,58 @@ export function ratioTable(rows: readonly PacingRatio[], markdown = false): stri
   return formatTable<PacingRatio>(
     [
       { header: 'clip fps', cell: (r) => r.clipFps.toFixed(3) },
-      { header: 'abs fps err ×', cell: (r) => txt(r.fpsErrorRatio, 3) },
-      { header: 'jitter p99 ×', cell: (r) => txt(r.jitterP99Ratio, 2) },
-      { header: 'drift ×', cell: (r) => txt(r.driftRatio, 2) },
-      { header: 'A/V max ×', cell: (r) => txt(r.avOffsetRatio, 2) },
+      { header: 'floor p99 ms', cell: (r) => txt(r.floorP99Ms, 2) },
+      { header: 'avsock p99 ms', cell: (r) => txt(r.avsockP99Ms, 2) },
+      { header: 'server.py p99 ms', cell: (r) => txt(r.serverPyP99Ms, 2) },
+      { header: 'emulation p99 ms', cell: (r) => txt(r.emulationP99Ms, 2) },
+      { header: 'avsock ÷ floor', cell: (r) => txt(r.vsFloor, 2) },
+      { header: 'avsock ÷ server.py', cell: (r) => txt(r.vsServerPy, 2) },
+      { header: 'avsock ÷ emulation', cell: (r) => txt(r.vsEmulation, 2) },
+    ],
+    rows,
+    { markdown },
+  );
+}
+
+export function tailTable(t: NonNullable<BenchResult['tail']>, markdown = false): string {
+  return formatTable<TailSummary['shares'][number]>(
+    [
+      { header: 'stage', align: 'left', cell: (x) => x.stage },
+      { header: 'share of the tail', cell: (x) => (Number.isFinite(x.share) ? `${(x.share * 100).toFixed(0)} %` : '–') },
+      { header: 'largest part in', cell: (x) => `${x.largestIn} of ${t.tailIntervals}` },
+      { header: 'mean part ms', cell: (x) => txt(x.meanMs, 2) },
+    ],
+    t.shares,
+    { markdown },
+  );
+}
+
+export function tailRunTable(t: NonNullable<BenchResult['tail']>, markdown = false): string {
+  type Row = NonNullable<BenchResult['tail']>['perRun'][number];
+  return formatTable<Row>(
+    [
+      { header: 'clip fps', cell: (r) => r.clipFps.toFixed(3) },
+      { header: 'p99 |D| ms', cell: (r) => txt(r.thresholdMs, 2) },
+      { header: 'wake-up p99 ms', cell: (r) => txt(r.wakeLateP99Ms, 3) },
+      { header: 'send call p50/p99/max ms', cell: (r) => `${txt(r.sendCallP50Ms, 3)} / ${txt(r.sendCallP99Ms, 3)} / ${txt(r.sendCallMaxMs, 3)}` },
+      { header: 'main GC n, max ms', cell: (r) => `${r.mainGcCount}, ${txt(r.mainGcMaxMs, 2)}` },
+      { header: 'sender GC n, max ms', cell: (r) => `${r.workerGcCount}, ${txt(r.workerGcMaxMs, 2)}` },
+      { header: 'main loop delay p99/max ms', cell: (r) => `${txt(r.loopDelayP99Ms, 1)} / ${txt(r.loopDelayMaxMs, 1)}` },
+      { header: 'frames late into ring', cell: (r) => String(r.framesLateFromMain) },
+    ],
+    t.perRun,
+    { markdown },
+  );
+}
+
+export function layoutTable(rows: readonly LayoutResult[], markdown = false): string {
+  const before = rows.find((r) => r.layout === 'two')?.cpuPct ?? Number.NaN;
+  return formatTable<LayoutResult>(
+    [
+      { header: 'media layout (720p30 → 400 px + PCM, read at real time)', align: 'left', cell: (r) => LAYOUT_LABEL[r.layout] },
+      { header: 'CPU % of a core', cell: (r) => txt(r.cpuPct, 2) },
+      { header: 'saved vs before', cell: (r) => (r.layout === 'two' ? '–' : txt(before - r.cpuPct, 2)) },
+      { header: 'peak RSS MB', cell: (r) => txt(r.peakRssMb, 0) },
     ],
     rows,
     { markdown },
@@ -213,7 +321,9 @@ export function capacityTable(rows: readonly StageResult[], markdown = false): s
 export function fanoutTable(rows: readonly FanoutResult[], markdown = false): string {
   return formatTable<FanoutResult>(
     [
+      { header: 'sender', align: 'left', cell: (r) => (r.sender === 'floor' ? 'floor (bare sender)' : 'avsock') },
       { header: 'clients', cell: (r) => String(r.clients) },
+      { header: 'receivers', align: 'left', cell: (r) => (r.receiver === 'kernel' ? 'kernel timestamps' : 'node probes') },
       { header: 'jit p50 ms', cell: (r) => txt(r.jitterP50Ms, 2) },
       { header: 'jit p99 ms (median client)', cell: (r) => txt(r.jitterP99Ms, 2) },
       { header: 'jit p99 ms (worst)', cell: (r) => txt(r.jitterP99MaxMs, 2) },
@@ -240,6 +350,7 @@ export function costTable(r: BenchResult, markdown = false): string {
   if (r.startup?.length) {
     rows.push(['server start → listening ms (median)', txt(median(r.startup.map((s) => s.listeningMs)), 0)]);
     rows.push(['server start → first frame at client ms (median)', txt(r.startupMs ?? Number.NaN, 0)]);
+    rows.push(['server listening → first frame at client ms (median)', txt(median(r.startup.map((s) => s.firstFrameMs - s.listeningMs)), 0)]);
   }
   if (r.grader) rows.push(['grader wall time for one submission s', r.grader.measured ? `${txt(r.grader.wallS ?? Number.NaN, 1)}${r.grader.exit ? ` (${r.grader.exit})` : ''}` : `not measured: ${r.grader.reason}`]);
   return formatTable<[string, string]>(
@@ -259,6 +370,7 @@ export function targetTable(rows: readonly Target[], markdown = false): string {
       { header: 'goal', align: 'left', cell: (x) => x.target },
       { header: 'measured', cell: (x) => x.measured },
       { header: 'met', align: 'left', cell: (x) => (x.met === undefined ? '–' : x.met ? 'yes' : 'NO') },
+      { header: 'floor (bare sender, same probe)', cell: (x) => x.floor ?? '' },
     ],
     rows,
     { markdown },
@@ -284,9 +396,29 @@ export function generatedMarkdown(r: BenchResult): string {
     '',
     '### Targets',
     '',
+    'The floor column is a bare program that sends the same datagrams at the same deadlines and does nothing else (it busy-waits to each one), measured in the same run by the same receivers: what this machine, kernel and probe allow.',
+    '',
     targetTable(r.targets, true),
   ];
-  if (r.pacing.length) parts.push('', '### Pacing and sync (tutorial wire, probe client on loopback)', '', pacingTable(r.pacing, true), '', 'Ratio deadline ÷ tutorial (below 1 = avsock\'s pacer is better):', '', ratioTable(r.pacingRatios, true));
+  if (r.pacing.length) {
+    parts.push('', '### Pacing and sync (tutorial wire, probe client on loopback)', '', pacingTable(r.pacing, true));
+    parts.push('', 'Jitter p99 side by side (avsock = deadline pacing; emulation = avsock with `--pacing tutorial`; server.py = the tutorial\'s own program):', '', ratioTable(r.pacingRatios, true));
+  }
+  if (r.tail) {
+    parts.push(
+      '',
+      '### Where the tail comes from (avsock, deadline runs)',
+      '',
+      `Each interval in the tail (|D| ≥ its run's p99; ${r.tail.tailIntervals} of ${r.tail.intervals} intervals over ${r.tail.runs} runs) split into the stages of its two frames (bench/attribution.ts): the main thread publishing the frame after its deadline, the sender thread waking late, the send calls, and everything after the send (kernel delivery and the probe's wake-up). A GC pause overlapped ${r.tail.withMainGc} tail interval(s) on the main thread and ${r.tail.withWorkerGc} on the sender thread.`,
+      '',
+      tailTable(r.tail, true),
+      '',
+      'Per run (over every frame): the sender thread\'s wake-up lateness, the send calls, GC pauses (perf_hooks), the main thread\'s event-loop delay (monitorEventLoopDelay, 20 ms resolution), and frames that reached the ring after their deadline:',
+      '',
+      tailRunTable(r.tail, true),
+    );
+  }
+  if (r.ffmpegLayouts?.length) parts.push('', '### What the media changes save (process tree, % of a core)', '', layoutTable(r.ffmpegLayouts, true));
   if (r.capacity) parts.push('', '### Pipeline capacity (unpaced, → 400 px, quality 80)', '', capacityTable(r.capacity.stages, true), '', `Dominant stage at 720p: ${r.capacity.dominantStage720}. ffmpeg-raw + sharp ÷ ffmpeg-MJPEG per core at 720p: ${r.capacity.sharpVsFfmpegPerCore720.toFixed(2)}×.`);
   if (r.fanout.length) parts.push('', '### Fan-out (framed wire, deadline pacing, 720p30)', '', fanoutTable(r.fanout, true));
   if (r.cost || r.rssMb || r.startup || r.grader) parts.push('', '### Cost, start-up, memory', '', costTable(r, true));

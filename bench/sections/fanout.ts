@@ -1,18 +1,28 @@
 /**
- * Fan-out: one server (framed wire, deadline pacing, 720p30) and 1, 10 or 50 probe clients in one or
- * two worker processes (bench/fanout-worker.ts) — jitter p99 per client and the server's CPU.
- * The framed server encodes each frame once and sends the same datagrams to every client, so its
- * CPU should grow only by the per-datagram send cost.
+ * Fan-out: one sender (framed wire, 720p30 looped) and N clients, each a real framed-wire client in
+ * a receiver process holding at most PER_PROCESS of them. The receivers are
+ * bench/receivers/fanout_receiver.py, which takes each datagram's arrival time from the kernel
+ * (SO_TIMESTAMPNS): the receivers' own scheduling on the shared cores does not enter the figures, so
+ * they measure the sender and the kernel, not themselves. Without python3, the Node probe
+ * (bench/fanout-worker.ts) is used instead, and the table says so.
+ * The floor (bench/floor-sender.ts) is measured the same way at the largest N.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { analyzeVideo } from '../../grader/measure/analysis.ts';
 import { startChild } from '../../src/process/children.ts';
 import type { FanoutProbeResult } from '../fanout-worker.ts';
-import { REPO_ROOT, benchClip, fpsOf, startServer } from '../launch.ts';
+import { REPO_ROOT, benchClip, fpsOf } from '../launch.ts';
 import { pacingClip } from './pacing.ts';
 import { TreeSampler } from '../proc.ts';
+import { startSender } from '../senders.ts';
 import { median } from '../summary.ts';
 
 export interface FanoutResult {
   clients: number;
+  sender: 'avsock' | 'floor';
+  /** 'kernel' = SO_TIMESTAMPNS receivers (python3); 'node' = Node probes (their scheduling included). */
+  receiver: 'kernel' | 'node';
   /** Median over clients of each client's p99 |D|, ms. */
   jitterP99Ms: number;
   /** The worst client's p99, ms. */
@@ -24,39 +34,81 @@ export interface FanoutResult {
   datagramsLost: number;
   framesIncomplete: number;
   serverCpuPct: number;
-  /** Measuring side (probe workers), % of a core — shares the 2 cores with the server. */
+  /** Measuring side (receiver processes), % of a core — shares the 2 cores with the server. */
   probeCpuPct: number;
   serverPeakRssMb: number;
   problems: string[];
 }
 
-const PER_WORKER = 25;
+const PER_PROCESS = 10;
 
-export async function measureFanout(clients: number, seconds: number, log: (msg: string) => void): Promise<FanoutResult> {
-  const spec = pacingClip('30', seconds);
-  const file = await benchClip(spec, log);
-  const server = await startServer({ file, wire: 'framed', pacing: 'deadline', loop: true });
-  const sampler = new TreeSampler(server.pid).start();
-  const workers: Array<{ stop(): Promise<void> }> = [];
-  const probeSamplers: TreeSampler[] = [];
-  try {
-    const counts: number[] = [];
-    for (let left = clients; left > 0; left -= PER_WORKER) counts.push(Math.min(PER_WORKER, left));
-    const runs = counts.map((count) => {
-      const child = startChild(
-        process.execPath,
-        ['--import', 'tsx', 'bench/fanout-worker.ts', server.host, String(server.videoPort), String(server.audioPort), String(count), String(seconds), String(fpsOf(spec))],
-        { name: `fanout worker (${count} probes)`, cwd: REPO_ROOT },
-      );
-      workers.push(child);
-      let out = '';
-      child.process.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      return child.started.then(() => {
-        probeSamplers.push(new TreeSampler(child.pid!).start());
-        return child.done.then(() => JSON.parse(out) as FanoutProbeResult[]);
+let python: boolean | undefined;
+function hasPython(): boolean {
+  python ??= spawnSync('python3', ['-c', 'import socket, selectors, json'], { timeout: 10_000 }).status === 0;
+  return python;
+}
+
+type ClientFigures = FanoutProbeResult;
+
+function runKernelReceivers(host: string, videoPort: number, audioPort: number, count: number, seconds: number, sourceFps: number, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<ClientFigures[]> {
+  const child = startChild('python3', [join(REPO_ROOT, 'bench', 'receivers', 'fanout_receiver.py'), host, String(videoPort), String(audioPort), String(count), String(seconds)], {
+    name: `fanout receiver (${count} clients)`,
+    cwd: REPO_ROOT,
+  });
+  stops.push(() => child.stop());
+  let out = '';
+  child.process.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  return child.started.then(() => {
+    samplers.push(new TreeSampler(child.pid!).start());
+    return child.done.then(() => {
+      const clients = JSON.parse(out) as Array<{ frames: Array<[number, number]>; lost: number; incomplete: number; done: boolean }>;
+      return clients.map((c): ClientFigures => {
+        const frames = c.frames.map(([arrivalMs, ptsUs]) => ({ arrivalMs, ptsUs }));
+        const v = analyzeVideo(frames, { sourceFps, warmupMs: 1000 });
+        return {
+          framesReceived: v.framesReceived,
+          fpsErrorPct: v.fpsErrorPct,
+          jitterP50Ms: v.jitterP50Ms,
+          jitterP99Ms: v.jitterP99Ms,
+          driftMaxMs: v.driftMaxMs,
+          datagramsLost: c.lost,
+          framesIncomplete: c.incomplete,
+          firstFrameEpochMs: frames[0]?.arrivalMs ?? Number.NaN,
+          endedEpochMs: frames.at(-1)?.arrivalMs ?? Number.NaN,
+          ...(c.done ? {} : { problem: 'a client did not record its full window' }),
+        };
       });
     });
-    const results = (await Promise.all(runs)).flat();
+  });
+}
+
+function runNodeProbes(host: string, videoPort: number, audioPort: number, count: number, seconds: number, sourceFps: number, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<ClientFigures[]> {
+  const child = startChild(process.execPath, ['--import', 'tsx', 'bench/fanout-worker.ts', host, String(videoPort), String(audioPort), String(count), String(seconds), String(sourceFps)], {
+    name: `fanout worker (${count} probes)`,
+    cwd: REPO_ROOT,
+  });
+  stops.push(() => child.stop());
+  let out = '';
+  child.process.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  return child.started.then(() => {
+    samplers.push(new TreeSampler(child.pid!).start());
+    return child.done.then(() => JSON.parse(out) as FanoutProbeResult[]);
+  });
+}
+
+export async function measureFanout(clients: number, seconds: number, log: (msg: string) => void, sender: 'avsock' | 'floor' = 'avsock'): Promise<FanoutResult> {
+  const spec = pacingClip('30', seconds);
+  const file = await benchClip(spec, log);
+  const server = await startSender({ method: sender === 'floor' ? 'floor' : 'deadline', file, fps: spec.fps, wire: 'framed', loop: true, seconds: seconds + 8 });
+  const sampler = new TreeSampler(server.pid).start();
+  const stops: Array<() => Promise<void>> = [];
+  const probeSamplers: TreeSampler[] = [];
+  const receiver = hasPython() ? 'kernel' : 'node';
+  try {
+    const counts: number[] = [];
+    for (let left = clients; left > 0; left -= PER_PROCESS) counts.push(Math.min(PER_PROCESS, left));
+    const run = receiver === 'kernel' ? runKernelReceivers : runNodeProbes;
+    const results = (await Promise.all(counts.map((count) => run(server.host, server.videoPort, server.audioPort, count, seconds, fpsOf(spec), probeSamplers, stops)))).flat();
     sampler.stop();
     for (const s of probeSamplers) s.stop();
     // CPU over the time every client was receiving (after each one's warm-up second).
@@ -65,6 +117,8 @@ export async function measureFanout(clients: number, seconds: number, log: (msg:
     const p99 = results.map((r) => r.jitterP99Ms);
     return {
       clients,
+      sender,
+      receiver,
       jitterP99Ms: median(p99),
       jitterP99MaxMs: Math.max(...p99.filter(Number.isFinite)),
       jitterP50Ms: median(results.map((r) => r.jitterP50Ms)),
@@ -81,7 +135,7 @@ export async function measureFanout(clients: number, seconds: number, log: (msg:
   } finally {
     sampler.stop();
     for (const s of probeSamplers) s.stop();
-    await Promise.all(workers.map((w) => w.stop()));
-    await server.child.stop();
+    await Promise.all(stops.map((s) => s()));
+    await server.stop();
   }
 }

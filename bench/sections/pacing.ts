@@ -1,17 +1,25 @@
 /**
- * Pacing and sync: the server (child process, in the tutorial wire, the one whose pacing is compared with server.py's) measured from
- * outside by the grader's probe client on loopback, once per clip rate and pacing method.
+ * Pacing and sync: a sender (child process, tutorial wire) measured from outside by the grader's
+ * probe client on loopback, once per clip rate and sender: avsock with deadline pacing, avsock
+ * emulating the tutorial's loop, the bare floor sender, and the tutorial's real server.py.
+ * avsock's deadline runs also write the send trace, from which the tail is attributed.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
 import { analyzeAudio, analyzeVideo } from '../../grader/measure/analysis.ts';
 import { probeServer } from '../../grader/measure/probe.ts';
+import type { SenderTrace } from '../../src/server/video-sender.ts';
+import { attributeRun, type RunTail } from '../attribution.ts';
 import { avTimelineOffset } from '../avtimeline.ts';
-import { benchClip, epochMs, fpsOf, startServer, type ClipSpec } from '../launch.ts';
+import { benchClip, epochMs, fpsOf, type ClipSpec } from '../launch.ts';
 import { TreeSampler } from '../proc.ts';
+import { startSender, type Method } from '../senders.ts';
 
 export interface PacingResult {
   clipFps: number;
   clipRate: string;
-  method: 'deadline' | 'tutorial';
+  method: Method;
   wire: 'tutorial';
   framesReceived: number;
   windowSeconds: number;
@@ -32,12 +40,14 @@ export interface PacingResult {
   audioLeadMaxMs: number;
   serverCpuPct: number;
   serverPeakRssMb: number;
+  /** avsock deadline runs with a send trace: where this run's tail came from. */
+  tail?: RunTail;
   problem?: string;
 }
 
 export interface PacingOptions {
   rate: string;
-  method: 'deadline' | 'tutorial';
+  method: Method;
   seconds: number;
   log: (msg: string) => void;
 }
@@ -52,8 +62,11 @@ export async function measurePacing(opts: PacingOptions): Promise<PacingResult> 
   const spec = pacingClip(opts.rate, opts.seconds);
   const file = await benchClip(spec, opts.log);
   const sourceFps = fpsOf(spec);
-  const server = await startServer({ file, wire: 'tutorial', pacing: opts.method });
+  const dir = opts.method === 'deadline' ? await mkdtemp(join(os.tmpdir(), 'avsock-bench-trace-')) : undefined;
+  const traceFile = dir ? join(dir, 'trace.json') : undefined;
+  const server = await startSender({ method: opts.method, file, fps: opts.rate, wire: 'tutorial', seconds: opts.seconds + 3, ...(traceFile ? { traceFile } : {}) });
   const sampler = new TreeSampler(server.pid).start();
+  let stopped = false;
   try {
     const rec = await probeServer({
       host: server.host,
@@ -65,6 +78,17 @@ export async function measurePacing(opts: PacingOptions): Promise<PacingResult> 
       maxKeptPcmBytes: 0,
     });
     sampler.stop();
+    let tail: RunTail | undefined;
+    if (traceFile) {
+      stopped = true;
+      await server.stop(); // the server writes its trace as it closes
+      try {
+        const trace = JSON.parse(await readFile(traceFile, 'utf8')) as SenderTrace;
+        tail = attributeRun(rec.frames.map((f) => epochMs(f.arrivalMs)), trace, 1000);
+      } catch (error) {
+        opts.log(`no send trace from the server (${(error as Error).message}): tail not attributed`);
+      }
+    }
     const video = analyzeVideo(rec.frames, { sourceFps, warmupMs: 1000 });
     const audio = analyzeAudio(rec.audio, { endMs: rec.endedMs, warmupMs: 1000 });
     const av = avTimelineOffset(rec.frames, rec.audio, { fps: sourceFps, warmupMs: 1000 });
@@ -92,10 +116,12 @@ export async function measurePacing(opts: PacingOptions): Promise<PacingResult> 
       audioLeadMaxMs: audio.leadMaxMs,
       serverCpuPct: sampler.cpuPct(from, epochMs(rec.endedMs)),
       serverPeakRssMb: sampler.peakRssMb,
+      ...(tail ? { tail } : {}),
       ...(rec.problem ? { problem: rec.problem } : {}),
     };
   } finally {
     sampler.stop();
-    await server.child.stop();
+    if (!stopped) await server.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -30,6 +30,8 @@ export interface OpenAvOptions extends OpenJpegFramesOptions {
   readonly audio?: Omit<OpenPcmOptions, 'file'>;
   /** ffmpeg `-threads` for the decoder (input option); undefined = decoderThreads(). */
   readonly decoderThreads?: number;
+  /** ffmpeg `-threads` for the MJPEG encoder; default 1 (0 = ffmpeg's choice, for comparison). */
+  readonly encoderThreads?: number;
 }
 
 export interface AvSources {
@@ -72,7 +74,7 @@ export function openAvSources(opts: OpenAvOptions): AvSources {
     '-threads', String(threads),
     '-i', opts.file,
     // The 400-px MJPEG encode is ≈ 0.5 ms a frame: one thread (slice threads would only add wake-ups).
-    ...jpegOutputArgs({ fps: opts.fps, width, quality }), '-threads', '1', 'pipe:1',
+    ...jpegOutputArgs({ fps: opts.fps, width, quality }), '-threads', String(opts.encoderThreads ?? 1), 'pipe:1',
     ...(opts.audio ? [...pcmOutputArgs({ sampleRate: opts.audio.sampleRate ?? 44100, channels: opts.audio.channels ?? 2 }), 'pipe:3'] : []),
   ];
   const proc = spawn(resolveFfmpeg().path, args, { stdio: ['ignore', 'pipe', 'pipe', opts.audio ? 'pipe' : 'ignore'], windowsHide: true });
