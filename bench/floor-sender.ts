@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { openJpegFrames, openPcm, parseRational, scaledHeight, probeMedia } from '../src/media/index.ts';
 import { decodeDatagram, encodeStreamMessage, fragmentFrame } from '../src/protocol/framed/index.ts';
 import { encodeTutorialAudio, encodeTutorialFrame } from '../src/protocol/tutorial/index.ts';
-import { AUDIO_LEAD_MS, CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from '../src/server/stream-server.ts';
+import { AUDIO_LEAD_MS, CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from '../src/wire/audio-format.ts';
 
 /** Busy-wait this long before each deadline (ms): longer than setTimeout's lateness on a busy 2-core VM. */
 const SPIN_MS = 3;

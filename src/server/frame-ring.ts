@@ -1,10 +1,12 @@
 /**
  * The ring between the main thread (which reads ffmpeg and encodes) and the video sender thread
  * (which only waits and sends): one SharedArrayBuffer, allocated once, holding SLOTS wire-ready
- * frames. The main thread writes a frame's datagrams straight into a free slot (base64 for the
- * tutorial wire, header + payload fragments for the framed wire), with its deadline, then
- * publishes it; the sender sends the slot at the deadline and frees it. Nothing is allocated per
- * frame on either side of the ring, so neither thread's garbage collector is fed by the hot path.
+ * frames. The main thread copies a frame's datagrams (packed by the wire ahead of the deadline:
+ * base64 for the tutorial wire, header + payload fragments for the framed wire) into a free slot,
+ * with its deadline, then publishes it; the sender sends the slot at the deadline and frees it.
+ * Nothing is allocated per
+ * frame on the sender's side of the ring, so the thread that keeps the deadlines has next to no
+ * garbage to collect.
  *
  * Layout (all offsets in bytes from the start of the buffer):
  *
@@ -25,9 +27,7 @@
  * Counters are i32 and compared by difference, so they may wrap.
  */
 import { FrameTooLargeError } from '../protocol/errors.ts';
-import { MAX_FRAGMENTS, OFF_COUNT, OFF_FRAME_ID, OFF_INDEX, OFF_PAYLOAD, OFF_PTS, OFF_SEQ } from '../protocol/framed/video-fragment.ts';
-import { MAGIC, MAX_FRAMED_DATAGRAM, TYPE_FRAGMENT, VERSION } from '../protocol/framed/header.ts';
-import { MAX_TUTORIAL_DATAGRAM, TUTORIAL_FRAME_HINT } from '../protocol/tutorial/video-frame.ts';
+import { MAX_TUTORIAL_DATAGRAM } from '../protocol/tutorial/video-frame.ts';
 import type { WireName as Wire } from '../wire/index.ts';
 
 export const CONTROL_WORDS = 16;
@@ -76,39 +76,6 @@ export function slotBytesFor(width: number, height: number): number {
   return Math.max(MAX_TUTORIAL_DATAGRAM, Math.ceil(jpegMax * (4 / 3)) + 64 * 1024);
 }
 
-const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
-const EQ = 0x3d;
-
-/**
- * RFC 4648 base64 of src written into dst at `at`; returns the bytes written. Equal to
- * Buffer.from(src.toString('base64')) but without the intermediate string (the tutorial's
- * `base64.b64encode(buffer)`, done ahead of the deadline instead of at it).
- */
-export function base64Into(src: Uint8Array, dst: Uint8Array, at: number): number {
-  const n = src.length;
-  let o = at;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
-    dst[o] = B64[v >>> 18]!;
-    dst[o + 1] = B64[(v >>> 12) & 63]!;
-    dst[o + 2] = B64[(v >>> 6) & 63]!;
-    dst[o + 3] = B64[v & 63]!;
-    o += 4;
-  }
-  if (i < n) {
-    const a = src[i]!;
-    const b = i + 1 < n ? src[i + 1]! : 0;
-    const v = (a << 16) | (b << 8);
-    dst[o] = B64[v >>> 18]!;
-    dst[o + 1] = B64[(v >>> 12) & 63]!;
-    dst[o + 2] = i + 1 < n ? B64[(v >>> 6) & 63]! : EQ;
-    dst[o + 3] = EQ;
-    o += 4;
-  }
-  return o - at;
-}
-
 /** Where a frame was written in its slot. */
 export interface SlotContent {
   count: number;
@@ -117,45 +84,25 @@ export interface SlotContent {
   bytes: number;
 }
 
-/** The tutorial wire's one datagram (base64 of the JPEG) into `slot`. FrameTooLargeError as encodeTutorialFrame. */
-export function writeTutorialFrame(slot: Buffer, jpeg: Uint8Array): SlotContent {
-  const size = 4 * Math.ceil(jpeg.length / 3);
-  if (size > MAX_TUTORIAL_DATAGRAM) {
-    throw new FrameTooLargeError(size, MAX_TUTORIAL_DATAGRAM, `the ${jpeg.length}-byte JPEG is ${size} bytes in base64 (tutorial wire); ${TUTORIAL_FRAME_HINT}`);
-  }
-  base64Into(jpeg, slot, 0);
-  return { count: 1, full: size, last: size, bytes: size };
-}
-
 /**
- * The framed wire's fragments of one frame into `slot`, byte for byte what fragmentFrame() makes:
- * datagram i = 24-byte header (seq firstSeq + i, frameId, ptsUs, index i, count) + payload slice.
+ * Copies one frame's datagrams (the wire's packer made them, base64 or fragments, ahead of the
+ * deadline) back to back into `slot`. Every datagram but the last must have the same length — true
+ * of both wires (one datagram; or full fragments and a shorter last one) — so the sender finds
+ * datagram i at i × full without a table. FrameTooLargeError when they do not fit the slot.
  */
-export function writeFramedFrame(slot: Buffer, frame: { frameId: number; ptsUs: number; jpeg: Uint8Array }, firstSeq: number, maxDatagram = MAX_FRAMED_DATAGRAM): SlotContent {
-  const { jpeg } = frame;
-  const per = maxDatagram - OFF_PAYLOAD;
-  const count = Math.ceil(jpeg.length / per);
-  if (count < 1 || count > MAX_FRAGMENTS) {
-    throw new FrameTooLargeError(jpeg.length, MAX_FRAGMENTS * per, 'lower --quality/--width');
-  }
-  const lastPayload = jpeg.length - (count - 1) * per;
-  const bytes = (count - 1) * maxDatagram + OFF_PAYLOAD + lastPayload;
+export function writeDatagrams(slot: Buffer, datagrams: readonly Buffer[]): SlotContent {
+  const count = datagrams.length;
+  if (count === 0) throw new RangeError('writeDatagrams: no datagrams');
+  const full = datagrams[0]!.length;
+  const last = datagrams[count - 1]!.length;
+  const bytes = (count - 1) * full + last;
   if (bytes > slot.length) throw new FrameTooLargeError(bytes, slot.length, 'lower --quality/--width');
-  const pts = BigInt(frame.ptsUs);
   for (let i = 0; i < count; i++) {
-    const at = i * maxDatagram;
-    slot.writeUInt16BE(MAGIC, at);
-    slot[at + 2] = VERSION;
-    slot[at + 3] = TYPE_FRAGMENT;
-    slot.writeUInt32BE((firstSeq + i) >>> 0, at + OFF_SEQ);
-    slot.writeUInt32BE(frame.frameId >>> 0, at + OFF_FRAME_ID);
-    slot.writeBigUInt64BE(pts, at + OFF_PTS);
-    slot.writeUInt16BE(i, at + OFF_INDEX);
-    slot.writeUInt16BE(count, at + OFF_COUNT);
-    const from = i * per;
-    slot.set(jpeg.subarray(from, Math.min(jpeg.length, from + per)), at + OFF_PAYLOAD);
+    const d = datagrams[i]!;
+    if (i < count - 1 && d.length !== full) throw new RangeError(`writeDatagrams: datagram ${i} is ${d.length} bytes, not ${full} like the first`);
+    slot.set(d, i * full);
   }
-  return { count, full: count > 1 ? maxDatagram : OFF_PAYLOAD + lastPayload, last: OFF_PAYLOAD + lastPayload, bytes };
+  return { count, full, last, bytes };
 }
 
 /** The main thread's side of the ring. */
@@ -227,12 +174,4 @@ export class FrameRingWriter {
     this.wake();
     Atomics.notify(this.#ctrl, C_WRITTEN);
   }
-}
-
-/** Bytes of one frame in a wire, for sizing checks (tutorial: base64; framed: fragments). */
-export function wireBytes(wire: Wire, jpegBytes: number, maxDatagram = MAX_FRAMED_DATAGRAM): number {
-  if (wire === 'tutorial') return 4 * Math.ceil(jpegBytes / 3);
-  const per = maxDatagram - OFF_PAYLOAD;
-  const count = Math.ceil(jpegBytes / per);
-  return jpegBytes + count * OFF_PAYLOAD;
 }

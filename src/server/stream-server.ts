@@ -13,8 +13,12 @@
  *   the connection closes), or with --loop the file starts over with PTS continuing to increase.
  * - What goes on the sockets (greeting, hello, packing of frames and audio, registration) is the
  *   wire's (src/wire), picked once from the options.
+ * - Video leaves from its own thread (video-sender.ts), which owns the UDP socket and only waits
+ *   for each deadline and sends; this thread packs each frame ahead of its deadline into the
+ *   sender's ring (with --pacing tutorial, when the tutorial's loop says so), and keeps audio,
+ *   TCP, the registry and ffmpeg.
  */
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { EnvironmentError } from '../errors.ts';
 import { FrameTooLargeError } from '../protocol/errors.ts';
@@ -24,8 +28,10 @@ import type { Clock } from '../timing/clock.ts';
 import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.ts';
 import { createPacer, type Pacer, type Pacing } from '../timing/pacer.ts';
 import { FpsMeter } from '../timing/stats.ts';
-import { openJpegFrames, openPcm, scaledHeight, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
+import { openAvSources, scaledHeight, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
+import { slotBytesFor, writeDatagrams } from './frame-ring.ts';
 import { ClientRegistry, type LeaveReason, type RegisteredClient } from './registry.ts';
+import { VideoSender, type SentFrame } from './video-sender.ts';
 
 /** A client whose unsent audio exceeds this (≈ 5 s of 44.1 kHz stereo s16) is not reading: dropped. */
 const MAX_TCP_BACKLOG_BYTES = 5 * SAMPLE_RATE * CHANNELS * 2;
@@ -99,26 +105,6 @@ function portError(error: unknown, kind: 'UDP' | 'TCP', host: string, port: numb
   return error;
 }
 
-function bindUdp(host: string, port: number): Promise<UdpSocket> {
-  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      socket.close();
-      reject(portError(error, 'UDP', host, port, '--port'));
-    };
-    socket.once('error', onError);
-    socket.bind(port, host, () => {
-      socket.off('error', onError);
-      try {
-        socket.setSendBufferSize(UDP_BUFFER_BYTES);
-      } catch {
-        // the kernel's cap applies; the burst pacing below still protects large frames
-      }
-      resolve(socket);
-    });
-  });
-}
-
 function listenTcp(server: TcpServer, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(portError(error, 'TCP', host, port, '--audio-port'));
@@ -137,7 +123,7 @@ export class StreamServer {
   readonly #audioPacker: AudioPacker;
   readonly #clock: Clock;
   readonly #audioClock: Clock;
-  readonly #udp: UdpSocket;
+  readonly #video: VideoSender;
   readonly #tcp: TcpServer;
   readonly #registry: ClientRegistry<TcpSocket>;
   readonly #log: (line: string) => void;
@@ -160,14 +146,17 @@ export class StreamServer {
   #rejectedConnections = 0;
   #tooLargeReported = false;
 
-  private constructor(opts: StreamServerOptions, udp: UdpSocket, tcp: TcpServer) {
+  /** The UDP address last given to the sender thread, per client (a NAT rebinding changes it). */
+  readonly #sentTo = new Map<RegisteredClient<TcpSocket>, string>();
+
+  private constructor(opts: StreamServerOptions, video: VideoSender, tcp: TcpServer) {
     this.#opts = opts;
     this.#wire = wireFor(opts.wire);
     this.#framePacker = this.#wire.newFramePacker();
     this.#audioPacker = this.#wire.newAudioPacker();
     this.#clock = opts.clock ?? monotonicClock;
     this.#audioClock = opts.audioClock ?? (opts.clock ? opts.clock : createMonotonicClock({ marginMs: 0 }));
-    this.#udp = udp;
+    this.#video = video;
     this.#tcp = tcp;
     this.#registry = new ClientRegistry<TcpSocket>({ wire: this.#wire });
     this.#log = opts.log ?? (() => {});
@@ -176,22 +165,39 @@ export class StreamServer {
 
   /** Binds both sockets (one-line E_PORT_IN_USE naming the flag when taken) and starts serving. */
   static async listen(opts: StreamServerOptions): Promise<StreamServer> {
-    const udp = await bindUdp(opts.host, opts.port);
+    let server: StreamServer | undefined;
+    const v = opts.media.video!;
+    const video = await VideoSender.start({
+      host: opts.host,
+      port: opts.port,
+      slotBytes: slotBytesFor(opts.width, scaledHeight(opts.width, v.width, v.height)),
+      sendBufferBytes: UDP_BUFFER_BYTES,
+      burstDatagrams: BURST_DATAGRAMS,
+      onDatagram: (buf, rinfo) => {
+        if (server) server.#onDatagram(buf, rinfo as RemoteInfo);
+      },
+      onSent: (frame) => {
+        if (server) server.#onSent(frame);
+      },
+      debug: (line) => opts.debug?.(line),
+    }).catch((error: unknown) => {
+      throw portError(error, 'UDP', opts.host, opts.port, '--port');
+    });
     const tcp = createServer({ noDelay: true });
     try {
       await listenTcp(tcp, opts.host, opts.audioPort);
     } catch (error) {
-      udp.close();
+      await video.close();
       throw error;
     }
-    const server = new StreamServer(opts, udp, tcp);
+    server = new StreamServer(opts, video, tcp);
     server.#attach();
     server.#running = server.#run();
     return server;
   }
 
   get videoPort(): number {
-    return this.#udp.address().port;
+    return this.#video.address().port;
   }
 
   get audioPort(): number {
@@ -229,19 +235,13 @@ export class StreamServer {
       if (this.#keepaliveTimer) clearInterval(this.#keepaliveTimer);
       for (const client of this.#registry.all()) this.#drop(client, 'server stopping');
       this.#tcp.close();
-      try {
-        this.#udp.close();
-      } catch {
-        // already closed
-      }
     }
     await this.#running?.catch(() => {});
+    await this.#video.close();
     this.#state = 'stopped';
   }
 
   #attach(): void {
-    this.#udp.on('message', (buf, rinfo) => this.#onDatagram(buf, rinfo));
-    this.#udp.on('error', (error) => this.#debug(`udp error: ${error.message}`));
     this.#tcp.on('connection', (socket) => this.#onConnection(socket));
     this.#tcp.on('error', (error) => this.#debug(`tcp listener error: ${error.message}`));
     this.#keepaliveTimer = setInterval(() => {
@@ -295,15 +295,26 @@ export class StreamServer {
     const result = this.#registry.hello(rinfo, hello.token, this.#clock.now());
     if (!result && hello.token !== undefined) this.#debug(`hello with unknown token ${hello.token} from ${rinfo.address}:${rinfo.port}`);
     if (result?.joined) this.#joined(result.client);
+    else if (result && this.#sentTo.get(result.client) !== `${result.client.udp?.address}:${result.client.udp?.port}`) this.#syncClients();
+  }
+
+  /** Gives the sender thread the current video destinations. */
+  #syncClients(): void {
+    this.#sentTo.clear();
+    const active = this.#registry.active();
+    for (const c of active) this.#sentTo.set(c, `${c.udp?.address}:${c.udp?.port}`);
+    this.#video.setClients(active.map((c) => c.udp!));
   }
 
   #joined(client: RegisteredClient<TcpSocket>): void {
+    this.#syncClients();
     this.#log(`client #${client.id} joined from ${client.udp?.address}:${client.udp?.port} (${this.#registry.active().length} watching)`);
     this.#wakeWaiter?.();
   }
 
   #drop(client: RegisteredClient<TcpSocket>, reason: LeaveReason): void {
     const known = this.#registry.remove(client.peer);
+    if (known && client.udp) this.#syncClients();
     if (reason === 'no hello after connecting') this.#rejectedConnections += 1;
     if (!client.peer.destroyed) {
       if (reason === 'end of stream' || reason === 'server stopping') client.peer.end();
@@ -351,8 +362,13 @@ export class StreamServer {
         } finally {
           this.#programme = undefined;
         }
-        if (!programme.signal.aborted) this.#endOfStream();
-        else if (!this.#closing.signal.aborted) this.#log('no clients left: waiting for the next one');
+        if (!programme.signal.aborted) {
+          await this.#video.drain(this.#closing.signal); // the last frames leave before the end-of-stream
+          this.#endOfStream();
+        } else {
+          this.#video.flush();
+          if (!this.#closing.signal.aborted) this.#log('no clients left: waiting for the next one');
+        }
       }
     } finally {
       this.#state = 'stopped';
@@ -371,8 +387,12 @@ export class StreamServer {
 
   async #openSources(): Promise<Sources> {
     const { file, media, width, quality } = this.#opts;
-    const frames = openJpegFrames({ file, fps: media.video!.fps, width, quality, queueSize: 10 });
-    const pcm = media.hasAudio ? openPcm({ file, sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES }) : undefined;
+    const v = media.video!;
+    // One ffmpeg, two outputs (frames on stdout, PCM on fd 3): see media/av-source.ts.
+    const { frames, pcm } = openAvSources({
+      file, fps: v.fps, width, quality, queueSize: 10, sourceWidth: v.width, sourceHeight: v.height,
+      ...(media.hasAudio ? { audio: { sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES } } : {}),
+    });
     return { frames, pcm, video: frames[Symbol.asyncIterator](), audio: pcm?.[Symbol.asyncIterator]() };
   }
 
@@ -415,10 +435,15 @@ export class StreamServer {
               next = await this.#openSources();
               this.#debug(`next loop's ffmpeg started in ${(this.#clock.now() - before).toFixed(1)} ms`);
             }
-            await pacer.waitFor(ptsUs, signal);
-            const lateMs = this.#clock.now() - (base + ptsUs / 1000);
-            if (this.#opts.pacing === 'deadline' && lateMs > 15) this.#debug(`frame ${frame.index} sent ${lateMs.toFixed(1)} ms late`);
-            await this.#sendFrame(ptsUs, frame.jpeg, signal);
+            // Deadline pacing: queued ahead, the sender thread keeps the deadline. The tutorial's
+            // loop decides its send time only after the previous frame, so it waits here and
+            // queues the frame as due now.
+            let dueMs = base + ptsUs / 1000;
+            if (this.#opts.pacing !== 'deadline') {
+              await pacer.waitFor(ptsUs, signal);
+              dueMs = this.#clock.now();
+            }
+            await this.#queueFrame(dueMs, ptsUs, frame.jpeg, signal);
             item = await sources.video.next();
           }
         };
@@ -451,9 +476,8 @@ export class StreamServer {
     }
   }
 
-  async #sendFrame(ptsUs: number, jpeg: Buffer, signal: AbortSignal): Promise<void> {
-    const clients = this.#registry.active();
-    this.#ptsUs = ptsUs;
+  /** Packs a frame (the wire's base64 or fragments) into the sender's ring, due at dueMs. */
+  async #queueFrame(dueMs: number, ptsUs: number, jpeg: Buffer, signal: AbortSignal): Promise<void> {
     const frameId = this.#frameId;
     this.#frameId = (this.#frameId + 1) >>> 0;
     let datagrams: Buffer[];
@@ -468,26 +492,17 @@ export class StreamServer {
       }
       return;
     }
-    for (let i = 0; i < datagrams.length; i += BURST_DATAGRAMS) {
-      if (i > 0) {
-        // Let the receiver drain its socket buffer between bursts of a large frame.
-        await this.#clock.sleepUntil(this.#clock.now() + 1, signal);
-      }
-      for (const datagram of datagrams.slice(i, i + BURST_DATAGRAMS)) {
-        for (const client of clients) {
-          const udp = client.udp;
-          if (!udp) continue;
-          this.#udp.send(datagram, udp.port, udp.address, (error) => {
-            if (error) this.#debug(`client #${client.id}: udp send: ${error.message}`);
-          });
-          this.#bytesSent += datagram.length;
-        }
-      }
-    }
+    await this.#video.enqueue(dueMs, ptsUs, jpeg, (slot) => writeDatagrams(slot, datagrams), signal);
+  }
+
+  /** A frame the sender thread has sent (to every client it knew then). */
+  #onSent(frame: SentFrame): void {
+    this.#ptsUs = frame.ptsUs;
+    this.#bytesSent += frame.wireBytes * frame.clients;
     this.#framesSent += 1;
     const now = this.#clock.now();
     this.#fps.tick(now);
-    this.#opts.onFrameSent?.(jpeg, this.#fps.fps(now));
+    this.#opts.onFrameSent?.(frame.jpeg, this.#fps.fps(now));
   }
 
   #sendAudio(ptsUs: number, pcm: Buffer): void {

@@ -5,48 +5,31 @@ import fc from 'fast-check';
 import { fragmentFrame } from '../protocol/framed/index.ts';
 import { encodeTutorialFrame } from '../protocol/tutorial/index.ts';
 import { FrameTooLargeError } from '../protocol/errors.ts';
-import { base64Into, ringLayout, slotBytesFor, writeFramedFrame, writeTutorialFrame } from './frame-ring.ts';
+import { ringLayout, slotBytesFor, writeDatagrams } from './frame-ring.ts';
 import { VideoSender, type SentFrame } from './video-sender.ts';
 
 function datagramsOf(slot: Buffer, c: { count: number; full: number; last: number }): Buffer[] {
   return Array.from({ length: c.count }, (_, i) => slot.subarray(i * c.full, i * c.full + (i === c.count - 1 ? c.last : c.full)));
 }
 
-describe('frame ring encoders', () => {
-  it('base64Into() equals Buffer base64 for every length around the padding cases', () => {
+describe('frame ring slots', () => {
+  it('writeDatagrams() lays out any fragmentation so datagram i is at i × the first one\'s length', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        const dst = Buffer.alloc(500);
-        const n = base64Into(bytes, dst, 3);
-        expect(dst.subarray(3, 3 + n).toString('latin1')).toBe(Buffer.from(bytes).toString('base64'));
-      }),
-    );
-  });
-  it('writeTutorialFrame() writes exactly encodeTutorialFrame()', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 5000 }), (bytes) => {
-        const jpeg = Buffer.from(bytes);
-        const slot = Buffer.alloc(slotBytesFor(64, 64));
-        const c = writeTutorialFrame(slot, jpeg);
-        expect(datagramsOf(slot, c)).toEqual([encodeTutorialFrame(jpeg)]);
-      }),
-    );
-  });
-  it('writeTutorialFrame() refuses a JPEG whose base64 exceeds one datagram, as the tutorial encoder does', () => {
-    const slot = Buffer.alloc(200_000);
-    expect(() => writeTutorialFrame(slot, Buffer.alloc(49_129, 1))).toThrow(FrameTooLargeError);
-    expect(writeTutorialFrame(slot, Buffer.alloc(49_128, 1)).bytes).toBe(65_504);
-  });
-  it('writeFramedFrame() writes exactly fragmentFrame(), fragment by fragment', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 9000 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 0xffffffff }), (bytes, frameId, ptsUs, seq) => {
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 9000 }), fc.integer({ min: 0, max: 0xffffffff }), (bytes, seq) => {
         const jpeg = Buffer.from(bytes);
         const slot = Buffer.alloc(20_000);
-        const c = writeFramedFrame(slot, { frameId: frameId >>> 0, ptsUs, jpeg }, seq);
-        expect(datagramsOf(slot, c)).toEqual(fragmentFrame({ frameId: frameId >>> 0, ptsUs, jpeg }, seq));
+        const datagrams = fragmentFrame({ frameId: 7, ptsUs: 1234, jpeg }, seq);
+        expect(datagramsOf(slot, writeDatagrams(slot, datagrams))).toEqual(datagrams);
       }),
       { numRuns: 200 },
     );
+    const slot = Buffer.alloc(slotBytesFor(64, 64));
+    const one = encodeTutorialFrame(Buffer.alloc(5000, 9));
+    expect(datagramsOf(slot, writeDatagrams(slot, [one]))).toEqual([one]);
+  });
+  it('writeDatagrams() refuses what does not fit the slot, and uneven datagrams', () => {
+    expect(() => writeDatagrams(Buffer.alloc(100), [Buffer.alloc(60), Buffer.alloc(60)])).toThrow(FrameTooLargeError);
+    expect(() => writeDatagrams(Buffer.alloc(100), [Buffer.alloc(10), Buffer.alloc(20), Buffer.alloc(5)])).toThrow(/datagram 1/);
   });
   it('ringLayout() refuses slots that cannot hold one tutorial datagram', () => {
     expect(() => ringLayout(4, 1000)).toThrow(/65507/);
@@ -79,7 +62,7 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
     let helloSeen!: () => void;
     const helloArrived = new Promise<void>((r) => (helloSeen = r));
     const sender = await VideoSender.start({
-      host: '127.0.0.1', port: 0, wire: 'framed', slotBytes: slotBytesFor(64, 64), slots: 3, sendBufferBytes: 1 << 20, burstDatagrams: 64,
+      host: '127.0.0.1', port: 0, slotBytes: slotBytesFor(64, 64), slots: 3, sendBufferBytes: 1 << 20, burstDatagrams: 64,
       onDatagram: (data, from) => {
         hellos.push(`${data.toString()} from ${from.port}`);
         helloSeen();
@@ -105,7 +88,7 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
         seq += d.length;
         expected.push(...d);
         // More frames than slots: enqueue() waits for the worker to free one.
-        await sender.enqueue(t0 + i, i * 1000, jpeg, (slot) => writeFramedFrame(slot, { frameId: i, ptsUs: i * 1000, jpeg }, first));
+        await sender.enqueue(t0 + i, i * 1000, jpeg, (slot) => writeDatagrams(slot, fragmentFrame({ frameId: i, ptsUs: i * 1000, jpeg }, first)));
       }
       await sender.drain();
       for (const r of [a, b]) {
@@ -124,14 +107,14 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
   });
 
   it('drops queued frames on flush() and keeps sending what comes after', async () => {
-    const sender = await VideoSender.start({ host: '127.0.0.1', port: 0, wire: 'tutorial', slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} });
+    const sender = await VideoSender.start({ host: '127.0.0.1', port: 0, slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} });
     const r = await receiver();
     try {
       sender.setClients([{ address: '127.0.0.1', port: r.port }]);
       const far = performance.now() + 60_000;
-      await sender.enqueue(far, 0, Buffer.from('dropped'), (slot) => writeTutorialFrame(slot, Buffer.from('dropped')));
+      await sender.enqueue(far, 0, Buffer.from('dropped'), (slot) => writeDatagrams(slot, [encodeTutorialFrame(Buffer.from('dropped'))]));
       sender.flush();
-      await sender.enqueue(performance.now(), 1, Buffer.from('kept'), (slot) => writeTutorialFrame(slot, Buffer.from('kept')));
+      await sender.enqueue(performance.now(), 1, Buffer.from('kept'), (slot) => writeDatagrams(slot, [encodeTutorialFrame(Buffer.from('kept'))]));
       await sender.drain();
       expect((await r.next()).toString()).toBe(Buffer.from('kept').toString('base64'));
     } finally {
@@ -143,7 +126,7 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
   it('rejects with the errno code when the port is taken (the server turns it into E_PORT_IN_USE)', async () => {
     const r = await receiver();
     try {
-      await expect(VideoSender.start({ host: '127.0.0.1', port: r.port, wire: 'framed', slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(VideoSender.start({ host: '127.0.0.1', port: r.port, slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
       r.socket.close();
     }

@@ -19,14 +19,12 @@ import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { EnvironmentError } from '../errors.ts';
-import type { WireName as Wire } from '../wire/index.ts';
 import * as ring from './frame-ring.ts';
 import type { UdpAddress } from './registry.ts';
 
 export interface VideoSenderOptions {
   readonly host: string;
   readonly port: number;
-  readonly wire: Wire;
   /** Bytes per ring slot (slotBytesFor(width, height)). */
   readonly slotBytes: number;
   readonly slots?: number;

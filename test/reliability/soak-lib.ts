@@ -91,7 +91,7 @@ export async function exitPath(path: ExitPath, clip: string): Promise<ExitReport
   try {
     const ffmpeg = await waitFor('ffmpeg children', () => {
       const f = descendants(server.proc.pid).filter((p) => p.comm === 'ffmpeg' && !p.zombie);
-      return f.length >= 2 ? f : undefined; // video and audio
+      return f.length >= 1 ? f : undefined; // one ffmpeg with two outputs (video and audio)
     }, 30_000);
     const t0 = Date.now();
     if (path === 'q in the page') {

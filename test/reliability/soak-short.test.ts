@@ -44,7 +44,7 @@ describe.sequential('long runs, short version', () => {
   it.each(EXIT_PATHS)('ending by %s reaps every ffmpeg child', async (path) => {
     const e = await exitPath(path, clip);
     console.info(`figures exit: ${formatExit(e)}`);
-    expect(e.ffmpegSeen).toBeGreaterThanOrEqual(2);
+    expect(e.ffmpegSeen).toBeGreaterThanOrEqual(1);
     expect(e.ffmpegLeft).toBe(0);
     expect(e.stackTrace).toBe(false);
     if (typeof e.exit !== 'string') {
