@@ -36,6 +36,8 @@ export const C_SENT = 1;
 export const C_WAKE = 2;
 export const C_GEN = 3;
 export const C_STOP = 4;
+/** Bumped by each setClients(); the worker sends a frame only once it holds that generation's list. */
+export const C_CLIENTS = 5;
 
 export const META_FIELDS = 8;
 export const M_DEADLINE = 0;

@@ -46,6 +46,7 @@ if (trace) {
 }
 
 let clients = [];
+let clientsGen = Atomics.load(ctrl, K.C_CLIENTS);
 let sent = Atomics.load(ctrl, K.C_SENT);
 let closed = false;
 let bound = false;
@@ -63,7 +64,10 @@ socket.on('error', (error) => {
 });
 
 parentPort.on('message', (m) => {
-  if (m.type === 'clients') clients = m.clients;
+  if (m.type === 'clients') {
+    clients = m.clients;
+    clientsGen = m.gen;
+  }
 });
 
 function finishSlot(dropped, deadline, wokeAt, start, end, published, pts, datagrams) {
@@ -138,6 +142,11 @@ function step() {
       setImmediate(step);
       return;
     }
+  }
+  if (Atomics.load(ctrl, K.C_CLIENTS) !== clientsGen) {
+    // A newer client list is on its way (posted before this frame was published): take it first.
+    setImmediate(step);
+    return;
   }
   const wokeAt = now();
   // The last ≤ spinMs: the futex wake-up itself is late by tens of µs on a VM; spin that part.

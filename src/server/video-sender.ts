@@ -129,7 +129,7 @@ export class VideoSender {
       workerData: {
         sab: writer.sab,
         layout,
-        keys: { C_WRITTEN: ring.C_WRITTEN, C_SENT: ring.C_SENT, C_WAKE: ring.C_WAKE, C_GEN: ring.C_GEN, C_STOP: ring.C_STOP, META_FIELDS: ring.META_FIELDS, M_DEADLINE: ring.M_DEADLINE, M_PTS: ring.M_PTS, M_GEN: ring.M_GEN, M_COUNT: ring.M_COUNT, M_FULL: ring.M_FULL, M_LAST: ring.M_LAST, M_PUBLISHED: ring.M_PUBLISHED },
+        keys: { C_WRITTEN: ring.C_WRITTEN, C_SENT: ring.C_SENT, C_WAKE: ring.C_WAKE, C_GEN: ring.C_GEN, C_STOP: ring.C_STOP, C_CLIENTS: ring.C_CLIENTS, META_FIELDS: ring.META_FIELDS, M_DEADLINE: ring.M_DEADLINE, M_PTS: ring.M_PTS, M_GEN: ring.M_GEN, M_COUNT: ring.M_COUNT, M_FULL: ring.M_FULL, M_LAST: ring.M_LAST, M_PUBLISHED: ring.M_PUBLISHED },
         mainTimeOrigin: performance.timeOrigin,
         host: opts.host,
         port: opts.port,
@@ -184,7 +184,11 @@ export class VideoSender {
   setClients(clients: readonly UdpAddress[]): void {
     if (this.#closed) return;
     this.#clients = clients.map((c) => ({ address: c.address, port: c.port }));
-    this.#worker.postMessage({ type: 'clients', clients: this.#clients });
+    // The list travels by message, frames by shared memory: a frame published right after this
+    // could reach the worker first. The generation in shared memory makes the worker wait for
+    // this list before sending anything published later.
+    const gen = (Atomics.add(this.#writer.control, ring.C_CLIENTS, 1) + 1) | 0;
+    this.#worker.postMessage({ type: 'clients', clients: this.#clients, gen });
     // After postMessage, so the message is queued when the woken worker turns its event loop.
     this.#writer.wake();
   }
