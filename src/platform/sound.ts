@@ -7,10 +7,11 @@
  *   and no ALSA_CONFIG_PATH (a configured device, e.g. the test's file sink).
  * - macOS (CoreAudio) and Windows (MME/WASAPI): PortAudio asks the OS quietly; always worth trying.
  *
- * The host is injected so each OS's branch is tested anywhere.
+ * The host is injected so each OS's branch is tested anywhere (Linux paths are joined with posix.join
+ * so the Linux branch reads the same on a Windows test machine).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { posix } from 'node:path';
 
 export interface SoundHost {
   readonly platform: NodeJS.Platform;
@@ -41,7 +42,7 @@ export function noSoundReason(host: SoundHost = realSoundHost): string | undefin
   const { env } = host;
   if (env.ALSA_CONFIG_PATH || env.PULSE_SERVER || env.AVSOCK_AUDIO_PROBE === 'always') return undefined;
   const runtime = env.XDG_RUNTIME_DIR ?? (host.uid !== undefined ? `/run/user/${host.uid}` : '');
-  if (runtime && (host.exists(join(runtime, 'pulse', 'native')) || host.exists(join(runtime, 'pipewire-0')))) return undefined;
+  if (runtime && (host.exists(posix.join(runtime, 'pulse', 'native')) || host.exists(posix.join(runtime, 'pipewire-0')))) return undefined;
   const cards = host.read('/proc/asound/cards');
   if (cards === undefined) return 'no sound card (no /proc/asound)';
   return /no soundcards/i.test(cards) || cards.trim() === '' ? 'no sound card (/proc/asound/cards is empty)' : undefined;
