@@ -20,7 +20,8 @@ const HELP = `npm run grade -- [options]
 
 Runs a submission over loopback, measures its server from outside, runs its client against the
 reference server, screenshots both windows, checks the repo, and scores it (grader/rubric.json).
-It RUNS STUDENT CODE: use it in CI or a container, not on your own account.
+It RUNS STUDENT CODE: on Linux each submission runs in a bubblewrap sandbox (npm run doctor shows
+whether one can be made); elsewhere use CI or the container image (Dockerfile).
 
 One submission:
   --repo PATH          the submission (default: this repo)
