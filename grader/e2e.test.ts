@@ -92,6 +92,6 @@ describe('grader end to end on this repo', () => {
     // quiet). Functionally: the client played sound.
     expect(r.measured.client?.audioSeconds as number).toBeGreaterThan(0);
     expect(r.screenshot).toBe(join(out, 'r', 'screenshot.png'));
-    expect(r.measured.server!.avSync).toMatchObject({ basis: 'pts' });
+    expect(r.measured.server!.avSync.pairs).toBeGreaterThan(0);
   });
 });

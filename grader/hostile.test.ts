@@ -85,7 +85,8 @@ describe.skipIf(noPython).sequential('gradeSubmission() against hostile submissi
     const r = await gradeSubmission({ repo, out: join(dir, 'out'), ...opts });
     const grewMb = (process.memoryUsage().rss - heapBefore) / 1024 / 1024;
     console.info(`figures grader endless line: ${Date.now() - t0} ms, grader RSS +${grewMb.toFixed(1)} MiB`);
-    expect(Date.now() - t0).toBeLessThan(40_000);
+    // A hang guard, not a timing target: start-up bound 15 s + the probe process starting on a busy machine.
+    expect(Date.now() - t0).toBeLessThan(60_000);
     const streams = r.checks.find((c) => c.id === 'server.streams')!;
     expect(streams.points).toBe(0);
     expect(streams.message.length).toBeLessThan(1000);

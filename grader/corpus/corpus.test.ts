@@ -5,7 +5,7 @@
  * Short windows (5 s server, 4 s client) keep it to a few minutes; the whole-window and stall rules
  * do not change with the window's length.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,14 @@ afterAll(async () => {
   await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const JOBS = 3;
+/** Parallel gradings: prepare and checks overlap; timing phases and screenshots take turns. */
+const JOBS = 2;
+
+/**
+ * Items whose figure is a timing: on a run the grader flags as disturbed (the machine's CPUs
+ * saturated during the window) they measure the machine, so they are reported, not compared.
+ */
+const TIMING_ITEMS: ReadonlySet<ItemId> = new Set(['server.fps', 'server.jitter', 'server.drift', 'server.freezes', 'server.avsync', 'client.fps']);
 
 async function gradeAll(root: string): Promise<Map<string, GradeReport>> {
   const reports = new Map<string, GradeReport>();
@@ -38,7 +45,7 @@ async function gradeAll(root: string): Promise<Map<string, GradeReport>> {
   return reports;
 }
 
-function compare(v: Variant, r: GradeReport): string[] {
+function compare(v: Variant, r: GradeReport, skipped: string[]): string[] {
   const wrong: string[] = [];
   for (const [id, verdict] of Object.entries(v.expected) as Array<[ItemId, Variant['expected'][ItemId]]>) {
     const item = r.checks.find((c) => c.id === id);
@@ -47,6 +54,10 @@ function compare(v: Variant, r: GradeReport): string[] {
       continue;
     }
     if (item.status === fairVerdict(verdict) || typeof verdict !== 'string') continue;
+    if (r.machine?.disturbed && TIMING_ITEMS.has(id)) {
+      skipped.push(`${v.name} ${id}: expected ${verdict}, got ${item.status} on a disturbed run (${r.machine.reason}) — ${item.message}`);
+      continue;
+    }
     wrong.push(`${v.name} ${id}: expected ${verdict}, got ${item.status} — ${item.message}`);
   }
   return wrong;
@@ -55,20 +66,25 @@ function compare(v: Variant, r: GradeReport): string[] {
 describe.skipIf(missing)('the corpus of student variants', () => {
   it('grades every variant item by item as declared before the run', async () => {
     const rubric = await loadRubric();
-    const root = await mkdtemp(join(tmpdir(), 'avsock-corpus-'));
-    made.push(root);
+    // AVSOCK_CORPUS_OUT=DIR keeps the variants and their reports there (the table is in DIR/table.md).
+    const keep = process.env.AVSOCK_CORPUS_OUT;
+    const root = keep ? await mkdtemp(join(keep, 'corpus-')) : await mkdtemp(join(tmpdir(), 'avsock-corpus-'));
+    if (!keep) made.push(root);
     const t0 = Date.now();
     const reports = await gradeAll(root);
     const wrong: string[] = [];
+    const skipped: string[] = [];
     const rows: string[] = [];
     for (const v of VARIANTS) {
       const r = reports.get(v.name)!;
       const fair = rubric.items.reduce((s, it) => s + (fairVerdict(v.expected[it.id as ItemId] ?? 'fail') === 'pass' ? it.points : 0), 0);
       rows.push(`| ${v.name} | ${r.score} | ${fair} | ${r.durationS.toFixed(1)} s | ${r.machine?.disturbed ? `disturbed: ${r.machine.reason}` : 'quiet'} |`);
-      wrong.push(...compare(v, r));
+      wrong.push(...compare(v, r, skipped));
     }
-    console.log(['| variant | grade | fair grade | wall | machine |', '|---|---:|---:|---:|---|', ...rows].join('\n'));
-    console.log(`corpus: ${VARIANTS.length} variants in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${wrong.length} item(s) off:\n${wrong.join('\n')}`);
+    const table = ['| variant | grade | fair grade | wall | machine |', '|---|---:|---:|---:|---|', ...rows].join('\n');
+    const summary = `corpus: ${VARIANTS.length} variants in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${wrong.length} item(s) off:\n${wrong.join('\n')}\nnot compared (timing on a disturbed run): ${skipped.length}\n${skipped.join('\n')}`;
+    console.log(`${table}\n${summary}`);
+    if (keep) await writeFile(join(root, 'table.md'), `${table}\n\n${summary}\n`);
     expect(wrong).toEqual([]);
   }, 1_200_000);
 });

@@ -15,6 +15,7 @@ import { UI_LINE } from '../run/output.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
 import type { Launched } from '../run/submission.ts';
 import { bridgeUrls } from '../run/sandbox-bridge.ts';
+import { withTimingSlot } from '../run/timing-slot.ts';
 import { why } from '../run/watch.ts';
 import { grabPages } from '../screenshot/capture.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowShot } from '../screenshot/compose.ts';
@@ -112,7 +113,9 @@ async function save(input: ScreenshotInput, png: Buffer): Promise<Screenshot> {
 
 export async function takeScreenshot(input: ScreenshotInput): Promise<Outcome<Screenshot>> {
   const sub = input.submission;
-  const shot = sub.kind === 'python' ? await pythonPair(input, sub) : await nodePair(input, sub);
+  // In the timing slot too: Chromium or a second pair of OpenCV windows with ffmpeg grabbing the
+  // screen kept both cores 90–100 % busy, which another submission's window would measure as its own.
+  const shot = await withTimingSlot(() => (sub.kind === 'python' ? pythonPair(input, sub) : nodePair(input, sub)));
   if (!shot.ok) return failed(shot.reason);
   try {
     const png = await composeScreenshot(shot.value.windows, input.caption);

@@ -4,6 +4,7 @@
  */
 import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { ServerFigureName } from '../measure/figures.ts';
 import { fmt } from '../score/score.ts';
 import type { GradeReport } from './types.ts';
 
@@ -21,7 +22,11 @@ function figureTable(title: string, rows: Array<[string, unknown]>): string[] {
   return ['', `### ${title}`, '| figure | value |', '|---|---:|', ...rows.map(([k, v]) => `| ${k} | ${fmt(v)} |`)];
 }
 
-const SERVER_FIGURES = ['fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP99Ms', 'freezeCount', 'driftMaxMs', 'avOffsetMs', 'avTimestampOffsetMs', 'audioSeconds', 'rate', 'leadMaxMs', 'paced', 'datagramsLost', 'garbageDatagrams'] as const;
+/** The server figures worth a row in the Markdown report (all are in the JSON one). */
+const SERVER_FIGURES = [
+  'aliveRatio', 'longestStallMs', 'fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterP50Ms', 'jitterP99Ms', 'intervalP99Ms', 'freezeCount',
+  'driftMaxMs', 'framesMissing', 'avOffsetMs', 'avPairs', 'avSpreadMs', 'audioSeconds', 'rate', 'leadMaxMs', 'audioHeldBackPct', 'audioUnderruns', 'paced', 'datagramsLost', 'garbageDatagrams',
+] as const satisfies ReadonlyArray<ServerFigureName>;
 
 export function toMarkdown(r: GradeReport): string {
   const lines: string[] = [];

@@ -1,7 +1,8 @@
 /**
- * One submission at a time in a timing phase (--jobs N): the others may prepare, install, check or
- * screenshot meanwhile, but two streams measured at once would load the same 2 cores and each
- * would read the other's scheduling delays as its own jitter. A FIFO lock, per grader process.
+ * One submission at a time in a timing phase or a screenshot (--jobs N): the others may prepare,
+ * install, clone or check meanwhile, but two streams measured at once, or a measured stream beside
+ * Chromium and a screen grabber, would load the same cores and each would read the other's
+ * scheduling delays as its own jitter. A FIFO lock, per grader process.
  */
 let tail: Promise<void> = Promise.resolve();
 

@@ -4,7 +4,7 @@
  * for every student). A figure that could not be measured is absent from `missing`'s point of view:
  * `figureValue` returns undefined and `reasons` says why, so no item ever passes on a default.
  */
-import type { ServerFigures } from '../measure/figures.ts';
+import { SERVER_FIGURE_NAMES, type ServerFigures } from '../measure/figures.ts';
 
 /** Whole-window judgement of the server's stream (see judge.ts). */
 export interface StreamFigures {
@@ -61,19 +61,13 @@ export interface Figures {
   screenshot: ScreenshotFigures;
 }
 
-/** Server figures a rubric may score: numbers and booleans of ServerFigures. */
-export const SERVER_FIGURE_NAMES = [
-  'framesReceived', 'framesInWindow', 'windowSeconds', 'fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax',
-  'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP50Ms', 'intervalP99Ms', 'freezeCount', 'freezeTotalMs', 'driftMaxMs', 'driftEndMs',
-  'audioSeconds', 'rate', 'leadMaxMs', 'paced', 'avOffsetMs', 'avTimestampOffsetMs', 'datagrams', 'garbageDatagrams', 'datagramsLost', 'framesIncomplete',
-] as const satisfies ReadonlyArray<keyof ServerFigures>;
-
 const STREAM_FIGURE_NAMES = ['video', 'audio', 'ok', 'videoSeconds', 'longestGapS'] as const satisfies ReadonlyArray<keyof StreamFigures>;
 
 const CLIENT_FIGURE_NAMES = [
   'running', 'windowLive', 'framesReceived', 'fps', 'sentFps', 'fpsErrorPct', 'audioSeconds', 'listenedSeconds', 'audioRatio', 'framesLost', 'framesLate', 'jitterMs', 'avOffsetMs',
 ] as const satisfies ReadonlyArray<keyof ClientFigures>;
 
+/** Every figure a rubric may score: the probe's server figures (measure/figures.ts), the stream's judgement, the client's, the screenshot. */
 export const FIGURE_NAMES: readonly string[] = Object.freeze([
   ...SERVER_FIGURE_NAMES.map((n) => `server.${n}`),
   ...STREAM_FIGURE_NAMES.map((n) => `stream.${n}`),

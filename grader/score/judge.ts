@@ -72,22 +72,28 @@ export function judgeStream(ev: StreamEvidence): StreamFigures {
 }
 
 /** Figures that need sound (unmeasurable without it). */
-const AUDIO_FIGURES = new Set(['server.audioSeconds', 'server.rate', 'server.leadMaxMs', 'server.paced', 'server.avOffsetMs', 'server.avTimestampOffsetMs']);
+const AUDIO_FIGURES = new Set([
+  'server.audioSeconds', 'server.audioStartS', 'server.rate', 'server.audioDriftMs', 'server.leadMaxMs', 'server.audioHeldBackPct', 'server.audioUnderruns', 'server.audioUnderrunMs', 'server.paced',
+  'server.avOffsetMs', 'server.avPairs', 'server.avMaxAbsMs', 'server.avSpreadMs', 'server.avPtsOffsetMs', 'server.avTimestampOffsetMs',
+]);
 
 /**
  * Why each figure cannot be scored: every server figure when the video did not cover the window,
- * the sound figures when no sound came, A/V when no flash/beep pair was found. Keyed by figure name.
+ * the sound figures when no sound came, A/V when no flash/beep pair was found, and whatever the
+ * probe itself could not measure (its `reasons`). Keyed by figure name.
  */
 export function unmeasurable(f: Figures): Map<string, string> {
   const why = new Map<string, string>();
   const s = f.stream;
   const server = f.server as (ServerFigures & Record<string, unknown>) | null;
-  if (!s || !server) return why;
+  if (!server) return why;
+  for (const [key, reason] of Object.entries(server.reasons ?? {})) if (reason) why.set(`server.${key}`, reason);
+  if (!s) return why;
   for (const key of Object.keys(server)) {
     const name = `server.${key}`;
     if (!s.video) why.set(name, s.reason ?? 'the stream did not cover the window');
     else if (!s.audio && AUDIO_FIGURES.has(name)) why.set(name, s.reason ?? 'no sound arrived');
   }
-  if (s.video && s.audio && !(server.avSync.pairs > 0)) why.set('server.avOffsetMs', 'no flash/beep pair was found in picture and sound');
+  if (s.video && s.audio && !(server.avSync.pairs > 0)) why.set('server.avOffsetMs', server.avSync.reason ?? 'no flash/beep pair was found in picture and sound');
   return why;
 }

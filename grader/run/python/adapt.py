@@ -52,57 +52,42 @@ class Edits:
             self.items[key] = (new, why)
 
 
-def main():
-    script, port = sys.argv[1], int(sys.argv[2])
-    clip = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
-    raw = open(script, 'rb').read()
-    text = raw.decode('utf-8', errors='replace')
-    try:
-        tree = ast.parse(raw, filename=script)
-    except SyntaxError as e:
-        print(json.dumps({'source': text, 'changes': [], 'facts': {}, 'error': 'SyntaxError line %s: %s' % (e.lineno, e.msg)}))
-        return
-    edits = Edits()
-    facts = {'windows': [], 'resizeWidth': None, 'writesTempWav': 'temp.wav' in text}
-    int_names = {}
-    port_assigns = []  # (name, Constant node) for int constants assigned to port-ish names
-
+def scan_assignments(tree, edits, clip, int_names):
+    """Host/file settings are edited here; port constants are returned (name, node, value) for later."""
+    port_assigns = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                n = name_of(t)
-                if n is None:
-                    continue
-                if isinstance(node.value, ast.Constant) and type(node.value.value) is int:
-                    int_names[n] = node.value.value
-                if is_port_name(n):
-                    for c in int_constants(node.value):
-                        port_assigns.append((n, c, c.value))
-                    for c in str_port_constants(node.value):
-                        port_assigns.append((n, c, int(c.value)))
-                elif is_host_name(n) and 'name' not in n.lower() and (isinstance(node.value, ast.Call) or (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str))):
-                    if not (isinstance(node.value, ast.Constant) and node.value.value == '127.0.0.1'):
-                        edits.add(node.value, "'127.0.0.1'", '%s: host -> 127.0.0.1 (the grader listens on loopback only)' % n)
-                elif clip and is_file_name(n):
-                    for c in ast.walk(node.value):
-                        if isinstance(c, ast.Constant) and isinstance(c.value, str) and VIDEO_EXT.search(c.value):
-                            edits.add(c, json.dumps(clip), '%s: video file %r -> the grader\'s clip' % (n, c.value))
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            n = name_of(t)
+            if n is None:
+                continue
+            if isinstance(node.value, ast.Constant) and type(node.value.value) is int:
+                int_names[n] = node.value.value
+            if is_port_name(n):
+                port_assigns += [(n, c, c.value) for c in int_constants(node.value)]
+                port_assigns += [(n, c, int(c.value)) for c in str_port_constants(node.value)]
+            elif is_host_name(n) and 'name' not in n.lower() and (isinstance(node.value, ast.Call) or (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str))):
+                if not (isinstance(node.value, ast.Constant) and node.value.value == '127.0.0.1'):
+                    edits.add(node.value, "'127.0.0.1'", '%s: host -> 127.0.0.1 (the grader listens on loopback only)' % n)
+            elif clip and is_file_name(n):
+                for c in ast.walk(node.value):
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str) and VIDEO_EXT.search(c.value):
+                        edits.add(c, json.dumps(clip), '%s: video file %r -> the grader\'s clip' % (n, c.value))
+    return port_assigns
 
-    # The main port: the one named exactly port/PORT, else one with "video" in its name, else the first.
-    main_port = None
+
+def main_port_of(port_assigns):
+    """The one named exactly port/PORT, else one with "video" in its name, else the first."""
     for pref in (lambda n: n.lower() == 'port', lambda n: 'video' in n.lower(), lambda n: True):
         for n, c, v in port_assigns:
             if pref(n):
-                main_port = v
-                break
-        if main_port is not None:
-            break
-    for n, c, v in port_assigns:
-        new = port + (v - main_port)
-        literal = repr(str(new)) if isinstance(c.value, str) else str(new)
-        edits.add(c, literal, '%s: port %d -> %d%s' % (n, v, new, '' if v == main_port else ' (same offset from the main port)'))
+                return v
+    return None
 
+
+def scan_calls(tree, edits, clip, port, main_port, int_names, facts):
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -124,16 +109,16 @@ def main():
             facts['windows'].append({'title': node.args[0].value, 'x': node.args[1].value, 'y': node.args[2].value})
         if fn == 'resize':
             for kw in node.keywords:
-                if kw.arg == 'width':
-                    if isinstance(kw.value, ast.Constant) and type(kw.value.value) is int:
-                        facts['resizeWidth'] = kw.value.value
-                    elif isinstance(kw.value, ast.Name) and kw.value.id in int_names:
-                        facts['resizeWidth'] = int_names[kw.value.id]
+                if kw.arg == 'width' and isinstance(kw.value, ast.Constant) and type(kw.value.value) is int:
+                    facts['resizeWidth'] = kw.value.value
+                elif kw.arg == 'width' and isinstance(kw.value, ast.Name) and kw.value.id in int_names:
+                    facts['resizeWidth'] = int_names[kw.value.id]
 
-    # Apply edits from the end so earlier offsets stay valid (ast offsets are UTF-8 byte columns).
-    lines = raw.split(b'\n')
+
+def apply_edits(raw, edits):
+    """Applies edits from the end so earlier offsets stay valid (ast offsets are UTF-8 byte columns)."""
     starts = [0]
-    for line in lines:
+    for line in raw.split(b'\n'):
         starts.append(starts[-1] + len(line) + 1)
     out = raw
     changes = []
@@ -146,6 +131,30 @@ def main():
         out = out[:a] + new.encode('utf-8') + out[b:]
         changes.append({'line': l0, 'old': old, 'new': new, 'why': why})
     changes.reverse()
+    return out, changes
+
+
+def main():
+    script, port = sys.argv[1], int(sys.argv[2])
+    clip = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
+    raw = open(script, 'rb').read()
+    text = raw.decode('utf-8', errors='replace')
+    try:
+        tree = ast.parse(raw, filename=script)
+    except SyntaxError as e:
+        print(json.dumps({'source': text, 'changes': [], 'facts': {}, 'error': 'SyntaxError line %s: %s' % (e.lineno, e.msg)}))
+        return
+    edits = Edits()
+    facts = {'windows': [], 'resizeWidth': None, 'writesTempWav': 'temp.wav' in text}
+    int_names = {}
+    port_assigns = scan_assignments(tree, edits, clip, int_names)
+    main_port = main_port_of(port_assigns)
+    for n, c, v in port_assigns:
+        new = port + (v - main_port)
+        literal = repr(str(new)) if isinstance(c.value, str) else str(new)
+        edits.add(c, literal, '%s: port %d -> %d%s' % (n, v, new, '' if v == main_port else ' (same offset from the main port)'))
+    scan_calls(tree, edits, clip, port, main_port, int_names, facts)
+    out, changes = apply_edits(raw, edits)
     if main_port is None and not any('port' in c['why'] for c in changes):
         facts['noPort'] = True
     print(json.dumps({'source': out.decode('utf-8', errors='replace'), 'changes': changes, 'facts': facts}))
