@@ -5,7 +5,8 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.ts';
 import { WIRE_NAMES, type WireName } from '../wire/index.ts';
-import { PACINGS, type Pacing } from '../timing/pacer.ts';
+import { PACINGS } from '../timing/pacer.ts';
+import type { StreamServerOptions } from '../server/stream-server.ts';
 import { choiceOption, numberOption, parseOptions } from './main.ts';
 
 export type AudioPreference = 'auto' | 'device' | 'browser' | 'null';
@@ -16,25 +17,15 @@ export const AUDIO_PREFERENCES: readonly AudioPreference[] = ['auto', 'device', 
 export const DEFAULT_PORT = 9688;
 export const DEFAULT_HOST = '127.0.0.1';
 
-export interface ServerConfig {
+/**
+ * The server's settings (their meaning and units are StreamServerOptions'), with the defaults:
+ * wire 'framed'; pacing 'deadline'; host 127.0.0.1; port 9688; audioPort port − 1 (the tutorial's;
+ * 0 when port is 0); width 400 (the tutorial's imutils.resize width); quality 80 (the tutorial's
+ * IMWRITE_JPEG_QUALITY); loop false.
+ */
+export interface ServerConfig extends Pick<StreamServerOptions, 'wire' | 'pacing' | 'host' | 'port' | 'audioPort' | 'width' | 'quality' | 'loop'> {
   /** Media file to stream. undefined = the 20 s demo clip (made once by ensureDemoClip()). */
   readonly file: string | undefined;
-  /** Wire format on both sockets. Default 'framed'. */
-  readonly wire: WireName;
-  /** How video send times are chosen: absolute deadlines t0 + pts (default) or the tutorial's TS ± 1 ms. */
-  readonly pacing: Pacing;
-  /** Address both sockets bind to. Default 127.0.0.1; 0.0.0.0 for a LAN. */
-  readonly host: string;
-  /** UDP video port. Default 9688; 0 = the OS picks. */
-  readonly port: number;
-  /** TCP audio port. Default port − 1 (the tutorial's); 0 = the OS picks (the default when port is 0). */
-  readonly audioPort: number;
-  /** Width in pixels the video is scaled to, aspect kept. Default 400 (the tutorial's imutils.resize width). */
-  readonly width: number;
-  /** JPEG quality 1..100. Default 80 (the tutorial's IMWRITE_JPEG_QUALITY). */
-  readonly quality: number;
-  /** Repeat the file forever (PTS keep increasing across loops). Default false. */
-  readonly loop: boolean;
   /** Open the TRANSMITTING VIDEO window (when a display exists). Default true; --no-window = false. */
   readonly window: boolean;
   /** Port of the TRANSMITTING VIDEO page on 127.0.0.1. Default 0 = the OS picks. */

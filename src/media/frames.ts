@@ -5,10 +5,9 @@
  * stdout when full, so decoding never runs ahead and memory stays flat for a 2-hour file.
  */
 import type { Readable } from 'node:stream';
-import { InvalidStateError } from '../errors.ts';
-import { BoundedQueue } from './bounded-queue.ts';
 import { pipeFinished, startFfmpegPipe, type FfmpegPipe } from './ffmpeg.ts';
 import { JpegSplitter, jpegDimensions } from './jpeg-splitter.ts';
+import { queuedSource, type OutputStream } from './queued-source.ts';
 import { formatRational, framePtsUs } from './rational.ts';
 import type { FrameSource, JpegFrame, Rational } from './types.ts';
 
@@ -76,38 +75,26 @@ export function openJpegFrames(opts: OpenJpegFramesOptions): FrameSource {
   return jpegFrameSource({ output: pipe.output, finished: pipeFinished(pipe), stop: () => pipe.stop() }, opts);
 }
 
-/** A running ffmpeg output as a source sees it: the bytes, "ended well / failed", and how to stop the process. */
-export interface OutputStream {
-  readonly output: Readable;
-  /** Resolves when ffmpeg exited well and the output was read to the end (or stopped); rejects as the process did. */
-  readonly finished: Promise<void>;
-  readonly stop: () => Promise<void>;
-}
+export type { OutputStream } from './queued-source.ts';
 
 /** The JPEG source over an ffmpeg output carrying jpegOutputArgs()' stream. */
 export function jpegFrameSource(stream: OutputStream, opts: OpenJpegFramesOptions): FrameSource {
   const width = checkedWidth(opts.width ?? 400);
   const { fps } = opts;
   let height = opts.sourceWidth && opts.sourceHeight ? scaledHeight(width, opts.sourceWidth, opts.sourceHeight) : 0;
-  const { output } = stream;
   const splitter = new JpegSplitter();
   let index = 0;
-  let closed = false;
-  const queue = new BoundedQueue<JpegFrame>({
-    size: opts.queueSize ?? 10,
-    onFull: () => output.pause(),
-    onSpace: () => output.resume(),
-    onCancel: () => void close(),
-  });
+  const source = queuedSource<JpegFrame>(stream, { size: opts.queueSize ?? 10, what: `openJpegFrames(${opts.file})` });
+  const { queue } = source;
 
-  output.on('data', (chunk: Buffer) => {
-    if (closed) return;
+  stream.output.on('data', (chunk: Buffer) => {
+    if (source.closed) return;
     let jpegs: Buffer[];
     try {
       jpegs = splitter.push(chunk);
     } catch (error) {
       queue.fail(error);
-      void close();
+      void source.close();
       return;
     }
     for (const jpeg of jpegs) {
@@ -122,17 +109,9 @@ export function jpegFrameSource(stream: OutputStream, opts: OpenJpegFramesOption
   stream.finished.then(
     () => queue.end(),
     (error: unknown) => {
-      if (!closed) queue.fail(error);
+      if (!source.closed) queue.fail(error);
     },
   );
-
-  let closing: Promise<void> | undefined;
-  function close(): Promise<void> {
-    closed = true;
-    queue.clear();
-    closing ??= stream.stop();
-    return closing;
-  }
 
   return {
     get width() {
@@ -141,10 +120,7 @@ export function jpegFrameSource(stream: OutputStream, opts: OpenJpegFramesOption
     get height() {
       return height;
     },
-    close,
-    [Symbol.asyncIterator]() {
-      if (closed) throw new InvalidStateError(`openJpegFrames(${opts.file}): the source is closed; open a new one`);
-      return queue[Symbol.asyncIterator]();
-    },
+    close: () => source.close(),
+    [Symbol.asyncIterator]: () => source.iterate(),
   };
 }

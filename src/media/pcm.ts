@@ -3,11 +3,10 @@
  * tutorial), cut into chunks of 1024 frames (the tutorial's CHUNK), each with its pts on the shared
  * timeline. Bounded and backpressured like the frames (bounded-queue.ts).
  */
-import { EnvironmentError, InvalidStateError } from '../errors.ts';
+import { EnvironmentError } from '../errors.ts';
 import { ChildExitError } from '../process/children.ts';
-import { BoundedQueue } from './bounded-queue.ts';
 import { pipeFinished, startFfmpegPipe } from './ffmpeg.ts';
-import type { OutputStream } from './frames.ts';
+import { queuedSource, type OutputStream } from './queued-source.ts';
 import type { PcmChunk, PcmSource } from './types.ts';
 
 export interface OpenPcmOptions {
@@ -97,48 +96,32 @@ export function pcmChunkSource(stream: OutputStream, opts: OpenPcmOptions): PcmS
   const channels = opts.channels ?? 2;
   const chunkFrames = opts.chunkFrames ?? 1024;
   const frameBytes = channels * 2;
-  const { output } = stream;
   const chunker = new PcmChunker(chunkFrames * frameBytes);
   let index = 0;
-  let closed = false;
-  const queue = new BoundedQueue<PcmChunk>({
-    size: opts.queueSize ?? 32,
-    onFull: () => output.pause(),
-    onSpace: () => output.resume(),
-    onCancel: () => void close(),
-  });
+  const source = queuedSource<PcmChunk>(stream, { size: opts.queueSize ?? 32, what: `openPcm(${opts.file})` });
+  const { queue } = source;
   const emit = (pcm: Buffer): void => {
     queue.push({ index, ptsUs: chunkPtsUs(index, chunkFrames, sampleRate), pcm });
     index += 1;
   };
-  output.on('data', (data: Buffer) => {
-    if (!closed) for (const pcm of chunker.push(data)) emit(pcm);
+  stream.output.on('data', (data: Buffer) => {
+    if (!source.closed) for (const pcm of chunker.push(data)) emit(pcm);
   });
   stream.finished.then(
     () => {
       const last = chunker.flush(frameBytes);
-      if (last && !closed) emit(last);
+      if (last && !source.closed) emit(last);
       queue.end();
     },
     (error: unknown) => {
-      if (closed) return;
+      if (source.closed) return;
       if (error instanceof ChildExitError && /matches no streams|does not contain any stream/i.test(error.stderrTail)) {
         queue.fail(new EnvironmentError('E_NO_AUDIO', `${opts.file} has no audio stream; stream it video-only or pick a file with sound`));
       } else queue.fail(error);
     },
   );
-  let closing: Promise<void> | undefined;
-  function close(): Promise<void> {
-    closed = true;
-    queue.clear();
-    closing ??= stream.stop();
-    return closing;
-  }
   return {
-    close,
-    [Symbol.asyncIterator]() {
-      if (closed) throw new InvalidStateError(`openPcm(${opts.file}): the source is closed; open a new one`);
-      return queue[Symbol.asyncIterator]();
-    },
+    close: () => source.close(),
+    [Symbol.asyncIterator]: () => source.iterate(),
   };
 }

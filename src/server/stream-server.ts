@@ -46,13 +46,21 @@ const LOOP_PREOPEN_US = 1_500_000;
 export interface StreamServerOptions {
   readonly file: string;
   readonly media: MediaInfo;
+  /** Wire format on both sockets. */
   readonly wire: WireName;
+  /** How video send times are chosen: absolute deadlines t0 + pts, or the tutorial's TS ± 1 ms. */
   readonly pacing: Pacing;
+  /** Address both sockets bind to (0.0.0.0 for a LAN). */
   readonly host: string;
+  /** UDP video port; 0 = the OS picks. */
   readonly port: number;
+  /** TCP audio port; 0 = the OS picks. */
   readonly audioPort: number;
+  /** Width in pixels the video is scaled to, aspect kept. */
   readonly width: number;
+  /** JPEG quality 1..100. */
   readonly quality: number;
+  /** Repeat the file forever (PTS keep increasing across loops). */
   readonly loop: boolean;
   readonly clock?: Clock;
   /**

@@ -7,7 +7,7 @@
 import {
   decodeDatagram, encodeHello, encodeStreamMessage, fragmentFrame, FrameReassembler, SequenceTracker, StreamDeframer, type Handshake,
 } from '../protocol/framed/index.ts';
-import type { Departure, AudioPeer, ClientTable, Registration } from './registration.ts';
+import { removeWhere, type AudioPeer, type Registration } from './registration.ts';
 import type { StreamEvent, Wire } from './wire.ts';
 
 /** Framed clients send Hello every 1 s; five missed in a row means gone. */
@@ -31,17 +31,10 @@ function tokenRegistration<P extends AudioPeer>(): Registration<P> {
       client.lastHelloMs = nowMs;
       return { client, joined };
     },
-    expire(table: ClientTable<P>, nowMs: number): Departure<P>[] {
-      const gone: Departure<P>[] = [];
-      for (const client of table.all()) {
-        const since = client.lastHelloMs ?? client.connectedMs;
-        if (nowMs - since >= KEEPALIVE_TIMEOUT_MS) {
-          gone.push({ client, reason: client.lastHelloMs === undefined ? 'no hello after connecting' : 'keepalive timeout' });
-          table.remove(client.peer);
-        }
-      }
-      return gone;
-    },
+    expire: (table, nowMs) => removeWhere(table, (client) => {
+      if (nowMs - (client.lastHelloMs ?? client.connectedMs) < KEEPALIVE_TIMEOUT_MS) return undefined;
+      return client.lastHelloMs === undefined ? 'no hello after connecting' : 'keepalive timeout';
+    }),
   };
 }
 

@@ -56,6 +56,18 @@ export interface Registration<P extends AudioPeer> {
   expire(table: ClientTable<P>, nowMs: number): Departure<P>[];
 }
 
+/** Removes from `table` every client `reasonOf` names a reason for, and returns them with it. */
+export function removeWhere<P extends AudioPeer>(table: ClientTable<P>, reasonOf: (client: RegisteredClient<P>) => LeaveReason | undefined): Departure<P>[] {
+  const gone: Departure<P>[] = [];
+  for (const client of table.all()) {
+    const reason = reasonOf(client);
+    if (reason === undefined) continue;
+    gone.push({ client, reason });
+    table.remove(client.peer);
+  }
+  return gone;
+}
+
 export function sameUdp(a: UdpAddress | undefined, b: UdpAddress): boolean {
   return a !== undefined && a.address === b.address && a.port === b.port;
 }

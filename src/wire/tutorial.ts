@@ -7,7 +7,7 @@
  */
 import { decodeTutorialFrame, encodeTutorialAudio, encodeTutorialFrame, TUTORIAL_HELLO, TutorialAudioDeframer } from '../protocol/tutorial/index.ts';
 import { CHANNELS, pcmDurationUs, SAMPLE_RATE } from './audio-format.ts';
-import { hostKey, MAX_PENDING, sameUdp, type AudioPeer, type Departure, type Registration, type UdpAddress } from './registration.ts';
+import { hostKey, MAX_PENDING, removeWhere, sameUdp, type AudioPeer, type Registration, type UdpAddress } from './registration.ts';
 import type { StreamEvent, Wire } from './wire.ts';
 
 /** A tutorial hello waits this long for its TCP connection (and a connection for its hello) before it is forgotten. */
@@ -57,14 +57,8 @@ function addressPairing<P extends AudioPeer>(): Registration<P> {
       pendingHellos = pendingHellos.filter((h) => nowMs - h.atMs < TUTORIAL_PAIRING_TIMEOUT_MS);
       // client.py sends its hello before it connects: a connection still unpaired after the pairing
       // timeout is not a tutorial client (a port scan, a stray connection) and must not be kept forever.
-      const gone: Departure<P>[] = [];
-      for (const client of table.all()) {
-        if (client.udp === undefined && nowMs - client.connectedMs >= TUTORIAL_PAIRING_TIMEOUT_MS) {
-          gone.push({ client, reason: 'no hello after connecting' });
-          table.remove(client.peer);
-        }
-      }
-      return gone;
+      return removeWhere(table, (client) =>
+        client.udp === undefined && nowMs - client.connectedMs >= TUTORIAL_PAIRING_TIMEOUT_MS ? 'no hello after connecting' : undefined);
     },
   };
 }
