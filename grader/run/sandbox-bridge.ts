@@ -1,5 +1,5 @@
 /**
- * A TCP port of the grader's network namespace that leads to a port inside a submission's sandbox
+ * A TCP port of the grader's network namespace that leads to the same port inside a submission's sandbox
  * (its private loopback): the screenshot's browser runs outside and must load the pages a sandboxed
  * Node server and client serve. The grader listens on 127.0.0.1:0 here and hands the listening
  * socket over IPC to a small process started inside the sandbox's network namespace, which accepts
@@ -19,8 +19,14 @@ export interface Bridge {
 }
 
 export async function bridgePort(joinNetwork: CommandWrap, targetPort: number, timeoutMs = 10_000): Promise<Bridge> {
-  const server = net.createServer({ pauseOnConnect: true });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  // The same port number as inside when it is free here (it usually is: the grader reserved it):
+  // pages that refuse a Host header naming another port (DNS-rebinding protection) still load.
+  const listen = (port: number): Promise<net.Server> =>
+    new Promise((resolve, reject) => {
+      const s = net.createServer({ pauseOnConnect: true });
+      s.once('error', reject).listen(port, '127.0.0.1', () => resolve(s));
+    });
+  const server = await listen(targetPort).catch(() => listen(0));
   const port = (server.address() as net.AddressInfo).port;
   const { command, args } = joinNetwork(process.execPath, [CHILD, String(targetPort)]);
   const child = startChild(command, args, { name: `port bridge ${port}→${targetPort}`, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true, stopTimeoutsMs: [300, 300] });

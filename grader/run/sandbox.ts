@@ -266,6 +266,15 @@ export class SubmissionSandbox {
   }
 
   async close(): Promise<void> {
+    // The holder's sleep has nothing to finish: SIGKILL it and bwrap reaps it and exits by itself
+    // (killing bwrap first would orphan the sleep, and the registry's SIGINT → SIGTERM ladder waits
+    // a second per step for that orphan's group).
+    try {
+      process.kill(this.#holderPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await this.#holder.exited.catch(() => {});
     await this.#holder.stop();
     await rm(this.scratch, { recursive: true, force: true });
   }
