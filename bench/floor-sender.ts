@@ -15,9 +15,8 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { openJpegFrames, openPcm, parseRational, scaledHeight, probeMedia } from '../src/media/index.ts';
-import { decodeDatagram, encodeStreamMessage, fragmentFrame } from '../src/protocol/framed/index.ts';
-import { encodeTutorialAudio, encodeTutorialFrame } from '../src/protocol/tutorial/index.ts';
 import { AUDIO_LEAD_MS, CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from '../src/wire/audio-format.ts';
+import { wireFor, type StreamDescription, type Wire } from '../src/wire/index.ts';
 
 /** Busy-wait this long before each deadline (ms): longer than setTimeout's lateness on a busy 2-core VM. */
 const SPIN_MS = 3;
@@ -42,11 +41,17 @@ async function collect<T>(it: AsyncIterable<T>, max: number): Promise<T[]> {
   return out;
 }
 
-async function main(): Promise<void> {
+interface Programme {
+  readonly video: Array<{ dueMs: number; datagrams: Buffer[] }>;
+  readonly audio: Array<{ dueMs: number; message: Buffer }>;
+  readonly stream: StreamDescription;
+}
+
+/** Everything on the wire, made before listening, so the send loop only sends. */
+async function prepare(wire: Wire): Promise<Programme> {
   const file = values.file!;
   const fps = parseRational(values.fps!);
   if (!fps) throw new Error(`--fps: not a rate: ${values.fps}`);
-  const wire = values.wire === 'framed' ? 'framed' : 'tutorial';
   const width = Number(values.width);
   const seconds = Number(values.seconds);
   const media = await probeMedia(file);
@@ -56,21 +61,22 @@ async function main(): Promise<void> {
   const pcm = media.hasAudio ? openPcm({ file, sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES }) : undefined;
   const [jpegs, chunks] = await Promise.all([collect(frames, frameCount), pcm ? collect(pcm, chunkCount) : Promise.resolve([])]);
   await Promise.all([frames.close(), pcm?.close()]);
+  const framePacker = wire.newFramePacker();
+  const audioPacker = wire.newAudioPacker();
+  const video0 = media.video!;
+  return {
+    video: jpegs.map((f, i) => ({ dueMs: f.ptsUs / 1000, datagrams: framePacker.pack({ frameId: i, ptsUs: f.ptsUs, jpeg: f.jpeg }) })),
+    audio: chunks.map((c) => ({ dueMs: c.ptsUs / 1000 - AUDIO_LEAD_MS, message: audioPacker.pack(c.ptsUs, c.pcm) })),
+    stream: {
+      fpsNum: fps.num, fpsDen: fps.den, width, height: scaledHeight(width, video0.width, video0.height),
+      durationUs: Math.round(media.durationS * 1e6), sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES, hasAudio: media.hasAudio,
+    },
+  };
+}
 
-  // Everything on the wire, made now, so the send loop only sends.
-  let seq = 0;
-  const video: Array<{ dueMs: number; datagrams: Buffer[] }> = jpegs.map((f, i) => {
-    let datagrams: Buffer[];
-    if (wire === 'framed') {
-      datagrams = fragmentFrame({ frameId: i, ptsUs: f.ptsUs, jpeg: f.jpeg }, seq);
-      seq += datagrams.length;
-    } else datagrams = [encodeTutorialFrame(f.jpeg)];
-    return { dueMs: f.ptsUs / 1000, datagrams };
-  });
-  const audio = chunks.map((c, k) => ({
-    dueMs: c.ptsUs / 1000 - AUDIO_LEAD_MS,
-    message: wire === 'framed' ? encodeStreamMessage({ type: 'audio', seq: k, ptsUs: c.ptsUs, pcm: c.pcm }) : encodeTutorialAudio(c.pcm),
-  }));
+async function main(): Promise<void> {
+  const wire = wireFor(values.wire === 'framed' ? 'framed' : 'tutorial');
+  const { video, audio, stream } = await prepare(wire);
 
   const udp = createSocket('udp4');
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
@@ -79,32 +85,23 @@ async function main(): Promise<void> {
   const tcpClients = new Set<Socket>();
   const tokens = new Set<number>();
   let t0: number | undefined;
-  const video0 = media.video!;
   const tcp = createServer({ noDelay: true }, (socket) => {
     tcpClients.add(socket);
     socket.on('error', () => tcpClients.delete(socket));
     socket.on('close', () => tcpClients.delete(socket));
     socket.resume();
-    if (wire === 'framed') {
-      const token = 1 + Math.floor(Math.random() * 0xfffffff0);
+    const token = 1 + Math.floor(Math.random() * 0xfffffff0);
+    const greeting = wire.greeting(token, stream);
+    if (greeting) {
       tokens.add(token);
-      socket.write(encodeStreamMessage({
-        type: 'handshake', token, fpsNum: fps.num, fpsDen: fps.den, width, height: scaledHeight(width, video0.width, video0.height),
-        durationUs: Math.round(media.durationS * 1e6), sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES, hasAudio: media.hasAudio,
-      }));
+      socket.write(greeting);
     }
   });
   await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
   udp.on('message', (msg, rinfo) => {
     if (clients.some((c) => c.port === rinfo.port && c.address === rinfo.address)) return;
-    if (wire === 'framed') {
-      try {
-        const d = decodeDatagram(msg);
-        if (d.type !== 'hello' || !tokens.has(d.token)) return;
-      } catch {
-        return;
-      }
-    }
+    const hello = wire.readHello(msg);
+    if (!hello || (hello.token !== undefined && !tokens.has(hello.token))) return;
     clients.push(rinfo);
     if (t0 === undefined) {
       t0 = performance.now() + 5;
