@@ -108,6 +108,8 @@ export class StreamClient {
   #displayGeneration = 0;
   #registeredMs = 0;
   #lastDatagramMs: number | undefined;
+  /** pts of the latest frame received (framed wire), for playing out to the end. */
+  #lastFramePtsUs: number | undefined;
   #tcpPaused = false;
   /**
    * running → playing out (end of stream: what is buffered is played) → ended (`ended` resolved) →
@@ -353,6 +355,7 @@ export class StreamClient {
       return;
     }
     this.stats.onFrameReceived(now, { ptsUs, frameId });
+    this.#lastFramePtsUs = Math.max(this.#lastFramePtsUs ?? ptsUs, ptsUs);
     this.#master.anchor(ptsUs, now + PLAYOUT_DELAY_MS);
     if (!this.#scheduler.push({ frameId, ptsUs, jpeg: frame.jpeg, arrivalMs: now })) {
       this.#debug(`frame ${frameId} (pts ${(ptsUs / 1000).toFixed(1)} ms) arrived after a newer one was shown`);
@@ -425,7 +428,16 @@ export class StreamClient {
     this.#life = 'playing out';
     this.#debug(`playing out: ${end.reason}`);
     const deadline = this.#clock.now() + capMs;
-    await settlesWithin(this.#player?.drain() ?? Promise.resolve(), capMs, { keepAlive: false });
+    // The end-of-stream (TCP) names the pts of the last frame sent; that frame comes over UDP, and on
+    // a busy machine the TCP message can be read first. Wait (within the cap) until it has arrived.
+    const handshake = this.#session?.handshake;
+    if (endPtsUs !== undefined && handshake) {
+      const frameUs = (1e6 * handshake.fpsDen) / handshake.fpsNum;
+      while ((this.#lastFramePtsUs ?? -Infinity) + frameUs / 2 < endPtsUs && this.#clock.now() < deadline && !this.#isClosed()) {
+        await sleep(10);
+      }
+    }
+    await settlesWithin(this.#player?.drain() ?? Promise.resolve(), Math.max(0, deadline - this.#clock.now()), { keepAlive: false });
     if (this.#scheduler && endPtsUs !== undefined) {
       while (this.#scheduler.queued > 0 && this.#clock.now() < deadline && !this.#isClosed()) {
         await sleep(10);
