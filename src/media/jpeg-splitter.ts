@@ -60,104 +60,109 @@ export class JpegSplitter {
     this.#pos -= keepFrom;
     this.#start -= keepFrom;
     const buf = this.#buf;
-    const n = buf.length;
-
+    // Each step consumes what it can and says whether it may go on (false: it needs more bytes).
     for (;;) {
-      if (this.#state === 'seek-soi') {
-        const i = buf.indexOf(0xff, this.#pos);
-        if (i < 0) {
-          this.#skippedBytes += n - this.#pos;
-          this.#pos = n;
-          break;
-        }
-        this.#skippedBytes += i - this.#pos;
-        if (i + 1 >= n) {
-          this.#pos = i; // need the next byte
-          break;
-        }
-        if (buf[i + 1] === SOI) {
-          this.#start = i;
-          this.#pos = i + 2;
-          this.#state = 'marker';
-        } else {
-          this.#skippedBytes += 1;
-          this.#pos = i + 1;
-        }
-        continue;
-      }
-
-      if (this.#state === 'marker') {
-        let p = this.#pos;
-        if (p >= n) break;
-        if (buf[p] !== 0xff) throw new DecodeError(`MJPEG stream: expected a marker at byte ${p - this.#start} of a JPEG, found 0x${buf[p]!.toString(16)}`);
-        // Any number of FF fill bytes may precede a marker (B.1.1.2).
-        while (p < n && buf[p] === 0xff) p++;
-        if (p >= n) break;
-        const code = buf[p]!;
-        if (code === 0x00) throw new DecodeError(`MJPEG stream: invalid marker FF 00 at byte ${p - 1 - this.#start} of a JPEG`);
-        if (code === EOI) {
-          const end = p + 1;
-          this.#checkSize(end - this.#start);
-          out.push(buf.subarray(this.#start, end));
-          this.#pos = end;
-          this.#start = end;
-          this.#state = 'seek-soi';
-          continue;
-        }
-        if (code === SOI) throw new DecodeError(`MJPEG stream: SOI inside a JPEG at byte ${p - 1 - this.#start}`);
-        if (code === TEM || (code >= 0xd0 && code <= 0xd7)) {
-          this.#pos = p + 1; // stand-alone markers, no length
-          continue;
-        }
-        if (p + 2 >= n) {
-          this.#checkSize();
-          break; // need the length
-        }
-        const length = buf.readUInt16BE(p + 1);
-        if (length < 2) throw new DecodeError(`MJPEG stream: marker FF ${code.toString(16)} has length ${length} (< 2)`);
-        const next = p + 1 + length;
-        if (next > n) {
-          this.#checkSize(next - this.#start);
-          break; // wait for the whole segment; resume at its marker
-        }
-        this.#pos = next;
-        if (code === SOS) this.#state = 'entropy';
-        continue;
-      }
-
-      // entropy-coded data
-      let p = this.#pos;
-      let ended = false;
-      for (;;) {
-        const i = buf.indexOf(0xff, p);
-        if (i < 0) {
-          p = n;
-          break;
-        }
-        if (i + 1 >= n) {
-          p = i; // look at FF again once the next byte is here
-          break;
-        }
-        const b = buf[i + 1]!;
-        if (b === 0x00 || (b >= 0xd0 && b <= 0xd7)) {
-          p = i + 2; // stuffed byte or restart marker: still entropy data
-        } else if (b === 0xff) {
-          p = i + 1; // fill byte; the marker follows
-        } else {
-          p = i; // a real marker ends the scan
-          ended = true;
-          break;
-        }
-      }
-      this.#pos = p;
-      if (!ended) {
-        this.#checkSize();
-        break;
-      }
-      this.#state = 'marker';
+      const more = this.#state === 'seek-soi' ? this.#seekSoi(buf) : this.#state === 'marker' ? this.#marker(buf, out) : this.#entropy(buf);
+      if (!more) break;
     }
     if (this.#state !== 'seek-soi') this.#checkSize();
     return out;
+  }
+
+  /** Between images: skips anything until FF D8. */
+  #seekSoi(buf: Buffer): boolean {
+    const n = buf.length;
+    const i = buf.indexOf(0xff, this.#pos);
+    if (i < 0) {
+      this.#skippedBytes += n - this.#pos;
+      this.#pos = n;
+      return false;
+    }
+    this.#skippedBytes += i - this.#pos;
+    if (i + 1 >= n) {
+      this.#pos = i; // need the next byte
+      return false;
+    }
+    if (buf[i + 1] === SOI) {
+      this.#start = i;
+      this.#pos = i + 2;
+      this.#state = 'marker';
+    } else {
+      this.#skippedBytes += 1;
+      this.#pos = i + 1;
+    }
+    return true;
+  }
+
+  /** Inside an image, at FF xx: ends the image at EOI, skips a segment by its length, enters a scan at SOS. */
+  #marker(buf: Buffer, out: Buffer[]): boolean {
+    const n = buf.length;
+    let p = this.#pos;
+    if (p >= n) return false;
+    if (buf[p] !== 0xff) throw new DecodeError(`MJPEG stream: expected a marker at byte ${p - this.#start} of a JPEG, found 0x${buf[p]!.toString(16)}`);
+    // Any number of FF fill bytes may precede a marker (B.1.1.2).
+    while (p < n && buf[p] === 0xff) p++;
+    if (p >= n) return false;
+    const code = buf[p]!;
+    if (code === 0x00) throw new DecodeError(`MJPEG stream: invalid marker FF 00 at byte ${p - 1 - this.#start} of a JPEG`);
+    if (code === EOI) {
+      const end = p + 1;
+      this.#checkSize(end - this.#start);
+      out.push(buf.subarray(this.#start, end));
+      this.#pos = end;
+      this.#start = end;
+      this.#state = 'seek-soi';
+      return true;
+    }
+    if (code === SOI) throw new DecodeError(`MJPEG stream: SOI inside a JPEG at byte ${p - 1 - this.#start}`);
+    if (code === TEM || (code >= 0xd0 && code <= 0xd7)) {
+      this.#pos = p + 1; // stand-alone markers, no length
+      return true;
+    }
+    if (p + 2 >= n) {
+      this.#checkSize();
+      return false; // need the length
+    }
+    const length = buf.readUInt16BE(p + 1);
+    if (length < 2) throw new DecodeError(`MJPEG stream: marker FF ${code.toString(16)} has length ${length} (< 2)`);
+    const next = p + 1 + length;
+    if (next > n) {
+      this.#checkSize(next - this.#start);
+      return false; // wait for the whole segment; resume at its marker
+    }
+    this.#pos = next;
+    if (code === SOS) this.#state = 'entropy';
+    return true;
+  }
+
+  /** Entropy-coded data after an SOS header: runs to the first FF that is not stuffing, a restart or fill. */
+  #entropy(buf: Buffer): boolean {
+    const n = buf.length;
+    let p = this.#pos;
+    for (;;) {
+      const i = buf.indexOf(0xff, p);
+      if (i < 0) {
+        p = n;
+        break;
+      }
+      if (i + 1 >= n) {
+        p = i; // look at FF again once the next byte is here
+        break;
+      }
+      const b = buf[i + 1]!;
+      if (b === 0x00 || (b >= 0xd0 && b <= 0xd7)) {
+        p = i + 2; // stuffed byte or restart marker: still entropy data
+      } else if (b === 0xff) {
+        p = i + 1; // fill byte; the marker follows
+      } else {
+        this.#pos = i; // a real marker ends the scan
+        this.#state = 'marker';
+        return true;
+      }
+    }
+    this.#pos = p;
+    this.#checkSize();
+    return false;
   }
 
   #checkSize(needed = this.#buf.length - this.#start): void {

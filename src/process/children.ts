@@ -140,6 +140,66 @@ function silence<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
+/** Resolves once `proc` has been spawned; rejects with ChildStartError if it could not be. */
+function watchStart(proc: ChildProcess, name: string, command: string): Promise<void> {
+  return silence(
+    new Promise<void>((resolve, reject) => {
+      if (proc.pid !== undefined) resolve();
+      proc.once('spawn', () => resolve());
+      proc.once('error', (error: NodeJS.ErrnoException) => {
+        if (proc.pid === undefined) reject(new ChildStartError(name, command, error));
+      });
+    }),
+  );
+}
+
+/** Resolves with `proc`'s exit code/signal (`record` hears it at 'exit' already); rejects as `started` does. */
+function watchExit(proc: ChildProcess, started: Promise<void>, record: (exit: ChildExit) => void): Promise<ChildExit> {
+  return silence(
+    new Promise<ChildExit>((resolve, reject) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        const exit = { code: proc.exitCode, signal: proc.signalCode as NodeJS.Signals | null };
+        record(exit);
+        resolve(exit);
+        return;
+      }
+      started.catch(reject);
+      // 'close' comes after stdio has ended, so the stderr tail is complete; but a grandchild that
+      // inherited the pipes can hold them open, so don't wait for it more than 500 ms after 'exit'.
+      let first: ChildExit | undefined;
+      proc.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        first = { code, signal };
+        record(first);
+        setTimeout(() => resolve({ code, signal }), 500).unref();
+      });
+      proc.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+        if (!first) record({ code, signal });
+        resolve(first ?? { code, signal });
+      });
+    }),
+  );
+}
+
+/**
+ * Keeps `handle` in the registry until it is gone: at its exit, or for a detached group being
+ * stopped (it may still have members) once its stop() has finished.
+ */
+function register(handle: ChildHandle, group: boolean): void {
+  registry.add(handle);
+  groupLeaders.set(handle, group);
+  const forget = (): void => {
+    registry.delete(handle);
+    groupLeaders.delete(handle);
+  };
+  void handle.exited.then(
+    () => {
+      if (!group || !handle.stopping) forget();
+      else void handle.stop().finally(forget);
+    },
+    forget,
+  );
+}
+
 /**
  * Takes charge of a process someone else spawned (fluent-ffmpeg spawns its own): it joins the
  * registry, its stderr is tailed, and stop() works on it.
@@ -154,38 +214,8 @@ export function adoptChild(proc: ChildProcess, opts: ChildOptions, command = opt
   let stopRequested = false;
   let stopPromise: Promise<void> | undefined;
   let exitInfo: ChildExit | undefined;
-
-  const alreadyRunning = proc.pid !== undefined;
-  const started = silence(
-    new Promise<void>((resolve, reject) => {
-      if (alreadyRunning) resolve();
-      proc.once('spawn', () => resolve());
-      proc.once('error', (error: NodeJS.ErrnoException) => {
-        if (proc.pid === undefined) reject(new ChildStartError(opts.name, command, error));
-      });
-    }),
-  );
-
-  const exited = silence(
-    new Promise<ChildExit>((resolve, reject) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        exitInfo = { code: proc.exitCode, signal: proc.signalCode as NodeJS.Signals | null };
-        resolve(exitInfo);
-        return;
-      }
-      started.catch(reject);
-      // 'close' comes after stdio has ended, so the stderr tail is complete; but a grandchild that
-      // inherited the pipes can hold them open, so don't wait for it more than 500 ms after 'exit'.
-      proc.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
-        exitInfo = { code, signal };
-        setTimeout(() => resolve({ code, signal }), 500).unref();
-      });
-      proc.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-        exitInfo ??= { code, signal };
-        resolve(exitInfo);
-      });
-    }),
-  );
+  const started = watchStart(proc, opts.name, command);
+  const exited = watchExit(proc, started, (exit) => (exitInfo = exit));
 
   const handle: ChildHandle = {
     name: opts.name,
@@ -245,26 +275,7 @@ export function adoptChild(proc: ChildProcess, opts: ChildOptions, command = opt
     await opts.afterStop?.();
   }
 
-  registry.add(handle);
-  groupLeaders.set(handle, group);
-  void exited.then(
-    () => {
-      // A detached group may still have members: keep it registered until they are gone or stopped.
-      if (!group || !stopRequested) {
-        registry.delete(handle);
-        groupLeaders.delete(handle);
-      } else {
-        void stopPromise?.finally(() => {
-          registry.delete(handle);
-          groupLeaders.delete(handle);
-        });
-      }
-    },
-    () => {
-      registry.delete(handle);
-      groupLeaders.delete(handle);
-    },
-  );
+  register(handle, group);
   return handle;
 }
 
