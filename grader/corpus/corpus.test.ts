@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { need } from '../../test/support/requirements.ts';
 import { gradeSubmission } from '../grade.ts';
 import type { GradeReport } from '../report/types.ts';
+import { writeReports } from '../report/writers.ts';
 import { loadRubric } from '../score/rubric.ts';
 import { fairVerdict, makeVariant, VARIANTS, type ItemId, type Variant } from './variants.ts';
 
@@ -30,7 +31,7 @@ const JOBS = 2;
  */
 const TIMING_ITEMS: ReadonlySet<ItemId> = new Set(['server.fps', 'server.jitter', 'server.drift', 'server.freezes', 'server.avsync', 'client.fps']);
 
-async function gradeAll(root: string): Promise<Map<string, GradeReport>> {
+async function gradeAll(root: string, keep: boolean): Promise<Map<string, GradeReport>> {
   const reports = new Map<string, GradeReport>();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -38,7 +39,10 @@ async function gradeAll(root: string): Promise<Map<string, GradeReport>> {
       const v = VARIANTS[i]!;
       const repo = join(root, v.name);
       await makeVariant(v, repo);
-      reports.set(v.name, await gradeSubmission({ repo, out: join(root, `${v.name}-report`), seconds: 5, clientSeconds: 4, noSave: true, startTimeoutMs: 40_000 }));
+      const out = join(root, `${v.name}-report`);
+      const report = await gradeSubmission({ repo, out, seconds: 5, clientSeconds: 4, noSave: true, startTimeoutMs: 40_000 });
+      if (keep) await writeReports(report, { json: join(out, 'report.json'), markdown: join(out, 'report.md') });
+      reports.set(v.name, report);
     }
   };
   await Promise.all(Array.from({ length: JOBS }, worker));
@@ -71,7 +75,7 @@ describe.skipIf(missing)('the corpus of student variants', () => {
     const root = keep ? await mkdtemp(join(keep, 'corpus-')) : await mkdtemp(join(tmpdir(), 'avsock-corpus-'));
     if (!keep) made.push(root);
     const t0 = Date.now();
-    const reports = await gradeAll(root);
+    const reports = await gradeAll(root, Boolean(keep));
     const wrong: string[] = [];
     const skipped: string[] = [];
     const rows: string[] = [];
