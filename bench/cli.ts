@@ -208,6 +208,181 @@ function noiseOf(plan: Plan, runs: { pacing: PacingResult[][]; fanout: FanoutRes
   return { runs: plan.runs, spreads, note };
 }
 
+interface Run {
+  readonly plan: Plan;
+  readonly runs: number;
+  readonly sections: ReadonlySet<Section>;
+  readonly classSize: string | undefined;
+  readonly log: (msg: string) => void;
+}
+
+/** What the sections measured, each left undefined (or empty) when its section did not run. */
+interface Measured {
+  raw: { pacing: PacingResult[][]; fanout: FanoutResult[][]; capacity: StageResult[][]; startup: StartupResult[] };
+  layouts: LayoutResult[][];
+  capacity?: BenchResult['capacity'];
+  cost?: CostResult;
+  grader?: GraderTiming;
+  startupMs?: number;
+  classResult?: Record<string, unknown>;
+  fidelity?: FidelityResult;
+}
+
+const print = (title: string, table: string): void => void process.stdout.write(`\n== ${title}\n${table}\n`);
+
+async function runPacing({ plan, runs, log }: Run, m: Measured): Promise<void> {
+  const why = serverPyUnavailable();
+  if (why) log(`the tutorial's server.py is not measured: ${why}`);
+  for (const rate of plan.rates) {
+    for (const method of plan.senders(rate)) {
+      log(`pacing ${rate} fps, ${method}`);
+      try {
+        m.raw.pacing.push(await repeat(runs, () => measurePacing({ rate, method, seconds: plan.pacingSeconds, log })));
+      } catch (error) {
+        log(`pacing ${rate} fps, ${method}: not measured (${describeError(error)})`);
+      }
+    }
+  }
+  const rows = m.raw.pacing.map((g) => combineRuns(g).value);
+  print('pacing and sync (tutorial wire, measured by the probe client)', pacingTable(rows));
+  print('jitter p99 side by side', ratioTable(pacingRatios(rows)));
+  const tail = tailOf(rows);
+  if (tail) {
+    print('where the tail of avsock\'s jitter comes from', tailTable(tail));
+    print('per run', tailRunTable(tail));
+  }
+}
+
+async function runLayout({ plan, runs, log }: Run, m: Measured): Promise<void> {
+  for (const layout of LAYOUTS) {
+    log(`media layout ${layout}`);
+    m.layouts.push(await repeat(runs, () => measureLayout(layout, plan.layoutSeconds, log)));
+  }
+  print('media layouts (CPU of the process tree)', layoutTable(m.layouts.map((g) => combineRuns(g).value)));
+}
+
+async function runCapacity({ plan, runs, log }: Run, m: Measured): Promise<void> {
+  for (const { height, stages } of plan.capacity) {
+    log(`capacity ${height}p`);
+    const reps = await repeat(runs, () => measureCapacity(height, stages, log));
+    stages.forEach((_, i) => m.raw.capacity.push(reps.map((rep) => rep[i]!)));
+  }
+  // With a single run, repeat the headline stage 3× anyway: it is cheap and states the noise.
+  if (runs === 1) {
+    const extra = await repeat(2, () => measureCapacity(720, ['+pipe'], log));
+    const group = m.raw.capacity.find((g) => g[0]!.source === '720p' && g[0]!.stage === '+pipe');
+    group?.push(...extra.map((e) => e[0]!));
+  }
+  const capacity = summarizeCapacity(m.raw.capacity.map((g) => combineRuns(g).value));
+  m.capacity = capacity;
+  print('pipeline capacity (unpaced, → 400 px)', capacityTable(capacity.stages));
+  process.stdout.write(`dominant stage at 720p: ${capacity.dominantStage720}\n`);
+}
+
+async function runFanout({ plan, runs, log }: Run, m: Measured): Promise<void> {
+  for (const clients of plan.fanoutClients) {
+    log(`fan-out ${clients} clients`);
+    m.raw.fanout.push(await repeat(runs, () => measureFanout(clients, plan.fanoutSeconds, log)));
+  }
+  const most = Math.max(...plan.fanoutClients);
+  log(`fan-out ${most} clients, floor`);
+  m.raw.fanout.push(await repeat(runs, () => measureFanout(most, plan.fanoutSeconds, log, 'floor')));
+  print('fan-out (framed wire)', fanoutTable(m.raw.fanout.map((g) => combineRuns(g).value)));
+}
+
+async function runStartup({ plan, runs, log }: Run, m: Measured): Promise<void> {
+  for (let i = 0; i < plan.startupRuns * runs; i++) {
+    log(`start-up ${i + 1}`);
+    m.raw.startup.push(await measureStartup(log));
+  }
+  m.startupMs = median(m.raw.startup.map((s) => s.firstFrameMs));
+  if (plan.grader) {
+    log('grader wall time (npm run grade -- --no-save)');
+    m.grader = await timeGrader(log);
+  } else m.grader = { measured: false, reason: '--quick skips the grader run (it takes about a minute)' };
+}
+
+async function runClass({ plan, classSize, log }: Run, m: Measured): Promise<void> {
+  const { classTable, measureClass, measureSandboxStartup } = await import('./sections/class.ts');
+  const students = numberOption('class-size', classSize, 3, { min: 1, max: 60, integer: true });
+  const startup = await measureSandboxStartup(plan.quick ? 3 : 10);
+  const klass = await measureClass({ students, log });
+  m.classResult = { startup, class: klass };
+  print('class throughput (grade --class, sandboxed)', classTable(klass, startup));
+}
+
+/** Runs the chosen sections in order; every child process is stopped whatever happens. */
+async function measureSections(run: Run): Promise<Measured> {
+  const { plan, runs, sections, log } = run;
+  const m: Measured = { raw: { pacing: [], fanout: [], capacity: [], startup: [] }, layouts: [] };
+  try {
+    if (sections.has('pacing')) await runPacing(run, m);
+    if (sections.has('layout')) await runLayout(run, m);
+    if (sections.has('capacity')) await runCapacity(run, m);
+    if (sections.has('fanout')) await runFanout(run, m);
+    if (sections.has('cpu') || sections.has('rss')) {
+      log('cost: server + client at 30 fps');
+      m.cost = combineRuns(await repeat(runs, () => measureCost(plan.costSeconds, log))).value;
+    }
+    if (sections.has('startup')) await runStartup(run, m);
+    if (sections.has('class')) await runClass(run, m);
+    if (sections.has('fidelity')) {
+      m.fidelity = await measureFidelity(plan.quick ? 5 : 8, log);
+      print("fidelity: the grader's probe vs an independent real-time client (tutorial server.py)", fidelityTable(m.fidelity));
+    }
+  } finally {
+    await stopAllChildren();
+  }
+  return m;
+}
+
+function benchResult(run: Run, m: Measured, machine: Machine, durationS: number): BenchResult {
+  const { plan, sections } = run;
+  const { raw, layouts, capacity, cost, grader, startupMs, classResult } = m;
+  const pacing = raw.pacing.map((g) => combineRuns(g).value);
+  const partial: Omit<BenchResult, 'targets'> = {
+    version: 1,
+    mode: plan.quick ? 'quick' : 'full',
+    durationS,
+    machine,
+    pacing,
+    pacingRatios: pacingRatios(pacing),
+    ...(tailOf(pacing) ? { tail: tailOf(pacing)! } : {}),
+    ...(layouts.length ? { ffmpegLayouts: layouts.map((g) => combineRuns(g).value) } : {}),
+    ...(capacity ? { capacity } : {}),
+    ...(cost ? { cost } : {}),
+    fanout: raw.fanout.map((g) => combineRuns(g).value),
+    ...(startupMs !== undefined ? { startupMs, startup: raw.startup } : {}),
+    ...(grader ? { grader } : {}),
+    ...(cost && sections.has('rss') ? { rssMb: { server: cost.serverPeakRssMb, client: cost.clientPeakRssMb } } : {}),
+    noise: noiseOf(plan, raw),
+    ...(classResult ? { class: classResult } : {}),
+  };
+  return { ...partial, targets: evaluateTargets(partial) };
+}
+
+/** --only's sections, each checked against the known ones. */
+function chosenSections(only: string | undefined): Set<Section> {
+  const sections = new Set<Section>();
+  for (const name of (only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(SECTIONS as readonly string[]).includes(name)) throw new UsageError(`--only: unknown section "${name}"; choose from ${SECTIONS.join(', ')}`);
+    sections.add(name as Section);
+  }
+  return sections;
+}
+
+/** --nice: lowers (or, as root, raises) this process's priority; children (server, client, ffmpeg, probes) inherit it. */
+function applyNice(nice: string | undefined): number | undefined {
+  if (nice === undefined) return undefined;
+  const level = numberOption('nice', nice, 0, { min: -20, max: 19, integer: true });
+  try {
+    os.setPriority(level);
+  } catch (error) {
+    throw new UsageError(`--nice ${level}: ${describeError(error)} (negative levels need root)`);
+  }
+  return level;
+}
+
 runMain('bench', async (argv) => {
   const { values } = parseOptions('bench', argv, {
     quick: { type: 'boolean' },
@@ -224,149 +399,24 @@ runMain('bench', async (argv) => {
     return 0;
   }
   const runs = numberOption('runs', values.runs, 1, { min: 1, max: 20, integer: true });
-  const sections = new Set<Section>();
-  for (const name of (values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!(SECTIONS as readonly string[]).includes(name)) throw new UsageError(`--only: unknown section "${name}"; choose from ${SECTIONS.join(', ')}`);
-    sections.add(name as Section);
-  }
+  const sections = chosenSections(values.only);
   const plan = makePlan(Boolean(values.quick), runs, sections);
-  let niceLevel: number | undefined;
-  if (values.nice !== undefined) {
-    niceLevel = numberOption('nice', values.nice, 0, { min: -20, max: 19, integer: true });
-    try {
-      os.setPriority(niceLevel); // children (server, client, ffmpeg, probes) inherit it
-    } catch (error) {
-      throw new UsageError(`--nice ${niceLevel}: ${describeError(error)} (negative levels need root)`);
-    }
-  }
+  const niceLevel = applyNice(values.nice);
   const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
   const started = performance.now();
   const machine = await machineInfo();
   if (niceLevel !== undefined) machine.nice = niceLevel;
   process.stdout.write(`machine: ${machineLine(machine)}\n`);
 
-  const raw = { pacing: [] as PacingResult[][], fanout: [] as FanoutResult[][], capacity: [] as StageResult[][], startup: [] as StartupResult[] };
-  const layouts: LayoutResult[][] = [];
-  const print = (title: string, table: string): void => void process.stdout.write(`\n== ${title}\n${table}\n`);
-  let capacity: BenchResult['capacity'];
-  let cost: CostResult | undefined;
-  let grader: GraderTiming | undefined;
-  let startupMs: number | undefined;
-  let classResult: Record<string, unknown> | undefined;
-  let fidelity: FidelityResult | undefined;
-  try {
-    if (sections.has('pacing')) {
-      const why = serverPyUnavailable();
-      if (why) log(`the tutorial's server.py is not measured: ${why}`);
-      for (const rate of plan.rates) {
-        for (const method of plan.senders(rate)) {
-          log(`pacing ${rate} fps, ${method}`);
-          try {
-            raw.pacing.push(await repeat(runs, () => measurePacing({ rate, method, seconds: plan.pacingSeconds, log })));
-          } catch (error) {
-            log(`pacing ${rate} fps, ${method}: not measured (${describeError(error)})`);
-          }
-        }
-      }
-      const rows = raw.pacing.map((g) => combineRuns(g).value);
-      print('pacing and sync (tutorial wire, measured by the probe client)', pacingTable(rows));
-      print('jitter p99 side by side', ratioTable(pacingRatios(rows)));
-      const tail = tailOf(rows);
-      if (tail) {
-        print('where the tail of avsock\'s jitter comes from', tailTable(tail));
-        print('per run', tailRunTable(tail));
-      }
-    }
-    if (sections.has('layout')) {
-      for (const layout of LAYOUTS) {
-        log(`media layout ${layout}`);
-        layouts.push(await repeat(runs, () => measureLayout(layout, plan.layoutSeconds, log)));
-      }
-      print('media layouts (CPU of the process tree)', layoutTable(layouts.map((g) => combineRuns(g).value)));
-    }
-    if (sections.has('capacity')) {
-      for (const { height, stages } of plan.capacity) {
-        log(`capacity ${height}p`);
-        const reps = await repeat(runs, () => measureCapacity(height, stages, log));
-        stages.forEach((_, i) => raw.capacity.push(reps.map((rep) => rep[i]!)));
-      }
-      // With a single run, repeat the headline stage 3× anyway: it is cheap and states the noise.
-      if (runs === 1) {
-        const extra = await repeat(2, () => measureCapacity(720, ['+pipe'], log));
-        const group = raw.capacity.find((g) => g[0]!.source === '720p' && g[0]!.stage === '+pipe');
-        group?.push(...extra.map((e) => e[0]!));
-      }
-      capacity = summarizeCapacity(raw.capacity.map((g) => combineRuns(g).value));
-      print('pipeline capacity (unpaced, → 400 px)', capacityTable(capacity.stages));
-      process.stdout.write(`dominant stage at 720p: ${capacity.dominantStage720}\n`);
-    }
-    if (sections.has('fanout')) {
-      for (const clients of plan.fanoutClients) {
-        log(`fan-out ${clients} clients`);
-        raw.fanout.push(await repeat(runs, () => measureFanout(clients, plan.fanoutSeconds, log)));
-      }
-      const most = Math.max(...plan.fanoutClients);
-      log(`fan-out ${most} clients, floor`);
-      raw.fanout.push(await repeat(runs, () => measureFanout(most, plan.fanoutSeconds, log, 'floor')));
-      print('fan-out (framed wire)', fanoutTable(raw.fanout.map((g) => combineRuns(g).value)));
-    }
-    if (sections.has('cpu') || sections.has('rss')) {
-      log('cost: server + client at 30 fps');
-      const reps = await repeat(runs, () => measureCost(plan.costSeconds, log));
-      cost = combineRuns(reps).value;
-    }
-    if (sections.has('startup')) {
-      for (let i = 0; i < plan.startupRuns * runs; i++) {
-        log(`start-up ${i + 1}`);
-        raw.startup.push(await measureStartup(log));
-      }
-      startupMs = median(raw.startup.map((s) => s.firstFrameMs));
-      if (plan.grader) {
-        log('grader wall time (npm run grade -- --no-save)');
-        grader = await timeGrader(log);
-      } else grader = { measured: false, reason: '--quick skips the grader run (it takes about a minute)' };
-    }
-    if (sections.has('class')) {
-      const { classTable, measureClass, measureSandboxStartup } = await import('./sections/class.ts');
-      const students = numberOption('class-size', values['class-size'], 3, { min: 1, max: 60, integer: true });
-      const startup = await measureSandboxStartup(plan.quick ? 3 : 10);
-      const klass = await measureClass({ students, log });
-      classResult = { startup, class: klass };
-      print('class throughput (grade --class, sandboxed)', classTable(klass, startup));
-    }
-    if (sections.has('fidelity')) {
-      fidelity = await measureFidelity(plan.quick ? 5 : 8, log);
-      print("fidelity: the grader's probe vs an independent real-time client (tutorial server.py)", fidelityTable(fidelity));
-    }
-  } finally {
-    await stopAllChildren();
-  }
+  const run: Run = { plan, runs, sections, classSize: values['class-size'], log };
+  const measured = await measureSections(run);
   machine.loadAvgAfter = os.loadavg();
-
-  const pacing = raw.pacing.map((g) => combineRuns(g).value);
-  const partial: Omit<BenchResult, 'targets'> = {
-    version: 1,
-    mode: plan.quick ? 'quick' : 'full',
-    durationS: (performance.now() - started) / 1000,
-    machine,
-    pacing,
-    pacingRatios: pacingRatios(pacing),
-    ...(tailOf(pacing) ? { tail: tailOf(pacing)! } : {}),
-    ...(layouts.length ? { ffmpegLayouts: layouts.map((g) => combineRuns(g).value) } : {}),
-    ...(capacity ? { capacity } : {}),
-    ...(cost ? { cost } : {}),
-    fanout: raw.fanout.map((g) => combineRuns(g).value),
-    ...(startupMs !== undefined ? { startupMs, startup: raw.startup } : {}),
-    ...(grader ? { grader } : {}),
-    ...(cost && sections.has('rss') ? { rssMb: { server: cost.serverPeakRssMb, client: cost.clientPeakRssMb } } : {}),
-    noise: noiseOf(plan, raw),
-    ...(classResult ? { class: classResult } : {}),
-  };
-  const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
-  if (cost || result.startup || grader) print('cost, start-up, memory', costTable(result));
+  const result = benchResult(run, measured, machine, (performance.now() - started) / 1000);
+  if (measured.cost || result.startup || measured.grader) print('cost, start-up, memory', costTable(result));
   print('targets', targetTable(result.targets));
   process.stdout.write(`\nnoise: ${result.noise.note}\nmachine after: load average ${machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}; ${result.durationS.toFixed(0)} s in all\n`);
   if (values.json) {
+    const { fidelity } = measured;
     await writeFile(values.json, `${JSON.stringify(fidelity ? { ...result, fidelity } : result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
     process.stdout.write(`json: ${values.json}\n`);
   }
