@@ -306,7 +306,8 @@ async function runClass({ plan, classSize, log }: Run, m: Measured): Promise<voi
   const { classTable, measureClass, measureSandboxStartup } = await import('./sections/class.ts');
   const students = numberOption('class-size', classSize, 3, { min: 1, max: 60, integer: true });
   const startup = await measureSandboxStartup(plan.quick ? 3 : 10);
-  const klass = await measureClass({ students, log });
+  // --quick runs no grader (it takes minutes) unless --class-size asks for it.
+  const klass = plan.quick && classSize === undefined ? { students, jobs: 0, sandbox: startup.measured, measured: false, reason: '--quick grades no class (add --class-size N)' } : await measureClass({ students, log });
   m.classResult = { startup, class: klass };
   print('class throughput (grade --class, sandboxed)', classTable(klass, startup));
 }

@@ -117,7 +117,7 @@ export function classTable(c: ClassResult, s: SandboxStartup): string {
   const rows = [
     ['sandbox per submission (open + close)', s.measured ? `${s.openCloseMs!.toFixed(1)} ms (median of ${s.runs})` : `not measured: ${s.reason}`],
     ['sandbox per process started in it', s.measured ? `+${s.perProcessMs!.toFixed(1)} ms over a direct start (median of ${s.runs})` : '—'],
-    ['class size graded', `${c.students} tutorial copies, --jobs ${c.jobs}, ${c.sandbox ? 'sandboxed' : 'NOT sandboxed'}`],
+    ['class size graded', c.measured ? `${c.students} tutorial copies, --jobs ${c.jobs}, ${c.sandbox ? 'sandboxed' : 'NOT sandboxed'}` : '—'],
     c.measured
       ? ['wall time', `${c.wallS!.toFixed(1)} s (${c.perStudentS!.toFixed(1)} s per student, ${c.passed}/${c.students} passed)`]
       : ['wall time', `not measured: ${c.reason}`],
