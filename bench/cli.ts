@@ -328,7 +328,7 @@ async function measureSections(run: Run): Promise<Measured> {
     if (sections.has('startup')) await runStartup(run, m);
     if (sections.has('class')) await runClass(run, m);
     if (sections.has('fidelity')) {
-      m.fidelity = await measureFidelity(plan.quick ? 5 : 8, log);
+      m.fidelity = await measureFidelity(plan.quick ? 5 : 8, log, runs);
       print("fidelity: the grader's probe vs an independent real-time client (tutorial server.py)", fidelityTable(m.fidelity));
     }
   } finally {

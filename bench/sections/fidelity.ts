@@ -46,8 +46,11 @@ export interface FidelityResult {
   measured: boolean;
   reason?: string;
   seconds: number;
+  /** Medians over the runs. */
   probe?: FidelityFigures;
   plain?: FidelityFigures;
+  probeRuns?: FidelityFigures[];
+  plainRuns?: FidelityFigures[];
   /** |fps error difference| ≤ 1 point. */
   fpsAgrees?: boolean;
   /** The larger jitter p99 ≤ 2 × the smaller + 3 ms. */
@@ -127,19 +130,39 @@ async function byPlainClient(seconds: number, log: (msg: string) => void): Promi
   }
 }
 
-export async function measureFidelity(seconds: number, log: (msg: string) => void): Promise<FidelityResult> {
+/** Median of each figure over the runs (NaN ignored). */
+function medianFigures(runs: readonly FidelityFigures[]): FidelityFigures {
+  const out = { ...runs[0]! };
+  for (const key of Object.keys(out) as Array<keyof FidelityFigures>) {
+    if (key === 'problem') continue;
+    const xs = runs.map((r) => r[key] as number).filter(Number.isFinite).sort((a, b) => a - b);
+    (out[key] as number) = xs.length ? (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2) : nan;
+  }
+  return out;
+}
+
+/** `runs` rounds, each a fresh server.py for the probe then a fresh one for the plain client. */
+export async function measureFidelity(seconds: number, log: (msg: string) => void, runs = 1): Promise<FidelityResult> {
   const unavailable = tutorialServerUnavailable();
   if (unavailable) return { measured: false, reason: unavailable, seconds, expected: EXPECTED };
-  log('fidelity: tutorial server.py measured by the grader\'s probe');
-  const probe = await byProbe(seconds, log);
-  log('fidelity: tutorial server.py measured by the independent plain client');
-  const plain = await byPlainClient(seconds, log);
+  const probeRuns: FidelityFigures[] = [];
+  const plainRuns: FidelityFigures[] = [];
+  for (let i = 0; i < runs; i++) {
+    log(`fidelity ${i + 1}/${runs}: tutorial server.py measured by the grader's probe`);
+    probeRuns.push(await byProbe(seconds, log));
+    log(`fidelity ${i + 1}/${runs}: tutorial server.py measured by the independent plain client`);
+    plainRuns.push(await byPlainClient(seconds, log));
+  }
+  const probe = medianFigures(probeRuns);
+  const plain = medianFigures(plainRuns);
   const [lo, hi] = [Math.min(probe.jitterP99Ms, plain.jitterP99Ms), Math.max(probe.jitterP99Ms, plain.jitterP99Ms)];
   return {
     measured: true,
     seconds,
     probe,
     plain,
+    probeRuns,
+    plainRuns,
     fpsAgrees: Math.abs(probe.fpsErrorPct - plain.fpsErrorPct) <= 1,
     jitterAgrees: hi <= 2 * lo + 3,
     expected: EXPECTED,
@@ -163,8 +186,17 @@ const ROWS: Array<[keyof FidelityFigures, string, number]> = [
 export function fidelityTable(r: FidelityResult): string {
   if (!r.measured || !r.probe || !r.plain) return `not measured: ${r.reason ?? 'unknown'}`;
   const fmt = (v: unknown, digits: number): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
-  const lines = [`figure                      grader probe   plain client   (tutorial server.py, ${r.seconds} s each)`];
-  for (const [key, label, digits] of ROWS) lines.push(`${label.padEnd(28)}${fmt(r.probe[key], digits).padStart(12)}${fmt(r.plain[key], digits).padStart(15)}`);
+  const n = r.probeRuns?.length ?? 1;
+  const range = (runs: FidelityFigures[] | undefined, key: keyof FidelityFigures, digits: number): string => {
+    const xs = (runs ?? []).map((x) => x[key] as number).filter(Number.isFinite);
+    return n > 1 && xs.length ? ` [${fmt(Math.min(...xs), digits)}…${fmt(Math.max(...xs), digits)}]` : '';
+  };
+  const lines = [`figure                      grader probe                  plain client   (tutorial server.py, ${r.seconds} s each${n > 1 ? `, median [range] of ${n} runs` : ''})`];
+  for (const [key, label, digits] of ROWS) {
+    const a = `${fmt(r.probe[key], digits)}${range(r.probeRuns, key, digits)}`;
+    const b = `${fmt(r.plain[key], digits)}${range(r.plainRuns, key, digits)}`;
+    lines.push(`${label.padEnd(28)}${a.padStart(18)}${b.padStart(30)}`);
+  }
   lines.push(`fps error within 1 point: ${r.fpsAgrees ? 'yes' : 'NO'}; jitter p99 within 2× + 3 ms: ${r.jitterAgrees ? 'yes' : 'NO'}`);
   for (const p of [r.probe.problem && `probe: ${r.probe.problem}`, r.plain.problem && `plain client: ${r.plain.problem}`]) if (p) lines.push(p);
   lines.push('expected (written before measuring):', ...r.expected.map((e) => `  - ${e}`));

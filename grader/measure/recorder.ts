@@ -167,6 +167,13 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
         case 'connected':
           rec.connected = true;
           rec.connectedMs = m.atMs;
+          // The server is up now; a Hello sent while it was still starting may have been lost, and
+          // the next retry could be up to 1 s away. client.py's Hello and connect come back to back
+          // (and a tutorial server starts its sound on accept, its picture on Hello), so send one now.
+          if (wire?.registration !== 'keepalive' && rec.firstFrameMs === undefined) {
+            sendHello();
+            rec.registeredMs = monoMs();
+          }
           log(`probe: connected to tcp ${o.host}:${o.audioPort}`);
           connectSettled();
           break;

@@ -111,6 +111,9 @@ while True:  # the server may still be starting (bounded: 30 s)
         if time.perf_counter() > deadline:
             raise
         time.sleep(0.15)
+# The server is up now: a Hello sent while it was starting may be lost, and client.py's Hello and
+# connect come back to back (server.py starts its sound on accept and its picture on Hello).
+udp.sendto(b'Hello', (host, port))
 tcp.settimeout(None)
 worker = threading.Thread(target=audio_thread, args=(tcp,), daemon=True)
 worker.start()
