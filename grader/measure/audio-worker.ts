@@ -22,8 +22,8 @@ export interface AudioWorkerData {
   host: string;
   port: number;
   wire: Wire | 'auto';
-  /** Keep retrying the connect until this monoMs() time. */
-  connectDeadlineMs: number;
+  /** Keep retrying the connect this long after main says `connect`, ms. */
+  connectTimeoutMs: number;
   maxAheadMs: number;
   maxKeptPcmBytes: number;
   maxMessages: number;
@@ -68,6 +68,7 @@ function main(): void {
   let pausedAt: number | undefined;
   let resumeTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
+  let connectDeadlineMs = Number.POSITIVE_INFINITY;
 
   const truncate = (what: string): void => {
     if (!rec.truncated.includes(what)) rec.truncated.push(what);
@@ -173,14 +174,17 @@ function main(): void {
         return;
       }
       s.destroy();
-      if (monoMs() + 150 >= d.connectDeadlineMs || stopped) {
+      if (monoMs() + 150 >= connectDeadlineMs || stopped) {
         post({ type: 'connect-failed', problem: `nothing accepts TCP connections on ${d.host}:${d.port} (${e.code ?? e.message})` });
       } else retryTimer = setTimeout(connect, 150);
     });
   };
 
   port.on('message', (m: MainToWorker) => {
-    if (m.type === 'connect') return void connect();
+    if (m.type === 'connect') {
+      connectDeadlineMs = monoMs() + d.connectTimeoutMs;
+      return void connect();
+    }
     if (m.type === 'wire') {
       if (!wire) {
         setWire(m.wire);

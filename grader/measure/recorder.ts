@@ -146,7 +146,7 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
       host: o.host,
       port: o.audioPort,
       wire: o.wire,
-      connectDeadlineMs: monoMs() + o.connectTimeoutMs + WORKER_START_BOUND_MS,
+      connectTimeoutMs: o.connectTimeoutMs,
       maxAheadMs: o.audioReadAheadMs,
       maxKeptPcmBytes: o.maxKeptPcmBytes,
       maxMessages: 200_000,
