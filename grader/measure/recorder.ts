@@ -240,6 +240,8 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
     rec.aborted = end === 'aborted';
     return rec;
   } finally {
+    // Nothing recorded after the end: the worker's hand-over below takes a few ms.
+    udp.removeListener('message', onDatagram);
     rec.endedMs = monoMs();
     for (const t of timers) clearTimeout(t);
     if (worker) {
