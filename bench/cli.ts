@@ -3,8 +3,7 @@
  * side with the tutorial's pacing method. Prints a table per section, writes JSON (--json) and
  * refreshes the generated part of docs/PERFORMANCE.md. Not a test: nothing here asserts a target.
  */
-import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../src/errors.ts';
@@ -41,7 +40,7 @@ import { measureCost, measureStartup, type CostResult, type StartupResult } from
 import { measureFanout, type FanoutResult } from './sections/fanout.ts';
 import { fidelityTable, measureFidelity, type FidelityResult } from './sections/fidelity.ts';
 import { measurePacing, type PacingResult } from './sections/pacing.ts';
-import { combineRuns, median, replaceBetweenMarkers, spread } from './summary.ts';
+import { combineRuns, median, spread } from './summary.ts';
 
 const SECTIONS = ['pacing', 'layout', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity'] as const;
 type Section = (typeof SECTIONS)[number];

@@ -50,7 +50,7 @@ interface Programme {
 /** Everything on the wire, made before listening, so the send loop only sends. */
 async function prepare(wire: Wire): Promise<Programme> {
   const file = values.file!;
-  const fps = parseRational(values.fps!);
+  const fps = parseRational(values.fps);
   if (!fps) throw new Error(`--fps: not a rate: ${values.fps}`);
   const width = Number(values.width);
   const seconds = Number(values.seconds);

@@ -36,8 +36,8 @@ describe('grader end to end on this repo', () => {
       const plain = new Promise<number[]>((resolve, reject) => {
         const p = spawn('python3', [new URL('./testing/plain_client.py', import.meta.url).pathname, '127.0.0.1', String(ports.videoPort), '7', '0', String(DEMO_CLIP.fps)]);
         let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d));
-        p.stderr.on('data', (d: Buffer) => (out += d));
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (out += d.toString()));
         p.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { arrivalsMs: number[] }).arrivalsMs) : reject(new Error(out))));
       });
       const rec = await probeServer({ host: '127.0.0.1', videoPort: ports.videoPort, audioPort: ports.audioPort, wire: 'tutorial', seconds: 7 });

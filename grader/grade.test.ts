@@ -43,7 +43,7 @@ describe.skipIf(noPython)('gradeSubmission() with tutorial-style Python submissi
     expect(r.kind).toBe('python');
     expect(r.wire).toBe('tutorial');
     const s = r.measured.server!;
-    expect(Math.abs(s.fpsErrorPct as number)).toBeLessThan(1);
+    expect(Math.abs(s.fpsErrorPct)).toBeLessThan(1);
     expect(s.paced).toBe(true);
     expect(r.checks.find((c) => c.id === 'server.fps')!.status).toBe('pass');
     expect(r.checks.find((c) => c.id === 'client.works')!.message).toMatch(/no client\.py beside server\.py: not measured/);
@@ -54,8 +54,8 @@ describe.skipIf(noPython)('gradeSubmission() with tutorial-style Python submissi
     const repo = await makeTutorialSubmission(dir, 'fast', { fps: 30, rate: 1.05, pacedAudio: false });
     const r = await gradeSubmission({ repo, out: join(dir, 'out'), seconds: 3, skip: measureOnly, startTimeoutMs: 20_000 });
     const s = r.measured.server!;
-    expect(s.fpsErrorPct as number).toBeGreaterThan(3.5);
-    expect(s.fpsErrorPct as number).toBeLessThan(6.5);
+    expect(s.fpsErrorPct).toBeGreaterThan(3.5);
+    expect(s.fpsErrorPct).toBeLessThan(6.5);
     expect(s.paced).toBe(false);
     const fps = r.checks.find((c) => c.id === 'server.fps')!;
     expect(fps.status).toBe('fail');

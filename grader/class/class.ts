@@ -36,11 +36,17 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      }
       else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    }
     else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
@@ -92,7 +98,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
   const roster = await readRoster(opts.source);
   if (roster.length === 0) throw new UsageError(`${opts.source}: no students found`);
   await mkdir(opts.out, { recursive: true });
-  const rows: string[][] = new Array(roster.length);
+  const rows: string[][] = new Array<string[]>(roster.length);
   let next = 0;
   let passed = 0;
   const worker = async (): Promise<void> => {

@@ -12,6 +12,7 @@ import type { GradeReport } from '../report/types.ts';
 import type { Rubric } from '../score/rubric.ts';
 
 export function csvField(v: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- cells are numbers, strings and booleans
   const s = v === undefined || v === null ? '' : String(v);
   // A leading = + - @ would run as a formula in a spreadsheet (CSV injection): quote it with a '.
   const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;

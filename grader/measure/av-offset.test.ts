@@ -35,7 +35,7 @@ async function clipMedia(): Promise<{ jpegs: Buffer[]; pcm: Buffer }> {
   const ff = resolveFfmpeg().path;
   const v = spawnSync(ff, ['-v', 'error', '-i', file, '-c:v', 'mjpeg', '-q:v', '4', '-f', 'image2pipe', 'pipe:1'], { maxBuffer: 256 << 20 });
   const a = spawnSync(ff, ['-v', 'error', '-i', file, '-f', 's16le', '-ar', '44100', '-ac', '2', 'pipe:1'], { maxBuffer: 256 << 20 });
-  if (v.status !== 0 || a.status !== 0) throw new Error(`ffmpeg: ${v.stderr} ${a.stderr}`);
+  if (v.status !== 0 || a.status !== 0) throw new Error(`ffmpeg: ${v.stderr.toString()} ${a.stderr.toString()}`);
   const jpegs: Buffer[] = [];
   let start = 0;
   for (let i = 2; i + 1 < v.stdout.length; i++) {
@@ -54,10 +54,9 @@ async function lateSoundServer(media: { jpegs: Buffer[]; pcm: Buffer }): Promise
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const udp = dgram.createSocket('udp4');
-  let tcp: net.Server | undefined;
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-  const videoPort = (udp.address() as net.AddressInfo).port;
-  tcp = net.createServer((s) => {
+  const videoPort = (udp.address()).port;
+  const tcp = net.createServer((s) => {
     sockets.add(s);
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
@@ -71,7 +70,7 @@ async function lateSoundServer(media: { jpegs: Buffer[]; pcm: Buffer }): Promise
     };
     pump();
   });
-  await new Promise<void>((r, j) => tcp!.listen(videoPort - 1, '127.0.0.1', r).once('error', j));
+  await new Promise<void>((r, j) => tcp.listen(videoPort - 1, '127.0.0.1', r).once('error', j));
   let started = false;
   udp.on('message', (_m, from) => {
     if (started) return;
@@ -90,7 +89,7 @@ async function lateSoundServer(media: { jpegs: Buffer[]; pcm: Buffer }): Promise
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => tcp!.close(() => r()));
+      await new Promise<void>((r) => tcp.close(() => r()));
       await new Promise<void>((r) => udp.close(() => r()));
     },
   };

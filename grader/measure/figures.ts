@@ -85,7 +85,7 @@ const STALL_MS = 2000;
 const MAX_DECODED_FRAMES = 4000;
 
 async function featuresOf(rec: ProbeRecording): Promise<Array<FrameFeatures | undefined>> {
-  const out: Array<FrameFeatures | undefined> = new Array(rec.frames.length).fill(undefined);
+  const out: Array<FrameFeatures | undefined> = new Array<FrameFeatures | undefined>(rec.frames.length).fill(undefined);
   const todo = rec.frames.map((f, i) => [f, i] as const).filter(([f]) => f.jpeg).slice(0, MAX_DECODED_FRAMES);
   // A few at a time: sharp runs them on its own threads.
   for (let k = 0; k < todo.length; k += 8) {

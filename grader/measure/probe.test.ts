@@ -53,7 +53,7 @@ async function floodingServer(): Promise<{ videoPort: number; audioPort: number;
     timer ??= setInterval(() => udp.send(frame, from.port, from.address), 33);
   });
   return {
-    videoPort: (udp.address() as net.AddressInfo).port,
+    videoPort: (udp.address()).port,
     audioPort: (tcp.address() as net.AddressInfo).port,
     written: () => written,
     close: async () => {

@@ -69,7 +69,7 @@ async function nodeClient(run: Run): Promise<Outcome<ClientFigures>> {
   } catch (error) {
     return failed(why(client, `no readable --stats file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`));
   }
-  const num = (k: string): number => (typeof stats[k] === 'number' ? (stats[k] as number) : Number.NaN);
+  const num = (k: string): number => (typeof stats[k] === 'number' ? (stats[k]) : Number.NaN);
   const sent = sentSince(run.ref.lines, t0);
   const sentFps = sent && sent.fps > 0 ? sent.fps : input.sourceFps;
   const fps = num('fps');

@@ -21,7 +21,7 @@
  * - an unprivileged instructor: bwrap --unshare-user (needs unprivileged user namespaces); the
  *   holder's user namespace is joined with nsenter -U before bwrap nests its own.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';

@@ -51,7 +51,10 @@ export function judgeStream(ev: StreamEvidence): StreamFigures {
   let longest = 0;
   let at = 0;
   for (let i = 1; i < t.length; i++) {
-    if (t[i]! - t[i - 1]! > longest) (longest = t[i]! - t[i - 1]!), (at = t[i - 1]! - first);
+    if (t[i]! - t[i - 1]! > longest) {
+      longest = t[i]! - t[i - 1]!;
+      at = t[i - 1]! - first;
+    }
   }
   const tailGap = end - t[t.length - 1]!;
   const lastS = (t[t.length - 1]! - first) / 1000;

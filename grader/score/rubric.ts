@@ -72,7 +72,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
       if (!Array.isArray(o.checks) || o.checks.length === 0 || !o.checks.every((c) => typeof c === 'string')) {
         fail(file, `${k}.checks`, 'must be a non-empty array of check ids (see npm run check -- --json)', o.checks);
       }
-      return { id: o.id, title: o.title, kind: 'check', points: o.points, checks: o.checks as string[], fix: o.fix, ...fixPython };
+      return { id: o.id, title: o.title, kind: 'check', points: o.points, checks: o.checks, fix: o.fix, ...fixPython };
     }
     if (o.kind === 'measure') {
       const figure = o.figure;
@@ -101,7 +101,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
   if (typeof r.passMark !== 'number' || !Number.isFinite(r.passMark) || r.passMark < 0 || r.passMark > maxScore) {
     fail(file, 'passMark', `must be a number from 0 to the total of the points (${maxScore})`, r.passMark);
   }
-  return { passMark: r.passMark as number, items, maxScore };
+  return { passMark: r.passMark, items, maxScore };
 }
 
 export async function loadRubric(file = DEFAULT_RUBRIC): Promise<Rubric> {
@@ -109,7 +109,7 @@ export async function loadRubric(file = DEFAULT_RUBRIC): Promise<Rubric> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new RubricError(`${file}: cannot read the rubric (${(error as NodeJS.ErrnoException).code ?? error}); pass --rubric PATH`);
+    throw new RubricError(`${file}: cannot read the rubric (${(error as NodeJS.ErrnoException).code ?? String(error)}); pass --rubric PATH`);
   }
   let raw: unknown;
   try {

@@ -46,7 +46,7 @@ export async function grabPages(pages: Array<{ url: string; title: string }>, op
         const page = await b.newPage();
         try {
           await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 });
-          const state = (): Promise<AvsockState> => page.evaluate(() => ((window as unknown as { __avsock?: AvsockState }).__avsock ?? {}) as AvsockState);
+          const state = (): Promise<AvsockState> => page.evaluate(() => ((window as unknown as { __avsock?: AvsockState }).__avsock ?? {}));
           const deadline = Date.now() + liveTimeoutMs;
           let first: number | undefined;
           while (Date.now() < deadline) {

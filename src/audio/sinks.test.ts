@@ -95,8 +95,8 @@ describe('openAudioSink()', () => {
     });
     let out = '';
     let err = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d));
-    proc.stderr.on('data', (d: Buffer) => (err += d));
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
     try {
       const code = await new Promise<number | null>((r) => proc.on('exit', r));

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { ChildExitError } from '../process/children.ts';
 import { runFfmpeg, type FfmpegInput } from './ffmpeg.ts';
 import { ffmpegFeatures, frameTimingOptions } from './ffmpeg-features.ts';
-import { parseRational, toNumber } from './rational.ts';
+import { parseRational } from './rational.ts';
 import type { Rational } from './types.ts';
 
 /**

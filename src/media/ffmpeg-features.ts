@@ -39,6 +39,7 @@ export function parseFfmpegFeatures(path: string, versionText: string, helpText:
 function output(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { encoding: 'utf8', timeout: 15_000, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout) =>
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an Error; its Omit<> type hides that from the rule
       error ? reject(error) : resolve(stdout),
     );
   });

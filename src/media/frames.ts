@@ -4,7 +4,6 @@
  * byte stream into JPEGs; a bounded queue (the tutorial's queue.Queue(maxsize=10)) pauses ffmpeg's
  * stdout when full, so decoding never runs ahead and memory stays flat for a 2-hour file.
  */
-import type { Readable } from 'node:stream';
 import { pipeFinished, startFfmpegPipe, type FfmpegPipe } from './ffmpeg.ts';
 import { JpegSplitter, jpegDimensions } from './jpeg-splitter.ts';
 import { queuedSource, type OutputStream } from './queued-source.ts';

@@ -158,7 +158,7 @@ function watchExit(proc: ChildProcess, started: Promise<void>, record: (exit: Ch
   return silence(
     new Promise<ChildExit>((resolve, reject) => {
       if (proc.exitCode !== null || proc.signalCode !== null) {
-        const exit = { code: proc.exitCode, signal: proc.signalCode as NodeJS.Signals | null };
+        const exit = { code: proc.exitCode, signal: proc.signalCode };
         record(exit);
         resolve(exit);
         return;

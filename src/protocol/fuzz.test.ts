@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { AvsockError } from './errors.ts';
 import {
   decodeDatagram, decodeStreamMessage, encodeFragment, encodeHello, encodeStreamMessage, FrameReassembler, SequenceTracker,
-  StreamDeframer, type StreamMessage, type VideoFragment,
+  StreamDeframer, type StreamMessage,
 } from './framed/index.ts';
 import {
   decodeTutorialAudio, decodeTutorialFrame, encodeTutorialAudio, encodeTutorialFrame, pickleBytes, TutorialAudioDeframer, unpickleBytes,
@@ -216,7 +216,7 @@ describe(`random and mutated inputs (${RUNS} per parser)`, () => {
       }
       if (d.type !== 'fragment') continue;
       t.observe(d.seq);
-      const frame = r.push({ ...d, frameId: d.frameId % 64 } as VideoFragment);
+      const frame = r.push({ ...d, frameId: d.frameId % 64 });
       check(frame === undefined || frame.jpeg.length > 0, 'empty frame');
       check(r.framesInFlight <= 8 && r.bytesInFlight <= 4096, 'reassembler over its bounds');
     }

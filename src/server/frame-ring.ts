@@ -28,7 +28,6 @@
  */
 import { FrameTooLargeError } from '../protocol/errors.ts';
 import { MAX_TUTORIAL_DATAGRAM } from '../protocol/tutorial/video-frame.ts';
-import type { WireName as Wire } from '../wire/index.ts';
 
 export const CONTROL_WORDS = 16;
 export const C_WRITTEN = 0;

@@ -26,7 +26,7 @@ import { AUDIO_LEAD_MS, CHANNELS, CHUNK_FRAMES, SAMPLE_RATE } from '../wire/audi
 import { wireFor, type AudioPacker, type FramePacker, type StreamDescription, type Wire, type WireName } from '../wire/index.ts';
 import type { Clock } from '../timing/clock.ts';
 import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.ts';
-import { createPacer, type Pacer, type Pacing } from '../timing/pacer.ts';
+import { createPacer, type Pacing } from '../timing/pacer.ts';
 import { FpsMeter } from '../timing/stats.ts';
 import { openAvSources, scaledHeight, type FrameSource, type JpegFrame, type MediaInfo, type PcmChunk, type PcmSource } from '../media/index.ts';
 import { slotBytesFor, writeDatagrams } from './frame-ring.ts';

@@ -155,6 +155,12 @@ async function decodeLoop() {
   }
   decoding = false;
 }
+/** @param {string} text @returns {Record<string, unknown>} */
+function parseTable(text) {
+  /** @type {unknown} */
+  const table = JSON.parse(text);
+  return typeof table === 'object' && table !== null ? /** @type {Record<string, unknown>} */ (table) : {};
+}
 /** @param {Record<string, unknown>} stats */
 function renderStats(stats) {
   A.stats = stats;
@@ -174,7 +180,7 @@ void readStream('/stream', (type, p) => {
     pending = { fps, jpeg: p.subarray(8) };
     if (!decoding) void decodeLoop();
   } else if (type === MSG_STATS) {
-    try { renderStats(JSON.parse(utf8.decode(p))); } catch { /* ignore a bad table */ }
+    try { renderStats(parseTable(utf8.decode(p))); } catch { /* ignore a bad table */ }
   } else if (type === MSG_TITLE) {
     A.title = document.title = titleEl.textContent = utf8.decode(p);
   }

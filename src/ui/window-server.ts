@@ -26,7 +26,8 @@ const HEADER_BYTES = 5;
 const MAX_AUDIO_BACKLOG = 256 * 1024;
 
 export interface WindowServerOptions {
-  title: 'TRANSMITTING VIDEO' | 'RECEIVING VIDEO' | string;
+  /** 'TRANSMITTING VIDEO' or 'RECEIVING VIDEO', as the tutorial's cv2.imshow windows are named. */
+  title: string;
   /** Interface to listen on; loopback by default (the page is a local window, not a web site). */
   host?: string;
   /** 0 (default) lets the OS pick a free port. */

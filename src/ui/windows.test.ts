@@ -35,8 +35,8 @@ describe('openWindows()', () => {
       );
       let out = '';
       let err = '';
-      proc.stdout.on('data', (d: Buffer) => (out += d));
-      proc.stderr.on('data', (d: Buffer) => (err += d));
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const killer = setTimeout(() => {
         try {
           process.kill(-proc.pid!, 'SIGKILL');

@@ -143,9 +143,13 @@ describe('tutorial wire interop', () => {
         if (a[o++] !== 0x80 || a[o++] !== 4) badPickles += 1;
         if (a[o] === 0x95) o += 9;
         let len: number;
-        if (a[o] === 0x43) (len = a[o + 1]!), (o += 2);
-        else if (a[o] === 0x42) (len = a.readUInt32LE(o + 1)), (o += 5);
-        else {
+        if (a[o] === 0x43) {
+          len = a[o + 1]!;
+          o += 2;
+        } else if (a[o] === 0x42) {
+          len = a.readUInt32LE(o + 1);
+          o += 5;
+        } else {
           badPickles += 1;
           continue;
         }

@@ -142,13 +142,13 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     console.log(`grader on the real server.py (${SOURCE_FPS} fps file): ${JSON.stringify({ fps: s.fps, sourceFps: s.sourceFps, fpsErrorPct: s.fpsErrorPct, jitterP99Ms: s.jitterP99Ms, driftMaxMs: s.driftMaxMs, avOffsetMs: s.avOffsetMs, paced: s.paced })} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.kind).toBe('python');
     expect(r.problems.server, r.problems.server).toBeUndefined();
-    expect(s.framesReceived as number).toBeGreaterThan(0);
+    expect(s.framesReceived).toBeGreaterThan(0);
     // Measured, not judged from below: server.py's speed on a shared machine is not what this test
     // is about (its audio thread busy-loops once temp.wav is sent: 29.6 fps of 30 alone, 26.4 with
     // the suite, 14.5 with one core also kept busy). It can never be faster than the file, though:
     // the grader measures at the rate the frames really arrive.
-    expect(s.fps as number).toBeGreaterThan(0);
-    expect(s.fps as number).toBeLessThan(SOURCE_FPS * 1.15);
+    expect(s.fps).toBeGreaterThan(0);
+    expect(s.fps).toBeLessThan(SOURCE_FPS * 1.15);
     expect(r.checks.find((c) => c.id === 'server.streams')!.status).toBe('pass');
     expect(JSON.stringify(r)).not.toMatch(/has no cv2\/pyaudio/);
     // The client half, from outside: frames the reference server sent to client.py while its
@@ -156,8 +156,8 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     const c = r.measured.client!;
     console.log(`grader on the real client.py: ${JSON.stringify({ framesReceived: c.framesReceived, fps: c.fps, windowLive: c.windowLive, audioSeconds: c.audioSeconds, audioRatio: c.audioRatio, running: c.running })}; screenshot ${r.screenshotInfo.ok ? r.screenshot : r.screenshotInfo.reason}`);
     expect(r.problems.client, r.problems.client).toBeUndefined();
-    expect(c.framesReceived as number).toBeGreaterThan(30);
-    expect(c.audioSeconds as number).toBeGreaterThan(1);
+    expect(c.framesReceived).toBeGreaterThan(30);
+    expect(c.audioSeconds).toBeGreaterThan(1);
     expect(c.running).toBe(true);
     for (const id of ['client.works', 'client.audio']) expect(r.checks.find((x) => x.id === id)!.points, id).toBeGreaterThan(0);
     // Both OpenCV windows grabbed from the grader's screen, live, composed: not a blank picture.

@@ -60,10 +60,10 @@ export function run(name: string, script: string, args: string[], env: NodeJS.Pr
       });
     }),
   };
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => (proc.stdout = capped(proc.stdout, d)));
-  child.stderr!.on('data', (d: string) => {
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (proc.stdout = capped(proc.stdout, d)));
+  child.stderr.on('data', (d: string) => {
     proc.stderr = capped(proc.stderr, d);
     for (let i = d.indexOf('\n'); i >= 0; i = d.indexOf('\n', i + 1)) proc.stderrLines += 1;
   });

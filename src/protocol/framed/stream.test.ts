@@ -100,7 +100,7 @@ describe('StreamDeframer', () => {
     expect(new StreamDeframer().push(Buffer.concat([enc(handshake), enc(eos), enc(audio)])).error?.message).toMatch(/after end-of-stream/);
     const odd = enc({ type: 'audio', seq: 0, ptsUs: 0, pcm: Buffer.alloc(6) });
     expect(new StreamDeframer().push(Buffer.concat([enc(handshake), odd])).error?.message).toMatch(/not whole s16 frames of 2 channel/);
-    const noAudio = enc({ ...handshake, hasAudio: false } as StreamMessage);
+    const noAudio = enc({ ...handshake, hasAudio: false });
     expect(new StreamDeframer().push(Buffer.concat([noAudio, enc(audio)])).error?.message).toMatch(/hasAudio = false/);
     expect(new StreamDeframer({ enforceOrder: false }).push(enc(audio))).toEqual({ messages: [audio] });
   });
