@@ -135,8 +135,8 @@ function medianFigures(runs: readonly FidelityFigures[]): FidelityFigures {
   const out = { ...runs[0]! };
   for (const key of Object.keys(out) as Array<keyof FidelityFigures>) {
     if (key === 'problem') continue;
-    const xs = runs.map((r) => r[key] as number).filter(Number.isFinite).sort((a, b) => a - b);
-    (out[key] as number) = xs.length ? (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2) : nan;
+    const xs = runs.map((r) => r[key]).filter(Number.isFinite).sort((a, b) => a - b);
+    (out[key]) = xs.length ? (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2) : nan;
   }
   return out;
 }
