@@ -50,50 +50,44 @@ function hasPython(): boolean {
 
 type ClientFigures = FanoutProbeResult;
 
-function runKernelReceivers(host: string, videoPort: number, audioPort: number, count: number, seconds: number, sourceFps: number, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<ClientFigures[]> {
-  const child = startChild('python3', [join(REPO_ROOT, 'bench', 'receivers', 'fanout_receiver.py'), host, String(videoPort), String(audioPort), String(count), String(seconds)], {
-    name: `fanout receiver (${count} clients)`,
-    cwd: REPO_ROOT,
-  });
+/** Runs a receiver program whose stdout is one JSON document, its CPU sampled while it runs. */
+function runJsonChild(command: string, args: string[], name: string, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<unknown> {
+  const child = startChild(command, args, { name, cwd: REPO_ROOT });
   stops.push(() => child.stop());
   let out = '';
   child.process.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   return child.started.then(() => {
     samplers.push(new TreeSampler(child.pid!).start());
-    return child.done.then(() => {
-      const clients = JSON.parse(out) as Array<{ frames: Array<[number, number]>; lost: number; incomplete: number; done: boolean }>;
-      return clients.map((c): ClientFigures => {
-        const frames = c.frames.map(([arrivalMs, ptsUs]) => ({ arrivalMs, ptsUs }));
-        const v = analyzeVideo(frames, { sourceFps, warmupMs: 1000 });
-        return {
-          framesReceived: v.framesReceived,
-          fpsErrorPct: v.fpsErrorPct,
-          jitterP50Ms: v.jitterP50Ms,
-          jitterP99Ms: v.jitterP99Ms,
-          driftMaxMs: v.driftMaxMs,
-          datagramsLost: c.lost,
-          framesIncomplete: c.incomplete,
-          firstFrameEpochMs: frames[0]?.arrivalMs ?? Number.NaN,
-          endedEpochMs: frames.at(-1)?.arrivalMs ?? Number.NaN,
-          ...(c.done ? {} : { problem: 'a client did not record its full window' }),
-        };
-      });
+    return child.done.then((): unknown => JSON.parse(out));
+  });
+}
+
+function runKernelReceivers(host: string, videoPort: number, audioPort: number, count: number, seconds: number, sourceFps: number, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<ClientFigures[]> {
+  const args = [join(REPO_ROOT, 'bench', 'receivers', 'fanout_receiver.py'), host, String(videoPort), String(audioPort), String(count), String(seconds)];
+  return runJsonChild('python3', args, `fanout receiver (${count} clients)`, samplers, stops).then((json) => {
+    const clients = json as Array<{ frames: Array<[number, number]>; lost: number; incomplete: number; done: boolean }>;
+    return clients.map((c): ClientFigures => {
+      const frames = c.frames.map(([arrivalMs, ptsUs]) => ({ arrivalMs, ptsUs }));
+      const v = analyzeVideo(frames, { sourceFps, warmupMs: 1000 });
+      return {
+        framesReceived: v.framesReceived,
+        fpsErrorPct: v.fpsErrorPct,
+        jitterP50Ms: v.jitterP50Ms,
+        jitterP99Ms: v.jitterP99Ms,
+        driftMaxMs: v.driftMaxMs,
+        datagramsLost: c.lost,
+        framesIncomplete: c.incomplete,
+        firstFrameEpochMs: frames[0]?.arrivalMs ?? Number.NaN,
+        endedEpochMs: frames.at(-1)?.arrivalMs ?? Number.NaN,
+        ...(c.done ? {} : { problem: 'a client did not record its full window' }),
+      };
     });
   });
 }
 
 function runNodeProbes(host: string, videoPort: number, audioPort: number, count: number, seconds: number, sourceFps: number, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<ClientFigures[]> {
-  const child = startChild(process.execPath, ['--import', 'tsx', 'bench/fanout-worker.ts', host, String(videoPort), String(audioPort), String(count), String(seconds), String(sourceFps)], {
-    name: `fanout worker (${count} probes)`,
-    cwd: REPO_ROOT,
-  });
-  stops.push(() => child.stop());
-  let out = '';
-  child.process.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  return child.started.then(() => {
-    samplers.push(new TreeSampler(child.pid!).start());
-    return child.done.then(() => JSON.parse(out) as FanoutProbeResult[]);
-  });
+  const args = ['--import', 'tsx', 'bench/fanout-worker.ts', host, String(videoPort), String(audioPort), String(count), String(seconds), String(sourceFps)];
+  return runJsonChild(process.execPath, args, `fanout worker (${count} probes)`, samplers, stops).then((json) => json as FanoutProbeResult[]);
 }
 
 export async function measureFanout(clients: number, seconds: number, log: (msg: string) => void, sender: 'avsock' | 'floor' = 'avsock'): Promise<FanoutResult> {
