@@ -251,7 +251,13 @@ export const VARIANTS: readonly Variant[] = [
     kind: 'node',
     make: templateVariant(async (dir) => {
       const file = join(dir, 'src', 'server', 'stream-server.ts');
-      await writeFile(file, patch(await readFile(file, 'utf8'), 'await pacer.waitFor(ptsUs, signal);', 'await pacer.waitFor(ptsUs * 1.25, signal);'));
+      const text = await readFile(file, 'utf8');
+      // Where each frame's send time is decided: queued with its deadline for the sender thread
+      // (this template now), or awaited on the main loop (older trees).
+      const stretched = text.includes('let dueMs = base + ptsUs / 1000;')
+        ? patch(text, 'let dueMs = base + ptsUs / 1000;', 'let dueMs = base + (ptsUs * 1.25) / 1000;')
+        : patch(text, 'await pacer.waitFor(ptsUs, signal);', 'await pacer.waitFor(ptsUs * 1.25, signal);');
+      await writeFile(file, stretched);
     }),
     expected: {
       'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'pass',
