@@ -33,7 +33,7 @@ import {
   type GraderTiming,
   type Machine,
 } from './report.ts';
-import { LAYOUTS, measureLayout, type LayoutResult } from './sections/ffmpeg-layout.ts';
+import { measureLayouts, type LayoutResult } from './sections/ffmpeg-layout.ts';
 import { serverPyUnavailable, type Method } from './senders.ts';
 import { measureCapacity, STAGES, type Stage, type StageResult } from './sections/capacity.ts';
 import { measureCost, measureStartup, type CostResult, type StartupResult } from './sections/cost.ts';
@@ -253,10 +253,7 @@ async function runPacing({ plan, runs, log }: Run, m: Measured): Promise<void> {
 }
 
 async function runLayout({ plan, runs, log }: Run, m: Measured): Promise<void> {
-  for (const layout of LAYOUTS) {
-    log(`media layout ${layout}`);
-    m.layouts.push(await repeat(runs, () => measureLayout(layout, plan.layoutSeconds, log)));
-  }
+  m.layouts.push(...(await measureLayouts(Math.max(runs, plan.quick ? 2 : 3), plan.layoutSeconds, log)));
   print('media layouts (CPU of the process tree)', layoutTable(m.layouts.map((g) => combineRuns(g).value)));
 }
 

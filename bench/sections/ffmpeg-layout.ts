@@ -2,7 +2,9 @@
  * What the media changes save: CPU (% of a core, process tree: Node reader + ffmpeg) of reading a
  * 720p30 clip's frames and sound at real time, in the old layout (two ffmpeg processes), in one
  * ffmpeg with two outputs, and in one with the thread counts the server uses
- * (bench/ffmpeg-variant.ts). The steady part only: from 1.5 s after start to the end.
+ * (bench/ffmpeg-variant.ts). The steady part only: from 1.5 s after start to the end. The layouts
+ * are measured in interleaved rounds (measureLayouts) and each is the median of its rounds, so a
+ * burst of load on the machine does not land on one layout only.
  */
 import { startChild } from '../../src/process/children.ts';
 import { REPO_ROOT, benchClip } from '../launch.ts';
@@ -42,4 +44,16 @@ export async function measureLayout(layout: Layout, seconds: number, log: (msg: 
     sampler.stop();
     await child.stop();
   }
+}
+
+/** Every layout once per round, `rounds` rounds, interleaved; the median per layout. */
+export async function measureLayouts(rounds: number, seconds: number, log: (msg: string) => void): Promise<LayoutResult[][]> {
+  const byLayout: LayoutResult[][] = LAYOUTS.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, layout] of LAYOUTS.entries()) {
+      log(`media layout ${layout} (round ${round + 1} of ${rounds})`);
+      byLayout[i]!.push(await measureLayout(layout, seconds, log));
+    }
+  }
+  return byLayout;
 }

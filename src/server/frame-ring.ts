@@ -154,8 +154,9 @@ export class FrameRingWriter {
     this.#meta[m + M_PUBLISHED] = nowMs;
     // Atomics.add is a full barrier: the meta and data writes above are visible before the count.
     Atomics.add(this.#ctrl, C_WRITTEN, 1);
+    // Wakes an idle sender only: one waiting for an earlier frame's deadline keeps waiting (C_WAKE
+    // is for clients, flush and stop), so the frames queued behind never disturb the one due.
     Atomics.notify(this.#ctrl, C_WRITTEN);
-    this.wake();
   }
 
   /** Drops every published frame not yet sent (the sender skips older generations). */

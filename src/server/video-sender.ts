@@ -54,6 +54,8 @@ export interface SentFrame {
  */
 const SPIN_MS = 0.15;
 const TRACE_FRAMES = 20_000;
+/** Event-loop delay sampling period when tracing (ms): coarse, so the probe itself costs next to no CPU. */
+const LOOP_DELAY_RESOLUTION_MS = 20;
 
 /** Atomics.waitAsync (V8 8.7+, every Node ≥ 16), not yet in TypeScript's ES2023 lib. */
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
@@ -113,7 +115,7 @@ export class VideoSender {
         }
       });
       this.#gcObserver.observe({ entryTypes: ['gc'] });
-      this.#loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      this.#loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
       this.#loopDelay.enable();
     }
     void this.#watchSent();
@@ -303,7 +305,8 @@ export class VideoSender {
       workerGc.push({ startMs: t[a]!, durationMs: t[a + 1]! });
     }
     const h = this.#loopDelay;
-    const ms = (ns: number): number => ns / 1e6;
+    // The histogram holds whole timer intervals (resolution + delay): the delay is the excess.
+    const ms = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS);
     return {
       frames,
       workerGc,
