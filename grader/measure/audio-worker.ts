@@ -51,174 +51,199 @@ export interface AudioRecording {
 
 const MAX_HELD_BACK_ENTRIES = 10_000;
 
-function main(): void {
-  const port = parentPort;
-  if (!port) throw new Error('audio-worker.ts runs only as a worker thread');
-  const d = workerData as AudioWorkerData;
-  const post = (m: WorkerToMain): void => port.postMessage(m);
+/** One audio connection recorded as a real-time player would consume it; its methods are the worker's event handlers. */
+class AudioRecorder {
+  readonly #d: AudioWorkerData;
+  readonly #post: (m: WorkerToMain) => void;
+  readonly #rec: AudioRecording;
+  readonly #pending: Buffer[] = [];
+  #wire: ProbeWire | undefined;
+  #decoder: AudioDecoder | undefined;
+  #playout: PlayoutBuffer | undefined;
+  #keptPcm = 0;
+  #socket: net.Socket | undefined;
+  #stopped = false;
+  #pausedAt: number | undefined;
+  #resumeTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #connectDeadlineMs = Number.POSITIVE_INFINITY;
 
-  let wire: ProbeWire | undefined;
-  let decoder: AudioDecoder | undefined;
-  let playout: PlayoutBuffer | undefined;
-  const pending: Buffer[] = [];
-  const rec: AudioRecording = { audio: [], playout: emptyPlayout(d.maxAheadMs), audioBytes: 0, eos: false, truncated: [] };
-  let keptPcm = 0;
-  let socket: net.Socket | undefined;
-  let stopped = false;
-  let pausedAt: number | undefined;
-  let resumeTimer: NodeJS.Timeout | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let connectDeadlineMs = Number.POSITIVE_INFINITY;
+  constructor(d: AudioWorkerData, post: (m: WorkerToMain) => void) {
+    this.#d = d;
+    this.#post = post;
+    this.#rec = { audio: [], playout: emptyPlayout(d.maxAheadMs), audioBytes: 0, eos: false, truncated: [] };
+    if (d.wire !== 'auto') this.#setWire(d.wire);
+  }
 
-  const truncate = (what: string): void => {
-    if (!rec.truncated.includes(what)) rec.truncated.push(what);
-  };
+  #truncate(what: string): void {
+    if (!this.#rec.truncated.includes(what)) this.#rec.truncated.push(what);
+  }
 
-  const setWire = (name: Wire): void => {
-    if (wire) return;
-    wire = probeWire(name);
-    decoder = wire.audio();
-    // A wire with a fixed format can play at once; otherwise the handshake says (see handle()).
-    if (wire.audioBytesPerSecond) playout = new PlayoutBuffer({ bytesPerSecond: wire.audioBytesPerSecond, maxAheadMs: d.maxAheadMs });
-  };
+  #setWire(name: Wire): void {
+    if (this.#wire) return;
+    this.#wire = probeWire(name);
+    this.#decoder = this.#wire.audio();
+    // A wire with a fixed format can play at once; otherwise the handshake says (see #handle()).
+    if (this.#wire.audioBytesPerSecond) this.#playout = new PlayoutBuffer({ bytesPerSecond: this.#wire.audioBytesPerSecond, maxAheadMs: this.#d.maxAheadMs });
+  }
 
-  const resume = (): void => {
-    resumeTimer = undefined;
-    if (pausedAt === undefined || !socket) return;
+  /** Closes the current held-back interval (the socket was paused since #pausedAt). */
+  #endHoldBack(): void {
+    if (this.#pausedAt === undefined) return;
     const now = monoMs();
-    rec.playout.heldBackMs += now - pausedAt;
-    if (rec.playout.heldBack.length < MAX_HELD_BACK_ENTRIES) rec.playout.heldBack.push([pausedAt, now]);
-    pausedAt = undefined;
-    socket.resume();
+    this.#rec.playout.heldBackMs += now - this.#pausedAt;
+    if (this.#rec.playout.heldBack.length < MAX_HELD_BACK_ENTRIES) this.#rec.playout.heldBack.push([this.#pausedAt, now]);
+    this.#pausedAt = undefined;
+  }
+
+  readonly #resume = (): void => {
+    this.#resumeTimer = undefined;
+    if (this.#pausedAt === undefined || !this.#socket) return;
+    this.#endHoldBack();
+    this.#socket.resume();
   };
 
-  const holdBackIfFull = (): void => {
-    if (!playout || !socket || pausedAt !== undefined) return;
+  #holdBackIfFull(): void {
+    if (!this.#playout || !this.#socket || this.#pausedAt !== undefined) return;
     const now = monoMs();
-    if (!playout.full(now)) return;
-    socket.pause();
-    pausedAt = now;
-    resumeTimer = setTimeout(resume, Math.max(0, playout.resumeAtMs() - now));
-  };
+    if (!this.#playout.full(now)) return;
+    this.#socket.pause();
+    this.#pausedAt = now;
+    this.#resumeTimer = setTimeout(this.#resume, Math.max(0, this.#playout.resumeAtMs() - now));
+  }
 
-  const handle = (chunk: Buffer, at: number): void => {
-    if (!decoder) return;
-    const out = decoder.push(chunk);
-    if (out.handshake && !playout) {
+  #keep(m: { pcm: Buffer; ptsUs?: number }, at: number): void {
+    const bytes = m.pcm.length;
+    const rec = this.#rec;
+    rec.audioBytes += bytes;
+    if (bytes === 0) {
+      rec.playout.emptyMessages += 1;
+      rec.playout.emptyFirstMs ??= at;
+      return;
+    }
+    const playMs = this.#playout ? this.#playout.push(at, bytes) : at;
+    if (rec.audio.length >= this.#d.maxMessages) return this.#truncate('audio messages');
+    const a: ProbeAudio = { arrivalMs: at, playMs, bytes, ...(m.ptsUs !== undefined ? { ptsUs: m.ptsUs } : {}) };
+    if (this.#keptPcm + bytes <= this.#d.maxKeptPcmBytes) {
+      a.pcm = m.pcm;
+      this.#keptPcm += bytes;
+    } else this.#truncate('pcm');
+    rec.audio.push(a);
+  }
+
+  #handle(chunk: Buffer, at: number): void {
+    if (!this.#decoder) return;
+    const out = this.#decoder.push(chunk);
+    if (out.handshake && !this.#playout) {
       const h = out.handshake;
-      playout = new PlayoutBuffer({ bytesPerSecond: Math.max(1, h.sampleRate * h.channels * 2), maxAheadMs: d.maxAheadMs });
-      post({ type: 'handshake', handshake: h, atMs: at });
+      this.#playout = new PlayoutBuffer({ bytesPerSecond: Math.max(1, h.sampleRate * h.channels * 2), maxAheadMs: this.#d.maxAheadMs });
+      this.#post({ type: 'handshake', handshake: h, atMs: at });
     }
-    for (const m of out.messages) {
-      const bytes = m.pcm.length;
-      rec.audioBytes += bytes;
-      if (bytes === 0) {
-        rec.playout.emptyMessages += 1;
-        rec.playout.emptyFirstMs ??= at;
-        continue;
-      }
-      const playMs = playout ? playout.push(at, bytes) : at;
-      if (rec.audio.length >= d.maxMessages) {
-        truncate('audio messages');
-        continue;
-      }
-      const a: ProbeAudio = { arrivalMs: at, playMs, bytes, ...(m.ptsUs !== undefined ? { ptsUs: m.ptsUs } : {}) };
-      if (keptPcm + bytes <= d.maxKeptPcmBytes) {
-        a.pcm = m.pcm;
-        keptPcm += bytes;
-      } else truncate('pcm');
-      rec.audio.push(a);
-    }
-    if (out.eos) rec.eos = true;
+    for (const m of out.messages) this.#keep(m, at);
+    if (out.eos) this.#rec.eos = true;
     if (out.error) {
-      rec.audioError ??= out.error;
-      socket?.destroy();
+      this.#rec.audioError ??= out.error;
+      this.#socket?.destroy();
     }
-  };
+  }
 
-  const onData = (chunk: Buffer): void => {
+  readonly #onData = (chunk: Buffer): void => {
     const at = monoMs();
-    if (!wire) {
-      pending.push(chunk);
-      const all = Buffer.concat(pending);
+    if (!this.#wire) {
+      this.#pending.push(chunk);
+      const all = Buffer.concat(this.#pending);
       const decided = wireFromStream(all);
       if (!decided) return; // not enough bytes to tell yet
-      pending.length = 0;
-      setWire(decided);
-      post({ type: 'wire', wire: decided });
+      this.#pending.length = 0;
+      this.#setWire(decided);
+      this.#post({ type: 'wire', wire: decided });
       chunk = all;
     }
-    handle(chunk, at);
-    holdBackIfFull();
+    this.#handle(chunk, at);
+    this.#holdBackIfFull();
   };
 
-  const connect = (): void => {
-    if (stopped) return;
+  readonly #connect = (): void => {
+    if (this.#stopped) return;
+    const d = this.#d;
     const s = net.connect({ host: d.host, port: d.port });
     const giveUp = setTimeout(() => s.destroy(new Error('connect timed out')), 2000);
     s.once('connect', () => {
       clearTimeout(giveUp);
-      if (stopped) return void s.destroy();
-      socket = s;
-      post({ type: 'connected', atMs: monoMs() });
-      s.on('data', onData);
+      if (this.#stopped) return void s.destroy();
+      this.#socket = s;
+      this.#post({ type: 'connected', atMs: monoMs() });
+      s.on('data', this.#onData);
       s.on('close', () => {
-        if (pausedAt !== undefined) resume();
-        post({ type: 'closed', atMs: monoMs(), ...(rec.audioError ? { error: rec.audioError } : {}) });
+        if (this.#pausedAt !== undefined) this.#resume();
+        this.#post({ type: 'closed', atMs: monoMs(), ...(this.#rec.audioError ? { error: this.#rec.audioError } : {}) });
       });
     });
     s.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(giveUp);
-      if (socket === s) {
-        rec.audioError ??= `audio connection: ${e.message}`;
+      if (this.#socket === s) {
+        this.#rec.audioError ??= `audio connection: ${e.message}`;
         return;
       }
       s.destroy();
-      if (monoMs() + 150 >= connectDeadlineMs || stopped) {
-        post({ type: 'connect-failed', problem: `nothing accepts TCP connections on ${d.host}:${d.port} (${e.code ?? e.message})` });
-      } else retryTimer = setTimeout(connect, 150);
+      if (monoMs() + 150 >= this.#connectDeadlineMs || this.#stopped) {
+        this.#post({ type: 'connect-failed', problem: `nothing accepts TCP connections on ${d.host}:${d.port} (${e.code ?? e.message})` });
+      } else this.#retryTimer = setTimeout(this.#connect, 150);
     });
   };
 
-  port.on('message', (m: MainToWorker) => {
+  /** Main said which wire (decided from a datagram): decode what was held back meanwhile. */
+  #wireFromMain(name: Wire): void {
+    if (this.#wire) return;
+    this.#setWire(name);
+    if (this.#pending.length) {
+      const all = Buffer.concat(this.#pending);
+      this.#pending.length = 0;
+      this.#handle(all, monoMs());
+    }
+  }
+
+  /** Ends the recording and returns it; the socket is closed without reporting 'closed'. */
+  #stop(): AudioRecording {
+    this.#stopped = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#resumeTimer) clearTimeout(this.#resumeTimer);
+    this.#endHoldBack();
+    this.#socket?.removeAllListeners('close');
+    this.#socket?.destroy();
+    if (this.#playout) {
+      const s = this.#playout.stats;
+      this.#rec.playout.aheadMaxMs = s.aheadMaxMs;
+      this.#rec.playout.underruns = s.underruns;
+      this.#rec.playout.underrunMs = s.underrunMs;
+    }
+    return this.#rec;
+  }
+
+  /** Handles one message from main; true once the recording has been handed over. */
+  onMessage(m: MainToWorker): boolean {
     if (m.type === 'connect') {
-      connectDeadlineMs = monoMs() + d.connectTimeoutMs;
-      return void connect();
+      this.#connectDeadlineMs = monoMs() + this.#d.connectTimeoutMs;
+      this.#connect();
+      return false;
     }
     if (m.type === 'wire') {
-      if (!wire) {
-        setWire(m.wire);
-        if (pending.length) {
-          const all = Buffer.concat(pending);
-          pending.length = 0;
-          handle(all, monoMs());
-        }
-      }
-      return;
+      this.#wireFromMain(m.wire);
+      return false;
     }
-    stopped = true;
-    if (retryTimer) clearTimeout(retryTimer);
-    if (resumeTimer) clearTimeout(resumeTimer);
-    if (pausedAt !== undefined) {
-      const now = monoMs();
-      rec.playout.heldBackMs += now - pausedAt;
-      if (rec.playout.heldBack.length < MAX_HELD_BACK_ENTRIES) rec.playout.heldBack.push([pausedAt, now]);
-      pausedAt = undefined;
-    }
-    socket?.removeAllListeners('close');
-    socket?.destroy();
-    if (playout) {
-      const s = playout.stats;
-      rec.playout.aheadMaxMs = s.aheadMaxMs;
-      rec.playout.underruns = s.underruns;
-      rec.playout.underrunMs = s.underrunMs;
-    }
-    post({ type: 'recording', recording: rec });
-    port.close();
-  });
+    this.#post({ type: 'recording', recording: this.#stop() });
+    return true;
+  }
+}
 
-  if (d.wire !== 'auto') setWire(d.wire);
-  post({ type: 'ready' });
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('audio-worker.ts runs only as a worker thread');
+  const recorder = new AudioRecorder(workerData as AudioWorkerData, (m) => port.postMessage(m));
+  port.on('message', (m: MainToWorker) => {
+    if (recorder.onMessage(m)) port.close();
+  });
+  port.postMessage({ type: 'ready' } satisfies WorkerToMain);
 }
 
 main();

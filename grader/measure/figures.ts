@@ -117,24 +117,10 @@ function frameNumberLoss(numbers: ReadonlyArray<number | undefined>): { missing:
   return { missing: hi - lo + 1 - seen.size, repeated };
 }
 
-export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFps: number; warmupMs?: number }): Promise<ServerFigures> {
-  const reasons: Partial<Record<ServerFigureName, string>> = {};
-  const warmupMs = opts.warmupMs ?? 1000;
-  const hs = rec.handshake;
-  const bytesPerSecond = (hs?.sampleRate || 44_100) * (hs?.channels || 2) * 2;
-  const features = await featuresOf(rec);
-  const numbers = features.map((f) => f?.number);
+type Reasons = Partial<Record<ServerFigureName, string>>;
 
-  // Sender time S per frame: the wire's pts (framed), else the clip's own frame number when every
-  // frame carries a readable one and they never run backwards (tutorial wire, demo clip), else n/fps.
-  const numbered = numbers.length > 0 && numbers.every((n, i) => n !== undefined && (i === 0 || n >= numbers[i - 1]!));
-  const arrivals: FrameArrival[] = rec.frames.map((f, i) => ({
-    arrivalMs: f.arrivalMs,
-    ...(f.ptsUs !== undefined ? { ptsUs: f.ptsUs } : numbered ? { ptsUs: Math.round((numbers[i]! * 1e6) / opts.sourceFps) } : {}),
-  }));
-  const video = analyzeVideo(arrivals, { sourceFps: opts.sourceFps, warmupMs });
-
-  // Whole window.
+/** Whole-window figures and the freeze count with the tail gap to the window's end included. */
+function wholeWindowFigures(rec: ProbeRecording, video: VideoFigures, reasons: Reasons) {
   const windowSeconds = rec.firstFrameMs !== undefined && rec.plannedEndMs !== undefined ? (rec.plannedEndMs - rec.firstFrameMs) / 1000 : nan;
   const first = rec.firstFrameMs;
   const windowEnd = rec.plannedEndMs ?? rec.endedMs;
@@ -168,16 +154,12 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     }
   }
   const startS = first !== undefined && rec.registeredMs !== undefined ? (first - rec.registeredMs) / 1000 : nan;
+  const aliveRatio = Number.isFinite(windowSeconds) && windowSeconds > 0 ? aliveS / windowSeconds : nan;
+  return { windowEnd, figures: { freezeCount, freezeTotalMs, windowSeconds, startS, lastFrameS, aliveS, aliveRatio, longestStallMs } };
+}
 
-  // Video figures that need 3 frames in the steady window.
-  if (!Number.isFinite(video.fps)) {
-    const why = rec.frames.length === 0 ? (rec.problem ?? 'no frame arrived') : `only ${video.framesInWindow} frames after the first second`;
-    for (const k of ['fps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP50Ms', 'intervalP99Ms', 'freezeCount', 'freezeTotalMs', 'driftMaxMs', 'driftEndMs'] as const) {
-      reasons[k] = why;
-    }
-  }
-
-  // Loss: from the clip's frame numbers (any wire), else what the wire counts.
+/** Loss: from the clip's frame numbers (any wire), else what the wire counts. */
+function lossFigures(rec: ProbeRecording, numbers: ReadonlyArray<number | undefined>, reasons: Reasons) {
   const loss = frameNumberLoss(numbers);
   let framesMissing = nan;
   let framesRepeated = nan;
@@ -190,17 +172,26 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
   } else {
     reasons.framesMissing = reasons.framesRepeated = 'the tutorial wire has no sequence numbers and the clip no frame numbers: loss cannot be counted';
   }
-  const datagramsLost = rec.datagramsLost ?? nan;
-  const framesIncomplete = rec.framesIncomplete ?? nan;
   if (rec.framesIncomplete === undefined) reasons.framesIncomplete = 'the tutorial wire sends a frame per datagram: nothing to be incomplete';
   if (rec.datagramsLost === undefined) reasons.datagramsLost = 'the tutorial wire has no sequence numbers (see framesMissing)';
+  return {
+    framesMissing,
+    framesRepeated,
+    datagrams: rec.datagrams,
+    garbageDatagrams: rec.garbageDatagrams,
+    datagramsLost: rec.datagramsLost ?? nan,
+    framesIncomplete: rec.framesIncomplete ?? nan,
+  };
+}
 
-  // Audio, over the same window (from 1 s after the first frame to the planned end).
-  const audioFrom = first !== undefined ? first + warmupMs : undefined;
+/** Audio, over the same window (from 1 s after the first frame to the planned end). */
+function audioFigures(rec: ProbeRecording, window: { warmupMs: number; windowEnd: number; bytesPerSecond: number }, reasons: Reasons) {
+  const first = rec.firstFrameMs;
+  const audioFrom = first !== undefined ? first + window.warmupMs : undefined;
   const audio = analyzeAudio(rec.audio, {
-    bytesPerSecond,
+    bytesPerSecond: window.bytesPerSecond,
     ...(audioFrom !== undefined ? { fromMs: audioFrom } : {}),
-    endMs: windowEnd,
+    endMs: window.windowEnd,
     playout: rec.playout,
   });
   const firstSound = rec.audio.find((a) => a.bytes > 0);
@@ -211,9 +202,13 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
   } else if (!Number.isFinite(audio.rate)) {
     for (const k of ['rate', 'audioDriftMs', 'leadMaxMs', 'audioHeldBackPct', 'audioUnderruns', 'audioUnderrunMs', 'paced'] as const) reasons[k] = 'the window is too short (< 0.5 s) or no frame started it';
   }
+  return { ...audio, audioStartS };
+}
 
-  // A/V: flash shown (tutorial: on arrival; framed: at max(arrival, its pts on the sound clock)) vs beep played.
-  const clock = audioClock(rec.audio, bytesPerSecond / 1000);
+/** A/V: flash shown (tutorial: on arrival; framed: at max(arrival, its pts on the sound clock)) vs beep played. */
+function avFigures(rec: ProbeRecording, features: ReadonlyArray<FrameFeatures | undefined>, o: { sourceFps: number; bytesPerSecond: number }, reasons: Reasons) {
+  const hs = rec.handshake;
+  const clock = audioClock(rec.audio, o.bytesPerSecond / 1000);
   const candidates: FlashCandidate[] = [];
   rec.frames.forEach((f, i) => {
     const feat = features[i];
@@ -226,7 +221,7 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
       ...(feat.number !== undefined ? { number: feat.number } : {}),
     });
   });
-  const flashes = detectFlashes(candidates, opts.sourceFps);
+  const flashes = detectFlashes(candidates, o.sourceFps);
   const beeps = detectBeeps(
     rec.audio.filter((a) => a.pcm).map((a) => ({ arrivalMs: a.arrivalMs, playMs: a.playMs, pcm: a.pcm!, ...(a.ptsUs !== undefined ? { ptsUs: a.ptsUs } : {}) })),
     { sampleRate: hs?.sampleRate || 44_100, channels: hs?.channels || 2 },
@@ -236,27 +231,7 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
   else if (!Number.isFinite(avSync.ptsOffsetMs)) reasons.avPtsOffsetMs = 'the tutorial wire has no timestamps';
   const avTimestampOffsetMs = timestampAvOffset(rec.frames, rec.audio);
   if (!Number.isFinite(avTimestampOffsetMs)) reasons.avTimestampOffsetMs = 'needs timestamps on both streams (framed wire)';
-  if (rec.truncated.length) reasons.framesReceived = `recording capped: ${rec.truncated.join(', ')}`;
-
   return {
-    ...video,
-    ...audio,
-    wire: rec.wire,
-    freezeCount,
-    freezeTotalMs,
-    windowSeconds,
-    startS,
-    lastFrameS,
-    aliveS,
-    aliveRatio: Number.isFinite(windowSeconds) && windowSeconds > 0 ? aliveS / windowSeconds : nan,
-    longestStallMs,
-    framesMissing,
-    framesRepeated,
-    datagrams: rec.datagrams,
-    garbageDatagrams: rec.garbageDatagrams,
-    datagramsLost,
-    framesIncomplete,
-    audioStartS,
     avOffsetMs: avSync.offsetMs,
     avPairs: avSync.pairs,
     avMaxAbsMs: avSync.maxAbsMs,
@@ -264,6 +239,46 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
     avPtsOffsetMs: avSync.ptsOffsetMs,
     avTimestampOffsetMs,
     avSync,
+  };
+}
+
+export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFps: number; warmupMs?: number }): Promise<ServerFigures> {
+  const reasons: Reasons = {};
+  const warmupMs = opts.warmupMs ?? 1000;
+  const hs = rec.handshake;
+  const bytesPerSecond = (hs?.sampleRate || 44_100) * (hs?.channels || 2) * 2;
+  const features = await featuresOf(rec);
+  const numbers = features.map((f) => f?.number);
+
+  // Sender time S per frame: the wire's pts (framed), else the clip's own frame number when every
+  // frame carries a readable one and they never run backwards (tutorial wire, demo clip), else n/fps.
+  const numbered = numbers.length > 0 && numbers.every((n, i) => n !== undefined && (i === 0 || n >= numbers[i - 1]!));
+  const arrivals: FrameArrival[] = rec.frames.map((f, i) => ({
+    arrivalMs: f.arrivalMs,
+    ...(f.ptsUs !== undefined ? { ptsUs: f.ptsUs } : numbered ? { ptsUs: Math.round((numbers[i]! * 1e6) / opts.sourceFps) } : {}),
+  }));
+  const video = analyzeVideo(arrivals, { sourceFps: opts.sourceFps, warmupMs });
+  const whole = wholeWindowFigures(rec, video, reasons);
+
+  // Video figures that need 3 frames in the steady window.
+  if (!Number.isFinite(video.fps)) {
+    const why = rec.frames.length === 0 ? (rec.problem ?? 'no frame arrived') : `only ${video.framesInWindow} frames after the first second`;
+    for (const k of ['fps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP50Ms', 'intervalP99Ms', 'freezeCount', 'freezeTotalMs', 'driftMaxMs', 'driftEndMs'] as const) {
+      reasons[k] = why;
+    }
+  }
+  const loss = lossFigures(rec, numbers, reasons);
+  const audio = audioFigures(rec, { warmupMs, windowEnd: whole.windowEnd, bytesPerSecond }, reasons);
+  const av = avFigures(rec, features, { sourceFps: opts.sourceFps, bytesPerSecond }, reasons);
+  if (rec.truncated.length) reasons.framesReceived = `recording capped: ${rec.truncated.join(', ')}`;
+
+  return {
+    ...video,
+    ...audio,
+    wire: rec.wire,
+    ...whole.figures,
+    ...loss,
+    ...av,
     reasons,
     ...(rec.problem ? { problem: rec.problem } : {}),
   };

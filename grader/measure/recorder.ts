@@ -35,97 +35,127 @@ export interface StopSignal {
   readonly isStopped: boolean;
 }
 
-export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: string) => void): Promise<ProbeRecording> {
-  const rec: ProbeRecording = {
-    wire: o.wire === 'auto' ? 'unknown' : o.wire,
-    connected: false,
-    startedMs: monoMs(),
-    endedMs: 0,
-    aborted: false,
-    frames: [],
-    audio: [],
-    playout: emptyPlayout(o.audioReadAheadMs),
-    datagrams: 0,
-    datagramBytes: 0,
-    garbageDatagrams: 0,
-    audioBytes: 0,
-    audioClosed: false,
-    eos: false,
-    truncated: [],
-  };
-  let keptJpeg = 0;
-  const truncate = (what: string): void => {
-    if (!rec.truncated.includes(what)) rec.truncated.push(what);
-  };
-  const garbage = (why: string): void => {
-    rec.garbageDatagrams += 1;
-    rec.firstGarbage ??= why.slice(0, 200);
-  };
+/** A promise with its resolver, for the one-shot events the recording waits on. */
+function signal<T = void>(): { promise: Promise<T>; fire: (v: T) => void } {
+  let fire!: (v: T) => void;
+  const promise = new Promise<T>((r) => (fire = r));
+  return { promise, fire };
+}
 
-  let wire: ProbeWire | undefined;
-  let video: VideoDecoder | undefined;
-  let worker: Worker | undefined;
-  const toWorker = (m: MainToWorker): void => worker?.postMessage(m);
-  const chooseWire = (name: Wire, from: 'datagram' | 'worker'): void => {
-    if (wire) return;
-    wire = probeWire(name);
-    video = wire.video();
-    rec.wire = name;
-    if (from === 'datagram') toWorker({ type: 'wire', wire: name });
-  };
-  if (o.wire !== 'auto') chooseWire(o.wire, 'worker');
+/** One recording: the UDP side on this thread, the audio worker's messages folded in. */
+class Recorder {
+  readonly rec: ProbeRecording;
+  readonly #o: RecorderOptions;
+  readonly #log: (msg: string) => void;
+  readonly #udp: dgram.Socket;
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #firstFrame = signal();
+  readonly #connectSettled = signal();
+  readonly #workerReady = signal();
+  readonly #recordingArrived = signal<AudioRecording | undefined>();
+  #keptJpeg = 0;
+  #wire: ProbeWire | undefined;
+  #video: VideoDecoder | undefined;
+  #worker: Worker | undefined;
 
-  let firstFrame!: () => void;
-  const firstFramePromise = new Promise<void>((r) => (firstFrame = r));
-  let connectSettled!: () => void;
-  const connectPromise = new Promise<void>((r) => (connectSettled = r));
-  let workerReady!: () => void;
-  const readyPromise = new Promise<void>((r) => (workerReady = r));
-  let recordingArrived!: (r: AudioRecording | undefined) => void;
-  const recordingPromise = new Promise<AudioRecording | undefined>((r) => (recordingArrived = r));
+  constructor(o: RecorderOptions, log: (msg: string) => void) {
+    this.#o = o;
+    this.#log = log;
+    this.rec = {
+      wire: o.wire === 'auto' ? 'unknown' : o.wire,
+      connected: false,
+      startedMs: monoMs(),
+      endedMs: 0,
+      aborted: false,
+      frames: [],
+      audio: [],
+      playout: emptyPlayout(o.audioReadAheadMs),
+      datagrams: 0,
+      datagramBytes: 0,
+      garbageDatagrams: 0,
+      audioBytes: 0,
+      audioClosed: false,
+      eos: false,
+      truncated: [],
+    };
+    this.#udp = dgram.createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 1 << 22 });
+    if (o.wire !== 'auto') this.#chooseWire(o.wire, 'worker');
+  }
 
-  const family = o.host.includes(':') ? 'udp6' : 'udp4';
-  const udp = dgram.createSocket({ type: family, recvBufferSize: 1 << 22 });
-  const timers: NodeJS.Timeout[] = [];
+  #truncate(what: string): void {
+    if (!this.rec.truncated.includes(what)) this.rec.truncated.push(what);
+  }
 
-  const addFrame = (f: ProbeFrame, jpeg: Buffer): void => {
-    if (rec.frames.length >= o.maxFrames) return truncate('frames');
-    if (keptJpeg + jpeg.length <= o.maxKeptJpegBytes) {
+  #garbage(why: string): void {
+    this.rec.garbageDatagrams += 1;
+    this.rec.firstGarbage ??= why.slice(0, 200);
+  }
+
+  #toWorker(m: MainToWorker): void {
+    this.#worker?.postMessage(m);
+  }
+
+  #chooseWire(name: Wire, from: 'datagram' | 'worker'): void {
+    if (this.#wire) return;
+    this.#wire = probeWire(name);
+    this.#video = this.#wire.video();
+    this.rec.wire = name;
+    if (from === 'datagram') this.#toWorker({ type: 'wire', wire: name });
+  }
+
+  #addFrame(f: ProbeFrame, jpeg: Buffer): void {
+    const rec = this.rec;
+    if (rec.frames.length >= this.#o.maxFrames) return this.#truncate('frames');
+    if (this.#keptJpeg + jpeg.length <= this.#o.maxKeptJpegBytes) {
       f.jpeg = jpeg;
-      keptJpeg += jpeg.length;
-    } else truncate('jpeg');
+      this.#keptJpeg += jpeg.length;
+    } else this.#truncate('jpeg');
     rec.frames.push(f);
     if (rec.firstFrameMs === undefined) {
       rec.firstFrameMs = f.arrivalMs;
-      rec.plannedEndMs = f.arrivalMs + o.seconds * 1000;
-      firstFrame();
+      rec.plannedEndMs = f.arrivalMs + this.#o.seconds * 1000;
+      this.#firstFrame.fire();
     }
-  };
+  }
 
-  const onDatagram = (msg: Buffer): void => {
+  readonly #onDatagram = (msg: Buffer): void => {
     const at = monoMs();
-    rec.datagrams += 1;
-    rec.datagramBytes += msg.length;
-    if (!video) {
+    this.rec.datagrams += 1;
+    this.rec.datagramBytes += msg.length;
+    if (!this.#video) {
       const decided = wireFromDatagram(msg);
-      if (!decided) return garbage('datagram before the wire was known, and not a tutorial frame');
-      chooseWire(decided, 'datagram');
+      if (!decided) return this.#garbage('datagram before the wire was known, and not a tutorial frame');
+      this.#chooseWire(decided, 'datagram');
     }
-    const out = video!.push(msg);
-    if (out.garbage) return garbage(out.garbage);
+    const out = this.#video!.push(msg);
+    if (out.garbage) return this.#garbage(out.garbage);
     if (out.frame) {
       const { jpeg, ...rest } = out.frame;
-      addFrame({ arrivalMs: at, bytes: jpeg.length, ...rest }, jpeg);
+      this.#addFrame({ arrivalMs: at, bytes: jpeg.length, ...rest }, jpeg);
     }
   };
 
-  const sendHello = (): void => {
+  #sendHello(): void {
     // Before the wire is known the tutorial's Hello goes out: a framed server ignores it.
-    const hello = (wire ?? probeWire('tutorial')).hello(rec.handshake);
-    if (hello) udp.send(hello, o.videoPort, o.host, () => {});
-  };
+    const hello = (this.#wire ?? probeWire('tutorial')).hello(this.rec.handshake);
+    if (hello) this.#udp.send(hello, this.#o.videoPort, this.#o.host, () => {});
+  }
 
-  try {
+  /** Hello and the moment of registering, for wires that register by Hello (tutorial, auto). */
+  #registerByHello(): void {
+    if (this.#wire?.registration === 'keepalive') return;
+    this.#sendHello();
+    this.rec.registeredMs = monoMs();
+  }
+
+  #timeout(ms: number): Promise<'timeout'> {
+    return new Promise((r) => {
+      this.#timers.push(setTimeout(() => r('timeout'), ms));
+    });
+  }
+
+  async #bindUdp(): Promise<void> {
+    const udp = this.#udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(0, () => {
@@ -134,14 +164,53 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
       });
     });
     udp.on('error', () => {}); // ICMP port unreachable before the server binds is normal
-    udp.on('message', onDatagram);
-    timers.push(
+    udp.on('message', this.#onDatagram);
+    this.#timers.push(
       setInterval(() => {
-        const keepalive = (wire?.registration ?? 'until-first-frame') === 'keepalive';
-        if (keepalive ? rec.handshake : rec.firstFrameMs === undefined) sendHello();
+        const keepalive = (this.#wire?.registration ?? 'until-first-frame') === 'keepalive';
+        if (keepalive ? this.rec.handshake : this.rec.firstFrameMs === undefined) this.#sendHello();
       }, 1000),
     );
+  }
 
+  readonly #onWorkerMessage = (m: WorkerToMain): void => {
+    const rec = this.rec;
+    switch (m.type) {
+      case 'ready':
+        return this.#workerReady.fire();
+      case 'connected':
+        rec.connected = true;
+        rec.connectedMs = m.atMs;
+        // The server is up now; a Hello sent while it was still starting may have been lost, and
+        // the next retry could be up to 1 s away. client.py's Hello and connect come back to back
+        // (and a tutorial server starts its sound on accept, its picture on Hello), so send one now.
+        if (rec.firstFrameMs === undefined) this.#registerByHello();
+        this.#log(`probe: connected to tcp ${this.#o.host}:${this.#o.audioPort}`);
+        return this.#connectSettled.fire();
+      case 'connect-failed':
+        rec.problem ??= m.problem;
+        return this.#connectSettled.fire();
+      case 'wire':
+        return this.#chooseWire(m.wire, 'worker');
+      case 'handshake':
+        if (!rec.handshake) {
+          rec.handshake = m.handshake;
+          rec.registeredMs = m.atMs;
+          this.#sendHello();
+        }
+        return;
+      case 'closed':
+        rec.audioClosed = true;
+        rec.audioClosedMs = m.atMs;
+        if (m.error) rec.audioError ??= m.error;
+        return;
+      case 'recording':
+        return this.#recordingArrived.fire(m.recording);
+    }
+  };
+
+  #startWorker(): void {
+    const o = this.#o;
     const data: AudioWorkerData = {
       host: o.host,
       port: o.audioPort,
@@ -151,81 +220,41 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
       maxKeptPcmBytes: o.maxKeptPcmBytes,
       maxMessages: 200_000,
     };
-    worker = new Worker(new URL('./audio-worker-entry.mjs', import.meta.url), { workerData: data });
+    const worker = new Worker(new URL('./audio-worker-entry.mjs', import.meta.url), { workerData: data });
+    this.#worker = worker;
     worker.on('error', (e) => {
-      rec.audioError ??= `audio thread: ${e.message}`;
-      workerReady(); // the picture can still be measured
-      connectSettled();
-      recordingArrived(undefined);
+      this.rec.audioError ??= `audio thread: ${e.message}`;
+      this.#workerReady.fire(); // the picture can still be measured
+      this.#connectSettled.fire();
+      this.#recordingArrived.fire(undefined);
     });
-    worker.on('exit', () => recordingArrived(undefined));
-    worker.on('message', (m: WorkerToMain) => {
-      switch (m.type) {
-        case 'ready':
-          workerReady();
-          break;
-        case 'connected':
-          rec.connected = true;
-          rec.connectedMs = m.atMs;
-          // The server is up now; a Hello sent while it was still starting may have been lost, and
-          // the next retry could be up to 1 s away. client.py's Hello and connect come back to back
-          // (and a tutorial server starts its sound on accept, its picture on Hello), so send one now.
-          if (wire?.registration !== 'keepalive' && rec.firstFrameMs === undefined) {
-            sendHello();
-            rec.registeredMs = monoMs();
-          }
-          log(`probe: connected to tcp ${o.host}:${o.audioPort}`);
-          connectSettled();
-          break;
-        case 'connect-failed':
-          rec.problem ??= m.problem;
-          connectSettled();
-          break;
-        case 'wire':
-          chooseWire(m.wire, 'worker');
-          break;
-        case 'handshake':
-          if (!rec.handshake) {
-            rec.handshake = m.handshake;
-            rec.registeredMs = m.atMs;
-            sendHello();
-          }
-          break;
-        case 'closed':
-          rec.audioClosed = true;
-          rec.audioClosedMs = m.atMs;
-          if (m.error) rec.audioError ??= m.error;
-          break;
-        case 'recording':
-          recordingArrived(m.recording);
-          break;
-      }
-    });
+    worker.on('exit', () => this.#recordingArrived.fire(undefined));
+    worker.on('message', this.#onWorkerMessage);
+  }
 
+  /** The recording's phases in order: worker loaded, registered and connected, first frame, window. */
+  async run(stop: StopSignal): Promise<void> {
+    const o = this.#o;
+    const rec = this.rec;
+    await this.#bindUdp();
+    this.#startWorker();
     const stopped = stop.stopped.then(() => 'aborted' as const);
     // The worker loads first (hundreds of ms under tsx); then Hello and the TCP connect go out
     // back to back, as client.py sends them — a gap between them would shift the A/V a tutorial
     // server shows (it starts its sound on accept and its picture on Hello).
-    const ready = await Promise.race([readyPromise.then(() => 'ok' as const), stopped, new Promise<'timeout'>((r) => timers.push(setTimeout(() => r('timeout'), WORKER_START_BOUND_MS)))]);
+    const ready = await Promise.race([this.#workerReady.promise.then(() => 'ok' as const), stopped, this.#timeout(WORKER_START_BOUND_MS)]);
     if (ready !== 'ok') {
       rec.aborted = ready === 'aborted';
       rec.problem ??= ready === 'aborted' ? 'aborted' : `the probe's audio thread did not start within ${WORKER_START_BOUND_MS / 1000} s`;
-      return rec;
+      return;
     }
-    if (wire?.registration !== 'keepalive') {
-      sendHello(); // tutorial/auto: client.py sends Hello, then connects the audio socket
-      rec.registeredMs = monoMs();
-    }
-    toWorker({ type: 'connect' });
-    const timeout = (ms: number): Promise<'timeout'> =>
-      new Promise((r) => {
-        timers.push(setTimeout(() => r('timeout'), ms));
-      });
-    await Promise.race([connectPromise, stopped]);
-    if (!rec.connected && wire?.registration === 'keepalive') return rec; // registration needs the TCP handshake: nothing more can come
+    this.#registerByHello(); // tutorial/auto: client.py sends Hello, then connects the audio socket
+    this.#toWorker({ type: 'connect' });
+    await Promise.race([this.#connectSettled.promise, stopped]);
+    if (!rec.connected && this.#wire?.registration === 'keepalive') return; // registration needs the TCP handshake: nothing more can come
 
     const firstWaitS = o.firstFrameTimeoutMs / 1000;
-    const first = await Promise.race([firstFramePromise.then(() => 'ok' as const), timeout(o.firstFrameTimeoutMs), stopped]);
+    const first = await Promise.race([this.#firstFrame.promise.then(() => 'ok' as const), this.#timeout(o.firstFrameTimeoutMs), stopped]);
     if (first !== 'ok') {
       rec.aborted = first === 'aborted';
       rec.problem ??=
@@ -234,43 +263,63 @@ export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: st
           : rec.datagrams > 0
             ? `${rec.datagrams} datagrams arrived in ${firstWaitS} s but no complete frame (${rec.firstGarbage ?? 'incomplete frames'})`
             : `no video datagram arrived within ${firstWaitS} s of registering on udp ${o.host}:${o.videoPort}`;
-      return rec;
+      return;
     }
-    const end = await Promise.race([timeout(Math.max(0, rec.plannedEndMs! - monoMs())), stopped]);
+    const end = await Promise.race([this.#timeout(Math.max(0, rec.plannedEndMs! - monoMs())), stopped]);
     rec.aborted = end === 'aborted';
-    return rec;
-  } finally {
+  }
+
+  #takeAudio(audio: AudioRecording | undefined): void {
+    const rec = this.rec;
+    if (!audio) {
+      rec.audioError ??= 'the audio thread ended without its recording';
+      return;
+    }
+    rec.audio = audio.audio.map((a) => (a.pcm ? { ...a, pcm: Buffer.from(a.pcm.buffer, a.pcm.byteOffset, a.pcm.byteLength) } : a));
+    rec.playout = audio.playout;
+    rec.audioBytes = audio.audioBytes;
+    rec.eos = audio.eos;
+    if (audio.audioError) rec.audioError ??= audio.audioError;
+    for (const t of audio.truncated) this.#truncate(t);
+  }
+
+  /** Stops taking datagrams, collects the worker's recording, closes everything. */
+  async finish(): Promise<void> {
+    const rec = this.rec;
     // Nothing recorded after the end: the worker's hand-over below takes a few ms.
-    udp.removeListener('message', onDatagram);
+    this.#udp.removeListener('message', this.#onDatagram);
     rec.endedMs = monoMs();
-    for (const t of timers) clearTimeout(t);
-    if (worker) {
-      toWorker({ type: 'stop' });
-      const timer = setTimeout(() => recordingArrived(undefined), 3000);
-      const audio = await recordingPromise;
+    for (const t of this.#timers) clearTimeout(t);
+    if (this.#worker) {
+      this.#toWorker({ type: 'stop' });
+      const timer = setTimeout(() => this.#recordingArrived.fire(undefined), 3000);
+      const audio = await this.#recordingArrived.promise;
       clearTimeout(timer);
-      await worker.terminate();
-      if (audio) {
-        rec.audio = audio.audio.map((a) => (a.pcm ? { ...a, pcm: Buffer.from(a.pcm.buffer, a.pcm.byteOffset, a.pcm.byteLength) } : a));
-        rec.playout = audio.playout;
-        rec.audioBytes = audio.audioBytes;
-        rec.eos = audio.eos;
-        if (audio.audioError) rec.audioError ??= audio.audioError;
-        for (const t of audio.truncated) truncate(t);
-      } else rec.audioError ??= 'the audio thread ended without its recording';
+      await this.#worker.terminate();
+      this.#takeAudio(audio);
     }
     await new Promise<void>((r) => {
       try {
-        udp.close(() => r());
+        this.#udp.close(() => r());
       } catch {
         r(); // never bound
       }
     });
-    const loss = video?.loss();
+    const loss = this.#video?.loss();
     if (loss) {
       rec.datagramsLost = loss.datagramsLost;
       rec.framesIncomplete = loss.framesIncomplete;
     }
-    log(`probe: ${rec.frames.length} frames, ${(rec.audioBytes / 176400).toFixed(2)} s audio, wire ${rec.wire}`);
+    this.#log(`probe: ${rec.frames.length} frames, ${(rec.audioBytes / 176400).toFixed(2)} s audio, wire ${rec.wire}`);
   }
+}
+
+export async function record(o: RecorderOptions, stop: StopSignal, log: (msg: string) => void): Promise<ProbeRecording> {
+  const recorder = new Recorder(o, log);
+  try {
+    await recorder.run(stop);
+  } finally {
+    await recorder.finish();
+  }
+  return recorder.rec;
 }
