@@ -8,6 +8,7 @@
  *   one-sized  openAvSources with the decoder and encoder threads the server uses
  */
 import { openAvSources, openJpegFrames, openPcm, parseRational, probeMedia, type FrameSource, type PcmSource } from '../src/media/index.ts';
+import { sleep } from '../src/timing/wait.ts';
 
 const [layout, file, rate, secondsText] = process.argv.slice(2);
 const fps = parseRational(rate)!;
@@ -20,7 +21,7 @@ async function pace<T>(source: AsyncIterable<T>, periodMs: number, count: number
     n += 1;
     if (n >= count) break;
     const wait = t0 + n * periodMs - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
   }
 }
 

@@ -18,7 +18,8 @@ import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/port
 import { startReferenceServer, type ReferenceServer } from '../run/reference.ts';
 import { FILE_ALSA_CONF, type Launched } from '../run/submission.ts';
 import { withTimingSlot } from '../run/timing-slot.ts';
-import { exitWithin, sleep, until, why, type TimedLine } from '../run/watch.ts';
+import { sleep } from '../../src/timing/wait.ts';
+import { exitWithin, until, why, type TimedLine } from '../run/watch.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
 import type { ClientFigures } from '../score/figures.ts';
 import { fmt } from '../score/score.ts';

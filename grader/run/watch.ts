@@ -3,6 +3,7 @@
  * output), its output lines with when they were read, and waiting for a condition.
  */
 import { performance } from 'node:perf_hooks';
+import { sleep } from '../../src/timing/wait.ts';
 import { pythonMissingModule, type Launched } from './submission.ts';
 
 /** `fallback`, with how the process ended and its last output line (or the missing module's fix). */
@@ -33,8 +34,6 @@ export function timedLines(l: Launched): TimedLine[] {
   }
   return lines;
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every 100 ms until it returns a value, `stop` returns a reason, or `ms` pass. */
 export async function until<T>(ms: number, check: () => T | undefined, stop: () => string | undefined): Promise<T | string> {

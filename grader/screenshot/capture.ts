@@ -6,6 +6,7 @@
 import puppeteer, { type Browser } from 'puppeteer';
 import { CHROMIUM_ARGS, resolveChromium } from '../../src/platform/tools.ts';
 import { imagesDiffer } from './compose.ts';
+import { sleep } from '../../src/timing/wait.ts';
 
 export interface PageGrab {
   url: string;
@@ -58,13 +59,13 @@ export async function grabPages(pages: Array<{ url: string; title: string }>, op
               grab.live = true;
               break;
             }
-            await new Promise((r) => setTimeout(r, 200));
+            await sleep(200);
           }
           if (!grab.live) {
             grab.problem = first === undefined ? `${title} page showed no frame in ${liveTimeoutMs / 1000} s (window.__avsock.framesShown stayed 0)` : `${title} page stopped showing frames`;
           }
           const one = Buffer.from(await page.screenshot({ type: 'png' }));
-          await new Promise((r) => setTimeout(r, opts.gapMs ?? 700));
+          await sleep(opts.gapMs ?? 700);
           const two = Buffer.from(await page.screenshot({ type: 'png' }));
           const s = await state();
           grab.framesShown = s.framesShown ?? 0;

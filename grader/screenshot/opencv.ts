@@ -9,6 +9,7 @@
 import sharp from 'sharp';
 import { BLANK_STDEV, imagesDiffer, pictureStdev } from './compose.ts';
 import { grabScreen, SCREEN } from './xvfb.ts';
+import { sleep } from '../../src/timing/wait.ts';
 
 export interface WindowRegion {
   title: string;
@@ -131,7 +132,7 @@ export async function grabLiveWindows(display: string, regions: WindowRegion[], 
   let result: WindowGrab[] = regions.map((r) => ({ title: r.title, live: false, problem: `${r.title} window: not grabbed` }));
   for (;;) {
     const one = await grabScreen(display);
-    await new Promise((r) => setTimeout(r, gapMs));
+    await sleep(gapMs);
     const two = await grabScreen(display);
     result = await Promise.all(
       regions.map(async (band, i): Promise<WindowGrab> => {
@@ -151,6 +152,6 @@ export async function grabLiveWindows(display: string, regions: WindowRegion[], 
       return result;
     }
     if (Date.now() + 2 * gapMs > deadline) return result;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFfmpeg } from '../../src/platform/tools.ts';
 import { launch, runBounded, submissionEnv, type Launched } from '../run/submission.ts';
+import { sleep } from '../../src/timing/wait.ts';
 
 export const XVFB = '/usr/bin/Xvfb';
 export const SCREEN = { width: 1280, height: 800 } as const;
@@ -39,7 +40,7 @@ export async function startXvfb(opts: { timeoutMs?: number } = {}): Promise<Virt
     const xvfb = launch('Xvfb', XVFB, [`:${n}`, '-screen', '0', `${SCREEN.width}x${SCREEN.height}x24`, '-br', '-nolisten', 'tcp'], { cwd: tmpdir(), env: submissionEnv() });
     while (Date.now() < deadline && !xvfb.exit) {
       if (existsSync(`/tmp/.X11-unix/X${n}`)) return { display: `:${n}`, xvfb };
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     await xvfb.handle.stop();
   }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClientStatsJson } from '../../src/client/client-stats.ts';
+import { sleep } from '../../src/timing/wait.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const OUTPUT_CAP = 256 * 1024;
@@ -95,7 +96,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined, timeo
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The one sleep (src/timing/wait.ts), for the tests that import it from here. */
+export { sleep };
 
 export interface RunningServer {
   readonly proc: Proc;
