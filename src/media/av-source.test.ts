@@ -36,7 +36,7 @@ const fps = { num: 25, den: 1 };
 describe('openAvSources (one ffmpeg, two outputs)', () => {
   it('gives the same JPEGs and the same PCM as two separate ffmpeg processes', async () => {
     const av = openAvSources({ file: clip, fps, width: 160, quality: 80, audio: { sampleRate: 44100, channels: 2, chunkFrames: 1024 } });
-    expect(listChildren().filter((c) => c.name === 'ffmpeg (video + audio)' && c.pid === av.child.pid)).toHaveLength(1);
+    expect(listChildren().filter((c) => c.name === 'ffmpeg (video + audio)' && c.pid === av.child?.pid)).toHaveLength(1);
     const [frames, pcm] = await Promise.all([all(av.frames), all(av.pcm!)]);
     const sepFrames = openJpegFrames({ file: clip, fps, width: 160, quality: 80 });
     const sepPcm = openPcm({ file: clip, sampleRate: 44100, channels: 2, chunkFrames: 1024 });
@@ -48,6 +48,15 @@ describe('openAvSources (one ffmpeg, two outputs)', () => {
     expect(av.frames.height).toBe(120);
     await av.frames.close();
     await av.pcm!.close();
+  });
+
+  it('on Windows (no fd 3 for the child) opens one ffmpeg per output, with the same frames and PCM', async () => {
+    const av = openAvSources({ file: clip, fps, width: 160, quality: 80, audio: { sampleRate: 44100, channels: 2, chunkFrames: 1024 } }, 'win32');
+    expect(av.child).toBeUndefined();
+    const [frames, pcm] = await Promise.all([all(av.frames), all(av.pcm!)]);
+    expect(frames.length).toBe(50);
+    // The 2 s clip's sound, 44.1 kHz stereo s16: 352 800 bytes (the last chunk may be padded).
+    expect(Buffer.concat(pcm.map((c) => c.pcm)).length).toBeGreaterThanOrEqual(352_800);
   });
 
   it('streams video only when asked for no audio (a file without sound)', async () => {
@@ -64,7 +73,7 @@ describe('openAvSources (one ffmpeg, two outputs)', () => {
     expect((await it.next()).done).toBe(false);
     await frames.close();
     await pcm.close();
-    const exit = await av.child.exited;
+    const exit = await av.child!.exited;
     expect(exit.code === 0 || exit.signal !== null || exit.code === 255).toBe(true);
   });
 

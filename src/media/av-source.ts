@@ -18,8 +18,9 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { resolveFfmpeg } from '../platform/tools.ts';
 import { adoptChild, type ChildHandle } from '../process/children.ts';
-import { jpegFrameSource, jpegOutputArgs, mjpegQscale, type OpenJpegFramesOptions, type OutputStream } from './frames.ts';
-import { pcmChunkSource, pcmOutputArgs, type OpenPcmOptions } from './pcm.ts';
+import { childReadsExtraPipes } from '../platform/child-pipes.ts';
+import { jpegFrameSource, jpegOutputArgs, mjpegQscale, openJpegFrames, type OpenJpegFramesOptions, type OutputStream } from './frames.ts';
+import { openPcm, pcmChunkSource, pcmOutputArgs, type OpenPcmOptions } from './pcm.ts';
 import type { FrameSource, PcmSource } from './types.ts';
 
 /** Seconds of PCM the audio queue may hold ahead (see the file comment): 4 s = 700 KB at 44.1 kHz stereo. */
@@ -37,8 +38,8 @@ export interface OpenAvOptions extends OpenJpegFramesOptions {
 export interface AvSources {
   readonly frames: FrameSource;
   readonly pcm: PcmSource | undefined;
-  /** The ffmpeg process, once spawned. */
-  readonly child: ChildHandle;
+  /** The ffmpeg process, once spawned (undefined where each output has its own ffmpeg). */
+  readonly child: ChildHandle | undefined;
 }
 
 /**
@@ -64,7 +65,18 @@ function outputStream(output: Readable, child: ChildHandle, stop: () => Promise<
   return { output, finished, stop };
 }
 
-export function openAvSources(opts: OpenAvOptions): AvSources {
+/**
+ * Frames and PCM of `opts.file`: from one ffmpeg with two outputs where a child can read a third
+ * pipe (POSIX), else (Windows) from one ffmpeg per output, as before.
+ */
+export function openAvSources(opts: OpenAvOptions, platform: NodeJS.Platform = process.platform): AvSources {
+  if (opts.audio && !childReadsExtraPipes(platform)) {
+    return { frames: openJpegFrames(opts), pcm: openPcm({ file: opts.file, ...opts.audio }), child: undefined };
+  }
+  return openOneProcess(opts);
+}
+
+function openOneProcess(opts: OpenAvOptions): AvSources {
   const width = opts.width ?? 400;
   const quality = opts.quality ?? 80;
   mjpegQscale(quality); // RangeError before anything starts
