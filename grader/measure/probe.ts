@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { monoToPerformanceOffset } from './clock.ts';
 import { record, type RecorderOptions } from './recorder.ts';
-import { emptyPlayout, shiftRecording, type ProbeRecording, type Wire } from './recording.ts';
+import { emptyRecording, shiftRecording, type ProbeRecording, type Wire } from './recording.ts';
 import { decodeResult } from './result-codec.ts';
 
 export type { Wire };
@@ -70,23 +70,10 @@ export function probeCommand(opts: RecorderOptions): ProbeCommand {
 }
 
 function failed(opts: ProbeOptions, problem: string, startedMs: number): ProbeRecording {
-  const now = performance.now();
   return {
-    wire: opts.wire === 'auto' ? 'unknown' : opts.wire,
-    connected: false,
-    startedMs,
-    endedMs: now,
+    ...emptyRecording(opts.wire, startedMs, opts.audioReadAheadMs ?? 1000),
+    endedMs: performance.now(),
     aborted: Boolean(opts.signal?.aborted),
-    frames: [],
-    audio: [],
-    playout: emptyPlayout(opts.audioReadAheadMs ?? 1000),
-    datagrams: 0,
-    datagramBytes: 0,
-    garbageDatagrams: 0,
-    audioBytes: 0,
-    audioClosed: false,
-    eos: false,
-    truncated: [],
     problem,
   };
 }

@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import type { AudioRecording, AudioWorkerData, MainToWorker, WorkerToMain } from './audio-worker.ts';
 import { monoMs } from './clock.ts';
-import { emptyPlayout, type ProbeFrame, type ProbeRecording } from './recording.ts';
+import { emptyRecording, type ProbeFrame, type ProbeRecording } from './recording.ts';
 import { probeWire, wireFromDatagram, type ProbeWire, type VideoDecoder, type Wire } from './wires/index.ts';
 
 /** Loading the audio worker (tsx compiles it on a cold cache) must not take longer than this, ms. */
@@ -61,23 +61,7 @@ class Recorder {
   constructor(o: RecorderOptions, log: (msg: string) => void) {
     this.#o = o;
     this.#log = log;
-    this.rec = {
-      wire: o.wire === 'auto' ? 'unknown' : o.wire,
-      connected: false,
-      startedMs: monoMs(),
-      endedMs: 0,
-      aborted: false,
-      frames: [],
-      audio: [],
-      playout: emptyPlayout(o.audioReadAheadMs),
-      datagrams: 0,
-      datagramBytes: 0,
-      garbageDatagrams: 0,
-      audioBytes: 0,
-      audioClosed: false,
-      eos: false,
-      truncated: [],
-    };
+    this.rec = emptyRecording(o.wire, monoMs(), o.audioReadAheadMs);
     this.#udp = dgram.createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 1 << 22 });
     if (o.wire !== 'auto') this.#chooseWire(o.wire, 'worker');
   }

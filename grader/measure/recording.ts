@@ -78,6 +78,27 @@ export function emptyPlayout(maxAheadMs: number): AudioPlayoutRecord {
   return { maxAheadMs, aheadMaxMs: 0, underruns: 0, underrunMs: 0, heldBackMs: 0, heldBack: [], emptyMessages: 0 };
 }
 
+/** A recording with nothing in it yet (the wire is 'unknown' until the server's bytes tell). */
+export function emptyRecording(wire: Wire | 'auto', startedMs: number, audioReadAheadMs: number): ProbeRecording {
+  return {
+    wire: wire === 'auto' ? 'unknown' : wire,
+    connected: false,
+    startedMs,
+    endedMs: 0,
+    aborted: false,
+    frames: [],
+    audio: [],
+    playout: emptyPlayout(audioReadAheadMs),
+    datagrams: 0,
+    datagramBytes: 0,
+    garbageDatagrams: 0,
+    audioBytes: 0,
+    audioClosed: false,
+    eos: false,
+    truncated: [],
+  };
+}
+
 /** Adds `offsetMs` to every time in the recording (probe clock → caller's clock). */
 export function shiftRecording(rec: ProbeRecording, offsetMs: number): ProbeRecording {
   const s = (t: number | undefined): number | undefined => (t === undefined ? undefined : t + offsetMs);

@@ -11,9 +11,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Wire } from '../measure/probe.ts';
 import { framesSent, nonSilentSeconds, parseStatusLine, type StatusSample } from '../measure/tutorial-client.ts';
-import type { PythonSubmission, Submission } from '../run/kinds.ts';
+import type { PythonSubmission } from '../run/kinds.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
 import { startReferenceServer, type ReferenceServer } from '../run/reference.ts';
 import { FILE_ALSA_CONF, type Launched } from '../run/submission.ts';
@@ -23,23 +22,12 @@ import { exitWithin, until, why, type TimedLine } from '../run/watch.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
 import type { ClientFigures } from '../score/figures.ts';
 import { fmt } from '../score/score.ts';
-import { bounded, failed, succeeded, type Outcome } from './runner.ts';
+import { bounded, failed, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
 import { pythonWindowRegions } from './windows.ts';
 
-export interface ClientInput {
-  submission: Submission;
-  clip: string;
-  sourceFps: number;
-  wire: Wire | undefined;
-  /** How long the client runs, s. */
-  seconds: number;
-  startTimeoutMs: number;
-  display: string | undefined;
-  /** Bound on the run once it has the timing slot, ms. */
-  budgetMs: number;
+export interface ClientInput extends TimedPhaseInput {
   /** Report folder (stats and PCM files). */
   out: string;
-  note: (m: string) => void;
 }
 
 interface Run {

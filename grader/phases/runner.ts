@@ -6,6 +6,24 @@
 import type { Progress } from '../progress.ts';
 import type { PhaseRecord } from '../report/types.ts';
 
+import type { Wire } from '../measure/probe.ts';
+import type { Submission } from '../run/kinds.ts';
+
+/** What the timed phases (server, client) both take. */
+export interface TimedPhaseInput {
+  submission: Submission;
+  clip: string;
+  sourceFps: number;
+  wire: Wire | undefined;
+  /** How long the stream is measured (server) or the client runs, s. */
+  seconds: number;
+  startTimeoutMs: number;
+  display: string | undefined;
+  /** Bound on the phase once it has the timing slot, ms. */
+  budgetMs: number;
+  note: (m: string) => void;
+}
+
 export type PhaseName = 'prepare' | 'server' | 'client' | 'screenshot' | 'checks';
 
 /** What a phase produced, or why it could not (with whatever it measured before failing). */

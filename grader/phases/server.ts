@@ -6,7 +6,6 @@
 import { performance } from 'node:perf_hooks';
 import { computeServerFigures, type ServerFigures } from '../measure/figures.ts';
 import { probeServer, type Wire } from '../measure/probe.ts';
-import type { Submission } from '../run/kinds.ts';
 import { startLoadWatch, type MachineLoad } from '../run/machine.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
 import type { Launched } from '../run/submission.ts';
@@ -15,21 +14,10 @@ import { why } from '../run/watch.ts';
 import type { StreamFigures } from '../score/figures.ts';
 import { judgeStream } from '../score/judge.ts';
 import { fmt } from '../score/score.ts';
-import { bounded, failed, succeeded, type Outcome } from './runner.ts';
+import { bounded, failed, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
 
-export interface ServerInput {
-  submission: Submission;
-  clip: string;
-  sourceFps: number;
-  wire: Wire | undefined;
-  /** Window length, s. */
-  seconds: number;
-  startTimeoutMs: number;
+export interface ServerInput extends TimedPhaseInput {
   firstFrameTimeoutMs: number;
-  display: string | undefined;
-  /** Bound on the measurement once it has the timing slot, ms. */
-  budgetMs: number;
-  note: (m: string) => void;
 }
 
 export interface ServerMeasured {
