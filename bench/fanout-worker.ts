@@ -4,22 +4,8 @@
  * argv: host videoPort audioPort count seconds sourceFps
  * Probes keep no JPEG/PCM (times and sizes only), so 50 of them stay light.
  */
-import { analyzeVideo } from '../grader/measure/analysis.ts';
 import { probeInThisProcess } from '../grader/measure/probe.ts';
-
-export interface FanoutProbeResult {
-  framesReceived: number;
-  fpsErrorPct: number;
-  jitterP50Ms: number;
-  jitterP99Ms: number;
-  driftMaxMs: number;
-  datagramsLost: number;
-  framesIncomplete: number;
-  /** Epoch ms of the first frame and of the end of recording (to cut the server's CPU window). */
-  firstFrameEpochMs: number;
-  endedEpochMs: number;
-  problem?: string;
-}
+import { fanoutResult, type FanoutProbeResult } from './fanout-figures.ts';
 
 async function main(): Promise<void> {
   const [host, videoPort, audioPort, count, seconds, sourceFps] = process.argv.slice(2);
@@ -37,21 +23,15 @@ async function main(): Promise<void> {
       }),
     ),
   );
-  const results: FanoutProbeResult[] = recs.map((rec) => {
-    const v = analyzeVideo(rec.frames, { sourceFps: Number(sourceFps), warmupMs: 1000 });
-    return {
-      framesReceived: v.framesReceived,
-      fpsErrorPct: v.fpsErrorPct,
-      jitterP50Ms: v.jitterP50Ms,
-      jitterP99Ms: v.jitterP99Ms,
-      driftMaxMs: v.driftMaxMs,
+  const results: FanoutProbeResult[] = recs.map((rec) =>
+    fanoutResult(rec.frames, Number(sourceFps), {
       datagramsLost: rec.datagramsLost ?? Number.NaN,
       framesIncomplete: rec.framesIncomplete ?? Number.NaN,
       firstFrameEpochMs: rec.firstFrameMs !== undefined ? performance.timeOrigin + rec.firstFrameMs : Number.NaN,
       endedEpochMs: performance.timeOrigin + rec.endedMs,
       ...(rec.problem ? { problem: rec.problem } : {}),
-    };
-  });
+    }),
+  );
   process.stdout.write(`${JSON.stringify(results)}\n`);
 }
 

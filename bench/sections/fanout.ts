@@ -9,9 +9,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { analyzeVideo } from '../../grader/measure/analysis.ts';
 import { startChild } from '../../src/process/children.ts';
-import type { FanoutProbeResult } from '../fanout-worker.ts';
+import { fanoutResult, type FanoutProbeResult } from '../fanout-figures.ts';
 import { REPO_ROOT, benchClip, fpsOf } from '../launch.ts';
 import { pacingClip } from './pacing.ts';
 import { TreeSampler } from '../proc.ts';
@@ -68,19 +67,13 @@ function runKernelReceivers(host: string, videoPort: number, audioPort: number, 
     const clients = json as Array<{ frames: Array<[number, number]>; lost: number; incomplete: number; done: boolean }>;
     return clients.map((c): ClientFigures => {
       const frames = c.frames.map(([arrivalMs, ptsUs]) => ({ arrivalMs, ptsUs }));
-      const v = analyzeVideo(frames, { sourceFps, warmupMs: 1000 });
-      return {
-        framesReceived: v.framesReceived,
-        fpsErrorPct: v.fpsErrorPct,
-        jitterP50Ms: v.jitterP50Ms,
-        jitterP99Ms: v.jitterP99Ms,
-        driftMaxMs: v.driftMaxMs,
+      return fanoutResult(frames, sourceFps, {
         datagramsLost: c.lost,
         framesIncomplete: c.incomplete,
         firstFrameEpochMs: frames[0]?.arrivalMs ?? Number.NaN,
         endedEpochMs: frames.at(-1)?.arrivalMs ?? Number.NaN,
         ...(c.done ? {} : { problem: 'a client did not record its full window' }),
-      };
+      });
     });
   });
 }
