@@ -34,7 +34,8 @@ describe('git hooks (husky) in a throw-away repo', () => {
       const scripts = {
         check: `${join(BIN, 'tsx')} ${join(ROOT, 'grader', 'check', 'cli.ts')}`,
         typecheck: 'node -e ""',
-        lint: 'node -e ""',
+        // `--` so the hook's own linter flags (--cache …) reach the script, not node.
+        lint: 'node -e "" --',
         'test:quick': 'node --test',
       };
       await writeFiles(work, {

@@ -14,7 +14,8 @@
  *   would work, which a local repo with no remote satisfies; the declaration misread the check.
  * - template-slow screenshot.live: fail, not pass. The template's client drops frames that come
  *   late against its audio clock, so with video 20 % slow its RECEIVING VIDEO window stops; a
- *   user sees the same frozen window.
+ *   user sees the same frozen window. Later runs under load also saw it pass (the grab came before
+ *   every frame was late), so the other verdict is accepted, with that reason.
  * - tutorial server.py audioPaced: fail, not pass. Its audio thread sends as fast as sendall()
  *   returns and relies on the client's blocking write for pace; the rubric item asks the server to
  *   pace its own sound (the audio-paced variant does), and the real-time probe says so.
@@ -262,7 +263,11 @@ export const VARIANTS: readonly Variant[] = [
     expected: {
       'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'pass',
       'server.streams': 'pass', 'server.fps': 'fail', 'server.jitter': 'pass', 'server.drift': 'fail', 'server.freezes': 'pass', 'server.audioPaced': 'pass', 'server.avsync': 'fail',
-      ...CLIENT_OK, 'screenshot.live': 'fail',
+      ...CLIENT_OK,
+      'screenshot.live': {
+        fair: 'fail',
+        either: 'the client drops frames once they are late against its audio clock; whether they all are when the grab happens (the lag grows 0.2 s a second) depends on when the screenshot phase gets the slot',
+      },
     },
   },
 ];
