@@ -1,11 +1,13 @@
 /**
  * End to end, both wires: a real server and client (child processes, real ffmpeg on a small clip
  * made here, loopback sockets). Tight timing figures are the benchmark's job; here the figures must
- * simply be right: the file's fps within 2 %, no loss, all of the sound, A/V within ±30 ms.
+ * simply be right: paced at the file's rate (support/rate.ts), every frame, no loss, all of the
+ * sound, A/V within ±30 ms.
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../support/fixture.ts';
+import { expectFileRate } from '../support/rate.ts';
 import { readStats, startClient, startServer, stopAll, tempDir, type TempDir } from '../support/processes.ts';
 
 const SECONDS = 3;
@@ -36,8 +38,7 @@ describe.each([
     expect(code, client.stderr).toBe(wire === 'framed' ? 0 : 1);
     expect(stats.wire).toBe(wire);
     expect(stats.framesReceived).toBe(frames);
-    expect(stats.fps).toBeGreaterThan(fps * 0.98);
-    expect(stats.fps).toBeLessThan(fps * 1.02);
+    expectFileRate(stats.fps, fps);
     expect(stats.audioSeconds).toBeGreaterThan(SECONDS - 0.15);
     expect(stats.audioSeconds).toBeLessThan(SECONDS + 0.15);
     expect(stats.garbage).toBe(0);
@@ -51,8 +52,7 @@ describe.each([
       expect(stats.avOffsetMs.maxAbs!).toBeLessThanOrEqual(30);
     } else {
       expect(stats.framesLost).toBeNull(); // the tutorial wire carries no sequence numbers
-      expect(stats.sourceFps!).toBeGreaterThan(fps * 0.98);
-      expect(stats.sourceFps!).toBeLessThan(fps * 1.02);
+      expectFileRate(stats.sourceFps!, fps, 'sourceFps');
     }
   });
 });
