@@ -25,6 +25,7 @@ export const QUICK_TESTS = [
   'grader/measure/figures.test.ts',
   'grader/measure/playout.test.ts',
   'grader/measure/result-codec.test.ts',
+  'grader/screenshot/shown-frames.test.ts',
   'grader/score/*.test.ts',
   'grader/report/*.test.ts',
   'test/support/*.test.ts',

@@ -216,6 +216,13 @@ export const VARIANTS: readonly Variant[] = [
     expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, 'client.works': 'fail', 'client.fps': 'fail', 'client.audio': 'fail', 'screenshot.live': 'fail' },
   },
   {
+    name: 'slow-client',
+    about: 'client.py waits 50 ms per frame (waitKey(50)): its window shows ~20 of the 30 frames sent each second, the rest are dropped from a full socket buffer; sound is fine',
+    kind: 'python',
+    make: pythonVariant({ client: (s) => patch(s, 'key = cv2.waitKey(1) & 0xFF', 'key = cv2.waitKey(50) & 0xFF') }),
+    expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, ...CLIENT_OK, 'client.fps': 'fail', 'screenshot.live': 'pass' },
+  },
+  {
     name: 'other-resolution',
     about: 'pictures resized to 320 px wide instead of 400 (both WIDTH constants)',
     kind: 'python',

@@ -10,6 +10,8 @@ import { BEEP_TONES, MARKER_STRIP, beepHzOfSecond } from '../../src/media/clips.
 /** The picture is read at this size: 10 px per strip cell, the strip 8 rows high. */
 const READ_W = MARKER_STRIP.cells * 10;
 const READ_H = 96;
+/** The greyscale size readStrip() expects by default. */
+export const STRIP_READ_SIZE = Object.freeze({ width: READ_W, height: READ_H });
 /** A white reference at least this much brighter than the black one, or the strip is absent. */
 const MIN_CONTRAST = 80;
 

@@ -20,6 +20,7 @@ import { withTimingSlot } from '../run/timing-slot.ts';
 import { sleep } from '../../src/timing/wait.ts';
 import { exitWithin, until, why, type TimedLine } from '../run/watch.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
+import { recordShownFrames, type ShownFrames } from '../screenshot/shown-frames.ts';
 import type { ClientFigures } from '../score/figures.ts';
 import { fmt } from '../score/score.ts';
 import { bounded, failed, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
@@ -82,13 +83,39 @@ async function nodeClient(run: Run): Promise<Outcome<ClientFigures>> {
   return succeeded(figures, `${fmt(figures.framesReceived)} frames at ${fmt(fps)} fps (sent ${fmt(sentFps)}), ${fmt(figures.audioSeconds)} s of sound`);
 }
 
-async function windowLive(run: Run, sub: PythonSubmission, stop: () => string | undefined): Promise<{ live: boolean | null; problem?: string }> {
-  if (!run.input.display || stop()) return { live: null };
-  const region = (await pythonWindowRegions(run.input.clip, sub.facts, sub.clientFacts))[1]!;
-  // Retried: the demo countdown can look the same for 0.7 s between its digits and flashes.
-  const [grab] = await grabLiveWindows(run.input.display, [region], { timeoutMs: 8000, stop });
-  return { live: grab?.live ?? false, ...(grab?.problem ? { problem: grab.problem } : {}) };
+/** What client.py's RECEIVING VIDEO window showed: live or not, and every frame it held long enough to be seen. */
+interface WindowSeen {
+  live: boolean | null;
+  problem?: string;
+  shown?: ShownFrames;
 }
+
+/** Recorded pictures per second: twice the clip's rate and more, so a frame held for one frame time is seen. */
+const RECORD_RATE = 60;
+
+async function watchWindow(run: Run, sub: PythonSubmission, endAt: number, stop: () => string | undefined): Promise<WindowSeen> {
+  if (!run.input.display || stop()) return { live: null };
+  const band = (await pythonWindowRegions(run.input.clip, sub.facts, sub.clientFacts))[1]!;
+  // Retried: the demo countdown can look the same for 0.7 s between its digits and flashes.
+  const [grab] = await grabLiveWindows(run.input.display, [band], { timeoutMs: 8000, stop });
+  if (!grab?.live || !grab.region) return { live: false, ...(grab?.problem ? { problem: grab.problem } : {}) };
+  const seconds = (endAt - performance.now()) / 1000;
+  if (seconds < 1) return { live: true };
+  const shown = await recordShownFrames(run.input.display, grab.region, { seconds, rate: RECORD_RATE, stop }).catch((error: unknown) => (error as Error).message);
+  if (typeof shown === 'string') return { live: true, problem: `its window could not be recorded: ${shown}` };
+  return { live: true, shown };
+}
+
+/** The displayed rate: the sent rate times the share of sent frames the window showed. */
+function shownRate(seen: WindowSeen, sentFps: number): { fps: number; fpsErrorPct: number; unreliable?: string } {
+  const s = seen.shown;
+  if (!s) return { fps: Number.NaN, fpsErrorPct: Number.NaN, unreliable: seen.live === null ? 'not seen: no virtual screen' : 'its window was not recorded' };
+  if (s.sent - s.unseen < MIN_SEEN_FRAMES) return { fps: Number.NaN, fpsErrorPct: Number.NaN, unreliable: `only ${s.shown} frame numbers read from ${s.samples} recorded pictures (${s.unreadable} unreadable)` };
+  return { fps: s.shownRatio * sentFps, fpsErrorPct: (s.shownRatio - 1) * 100 };
+}
+
+/** Fewer frames seen than this (a second at 30 fps) is too short a recording to judge a rate. */
+const MIN_SEEN_FRAMES = 30;
 
 async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<ClientFigures>> {
   const { input, ref } = run;
@@ -101,10 +128,10 @@ async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<Cl
   if (typeof joined === 'string') return failed(why(client, `client.py never registered with the reference server (no 'client #N joined'): ${joined}`));
   input.note(`client.py registered with the reference server; listening ${input.seconds} s`);
   const endAt = joined.atMs + input.seconds * 1000;
+  const window = await watchWindow(run, sub, endAt, crashed);
   while (performance.now() < endAt && !crashed()) await sleep(100);
   // The reference server prints its status every 5 s on a pipe: wait for one after the run.
   await until(7000, () => (ref.lines.some((l) => l.atMs >= endAt && parseStatusLine(l.line, l.atMs)) ? true : undefined), crashed);
-  const window = await windowLive(run, sub, crashed);
   const listenedSeconds = (performance.now() - joined.atMs) / 1000;
   const alive = !client.exit;
   const traceback = /Traceback \(most recent call last\)/.test(client.out.text);
@@ -114,23 +141,26 @@ async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<Cl
   if (!alive) problems.push(why(client, 'client.py stopped before the end'));
   if (traceback) problems.push(`client.py printed a traceback: ${client.out.tail(1)}`);
   if (window.live === false) problems.push(window.problem ?? 'RECEIVING VIDEO window not live');
-  // Frames sent count as shown only if client.py kept running and (when it can be seen) showed them.
+  // Frames sent count as received only if client.py kept running and (when it can be seen) showed them.
   const shows = alive && !traceback && window.live !== false;
   const sentFps = sent?.fps ?? Number.NaN;
+  const rate = shows ? shownRate(window, sentFps) : { fps: Number.NaN, fpsErrorPct: Number.NaN };
+  const s = window.shown;
+  const recorded = s ? `; its window showed ${s.shown} of ${s.sent - s.unseen} frames sent in ${fmt(s.seconds)} s of recording` : '';
   const figures: ClientFigures = {
-    measuredFrom: "outside: frames the reference server sent to client.py (counted as shown while its RECEIVING VIDEO window is live and it runs), the PCM it played into an ALSA file",
+    measuredFrom: "outside: the frames its RECEIVING VIDEO window showed (recorded from the grader's screen, each frame's number read from the clip's strip) against what the reference server sent, the PCM it played into an ALSA file",
     running: alive && !traceback,
     windowLive: window.live,
     framesReceived: shows ? (sent?.frames ?? 0) : 0,
-    fps: shows ? sentFps : Number.NaN,
+    fps: rate.fps,
     sentFps,
-    fpsErrorPct: shows ? 0 : Number.NaN,
+    fpsErrorPct: rate.fpsErrorPct,
     audioSeconds,
     listenedSeconds,
     audioRatio: audioSeconds / listenedSeconds,
-    ...(problems.length ? { problem: problems.join('; ') } : {}),
+    ...(problems.length || rate.unreliable ? { problem: [...problems, ...(rate.unreliable ? [`displayed rate ${rate.unreliable}`] : [])].join('; ') } : {}),
   };
-  const note = `client.py: sent ${fmt(sent?.frames ?? 0)} frames at ${fmt(sentFps)} fps, window ${window.live === null ? 'not seen (no Xvfb)' : window.live ? 'live' : 'NOT live'}, ${fmt(audioSeconds)} s of sound played in ${fmt(listenedSeconds)} s`;
+  const note = `client.py: sent ${fmt(sent?.frames ?? 0)} frames at ${fmt(sentFps)} fps, window ${window.live === null ? 'not seen (no Xvfb)' : window.live ? 'live' : 'NOT live'}${recorded}, ${fmt(audioSeconds)} s of sound played in ${fmt(listenedSeconds)} s`;
   return problems.length ? failed(`${problems.join('; ')}`, figures) : succeeded(figures, note);
 }
 

@@ -93,7 +93,7 @@ async function killMarked(marker: string): Promise<void> {
   }
 }
 
-export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number; wrap?: CommandWrap }): Launched {
+export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number; wrap?: CommandWrap; binaryStdout?: boolean }): Launched {
   const out = new CappedOutput(opts.maxOutputBytes ?? 64 * 1024);
   // The sandbox (grader/run/sandbox.ts) or its network namespace, when the caller runs it in one.
   if (opts.wrap) ({ command, args } = opts.wrap(command, args));
@@ -110,7 +110,8 @@ export function launch(name: string, command: string, args: string[], opts: { cw
     afterStop: () => killMarked(marker),
   });
   const launched: Launched = { name, handle, out };
-  out.attach(handle.process.stdout);
+  // A binary stdout (pictures) is the caller's to read; only the text is kept.
+  if (!opts.binaryStdout) out.attach(handle.process.stdout);
   out.attach(handle.process.stderr);
   handle.exited.then(
     (e) => (launched.exit = e),

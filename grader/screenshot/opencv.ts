@@ -117,6 +117,8 @@ export async function cropRegion(screen: Buffer, r: WindowRegion): Promise<Buffe
 
 export interface WindowGrab {
   title: string;
+  /** Where the picture was found on the screen. */
+  region?: WindowRegion;
   png?: Buffer;
   live: boolean;
   problem?: string;
@@ -140,9 +142,9 @@ export async function grabLiveWindows(display: string, regions: WindowRegion[], 
         const a = await cropRegion(one, r);
         const b = await cropRegion(two, r);
         const stdev = await pictureStdev(b);
-        if (stdev < BLANK_STDEV) return { title: r.title, png: b, live: false, problem: `${r.title} window is blank (stdev ${stdev.toFixed(2)} < ${BLANK_STDEV}) at (${r.left},${r.top}) on the grader's screen: no picture was shown` };
-        if (!(await imagesDiffer(a, b))) return { title: r.title, png: b, live: false, problem: `${r.title} picture did not change in ${gapMs / 1000} s (frozen)` };
-        return { title: r.title, png: b, live: true };
+        if (stdev < BLANK_STDEV) return { title: r.title, region: r, png: b, live: false, problem: `${r.title} window is blank (stdev ${stdev.toFixed(2)} < ${BLANK_STDEV}) at (${r.left},${r.top}) on the grader's screen: no picture was shown` };
+        if (!(await imagesDiffer(a, b))) return { title: r.title, region: r, png: b, live: false, problem: `${r.title} picture did not change in ${gapMs / 1000} s (frozen)` };
+        return { title: r.title, region: r, png: b, live: true };
       }),
     );
     if (result.every((g) => g.live)) return result;

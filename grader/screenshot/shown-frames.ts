@@ -1,0 +1,108 @@
+/**
+ * What an OpenCV window really showed, frame by frame: its picture is recorded from the grader's
+ * virtual screen (ffmpeg x11grab) at twice the clip's rate or more, and every recorded picture's
+ * frame number is read from the demo clip's strip (src/media/clips.ts MARKER_STRIP). A frame counts
+ * as shown when the window held it long enough to be recorded — what a viewer could have seen.
+ */
+import { performance } from 'node:perf_hooks';
+import { tmpdir } from 'node:os';
+import { STRIP_READ_SIZE, readStrip } from '../measure/markers.ts';
+import { launch, submissionEnv } from '../run/submission.ts';
+import { resolveFfmpeg } from '../../src/platform/tools.ts';
+import type { WindowRegion } from './opencv.ts';
+
+export interface ShownFrames {
+  /** Pictures recorded, and the seconds between the first and the last. */
+  samples: number;
+  seconds: number;
+  /** Frames the window showed: each new frame number read. */
+  shown: number;
+  /** Frames sent while it was recorded: the span of the numbers read (a loop of the clip counts on). */
+  sent: number;
+  /** Frames skipped while the recorder itself stalled: it could not see them, so they count neither way. */
+  unseen: number;
+  /** shown ÷ (sent − unseen): 1 when every frame sent was shown. */
+  shownRatio: number;
+  /** Recorded pictures whose strip did not read (no picture, covered, torn mid-update). */
+  unreadable: number;
+}
+
+/** How many earlier numbers a reading is compared with: a torn picture that reads an older frame again is no new frame. */
+const RECENT = 4;
+/** A jump larger than this (or backwards) is the clip starting over, not frames skipped. */
+const MAX_SKIP = 90;
+
+/**
+ * Tallies the frame numbers read from consecutive recorded pictures, delivered at `atMs`
+ * (number undefined: unreadable). A gap between two deliveries longer than `blindMs` means the
+ * recorder stalled: frames skipped across it are unseen, not missed by the window.
+ */
+export function tallyShown(readings: ReadonlyArray<{ atMs: number; number: number | undefined }>, blindMs: number): ShownFrames {
+  const recent: number[] = [];
+  let shown = 0;
+  let sent = 0;
+  let unseen = 0;
+  let unreadable = 0;
+  let blind = false;
+  let previousAt: number | undefined;
+  for (const r of readings) {
+    if (previousAt !== undefined && r.atMs - previousAt > blindMs) blind = true;
+    previousAt = r.atMs;
+    if (r.number === undefined) {
+      unreadable += 1;
+      continue;
+    }
+    if (recent.includes(r.number)) continue;
+    const last = recent[recent.length - 1];
+    const step = last === undefined ? 1 : r.number - last;
+    const skipped = step >= 1 && step <= MAX_SKIP ? step - 1 : 0;
+    shown += 1;
+    sent += 1 + skipped;
+    if (blind) unseen += skipped;
+    blind = false;
+    recent.push(r.number);
+    if (recent.length > RECENT) recent.shift();
+  }
+  const samples = readings.length;
+  const seconds = samples > 1 ? (readings[samples - 1]!.atMs - readings[0]!.atMs) / 1000 : 0;
+  const seen = sent - unseen;
+  return { samples, seconds, shown, sent, unseen, shownRatio: seen > 0 ? shown / seen : 0, unreadable };
+}
+
+/** Deliveries further apart than this many recording intervals are a stall of the recorder. */
+const BLIND_INTERVALS = 2.5;
+
+/**
+ * Records `region` of `display` for `seconds` at `rate` pictures per second, each scaled to the
+ * strip reader's size in ffmpeg, and tallies the frame numbers it showed. Stops early when `stop`
+ * says why. Rejects when ffmpeg cannot record the screen.
+ */
+export async function recordShownFrames(display: string, region: WindowRegion, opts: { seconds: number; rate?: number; stop?: () => string | undefined }): Promise<ShownFrames> {
+  const { width, height } = STRIP_READ_SIZE;
+  const frameBytes = width * height;
+  const rate = opts.rate ?? 60;
+  const args = [
+    '-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', String(rate),
+    '-video_size', `${region.width}x${region.height}`, '-i', `${display}+${region.left},${region.top}`, '-t', String(opts.seconds),
+    '-vf', `scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', 'pipe:1',
+  ];
+  const grabber = launch('ffmpeg x11grab', resolveFfmpeg().path, args, { cwd: tmpdir(), env: submissionEnv({ DISPLAY: display }), maxOutputBytes: 4096, binaryStdout: true });
+  const readings: Array<{ atMs: number; number: number | undefined }> = [];
+  let pending: Buffer = Buffer.alloc(0);
+  grabber.handle.process.stdout?.on('data', (chunk: Buffer) => {
+    const atMs = performance.now();
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= frameBytes) {
+      readings.push({ atMs, number: readStrip(pending.subarray(0, frameBytes), width, height) });
+      pending = pending.subarray(frameBytes);
+    }
+  });
+  try {
+    const deadline = performance.now() + (opts.seconds + 10) * 1000;
+    while (!grabber.exit && performance.now() < deadline && !opts.stop?.()) await new Promise((r) => setTimeout(r, 50));
+    if (grabber.exit && grabber.exit.code !== 0 && readings.length === 0) throw new Error(`ffmpeg -f x11grab ${display} failed (exit ${grabber.exit.code}): ${grabber.out.tail(1)}`);
+    return tallyShown(readings, BLIND_INTERVALS * (1000 / rate));
+  } finally {
+    await grabber.handle.stop();
+  }
+}
