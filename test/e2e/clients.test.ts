@@ -16,6 +16,9 @@ describe('clients', () => {
     const server = await startServer(['--file', fixture.clip]);
     const files = [join(fixture.dir.path, 'a.json'), join(fixture.dir.path, 'b.json')];
     const a = startClient(server, ['--stats', files[0]!, '--duration', '15']);
+    // a must be the one that starts the stream: started together, the victim's process can register
+    // first on a busy machine, and a then joins a few frames in (it saw frame 2..9 first).
+    await waitFor('the first client', () => (/\(1 watching\)/.test(server.proc.stderr) ? true : undefined));
     const victim = startClient(server, ['--duration', '15']);
     await waitFor('two clients', () => (/\(2 watching\)/.test(server.proc.stderr) ? true : undefined));
     const b = startClient(server, ['--stats', files[1]!, '--duration', '15']); // joins live
