@@ -20,6 +20,7 @@ import type { GradeReport } from './report/types.ts';
 import { releasePorts } from './run/ports.ts';
 import { openSubmissionSandbox } from './run/sandbox.ts';
 import { startXvfb, type VirtualDisplay } from './screenshot/xvfb.ts';
+import { findVirtualDisplayTool } from '../src/platform/virtual-display.ts';
 import type { ClientFigures } from './score/figures.ts';
 import { loadRubric, type Rubric } from './score/rubric.ts';
 
@@ -71,7 +72,7 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promis
     // One virtual screen for both tutorial windows (server.py, client.py), so they can be grabbed.
     if (p.submission.kind === 'python') {
       xvfb = await startXvfb();
-      if (!xvfb) note('no Xvfb: the OpenCV windows run under xvfb-run and cannot be grabbed');
+      if (!xvfb) note(`no virtual screen to grab the OpenCV windows from (${findVirtualDisplayTool('Xvfb').missing ?? 'Xvfb did not start'})`);
       else p.submission.sandbox?.allowDisplay(xvfb.display);
     }
     const display = xvfb?.display;

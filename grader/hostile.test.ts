@@ -45,10 +45,10 @@ function alive(pid: number): boolean {
 }
 
 /** Every process any launch of this test process's grader started and left running (none, we hope). */
-const leftovers = (): number[] => markedProcesses(`${process.pid}-`, { prefix: true });
+const leftovers = (): Promise<number[]> => markedProcesses(`${process.pid}-`, { prefix: true });
 
-afterEach(() => {
-  expect(leftovers(), 'processes left behind by the grader').toEqual([]);
+afterEach(async () => {
+  expect(await leftovers(), 'processes left behind by the grader').toEqual([]);
 });
 
 const opts = { seconds: 2, skip: ['client', 'screenshot', 'checks'], startTimeoutMs: 15_000, firstFrameTimeoutMs: 4000 };

@@ -5,11 +5,11 @@
  * a virtual screen (xvfb-run) and its PyAudio input on ALSA's null device.
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasDisplay } from '../../src/platform/tools.ts';
+import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 import { IMUTILS_STAND_IN_DIR, NULL_ALSA_CONF, launch, resolvePython, submissionEnv, type Launched } from '../run/submission.ts';
 
 export const TUTORIAL_SERVER_PY = fileURLToPath(new URL('../../test/fixtures/tutorial/server.py', import.meta.url));
@@ -17,7 +17,8 @@ export const TUTORIAL_SERVER_PY = fileURLToPath(new URL('../../test/fixtures/tut
 /** Why the tutorial server cannot run here (a one-line fix), or undefined when it can. */
 export function tutorialServerUnavailable(): string | undefined {
   if (!resolvePython().hasModules) return 'no python3 with cv2, pyaudio and numpy: apt-get install python3-opencv python3-pyaudio python3-numpy';
-  if (!hasDisplay() && !existsSync('/usr/bin/xvfb-run')) return 'no display and no xvfb-run for the OpenCV window: apt-get install xvfb xauth';
+  const xvfbRun = findVirtualDisplayTool('xvfb-run');
+  if (!hasDisplay() && xvfbRun.missing) return `no display for the OpenCV window: ${xvfbRun.missing}`;
   return undefined;
 }
 

@@ -22,6 +22,7 @@ import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowS
 import { grabLiveWindows } from '../screenshot/opencv.ts';
 import { failed, succeeded, type Outcome } from './runner.ts';
 import { pythonWindowRegions } from './windows.ts';
+import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 
 export interface ScreenshotInput {
   submission: Submission;
@@ -77,7 +78,7 @@ async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Sh
 }
 
 async function pythonPair(input: ScreenshotInput, sub: PythonSubmission): Promise<Shot> {
-  if (!input.display) return failed('no Xvfb to draw the OpenCV windows on (apt-get install xvfb): no screenshot');
+  if (!input.display) return failed(`no virtual screen to draw the OpenCV windows on (${findVirtualDisplayTool('Xvfb').missing ?? 'Xvfb did not start'}): no screenshot`);
   if (!sub.client) return failed('no client.py beside server.py: no RECEIVING VIDEO window');
   const display = input.display;
   const ports = await allocateStreamPorts();

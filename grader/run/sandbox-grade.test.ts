@@ -60,6 +60,6 @@ describe.skipIf(noSandbox)('gradeSubmission() of a hostile submission in the san
       await rm(checkoutFile, { force: true });
     }
     expect(heard).toEqual([]);
-    expect(markedProcesses(`${process.pid}-`, { prefix: true })).toEqual([]);
+    expect(await markedProcesses(`${process.pid}-`, { prefix: true })).toEqual([]);
   }, 180_000);
 });

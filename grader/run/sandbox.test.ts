@@ -108,7 +108,7 @@ print('received', n, 'frames', flush=True)`;
     }
     expect(knocks).toEqual([]);
     // The daemon it forked lived in the sandbox's pid namespace: gone with it.
-    expect(markedProcesses(`${process.pid}-`, { prefix: true })).toEqual([]);
+    expect(await markedProcesses(`${process.pid}-`, { prefix: true })).toEqual([]);
   }, 120_000);
 });
 

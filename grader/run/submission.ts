@@ -6,12 +6,14 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { sleep } from '../../src/timing/wait.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
+import { processesWithEnv } from '../../src/platform/processes.ts';
+import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 import { linuxHasNoSound } from '../../src/audio/sinks.ts';
 import { CappedOutput } from './output.ts';
 import type { CommandWrap } from './sandbox.ts';
@@ -41,46 +43,18 @@ let launches = 0;
 
 /**
  * Processes whose environment carries this launch's marker: what a submission started, even after
- * it left the process group (setsid, a daemon's double fork). Linux /proc only; [] elsewhere.
+ * it left the process group (setsid, a daemon's double fork). Linux and macOS; [] on Windows, where
+ * taskkill /T ends the tree instead (src/platform/processes.ts). Asynchronous: other submissions
+ * may be timed on this event loop meanwhile.
  */
-export function markedProcesses(marker: string, opts: { prefix?: boolean } = {}): number[] {
-  const needle = `\0${RUN_MARKER_VAR}=${marker}${opts.prefix ? '' : '\0'}`;
-  const found: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (`\0${readFileSync(`/proc/${entry}/environ`, 'latin1')}\0`.includes(needle)) found.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return found;
-}
-
-/** markedProcesses() without blocking the event loop (other submissions may be timed on it meanwhile). */
-export async function markedProcessesAsync(marker: string): Promise<number[]> {
-  const needle = `\0${RUN_MARKER_VAR}=${marker}\0`;
-  const entries = await readdir('/proc').catch(() => [] as string[]);
-  const pids = entries.filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
-  const hits = await Promise.all(
-    pids.map(async (e) => {
-      const environ = await readFile(`/proc/${e}/environ`, 'latin1').catch(() => '');
-      return `\0${environ}\0`.includes(needle) ? Number(e) : undefined;
-    }),
-  );
-  return hits.filter((p): p is number => p !== undefined);
+export function markedProcesses(marker: string, opts: { prefix?: boolean } = {}): Promise<number[]> {
+  return processesWithEnv(RUN_MARKER_VAR, marker, opts).catch(() => []);
 }
 
 /** SIGKILLs every process carrying `marker`, a few rounds (a dying parent may fork once more). */
 async function killMarked(marker: string): Promise<void> {
   for (let round = 0; round < 3; round++) {
-    const left = await markedProcessesAsync(marker);
+    const left = await markedProcesses(marker);
     if (left.length === 0) return;
     for (const pid of left) {
       try {
@@ -296,8 +270,9 @@ export function pythonCommand(script: string, opts: { display?: string; env?: Re
     env.push(`PYTHONPATH=${inherited ? `${inherited}${delimiter}` : ''}${IMUTILS_STAND_IN_DIR}`);
   }
   if (env.length) env.unshift('env');
-  if (!opts.display && !hasDisplay() && existsSync('/usr/bin/xvfb-run')) {
-    return { command: 'xvfb-run', args: ['-a', '-s', '-screen 0 1280x800x24', ...env, python, '-u', script] };
+  const xvfbRun = findVirtualDisplayTool('xvfb-run').path;
+  if (!opts.display && !hasDisplay() && xvfbRun) {
+    return { command: xvfbRun, args: ['-a', '-s', '-screen 0 1280x800x24', ...env, python, '-u', script] };
   }
   if (env.length) return { command: 'env', args: [...env.slice(1), python, '-u', script] };
   return { command: python, args: ['-u', script] };

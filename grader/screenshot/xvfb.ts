@@ -9,10 +9,10 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFfmpeg } from '../../src/platform/tools.ts';
+import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 import { launch, runBounded, submissionEnv, type Launched } from '../run/submission.ts';
 import { sleep } from '../../src/timing/wait.ts';
 
-export const XVFB = '/usr/bin/Xvfb';
 export const SCREEN = { width: 1280, height: 800 } as const;
 
 export interface VirtualDisplay {
@@ -30,14 +30,15 @@ function displayTaken(n: number): boolean {
  * with `.xvfb.handle.stop()`). Undefined when Xvfb is not installed or none started in time.
  */
 export async function startXvfb(opts: { timeoutMs?: number } = {}): Promise<VirtualDisplay | undefined> {
-  if (!existsSync(XVFB)) return undefined;
+  const xvfbPath = findVirtualDisplayTool('Xvfb').path; // through PATH (src/platform/virtual-display.ts)
+  if (!xvfbPath) return undefined;
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   for (let attempt = 0; attempt < 5 && Date.now() < deadline; attempt++) {
     let n = 200 + Math.floor(Math.random() * 700);
     while (displayTaken(n)) n++;
     // -br: a black root window, so anything not covered by a window is plain black (no weave);
     // -nolisten tcp: local socket only (loopback policy).
-    const xvfb = launch('Xvfb', XVFB, [`:${n}`, '-screen', '0', `${SCREEN.width}x${SCREEN.height}x24`, '-br', '-nolisten', 'tcp'], { cwd: tmpdir(), env: submissionEnv() });
+    const xvfb = launch('Xvfb', xvfbPath, [`:${n}`, '-screen', '0', `${SCREEN.width}x${SCREEN.height}x24`, '-br', '-nolisten', 'tcp'], { cwd: tmpdir(), env: submissionEnv() });
     while (Date.now() < deadline && !xvfb.exit) {
       if (existsSync(`/tmp/.X11-unix/X${n}`)) return { display: `:${n}`, xvfb };
       await sleep(100);

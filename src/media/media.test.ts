@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EnvironmentError } from '../errors.ts';
 import { listChildren, stopAllChildren } from '../process/children.ts';
+import { childProcesses } from '../platform/processes.ts';
 import { makeTestClip, makeVfrClip } from './clips.ts';
 import { mjpegQscale, openJpegFrames, scaledHeight } from './frames.ts';
 import { openPcm } from './pcm.ts';
@@ -254,8 +254,7 @@ describe('openPcm', () => {
 describe('ffmpeg processes', () => {
   it('none is left running after the tests above', async () => {
     await vi.waitFor(() => expect(ffmpegAlive()).toEqual([]));
-    if (process.platform !== 'linux') return; // the registry check above is the portable one; ps --ppid is procps
-    const ps = spawnSync('ps', ['-o', 'pid=,ppid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-    expect(ps.stdout).not.toMatch(/ffmpeg/);
+    // And the OS agrees: no ffmpeg child of this process (one the registry lost would show here).
+    expect(await childProcesses(process.pid, 'ffmpeg')).toEqual([]);
   });
 });

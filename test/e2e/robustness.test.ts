@@ -2,14 +2,13 @@
  * What must never break the stream: garbage on either wire, a video-only file, looping, a stopped
  * (not closed) server, and Ctrl+C leaving nothing behind.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StreamClient } from '../../src/client/stream-client.ts';
 import { encodeStreamMessage, fragmentFrame } from '../../src/protocol/framed/index.ts';
+import { childProcesses, isRunning } from '../../src/platform/processes.ts';
 import { makeClip } from '../support/fixture.ts';
 import { expectFileRate } from '../support/rate.ts';
 import { readStats, startClient, startServer, stopAll, tempDir, waitFor, type TempDir } from '../support/processes.ts';
@@ -27,20 +26,8 @@ afterEach(stopAll);
 afterAll(() => dir?.remove());
 
 /** The ffmpeg processes whose parent is `pid` (tsx's esbuild helper is not counted). */
-function ffmpegChildren(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z'); // a zombie is dead
-  } catch {
-    return false;
-  }
+async function ffmpegChildren(pid: number): Promise<number[]> {
+  return (await childProcesses(pid, 'ffmpeg')).map((p) => p.pid);
 }
 
 describe('robustness', () => {
@@ -145,11 +132,19 @@ describe('robustness', () => {
     // run lets the clean stop wait on them past the 5 s grace (exit 130) on a loaded machine.
     await waitFor('the first picture', () => (/first picture/.test(client.stderr) ? true : undefined), 40_000);
     // One or two (separate video and audio decoders, or one ffmpeg with two outputs).
-    const ffmpegs = await waitFor('the ffmpeg children', () => (ffmpegChildren(pid).length >= 1 ? ffmpegChildren(pid) : undefined));
+    const ffmpegs = await vi.waitFor(
+      async () => {
+        const found = await ffmpegChildren(pid);
+        if (found.length === 0) throw new Error(`no ffmpeg child of the server (pid ${pid}) yet`);
+        return found;
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     server.proc.child.kill('SIGINT');
     const { code } = await server.proc.exited;
     expect(code).toBe(0);
-    expect(ffmpegs.filter(alive)).toEqual([]);
+    const running = await Promise.all(ffmpegs.map((p) => isRunning(p)));
+    expect(ffmpegs.filter((_, i) => running[i])).toEqual([]);
     const end = await client.exited;
     expect(end.code).toBe(1); // its server went away
   });

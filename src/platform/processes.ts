@@ -1,0 +1,148 @@
+/**
+ * Asking the OS about other processes: which ones exist, whose child each is, and which carry an
+ * environment variable (how the grader finds what a submission started after it left its process
+ * group with setsid or a double fork).
+ *
+ * - Linux: /proc/<pid>/stat (`pid (comm) state ppid …`; comm may hold spaces and parentheses, so
+ *   it ends at the LAST ')') and /proc/<pid>/environ (NUL-separated NAME=value). Read directly:
+ *   no `ps`/`pgrep`, which minimal containers lack.
+ * - macOS: `ps -A -o pid=,ppid=,stat=,comm=`, and `ps -A -ww -E -o pid=,command=` for environments
+ *   (BSD ps appends the environment after the arguments; it shows only our own user's processes,
+ *   which is all the grader starts).
+ * - Windows: `Get-CimInstance Win32_Process` through PowerShell for pid, parent and name. Windows
+ *   offers no supported way to read another process's environment (it lives in that process's own
+ *   memory), so processesWithEnv() finds nothing there; `taskkill /T` (process-tree.ts) ends the
+ *   tree by parent pid instead.
+ *
+ * Every branch is a parser of text the OS gives, tested with captured samples on any OS.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+
+export interface ProcessEntry {
+  readonly pid: number;
+  readonly ppid: number;
+  /** Executable name without directory (Windows: with .exe). */
+  readonly name: string;
+  /** Exited but not yet reaped by its parent: dead for every purpose but its pid. */
+  readonly zombie: boolean;
+}
+
+/** One /proc/<pid>/stat line, or undefined when it is not one. */
+export function parseProcStat(text: string): ProcessEntry | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const [state, ppid] = text.slice(close + 2).split(' ');
+  const pid = Number(text.slice(0, open).trim());
+  if (!Number.isInteger(pid) || state === undefined || !Number.isInteger(Number(ppid))) return undefined;
+  return { pid, ppid: Number(ppid), name: text.slice(open + 1, close), zombie: state === 'Z' || state === 'X' };
+}
+
+/** `ps -A -o pid=,ppid=,stat=,comm=` (macOS: comm is the full path, and may hold spaces). */
+export function parsePsList(text: string): ProcessEntry[] {
+  const out: ProcessEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.+?)\s*$/.exec(line);
+    if (!m) continue;
+    out.push({ pid: Number(m[1]), ppid: Number(m[2]), name: m[4]!.split('/').pop()!, zombie: m[3]!.startsWith('Z') });
+  }
+  return out;
+}
+
+/** Lines of `pid ppid name` printed by the PowerShell command below. */
+export function parseWindowsList(text: string): ProcessEntry[] {
+  const out: ProcessEntry[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.+?)\s*$/.exec(line);
+    if (m) out.push({ pid: Number(m[1]), ppid: Number(m[2]), name: m[3]!, zombie: false });
+  }
+  return out;
+}
+
+const WINDOWS_LIST = "Get-CimInstance Win32_Process | ForEach-Object { '{0} {1} {2}' -f $_.ProcessId, $_.ParentProcessId, $_.Name }";
+
+/** Whether a NUL-separated environment block holds `NAME=value` exactly, or `NAME=value…` with `prefix`. */
+export function environHas(environ: string, variable: string, value: string, prefix = false): boolean {
+  const needle = `\0${variable}=${value}${prefix ? '' : '\0'}`;
+  return `\0${environ}\0`.includes(needle);
+}
+
+/**
+ * Pids from `ps -A -ww -E -o pid=,command=` whose environment holds `NAME=value` (or a value
+ * starting with `value`). The environment follows the arguments, space-separated.
+ */
+export function parsePsEnv(text: string, variable: string, value: string, prefix = false): number[] {
+  const escaped = `${variable}=${value}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`\\s${escaped}${prefix ? '' : '(\\s|$)'}`);
+  const out: number[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+)\s(.*)$/.exec(line);
+    if (m && re.test(` ${m[2]}`)) out.push(Number(m[1]));
+  }
+  return out;
+}
+
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message.split('\n')[0]}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+async function procPids(): Promise<number[]> {
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  return entries.filter((e) => /^\d+$/.test(e)).map(Number);
+}
+
+/** Every process this user may see, with its parent (a snapshot; entries may be gone already). */
+export async function listProcesses(platform: NodeJS.Platform = process.platform): Promise<ProcessEntry[]> {
+  if (platform === 'linux') {
+    const stats = await Promise.all((await procPids()).map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').then(parseProcStat, () => undefined)));
+    return stats.filter((e): e is ProcessEntry => e !== undefined);
+  }
+  if (platform === 'win32') return parseWindowsList(await run('powershell', ['-NoProfile', '-NonInteractive', '-Command', WINDOWS_LIST]));
+  return parsePsList(await run('ps', ['-A', '-o', 'pid=,ppid=,stat=,comm=']));
+}
+
+/** Live (not zombie) children of `pid`, optionally only those whose executable is `name` (`name.exe` on Windows). */
+export async function childProcesses(pid: number, name?: string, platform: NodeJS.Platform = process.platform): Promise<ProcessEntry[]> {
+  const wanted = name?.toLowerCase();
+  return (await listProcesses(platform)).filter(
+    (p) => p.ppid === pid && !p.zombie && (wanted === undefined || p.name.toLowerCase() === wanted || p.name.toLowerCase() === `${wanted}.exe`),
+  );
+}
+
+/** Whether `pid` is running: gone and zombies (exited, unreaped) are not. */
+export async function isRunning(pid: number, platform: NodeJS.Platform = process.platform): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  if (platform === 'win32') return true; // Windows keeps no zombies: an exited process has no pid to signal
+  if (platform === 'linux') return readFile(`/proc/${pid}/stat`, 'utf8').then((t) => parseProcStat(t)?.zombie === false, () => false);
+  return (await listProcesses(platform)).some((p) => p.pid === pid && !p.zombie);
+}
+
+/**
+ * Pids (not ours) whose environment holds `NAME=value` (with `prefix`, a value starting with it).
+ * Windows: always [] (see the top of this file).
+ */
+export async function processesWithEnv(variable: string, value: string, opts: { prefix?: boolean; platform?: NodeJS.Platform } = {}): Promise<number[]> {
+  const platform = opts.platform ?? process.platform;
+  const prefix = opts.prefix ?? false;
+  let found: number[];
+  if (platform === 'linux') {
+    const pids = await procPids();
+    const hits = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/environ`, 'latin1').then((env) => environHas(env, variable, value, prefix), () => false)));
+    found = pids.filter((_, i) => hits[i]);
+  } else if (platform === 'win32') {
+    found = [];
+  } else {
+    found = parsePsEnv(await run('ps', ['-A', '-ww', '-E', '-o', 'pid=,command=']), variable, value, prefix);
+  }
+  return found.filter((pid) => pid !== process.pid);
+}
