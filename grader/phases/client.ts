@@ -95,7 +95,9 @@ const RECORD_RATE = 60;
 
 async function watchWindow(run: Run, sub: PythonSubmission, endAt: number, stop: () => string | undefined): Promise<WindowSeen> {
   if (!run.input.display || stop()) return { live: null };
-  const band = (await pythonWindowRegions(run.input.clip, sub.facts, sub.clientFacts))[1]!;
+  // Here client.py shows the reference server's pictures (the tutorial's 400 px), not its own
+  // server's: the width is client.py's own resize if it has one, never server.py's.
+  const band = (await pythonWindowRegions(run.input.clip, sub.clientFacts, sub.clientFacts))[1]!;
   // Retried: the demo countdown can look the same for 0.7 s between its digits and flashes.
   const [grab] = await grabLiveWindows(run.input.display, [band], { timeoutMs: 8000, stop });
   if (!grab?.live || !grab.region) return { live: false, ...(grab?.problem ? { problem: grab.problem } : {}) };
