@@ -107,6 +107,9 @@ export interface ServerLaunch {
   nodeArgs?: string[];
   /** Environment (default: this process's), e.g. with AVSOCK_SEND_TRACE. */
   env?: NodeJS.ProcessEnv;
+  /** UDP video / TCP audio ports (default 0: the OS picks), e.g. for a client started before the server. */
+  port?: number;
+  audioPort?: number;
 }
 
 export const LISTENING = /^listening: video udp:\/\/([\d.]+):(\d+) audio tcp:\/\/([\d.]+):(\d+)/;
@@ -117,7 +120,7 @@ export async function startServer(opts: ServerLaunch): Promise<RunningServer> {
     ...(opts.nodeArgs ?? []),
     '--import', 'tsx', 'src/cli/server.ts',
     '--file', opts.file, '--wire', opts.wire, '--pacing', opts.pacing,
-    '--host', '127.0.0.1', '--port', '0', '--no-window',
+    '--host', '127.0.0.1', '--port', String(opts.port ?? 0), ...(opts.audioPort !== undefined ? ['--audio-port', String(opts.audioPort)] : []), '--no-window',
     ...(opts.loop ? ['--loop'] : []),
     ...(opts.extraArgs ?? []),
   ];

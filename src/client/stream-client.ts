@@ -50,6 +50,12 @@ const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
  */
 const AUDIO_HIGH_MS = 1500;
 const AUDIO_LOW_MS = 500;
+/**
+ * Bytes of video datagrams held while the session is being set up (bytes): a server that has its
+ * first frame ready answers the hello within milliseconds, before the frame scheduler exists.
+ * 8 MiB is dozens of 1080p frames; anything beyond is dropped (and counted lost by its frame id).
+ */
+const MAX_EARLY_VIDEO_BYTES = 8 * 1024 * 1024;
 
 export interface StreamClientOptions {
   readonly host: string;
@@ -118,6 +124,8 @@ export class StreamClient {
   #life: 'running' | 'playing out' | 'ended' | 'closed' = 'running';
   /** Audio-connection events that arrive before the player is ready. */
   #pending: StreamEvent[] | undefined = [];
+  /** Video datagrams (with their arrival times) that arrive before the frame scheduler exists. */
+  #earlyVideo: { datagrams: Array<{ buf: Buffer; atMs: number }>; bytes: number } | undefined = { datagrams: [], bytes: 0 };
   #endResolve!: (end: ClientEnd) => void;
   /** Resolves once when the session is over (the CLI then calls close()). */
   readonly ended: Promise<ClientEnd>;
@@ -206,7 +214,14 @@ export class StreamClient {
         this.stats.foreignDatagrams += 1;
         return;
       }
-      this.#onDatagram(buf);
+      const early = this.#earlyVideo;
+      if (early) {
+        // Timed and counted once the session is set up, with the time it arrived.
+        if (early.bytes + buf.length <= MAX_EARLY_VIDEO_BYTES) early.datagrams.push({ buf: Buffer.from(buf), atMs: this.#clock.now() });
+        early.bytes += buf.length;
+        return;
+      }
+      this.#onDatagram(buf, this.#clock.now());
     });
 
     const session = await this.#wire.register({
@@ -223,6 +238,10 @@ export class StreamClient {
       const player = this.#player;
       this.#master = new MasterClock({ audioPtsUs: player ? () => player.currentPtsUs() : undefined });
     }
+    // In arrival order: the video that came during set-up, then what the audio connection held.
+    const earlyVideo = this.#earlyVideo?.datagrams ?? [];
+    this.#earlyVideo = undefined;
+    for (const { buf, atMs } of earlyVideo) this.#onDatagram(buf, atMs);
     const early = this.#pending ?? [];
     this.#pending = undefined;
     for (const event of early) this.#onStreamEvent(event);
@@ -337,8 +356,7 @@ export class StreamClient {
     }
   }
 
-  #onDatagram(buf: Buffer): void {
-    const now = this.#clock.now();
+  #onDatagram(buf: Buffer, now: number): void {
     this.#lastDatagramMs = now;
     this.stats.onDatagram(buf.length, now);
     const { frame, garbage } = this.#video.push(buf);

@@ -97,6 +97,8 @@ interface Sources {
   pcm: PcmSource | undefined;
   video: AsyncIterator<JpegFrame>;
   audio: AsyncIterator<PcmChunk> | undefined;
+  /** The first frame and the first PCM chunk, asked for as soon as ffmpeg starts. */
+  first: Promise<{ video: IteratorResult<JpegFrame>; audio: IteratorResult<PcmChunk> | undefined }>;
 }
 
 function portError(error: unknown, kind: 'UDP' | 'TCP', host: string, port: number, flag: string): unknown {
@@ -355,16 +357,23 @@ export class StreamServer {
   }
 
   async #run(): Promise<void> {
+    let ready: Sources | undefined;
     try {
       while (!this.#closing.signal.aborted) {
         this.#state = 'waiting';
+        // ffmpeg starts while we wait, so the first frame is decoded before anyone registers and
+        // goes out within milliseconds of the hello instead of after ffmpeg's start-up (≈ 80 ms).
+        // Until then ffmpeg sits blocked on its full pipes: no CPU.
+        ready ??= await this.#openSources();
         await this.#waitForClient();
         if (this.#closing.signal.aborted) break;
         this.#state = 'playing';
         const programme = new AbortController();
         this.#programme = programme;
+        const sources = ready;
+        ready = undefined;
         try {
-          await this.#play(programme.signal);
+          await this.#play(programme.signal, sources);
         } catch (error) {
           if (!programme.signal.aborted) throw error;
         } finally {
@@ -379,6 +388,7 @@ export class StreamServer {
         }
       }
     } finally {
+      await this.#closeSources(ready);
       this.#state = 'stopped';
     }
   }
@@ -401,7 +411,12 @@ export class StreamServer {
       file, fps: v.fps, width, quality, queueSize: 10, sourceWidth: v.width, sourceHeight: v.height,
       ...(media.hasAudio ? { audio: { sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES } } : {}),
     });
-    return { frames, pcm, video: frames[Symbol.asyncIterator](), audio: pcm?.[Symbol.asyncIterator]() };
+    const video = frames[Symbol.asyncIterator]();
+    const audio = pcm?.[Symbol.asyncIterator]();
+    // Both asked for at once: ffmpeg writes the two outputs interleaved, so neither waits on the other.
+    const first = Promise.all([video.next(), audio?.next()]).then(([v, a]) => ({ video: v, audio: a }));
+    first.catch(() => {}); // awaited by #play; a failure while nobody plays surfaces there
+    return { frames, pcm, video, audio, first };
   }
 
   async #closeSources(s: Sources | undefined): Promise<void> {
@@ -410,21 +425,20 @@ export class StreamServer {
   }
 
   /** Plays the file (and its loops) to the registered clients; resolves at end of file. */
-  async #play(signal: AbortSignal): Promise<void> {
+  async #play(signal: AbortSignal, opened: Sources): Promise<void> {
     const { media } = this.#opts;
     const fps = media.video!.fps;
     const pacer = createPacer(this.#opts.pacing, this.#clock, fps.num / fps.den);
     let offsetUs = 0;
     let framesBefore = 0; // frames of earlier loops: the next loop's pts continue from there
     let t0: number | undefined;
-    let current: Sources | undefined = await this.#openSources();
+    let current: Sources | undefined = opened;
     let next: Sources | undefined;
     try {
       for (;;) {
         const sources: Sources = current;
         // Take the first items before fixing t0, so ffmpeg's start-up does not make frame 0 late.
-        const firstVideo = await sources.video.next();
-        const firstAudio = sources.audio ? await sources.audio.next() : undefined;
+        const { video: firstVideo, audio: firstAudio } = await sources.first;
         if (signal.aborted) return;
         if (t0 === undefined) {
           t0 = this.#clock.now() + 5;
