@@ -1,7 +1,22 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { childProcesses, environHas, isRunning, listProcesses, parseProcStat, parsePsEnv, parsePsList, parseWindowsList, processesWithEnv } from './processes.ts';
+import {
+  childProcesses,
+  descendantsIn,
+  environHas,
+  isRunning,
+  listProcesses,
+  parseLsofFds,
+  parseProcStat,
+  parseProcStatusRssKb,
+  parsePsEnv,
+  parsePsList,
+  parseWindowsList,
+  parseWindowsUsage,
+  processesWithEnv,
+  processUsage,
+} from './processes.ts';
 
 describe('Linux: /proc/<pid>/stat and environ', () => {
   it('reads pid, parent and state; the name ends at the last parenthesis (it may hold spaces and parentheses)', () => {
@@ -19,6 +34,35 @@ describe('Linux: /proc/<pid>/stat and environ', () => {
     expect(environHas(env, 'AVSOCK_GRADER_RUN', '123-', true)).toBe(true);
     expect(environHas(env, 'GRADER_RUN', '123-4-abc')).toBe(false); // a name ending in it is another name
     expect(environHas('AVSOCK_GRADER_RUN=1', 'AVSOCK_GRADER_RUN', '1')).toBe(true); // first and last entry, no trailing NUL
+  });
+});
+
+describe('usage: memory and open files', () => {
+  it('Linux: VmRSS in kB from /proc/<pid>/status', () => {
+    expect(parseProcStatusRssKb('Name:\tnode\nVmPeak:\t  999 kB\nVmRSS:\t   53124 kB\nThreads:\t11\n')).toBe(53124);
+    expect(parseProcStatusRssKb('Name:\tkthreadd\nThreads:\t1\n')).toBeUndefined(); // kernel threads have none
+  });
+
+  it('macOS: only the numbered f lines of lsof -F f are descriptors (cwd, txt, mem are not)', () => {
+    expect(parseLsofFds('p812\nfcwd\nftxt\nftxt\nf0\nf1\nf2\nf23\n')).toBe(4);
+    expect(parseLsofFds('')).toBe(0);
+  });
+
+  it('Windows: working set bytes → KiB, and the handle count', () => {
+    expect(parseWindowsUsage('52428800 312\r\n')).toEqual({ rssKb: 51200, openFiles: 312 });
+    expect(parseWindowsUsage('')).toBeUndefined();
+  });
+
+  it('descendantsIn() walks children, grandchildren and on, zombies included, nothing else', () => {
+    const list = [
+      { pid: 10, ppid: 1, name: 'node', zombie: false },
+      { pid: 11, ppid: 10, name: 'ffmpeg', zombie: false },
+      { pid: 12, ppid: 10, name: 'ffmpeg', zombie: true },
+      { pid: 13, ppid: 11, name: 'sh', zombie: false },
+      { pid: 20, ppid: 1, name: 'other', zombie: false },
+    ];
+    expect(descendantsIn(list, 10).map((p) => p.pid)).toEqual([11, 12, 13]);
+    expect(descendantsIn(list, 20)).toEqual([]);
   });
 });
 
@@ -71,12 +115,16 @@ describe(`on this machine (${process.platform})`, () => {
       expect(kids.map((k) => k.pid)).toContain(pid);
       expect((await listProcesses()).find((p) => p.pid === process.pid)?.ppid).toBe(process.ppid);
       expect(await isRunning(pid)).toBe(true);
+      const usage = await processUsage(pid);
+      expect(usage?.rssKb).toBeGreaterThan(1024); // a Node.js process holds megabytes
+      expect(usage?.openFiles).toBeGreaterThanOrEqual(3); // stdin, stdout, stderr at least
       // The environment is what the process was started with, so it is there from the start.
       expect(await processesWithEnv('AVSOCK_PROCESS_PROBE', marker)).toEqual(process.platform === 'win32' ? [] : [pid]);
       expect(await processesWithEnv('AVSOCK_PROCESS_PROBE', marker.slice(0, -2))).toEqual([]);
       child.kill();
       await once(child, 'exit');
       await vi.waitFor(async () => expect(await isRunning(pid)).toBe(false));
+      expect(await processUsage(pid)).toBeUndefined();
       expect((await childProcesses(process.pid, 'node')).map((k) => k.pid)).not.toContain(pid);
     } finally {
       child.kill('SIGKILL');

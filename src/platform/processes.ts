@@ -1,15 +1,18 @@
 /**
- * Asking the OS about other processes: which ones exist, whose child each is, and which carry an
+ * Asking the OS about other processes: which ones exist, whose child each is, which carry an
  * environment variable (how the grader finds what a submission started after it left its process
- * group with setsid or a double fork).
+ * group with setsid or a double fork), and how much memory and how many open files each holds (the
+ * soak run checks they stay flat).
  *
  * - Linux: /proc/<pid>/stat (`pid (comm) state ppid …`; comm may hold spaces and parentheses, so
  *   it ends at the LAST ')') and /proc/<pid>/environ (NUL-separated NAME=value). Read directly:
  *   no `ps`/`pgrep`, which minimal containers lack.
+ *   Usage: VmRSS in /proc/<pid>/status, the entries of /proc/<pid>/fd.
  * - macOS: `ps -A -o pid=,ppid=,stat=,comm=`, and `ps -A -ww -E -o pid=,command=` for environments
  *   (BSD ps appends the environment after the arguments; it shows only our own user's processes,
- *   which is all the grader starts).
- * - Windows: `Get-CimInstance Win32_Process` through PowerShell for pid, parent and name. Windows
+ *   which is all the grader starts). Usage: `ps -o rss=` and the numbered fds of `lsof -p … -F f`.
+ * - Windows: `Get-CimInstance Win32_Process` through PowerShell for pid, parent and name, and
+ *   `Get-Process` for the working set and the handle count (Windows' open-file count). Windows
  *   offers no supported way to read another process's environment (it lives in that process's own
  *   memory), so processesWithEnv() finds nothing there; `taskkill /T` (process-tree.ts) ends the
  *   tree by parent pid instead.
@@ -145,4 +148,58 @@ export async function processesWithEnv(variable: string, value: string, opts: { 
     found = parsePsEnv(await run('ps', ['-A', '-ww', '-E', '-o', 'pid=,command=']), variable, value, prefix);
   }
   return found.filter((pid) => pid !== process.pid);
+}
+
+/** Every descendant of `pid` in a snapshot (children, grandchildren …), zombies included. */
+export function descendantsIn(list: readonly ProcessEntry[], pid: number): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  let frontier = new Set([pid]);
+  while (frontier.size > 0) {
+    const next = list.filter((p) => frontier.has(p.ppid) && !found.includes(p));
+    found.push(...next);
+    frontier = new Set(next.map((p) => p.pid));
+  }
+  return found;
+}
+
+/** What a process holds: resident memory, and open files (Windows: handles, which include them). */
+export interface ProcessUsage {
+  readonly rssKb: number;
+  readonly openFiles: number;
+}
+
+/** VmRSS from /proc/<pid>/status, in KiB. */
+export function parseProcStatusRssKb(text: string): number | undefined {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Open file descriptors in `lsof -p PID -F f` output: the numbered `f` lines (cwd, txt, mem … are not descriptors). */
+export function parseLsofFds(text: string): number {
+  return text.split('\n').filter((l) => /^f\d+$/.test(l.trim())).length;
+}
+
+/** `<working set bytes> <handle count>` printed by the PowerShell command below. */
+export function parseWindowsUsage(text: string): ProcessUsage | undefined {
+  const m = /^\s*(\d+)\s+(\d+)\s*$/m.exec(text);
+  return m ? { rssKb: Math.round(Number(m[1]) / 1024), openFiles: Number(m[2]) } : undefined;
+}
+
+/** The process's memory and open files, or undefined once it is gone. */
+export async function processUsage(pid: number, platform: NodeJS.Platform = process.platform): Promise<ProcessUsage | undefined> {
+  try {
+    if (platform === 'linux') {
+      const rssKb = parseProcStatusRssKb(await readFile(`/proc/${pid}/status`, 'utf8'));
+      const fds = await readdir(`/proc/${pid}/fd`);
+      return rssKb === undefined ? undefined : { rssKb, openFiles: fds.length };
+    }
+    if (platform === 'win32') {
+      return parseWindowsUsage(await run('powershell', ['-NoProfile', '-NonInteractive', '-Command', `Get-Process -Id ${pid} | ForEach-Object { '{0} {1}' -f $_.WorkingSet64, $_.HandleCount }`]));
+    }
+    const rss = Number((await run('ps', ['-o', 'rss=', '-p', String(pid)])).trim());
+    const fds = parseLsofFds(await run('lsof', ['-n', '-P', '-p', String(pid), '-F', 'f']));
+    return Number.isFinite(rss) && rss > 0 ? { rssKb: rss, openFiles: fds } : undefined;
+  } catch {
+    return undefined; // gone (ps and lsof exit 1 for an unknown pid)
+  }
 }

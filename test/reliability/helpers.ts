@@ -1,7 +1,8 @@
 /**
- * Shared by the reliability tests and `npm run soak`: what /proc says about the processes they run
- * (RSS, open fds, descendants, UDP ports), stack-trace detection and a seeded PRNG. Running the
- * processes themselves is test/support/processes.ts.
+ * Shared by the reliability tests: what Linux's /proc says about the processes they run (RSS, UDP
+ * ports; those tests run in the Linux CI job), stack-trace detection and a seeded PRNG. Running the
+ * processes themselves is test/support/processes.ts; the portable process queries (`npm run soak`
+ * uses them) are src/platform/processes.ts.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
@@ -19,63 +20,6 @@ export function rssKb(pid: number): number | undefined {
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function fdCount(pid: number): number | undefined {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface ProcInfo {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly comm: string;
-  /** Exited but not yet reaped by its parent (wait()). */
-  readonly zombie: boolean;
-}
-
-function allProcs(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid …: comm may contain spaces and parentheses; it ends at the last ')'.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      out.push({ pid: Number(entry), ppid: Number(fields[1]), comm, zombie: fields[0] === 'Z' });
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-/** Every descendant of `pid` (children, grandchildren …), zombies included (a zombie is a child not reaped). */
-export function descendants(pid: number): ProcInfo[] {
-  const procs = allProcs();
-  const found: ProcInfo[] = [];
-  let frontier = [pid];
-  while (frontier.length > 0) {
-    const next = procs.filter((p) => frontier.includes(p.ppid));
-    found.push(...next);
-    frontier = next.map((p) => p.pid);
-  }
-  return found;
-}
-
-/** Is this pid alive (and not a zombie)? */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }
 

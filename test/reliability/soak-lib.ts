@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStats, sleep, startClient, startServer, stop, waitFor, type Proc } from '../support/processes.ts';
-import { alive, descendants, fdCount, rssKb } from './helpers.ts';
+import { descendantsIn, isRunning, listProcesses, processUsage, type ProcessEntry } from '../../src/platform/processes.ts';
 
 export interface Sample {
   readonly rssKb: number;
@@ -22,8 +22,21 @@ export interface SoakReport {
   readonly stderrLines: number;
 }
 
-function sample(pid: number): Sample {
-  return { rssKb: rssKb(pid) ?? -1, fds: fdCount(pid) ?? -1, children: descendants(pid).length };
+/** Through src/platform/processes.ts: /proc on Linux, ps and lsof on macOS, Get-Process on Windows (fds: handles there). */
+async function sample(pid: number): Promise<Sample> {
+  const [usage, list] = await Promise.all([processUsage(pid), listProcesses()]);
+  return { rssKb: usage?.rssKb ?? -1, fds: usage?.openFiles ?? -1, children: descendantsIn(list, pid).length };
+}
+
+async function descendants(pid: number): Promise<ProcessEntry[]> {
+  return descendantsIn(await listProcesses(), pid);
+}
+
+const isFfmpeg = (p: ProcessEntry): boolean => /^ffmpeg(\.exe)?$/i.test(p.name);
+
+/** Still running, or a zombie its parent has not reaped yet (still listed under it). */
+async function lingers(p: ProcessEntry, serverPid: number): Promise<boolean> {
+  return (await isRunning(p.pid)) || (await descendants(serverPid)).some((d) => d.pid === p.pid);
 }
 
 /** A looping server and `clients` clients for `seconds`; every process stopped at the end. */
@@ -37,7 +50,7 @@ export async function soak(opts: { clip: string; seconds: number; clients: numbe
     }
     await waitFor('every client to join', () => ((server.proc.stderr.match(/joined/g) ?? []).length >= opts.clients ? true : undefined), 40_000);
     await sleep(2000); // warm: JIT, buffers, first GC
-    const start = { server: sample(server.proc.pid), clients: clients.map((c) => sample(c.pid)) };
+    const start = { server: await sample(server.proc.pid), clients: await Promise.all(clients.map((c) => sample(c.pid))) };
     log(`start: server RSS ${(start.server.rssKb / 1024).toFixed(1)} MiB, ${start.server.fds} fds, ${start.server.children} children`);
     const until = Date.now() + opts.seconds * 1000;
     let lastLog = Date.now();
@@ -46,11 +59,11 @@ export async function soak(opts: { clip: string; seconds: number; clients: numbe
       if (server.proc.exit || clients.some((c) => c.exit)) throw new Error(`a process ended during the soak: ${server.proc.stderr.slice(-500)}`);
       if (Date.now() - lastLog >= 60_000) {
         lastLog = Date.now();
-        const s = sample(server.proc.pid);
+        const s = await sample(server.proc.pid);
         log(`${Math.round((opts.seconds * 1000 - (until - Date.now())) / 1000)} s: server RSS ${(s.rssKb / 1024).toFixed(1)} MiB, ${s.fds} fds, ${s.children} children`);
       }
     }
-    const end = { server: sample(server.proc.pid), clients: clients.map((c) => sample(c.pid)) };
+    const end = { server: await sample(server.proc.pid), clients: await Promise.all(clients.map((c) => sample(c.pid))) };
     await Promise.all(clients.map((c) => stop(c, 'SIGINT')));
     const stats = clients.map((_, i) => readStats(join(opts.statsDir, `soak-${i}.json`)));
     return {
@@ -89,8 +102,8 @@ export async function exitPath(path: ExitPath, clip: string): Promise<ExitReport
     : {});
   const client = startClient(server, ['--duration', '30']);
   try {
-    const ffmpeg = await waitFor('ffmpeg children', () => {
-      const f = descendants(server.proc.pid).filter((p) => p.comm === 'ffmpeg' && !p.zombie);
+    const ffmpeg = await waitFor('ffmpeg children', async () => {
+      const f = (await descendants(server.proc.pid)).filter((p) => isFfmpeg(p) && !p.zombie);
       return f.length >= 1 ? f : undefined; // one ffmpeg with two outputs (video and audio)
     }, 30_000);
     const t0 = Date.now();
@@ -103,7 +116,11 @@ export async function exitPath(path: ExitPath, clip: string): Promise<ExitReport
     let exit: ExitReport['exit'];
     if (path === 'end of file') {
       await client.exited; // end of stream
-      await waitFor('ffmpeg to be reaped after the end of the file', () => (ffmpeg.every((p) => !alive(p.pid) && !descendants(server.proc.pid).some((d) => d.pid === p.pid)) ? true : undefined), 10_000).catch(() => undefined);
+      await waitFor(
+        'ffmpeg to be reaped after the end of the file',
+        async () => ((await Promise.all(ffmpeg.map((p) => lingers(p, server.proc.pid)))).includes(true) ? undefined : true),
+        10_000,
+      ).catch(() => undefined);
       exit = 'still running (end of file: it waits for the next client)';
     } else {
       const bound = setTimeout(() => server.proc.child.kill('SIGKILL'), 15_000);
@@ -112,7 +129,7 @@ export async function exitPath(path: ExitPath, clip: string): Promise<ExitReport
     }
     const ms = Date.now() - t0;
     await sleep(200);
-    const left = ffmpeg.filter((p) => alive(p.pid) || descendants(server.proc.pid).some((d) => d.pid === p.pid)).length;
+    const left = (await Promise.all(ffmpeg.map((p) => lingers(p, server.proc.pid)))).filter(Boolean).length;
     return { path, ffmpegSeen: ffmpeg.length, ffmpegLeft: left, exit, ms, stackTrace: /^\s{4}at /m.test(server.proc.stderr) };
   } finally {
     await stop(client);
