@@ -49,7 +49,13 @@ export function jpegOutputArgs(opts: { fps: Rational; width: number; quality: nu
     '-map', '0:v:0', '-an', '-sn', '-dn',
     // The fps filter re-times to a constant rate (duplicating/dropping frames of a variable-rate
     // file), then scale. Works on ffmpeg 4 (the npm binary) and 5+, unlike -fps_mode.
-    '-vf', `fps=fps=${formatRational(opts.fps)},scale=${opts.width}:-2:flags=bilinear`,
+    // JPEG wants full-range YUV (yuvj420p); most video files are limited range. Scaling and
+    // converting the range in one swscale pass takes its slow path over the full-size picture;
+    // scaling first (keeping the source's range: yuv420p or yuvj420p) and converting the small
+    // picture after costs 0.15 ms less CPU a frame at 720p → 400 px (−8 % of ffmpeg, on 4.1 and
+    // 5.1 alike); pixels are within ±2 of the one-pass result before JPEG's quantiser (identical
+    // for a full-range source).
+    '-vf', `fps=fps=${formatRational(opts.fps)},scale=${opts.width}:-2:flags=bilinear,format=pix_fmts=yuv420p|yuvj420p,scale=out_range=full,format=yuvj420p`,
     '-c:v', 'mjpeg', '-q:v', String(mjpegQscale(opts.quality)), '-pix_fmt', 'yuvj420p',
     '-f', 'image2pipe',
   ];
