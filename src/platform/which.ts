@@ -12,7 +12,6 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { posix, win32 } from 'node:path';
-import { EnvironmentError } from '../errors.ts';
 
 export interface WhichHost {
   readonly platform: NodeJS.Platform;
@@ -62,14 +61,4 @@ function windowsExtensions(command: string, env: NodeJS.ProcessEnv): string[] {
   const exts = (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean);
   const has = exts.some((e) => command.toLowerCase().endsWith(e.toLowerCase()));
   return has ? ['', ...exts] : exts;
-}
-
-/**
- * `which()` or an EnvironmentError (E_TOOL_MISSING) whose message is one line naming what to install, e.g.
- * `Xvfb not found on PATH (/usr/bin:/bin); install it: sudo apt install xvfb`.
- */
-export function requireCommand(command: string, install: string, host: WhichHost = realWhichHost): string {
-  const found = which(command, host);
-  if (found === undefined) throw new EnvironmentError('E_TOOL_MISSING', `${command} not found on PATH (${pathVariable(host.env) || 'empty'}); install it: ${install}`);
-  return found;
 }
