@@ -40,6 +40,20 @@ describe('analyzeVideo()', () => {
     expect(Math.abs(v.fpsErrorPct)).toBeLessThan(0.2);
   });
 
+  it('charges a steady sender at the wrong rate once, by fps and drift, not again as jitter', () => {
+    const v = analyzeVideo(paced(30, 8, { rate: 0.8 }), { sourceFps: 30 });
+    expect(v.fpsErrorPct).toBeCloseTo(-20, 1);
+    expect(v.driftMaxMs).toBeGreaterThan(1000);
+    expect(v.jitterP99Ms).toBeLessThan(1e-6);
+    expect(v.jitterMs).toBeLessThan(1e-6);
+  });
+
+  it('still sees jitter in a sender at the wrong rate: 20 % slow with every 10th frame 8 ms late', () => {
+    const v = analyzeVideo(paced(30, 8, { rate: 0.8, noise: (i) => (i % 10 === 0 ? 8 : 0) }), { sourceFps: 30 });
+    expect(v.jitterP99Ms).toBeCloseTo(8, 0);
+    expect(v.jitterP50Ms).toBeLessThan(0.05);
+  });
+
   it('counts a 500 ms stall as a freeze (W3C)', () => {
     const frames = paced(30, 8).map((f) => ({ arrivalMs: f.arrivalMs + (f.arrivalMs > 5000 ? 500 : 0) }));
     const v = analyzeVideo(frames, { sourceFps: 30 });

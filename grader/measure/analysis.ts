@@ -7,9 +7,11 @@
  *   (the first second holds queue start-up bursts that say nothing about pacing).
  * - fps: (frames in window − 1) / (last − first arrival in window).
  * - per-second fps: frames counted in each whole 1 s slice of the steady window; min and max.
- * - jitter: RFC 3550 §6.4.1 / A.8 (J += (|D| − J)/16) with D = (Rj − Ri) − (Sj − Si), where S is
- *   the frame's presentation time (framed wire) or n / sourceFps (tutorial wire, no timestamps).
- *   jitterP99Ms is the 99th percentile of |D| — one late frame per 100 shows here, not in J.
+ * - jitter: RFC 3550 §6.4.1 / A.8 (J += (|D| − J)/16) with D = (Rj − Ri) − k(Sj − Si), where S is
+ *   the frame's presentation time (framed wire) or n / sourceFps (tutorial wire, no timestamps),
+ *   and k the sender's own mean pace (the least-squares slope of R over S): jitter is how
+ *   unsteady the intervals are, so a steady sender at the wrong rate is charged once, by fps, not
+ *   again here. jitterP99Ms is the 99th percentile of |D| — one late frame per 100 shows here, not in J.
  * - freezes: W3C webrtc-stats (gap ≥ max(3 × mean, mean + 150 ms)), via src/timing/stats.
  * - drift: R_n − (R_0 + S_n − S_0), minus the median of the first 10 values (the initial offset),
  *   max |·| over the window: how far the sender wandered from the wall clock.
@@ -107,18 +109,21 @@ export function analyzeVideo(frames: readonly FrameArrival[], opts: AnalyzeVideo
   const s0 = usePts ? window[0]!.ptsUs! / 1000 : 0;
   const senderMs = (i: number): number => (usePts ? window[i]!.ptsUs! / 1000 - s0 : (i * 1000) / sourceFps);
 
+  // The sender's own pace (1 when it keeps the file's rate): steadiness is judged around it.
+  const fitted = slope(window.map((_, i) => senderMs(i)), window.map((f) => f.arrivalMs));
+  const pace = Number.isFinite(fitted) && fitted > 0 ? fitted : 1;
   const jitter = new InterarrivalJitter();
   const absD: number[] = [];
   const intervals: number[] = [];
   const drift: number[] = [];
   for (let i = 0; i < window.length; i++) {
     const r = window[i]!.arrivalMs;
-    jitter.observe(r, senderMs(i) * 1000);
+    jitter.observe(r, pace * senderMs(i) * 1000);
     drift.push(r - t0 - senderMs(i));
     if (i > 0) {
       const interval = r - window[i - 1]!.arrivalMs;
       intervals.push(interval);
-      absD.push(Math.abs(interval - (senderMs(i) - senderMs(i - 1))));
+      absD.push(Math.abs(interval - pace * (senderMs(i) - senderMs(i - 1))));
     }
   }
   const initial = percentile(drift.slice(0, 10), 50);

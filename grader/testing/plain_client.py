@@ -8,8 +8,9 @@
 # After SECONDS it stops and reports, as one JSON line:
 #   arrivalsMs            every frame's arrival, ms
 #   fps, fpsErrorPct      over the steady window (from WARMUP s after the first frame)
-#   jitterP99Ms, jitterP50Ms  percentiles of |D|, D = arrival gap - clip-time gap (frame numbers
-#                         from the clip's strip when readable, else one frame per 1/FPS)
+#   jitterP99Ms, jitterP50Ms  percentiles of |D|, D = arrival gap - k x clip-time gap (frame numbers
+#                         from the clip's strip when readable, else one frame per 1/FPS; k the
+#                         sender's own pace, the least-squares slope of arrival over clip time)
 #   freezes               W3C: a gap >= max(3 x mean, mean + 150 ms)
 #   framesMissing         clip frames never received between the first and last one received
 #   avOffsetMs, avPairs   median (flash shown - beep played), flash k paired with beep k
@@ -210,7 +211,13 @@ if t_all:
     clip = [numbers[i] * 1000 / fps_src for i in idx] if numbered else [k * 1000 / fps_src for k in range(len(idx))]
     if len(ts) >= 3 and ts[-1] > ts[0]:
         fps = (len(ts) - 1) * 1000 / (ts[-1] - ts[0])
-        d = [abs((ts[k] - ts[k - 1]) - (clip[k] - clip[k - 1])) for k in range(1, len(ts))]
+        # Around the sender's own pace (least-squares slope of arrival over clip time), so a steady
+        # sender at the wrong rate shows its error in fps, not here.
+        mc, mt = sum(clip) / len(clip), sum(ts) / len(ts)
+        var = sum((c - mc) ** 2 for c in clip)
+        pace = sum((c - mc) * (t - mt) for c, t in zip(clip, ts)) / var if var > 0 else 1.0
+        pace = pace if pace > 0 else 1.0
+        d = [abs((ts[k] - ts[k - 1]) - pace * (clip[k] - clip[k - 1])) for k in range(1, len(ts))]
         gaps = [ts[k] - ts[k - 1] for k in range(1, len(ts))]
         freezes = 0
         for k, g in enumerate(gaps):
