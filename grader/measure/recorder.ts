@@ -234,7 +234,9 @@ class Recorder {
     }
     this.#registerByHello(); // tutorial/auto: client.py sends Hello, then connects the audio socket
     this.#toWorker({ type: 'connect' });
-    await Promise.race([this.#connectSettled.promise, stopped]);
+    // On the tutorial wire Hello alone registers: once a frame came, the window starts even if the
+    // sound's port never answers (a server with no audio thread); the connect goes on meanwhile.
+    await Promise.race([this.#connectSettled.promise, this.#firstFrame.promise, stopped]);
     if (!rec.connected && this.#wire?.registration === 'keepalive') return; // registration needs the TCP handshake: nothing more can come
 
     const firstWaitS = o.firstFrameTimeoutMs / 1000;

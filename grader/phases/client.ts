@@ -108,12 +108,20 @@ async function watchWindow(run: Run, sub: PythonSubmission, endAt: number, stop:
   return { live: true, shown };
 }
 
-/** The displayed rate: the sent rate times the share of sent frames the window showed. */
+/**
+ * The displayed rate: the sent rate times the share of sent frames the window showed, read from
+ * the clip's frame numbers; for a clip without them, the window's picture changes per second.
+ */
 function shownRate(seen: WindowSeen, sentFps: number): { fps: number; fpsErrorPct: number; unreliable?: string } {
   const s = seen.shown;
   if (!s) return { fps: Number.NaN, fpsErrorPct: Number.NaN, unreliable: seen.live === null ? 'not seen: no virtual screen' : 'its window was not recorded' };
-  if (s.sent - s.unseen < MIN_SEEN_FRAMES) return { fps: Number.NaN, fpsErrorPct: Number.NaN, unreliable: `only ${s.shown} frame numbers read from ${s.samples} recorded pictures (${s.unreadable} unreadable)` };
-  return { fps: s.shownRatio * sentFps, fpsErrorPct: (s.shownRatio - 1) * 100 };
+  if (s.sent - s.unseen >= MIN_SEEN_FRAMES) return { fps: s.shownRatio * sentFps, fpsErrorPct: (s.shownRatio - 1) * 100 };
+  const seconds = (s.samples - 1) / RECORD_RATE;
+  if (s.unreadable > s.samples / 2 && s.pictureChanges >= MIN_SEEN_FRAMES && seconds > 0) {
+    const fps = s.pictureChanges / seconds;
+    return { fps, fpsErrorPct: ((fps - sentFps) / sentFps) * 100 };
+  }
+  return { fps: Number.NaN, fpsErrorPct: Number.NaN, unreliable: `only ${s.shown} frame numbers and ${s.pictureChanges} picture changes seen in ${s.samples} recorded pictures` };
 }
 
 /** Fewer frames seen than this (a second at 30 fps) is too short a recording to judge a rate. */
@@ -148,7 +156,7 @@ async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<Cl
   const sentFps = sent?.fps ?? Number.NaN;
   const rate = shows ? shownRate(window, sentFps) : { fps: Number.NaN, fpsErrorPct: Number.NaN };
   const s = window.shown;
-  const recorded = s ? `; its window showed ${s.shown} of ${s.sent - s.unseen} frames sent in ${fmt(s.seconds)} s of recording` : '';
+  const recorded = !s ? '' : s.shown > 0 ? `; its window showed ${s.shown} of ${s.sent - s.unseen} frames sent in ${fmt(s.seconds)} s of recording` : `; its picture changed ${s.pictureChanges} times in ${fmt(s.seconds)} s of recording (no frame numbers in this clip)`;
   const figures: ClientFigures = {
     measuredFrom: "outside: the frames its RECEIVING VIDEO window showed (recorded from the grader's screen, each frame's number read from the clip's strip) against what the reference server sent, the PCM it played into an ALSA file",
     running: alive && !traceback,

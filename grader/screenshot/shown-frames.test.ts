@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { tallyShown } from './shown-frames.ts';
+import { tallyShown, type Reading } from './shown-frames.ts';
 
 /** Readings 1000/60 ms apart, as the recorder delivers them at 60 pictures/s. */
-function at60(numbers: Array<number | undefined>, stallAfter?: number, stallMs = 0): Array<{ atMs: number; number: number | undefined }> {
+function at60(numbers: Array<number | undefined>, stallAfter?: number, stallMs = 0): Reading[] {
   let t = 0;
   return numbers.map((number, i) => {
     t += 1000 / 60 + (stallAfter !== undefined && i === stallAfter + 1 ? stallMs : 0);
-    return { atMs: t, number };
+    return { atMs: t, number, changed: i > 0 && number !== numbers[i - 1] };
   });
 }
 const BLIND_MS = 2.5 * (1000 / 60);
@@ -14,7 +14,7 @@ const BLIND_MS = 2.5 * (1000 / 60);
 describe('tallyShown', () => {
   it('counts each frame held for two recordings once: every frame shown', () => {
     const r = tallyShown(at60([10, 10, 11, 11, 12, 12, 13, 13]), BLIND_MS);
-    expect(r).toMatchObject({ shown: 4, sent: 4, unseen: 0, shownRatio: 1, unreadable: 0, samples: 8 });
+    expect(r).toMatchObject({ shown: 4, sent: 4, unseen: 0, shownRatio: 1, unreadable: 0, samples: 8, pictureChanges: 3 });
   });
 
   it('reads frames the window skipped as sent but not shown', () => {
@@ -34,6 +34,11 @@ describe('tallyShown', () => {
     expect(r.shown).toBe(5);
     expect(r.sent).toBe(5);
     expect(r.shownRatio).toBe(1);
+  });
+
+  it('counts picture changes where no strip reads (a clip without it)', () => {
+    const r = tallyShown(at60([undefined, undefined, undefined]).map((x, i) => ({ ...x, changed: i === 2 })), BLIND_MS);
+    expect(r).toMatchObject({ shown: 0, unreadable: 3, pictureChanges: 1 });
   });
 
   it('counts unreadable pictures and survives no reading at all', () => {

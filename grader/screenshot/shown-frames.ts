@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { STRIP_READ_SIZE, readStrip } from '../measure/markers.ts';
 import { launch, submissionEnv } from '../run/submission.ts';
 import { resolveFfmpeg } from '../../src/platform/tools.ts';
+import { sleep } from '../../src/timing/wait.ts';
 import type { WindowRegion } from './opencv.ts';
 
 export interface ShownFrames {
@@ -25,6 +26,20 @@ export interface ShownFrames {
   shownRatio: number;
   /** Recorded pictures whose strip did not read (no picture, covered, torn mid-update). */
   unreadable: number;
+  /**
+   * Recorded pictures that differ from the one before: new frames by sight, for a clip without
+   * the strip (a frame identical to the one before it is missed, so this can only undercount).
+   */
+  pictureChanges: number;
+}
+
+export interface Reading {
+  /** When the recorded picture was delivered, ms. */
+  atMs: number;
+  /** The frame number its strip reads, if it does. */
+  number: number | undefined;
+  /** It differs from the picture recorded before it. */
+  changed: boolean;
 }
 
 /** How many earlier numbers a reading is compared with: a torn picture that reads an older frame again is no new frame. */
@@ -37,17 +52,19 @@ const MAX_SKIP = 90;
  * (number undefined: unreadable). A gap between two deliveries longer than `blindMs` means the
  * recorder stalled: frames skipped across it are unseen, not missed by the window.
  */
-export function tallyShown(readings: ReadonlyArray<{ atMs: number; number: number | undefined }>, blindMs: number): ShownFrames {
+export function tallyShown(readings: readonly Reading[], blindMs: number): ShownFrames {
   const recent: number[] = [];
   let shown = 0;
   let sent = 0;
   let unseen = 0;
   let unreadable = 0;
+  let pictureChanges = 0;
   let blind = false;
   let previousAt: number | undefined;
   for (const r of readings) {
     if (previousAt !== undefined && r.atMs - previousAt > blindMs) blind = true;
     previousAt = r.atMs;
+    if (r.changed) pictureChanges += 1;
     if (r.number === undefined) {
       unreadable += 1;
       continue;
@@ -66,7 +83,19 @@ export function tallyShown(readings: ReadonlyArray<{ atMs: number; number: numbe
   const samples = readings.length;
   const seconds = samples > 1 ? (readings[samples - 1]!.atMs - readings[0]!.atMs) / 1000 : 0;
   const seen = sent - unseen;
-  return { samples, seconds, shown, sent, unseen, shownRatio: seen > 0 ? shown / seen : 0, unreadable };
+  return { samples, seconds, shown, sent, unseen, shownRatio: seen > 0 ? shown / seen : 0, unreadable, pictureChanges };
+}
+
+/**
+ * Mean absolute grey-level difference (0..255) from which a recorded picture is a new one. A window
+ * that shows the same frame again records the same pixels (0); video frames differ by far more.
+ */
+const CHANGED_MEAN_ABS = 0.3;
+
+function meanAbsDifference(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
 }
 
 /** Deliveries further apart than this many recording intervals are a stall of the recorder. */
@@ -87,19 +116,22 @@ export async function recordShownFrames(display: string, region: WindowRegion, o
     '-vf', `scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', 'pipe:1',
   ];
   const grabber = launch('ffmpeg x11grab', resolveFfmpeg().path, args, { cwd: tmpdir(), env: submissionEnv({ DISPLAY: display }), maxOutputBytes: 4096, binaryStdout: true });
-  const readings: Array<{ atMs: number; number: number | undefined }> = [];
+  const readings: Reading[] = [];
   let pending: Buffer = Buffer.alloc(0);
+  let previous: Buffer | undefined;
   grabber.handle.process.stdout?.on('data', (chunk: Buffer) => {
     const atMs = performance.now();
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     while (pending.length >= frameBytes) {
-      readings.push({ atMs, number: readStrip(pending.subarray(0, frameBytes), width, height) });
+      const picture = Buffer.from(pending.subarray(0, frameBytes));
+      readings.push({ atMs, number: readStrip(picture, width, height), changed: previous !== undefined && meanAbsDifference(previous, picture) >= CHANGED_MEAN_ABS });
+      previous = picture;
       pending = pending.subarray(frameBytes);
     }
   });
   try {
     const deadline = performance.now() + (opts.seconds + 10) * 1000;
-    while (!grabber.exit && performance.now() < deadline && !opts.stop?.()) await new Promise((r) => setTimeout(r, 50));
+    while (!grabber.exit && performance.now() < deadline && !opts.stop?.()) await sleep(50);
     if (grabber.exit && grabber.exit.code !== 0 && readings.length === 0) throw new Error(`ffmpeg -f x11grab ${display} failed (exit ${grabber.exit.code}): ${grabber.out.tail(1)}`);
     return tallyShown(readings, BLIND_INTERVALS * (1000 / rate));
   } finally {
