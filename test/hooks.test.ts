@@ -74,9 +74,20 @@ describe('git hooks (husky) in a throw-away repo', () => {
       expect(push.output).toContain('pre-push: push blocked; fix the failing tests above');
       expect(await tgit(bare, 'rev-parse', 'main')).toBe(pushedBefore);
 
-      // Fixed tests: the same hook lets the push through.
+      // Fixed tests but a lint error: the linter, run beside the type check, blocks it and its output is shown.
       await writeFiles(work, { 'sum.test.mjs': "import test from 'node:test';\nimport assert from 'node:assert';\ntest('sum', () => assert.equal(1 + 1, 2));\n" });
-      const fixed = await run(work, 'commit', '-am', 'Fix the test');
+      const linted = { ...scripts, lint: 'node -e "console.log(\'sum.test.mjs: lint says no\'); process.exit(1)" --' };
+      await writeFiles(work, { 'package.json': JSON.stringify({ name: 'hook-test', private: true, type: 'module', scripts: linted }, null, 2) });
+      expect((await run(work, 'commit', '-am', 'Fix the test')).code).toBe(0);
+      const push3 = await run(work, 'push', 'origin', 'main');
+      expect(push3.code, push3.output).not.toBe(0);
+      expect(push3.output).toContain('sum.test.mjs: lint says no');
+      expect(push3.output).toContain('pre-push: push blocked; fix the lint errors above');
+      expect(await tgit(bare, 'rev-parse', 'main')).toBe(pushedBefore);
+
+      // Lint fixed too: the same hook lets the push through.
+      await writeFiles(work, { 'package.json': JSON.stringify({ name: 'hook-test', private: true, type: 'module', scripts }, null, 2) });
+      const fixed = await run(work, 'commit', '-am', 'Fix the lint');
       expect(fixed.code, fixed.output).toBe(0);
       const push2 = await run(work, 'push', 'origin', 'main');
       expect(push2.code, push2.output).toBe(0);
