@@ -48,9 +48,11 @@ export interface SentFrame {
 }
 
 /**
- * The last part of each wait is a spin on the clock, this long (ms): Atomics.wait's wake-up is late
- * by 50–150 µs on the 2-core VM we measure on, and spinning it costs ≈ 0.15 ms × fps of CPU per
- * second (0.5 % of a core at 30 fps).
+ * The shortest spin at the end of each wait (ms): Atomics.wait's wake-up is late by 50–200 µs on
+ * the 2-core VM we measure on even when it is quiet. The sender thread lengthens it, up to 1 ms and
+ * 5 % of the frame interval, when its futex wake-ups have been later than that recently
+ * (video-sender-worker.mjs, SPIN_BUDGET): 0.15 ms × fps of CPU a second at the least (0.5 % of a
+ * core at 30 fps), 5 % of a core at the most.
  */
 const SPIN_MS = 0.15;
 const TRACE_FRAMES = 20_000;
