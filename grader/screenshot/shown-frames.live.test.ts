@@ -4,8 +4,7 @@
  * the share of sent frames the recorder saw in its window must match the share client.py says it
  * showed over the same seconds — at full rate (waitKey(1)) and at two thirds of it (waitKey(50)).
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
