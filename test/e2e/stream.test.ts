@@ -2,7 +2,7 @@
  * End to end, both wires: a real server and client (child processes, real ffmpeg on a small clip
  * made here, loopback sockets). Tight timing figures are the benchmark's job; here the figures must
  * simply be right: paced at the file's rate (support/rate.ts), every frame, no loss, all of the
- * sound, A/V within ±30 ms.
+ * sound, A/V within ±30 ms on average and no frame shown further off than the client's late threshold.
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +49,9 @@ describe.each([
       expect(stats.framesShown + stats.framesLate).toBe(frames);
       expect(stats.avOffsetMs.maxAbs).not.toBeNull();
       expect(Math.abs(stats.avOffsetMs.mean!)).toBeLessThanOrEqual(30);
-      expect(stats.avOffsetMs.maxAbs!).toBeLessThanOrEqual(30);
+      // A frame due while the machine stalls is still shown up to one frame behind the audio clock
+      // (the scheduler's late threshold; later ones are dropped as late): none may be further off.
+      expect(stats.avOffsetMs.maxAbs!).toBeLessThanOrEqual(1000 / fps + 1);
     } else {
       expect(stats.framesLost).toBeNull(); // the tutorial wire carries no sequence numbers
       expectFileRate(stats.sourceFps!, fps, 'sourceFps');
