@@ -39,7 +39,7 @@ const A = {
   title: document.title, framesShown: 0, framesSkipped: 0, decodeErrors: 0, fps: 0, fpsText: '',
   lastFrameAt: 0, width: 0, height: 0, connected: false, /** @type {Record<string, unknown>} */ stats: {}, quitSent: false,
   audioState: CFG.audio ? 'starting' : 'off', audioConnected: false, audioSecondsScheduled: 0,
-  audioChunks: 0, audioDropped: 0, audioUnderruns: 0,
+  audioChunks: 0, audioDropped: 0, audioUnderruns: 0, audioQueuedMaxS: 0,
 };
 /** @type {Window & { __avsock?: typeof A }} */ (window).__avsock = A;
 
@@ -216,6 +216,7 @@ function onAudio(p) {
   src.buffer = buf; src.connect(ctx.destination); src.start(nextTime);
   nextTime += frames / rate;                                  // back-to-back: no gaps, no overlaps
   A.audioSecondsScheduled += frames / rate; A.audioChunks++;
+  A.audioQueuedMaxS = Math.max(A.audioQueuedMaxS, nextTime - now);   // the latency the drop rule bounds
 }
 function openAudio() {
   if (audioOpen) return;
