@@ -22,6 +22,9 @@ export interface ClientStatsJson {
   readonly framesReceived: number;
   readonly framesShown: number;
   readonly framesLost: number | null;
+  /** framed: the id of the first and of the highest frame received (ids count up by one per frame); tutorial: null. */
+  readonly firstFrameId: number | null;
+  readonly lastFrameId: number | null;
   readonly framesLate: number;
   /** Incomplete frames (a fragment lost) plus undecodable datagrams. */
   readonly framesDropped: number;
@@ -180,6 +183,8 @@ export class ClientStats {
       framesReceived: this.#framesReceived,
       framesShown: this.#framesShown,
       framesLost: this.framesLost(),
+      firstFrameId: this.#firstFrameId ?? null,
+      lastFrameId: this.#firstFrameId === undefined ? null : (this.#firstFrameId + this.#highestFrameId) >>> 0,
       framesLate: this.framesLate,
       framesDropped: this.framesDropped,
       jitterMs: round(this.#jitter.jitterMs, 3),
