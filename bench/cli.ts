@@ -66,7 +66,7 @@ Measures avsock on this machine (loopback only) and prints a table per section:
             client (grader/testing/plain_client.py), side by side
 
 Options:
-  --quick          ≈ 3 min: three clip rates, shorter recordings, no grader run
+  --quick          ≤ 2 min: one clip (30 fps 720p) for every section, shorter recordings, one round, no grader run
   --runs N         repeat every measurement N times, report medians and their spread (default 1)
   --only LIST      comma-separated sections, e.g. --only pacing,fanout
   --class-size N   students in the class section (default 3, extrapolated to 30; 30 measures it)
@@ -93,7 +93,9 @@ interface Plan {
   senders: (rate: string) => Method[];
   costSeconds: number;
   startupRuns: number;
-  capacity: Array<{ height: 720 | 1080; stages: readonly Stage[] }>;
+  capacity: Array<{ height: 720 | 1080; stages: readonly Stage[]; clipSeconds?: number }>;
+  /** Interleaved rounds of the media layouts (at least this many, or --runs). */
+  layoutRounds: number;
   grader: boolean;
 }
 
@@ -102,11 +104,13 @@ function makePlan(quick: boolean, runs: number, sections: Set<Section>): Plan {
     quick,
     runs,
     sections,
-    rates: quick ? ['24000/1001', '30', '60'] : ['15', '24000/1001', '25', '30', '60'],
+    // --quick: every section reads the one 14-s 30 fps 720p clip, so a fresh clone makes one clip.
+    rates: quick ? ['30'] : ['15', '24000/1001', '25', '30', '60'],
     pacingSeconds: quick ? 5 : 8,
-    fanoutClients: quick ? [1, 50, 200] : [1, 10, 50, 100, 200],
+    fanoutClients: quick ? [1, 200] : [1, 10, 50, 100, 200],
     fanoutSeconds: quick ? 4 : 8,
-    layoutSeconds: quick ? 5 : 8,
+    layoutSeconds: quick ? 4 : 8,
+    layoutRounds: quick ? 1 : 3,
     senders: (rate) => {
       const all: Method[] = ['floor', 'deadline'];
       if (!serverPyUnavailable() && (!quick || rate === '30')) all.push('server.py');
@@ -116,7 +120,7 @@ function makePlan(quick: boolean, runs: number, sections: Set<Section>): Plan {
     costSeconds: quick ? 4 : 8,
     startupRuns: quick ? 1 : 3,
     capacity: quick
-      ? [{ height: 720, stages: STAGES }, { height: 1080, stages: ['+pipe'] }]
+      ? [{ height: 720, stages: STAGES, clipSeconds: 14 }]
       : [{ height: 720, stages: STAGES }, { height: 1080, stages: STAGES }],
     grader: !quick,
   };
@@ -253,18 +257,18 @@ async function runPacing({ plan, runs, log }: Run, m: Measured): Promise<void> {
 }
 
 async function runLayout({ plan, runs, log }: Run, m: Measured): Promise<void> {
-  m.layouts.push(...(await measureLayouts(Math.max(runs, plan.quick ? 2 : 3), plan.layoutSeconds, log)));
+  m.layouts.push(...(await measureLayouts(Math.max(runs, plan.layoutRounds), plan.layoutSeconds, log)));
   print('media layouts (CPU of the process tree)', layoutTable(m.layouts.map((g) => combineRuns(g).value)));
 }
 
 async function runCapacity({ plan, runs, log }: Run, m: Measured): Promise<void> {
-  for (const { height, stages } of plan.capacity) {
+  for (const { height, stages, clipSeconds } of plan.capacity) {
     log(`capacity ${height}p`);
-    const reps = await repeat(runs, () => measureCapacity(height, stages, log));
+    const reps = await repeat(runs, () => measureCapacity(height, stages, log, clipSeconds));
     stages.forEach((_, i) => m.raw.capacity.push(reps.map((rep) => rep[i]!)));
   }
   // With a single run, repeat the headline stage 3× anyway: it is cheap and states the noise.
-  if (runs === 1) {
+  if (runs === 1 && !plan.quick) {
     const extra = await repeat(2, () => measureCapacity(720, ['+pipe'], log));
     const group = m.raw.capacity.find((g) => g[0]!.source === '720p' && g[0]!.stage === '+pipe');
     group?.push(...extra.map((e) => e[0]!));

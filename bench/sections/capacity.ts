@@ -41,8 +41,9 @@ export interface StageResult {
   cpuMsPerFrame: number;
 }
 
-export function capacityClip(height: 720 | 1080): ClipSpec {
-  return { fps: '30', seconds: 20, width: height === 720 ? 1280 : 1920, height };
+/** `seconds`: 20 in the full bench; --quick decodes the pacing clip's 14 s so it makes no clip of its own. */
+export function capacityClip(height: 720 | 1080, seconds = 20): ClipSpec {
+  return { fps: '30', seconds, width: height === 720 ? 1280 : 1920, height };
 }
 
 const SCALE = (fps: string): string => `fps=fps=${fps},scale=400:-2:flags=bilinear`;
@@ -148,8 +149,8 @@ async function rawSharp(file: string, spec: ClipSpec): Promise<number> {
   }
 }
 
-export async function measureCapacity(height: 720 | 1080, stages: readonly Stage[], log: (msg: string) => void): Promise<StageResult[]> {
-  const spec = capacityClip(height);
+export async function measureCapacity(height: 720 | 1080, stages: readonly Stage[], log: (msg: string) => void, clipSeconds?: number): Promise<StageResult[]> {
+  const spec = capacityClip(height, clipSeconds);
   const file = await benchClip(spec, log);
   const frames = Math.round(spec.seconds * fpsOf(spec));
   const out: StageResult[] = [];
