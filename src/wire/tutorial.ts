@@ -110,6 +110,15 @@ export const tutorialWire: Wire = {
     };
   },
   connectionClosed: { code: 1, reason: 'the server closed the audio connection (the tutorial wire has no end-of-stream message)', playOutMs: 1000 },
+  newFrameTagger() {
+    // One datagram is one frame, numbered here in the order sent (the wire numbers nothing).
+    let next = 0;
+    return () => {
+      const part = { frameId: next, index: 0, count: 1 };
+      next = (next + 1) >>> 0;
+      return part;
+    };
+  },
   hints: {
     noGreeting: '',
     badGreeting: '',

@@ -50,6 +50,16 @@ export interface VideoReader {
   counts(): { framesDropped: number; datagramsLost: number | null };
 }
 
+/** A video datagram's place in its frame, as an observer on the path reads it. frameId counts up by one per frame (u32, wraps). */
+export interface FramePart {
+  readonly frameId: number;
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Reads the server's datagrams one by one in the order sent; undefined for a datagram that is not video of this wire. */
+export type FrameTagger = (datagram: Buffer) => FramePart | undefined;
+
 /** What the audio connection carries, as a client reads it. */
 export type StreamEvent =
   | { readonly type: 'greeting'; readonly handshake: Handshake }
@@ -127,4 +137,8 @@ export interface Wire {
   newStreamReader(): StreamReader;
   readonly connectionClosed: ConnectionClosed;
   readonly hints: WireHints;
+
+  // ---- on the path
+  /** A fresh tagger for one server → client stream (the impairment relay counts frames with it). */
+  newFrameTagger(): FrameTagger;
 }

@@ -50,14 +50,5 @@ export function udpPorts(pid: number): number[] {
   return ports;
 }
 
-/** Seeded PRNG (mulberry32): a failing run can be replayed with the same seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the relay's mulberry32): a failing run can be replayed with the same seed. */
+export { seededRandom as rng } from '../../src/net/random.ts';

@@ -1,15 +1,16 @@
 /**
- * A lossy UDP relay for tests: the client talks to the relay's port, the relay talks to the server
- * from the same socket, so the server sees the relay as its client. Server → client datagrams go
- * through the faults (seeded RNG): drop, duplicate, swap with the next one (reorder), delay.
- * Client → server datagrams (hellos) pass untouched.
+ * The network-faults test's relay: the product's impairment relay (src/net) on the video port only
+ * (the client's TCP goes straight to the server), with faults that can change mid-run. Server →
+ * client datagrams go through the faults (seeded): drop, duplicate, hold back one and send it after
+ * the next (reorder), delay. Client → server datagrams (hellos) pass untouched.
  *
  * Bookkeeping for exact loss checks: every framed fragment's seq and frameId is read, and each
  * drop is recorded; `expectedLoss()` turns that into the figures the client must report.
  */
-import dgram from 'node:dgram';
 import { decodeDatagram } from '../../src/protocol/framed/index.ts';
-import { rng } from './helpers.ts';
+import { ImpairmentRelay } from '../../src/net/relay.ts';
+import { NO_IMPAIRMENT, type NetSpec } from '../../src/net/spec.ts';
+import { wireFor } from '../../src/wire/index.ts';
 
 export interface Faults {
   /** Probability a datagram is dropped. */
@@ -28,37 +29,64 @@ interface Sent {
   dropped: boolean;
 }
 
-export class LossyRelay {
-  readonly #socket = dgram.createSocket('udp4');
-  readonly #serverPort: number;
-  readonly #rand: () => number;
-  #faults: Faults = { loss: 0 };
-  #client: dgram.RemoteInfo | undefined;
-  #held: Buffer | undefined;
-  #forwarding = true;
-  #cutRequested = false;
-  #lastFrameId = -1;
-  readonly log: Sent[] = [];
-  dropped = 0;
-  forwarded = 0;
-  duplicated = 0;
-  reordered = 0;
+function specOf(f: Faults, seed: number): NetSpec {
+  return Object.freeze({
+    ...NO_IMPAIRMENT,
+    lossPct: f.loss * 100,
+    duplicatePct: (f.duplicate ?? 0) * 100,
+    reorderPct: (f.reorder ?? 0) * 100,
+    delayMs: f.delayMs ?? 0,
+    seed,
+  });
+}
 
-  private constructor(serverPort: number, seed: number) {
-    this.#serverPort = serverPort;
-    this.#rand = rng(seed);
+export class LossyRelay {
+  readonly #relay: ImpairmentRelay;
+  readonly #seed: number;
+  #faults: Faults = { loss: 0 };
+  #lastFrameId = -1;
+  #awaitingCleanFrame = false;
+  readonly log: Sent[] = [];
+
+  private constructor(relay: ImpairmentRelay, seed: number) {
+    this.#relay = relay;
+    this.#seed = seed;
   }
 
   static async start(serverPort: number, seed: number): Promise<LossyRelay> {
-    const relay = new LossyRelay(serverPort, seed);
-    relay.#socket.on('error', () => {});
-    await new Promise<void>((r) => relay.#socket.bind(0, '127.0.0.1', () => r()));
-    relay.#socket.on('message', (msg, rinfo) => relay.#onMessage(msg, rinfo));
-    return relay;
+    const verdicts: { record?: (msg: Buffer, dropped: boolean) => void } = {};
+    const relay = await ImpairmentRelay.start({
+      videoPort: 0,
+      serverHost: '127.0.0.1',
+      serverVideoPort: serverPort,
+      net: { label: 'test', down: specOf({ loss: 0 }, seed), up: NO_IMPAIRMENT },
+      newFrameTagger: () => wireFor('framed').newFrameTagger(),
+      onVideoVerdict: (msg, verdict) => verdicts.record?.(msg, verdict.dropped !== undefined),
+    });
+    const self = new LossyRelay(relay, seed);
+    verdicts.record = (msg, dropped) => self.#record(msg, dropped);
+    return self;
   }
 
   get port(): number {
-    return this.#socket.address().port;
+    return this.#relay.videoPort;
+  }
+
+  get dropped(): number {
+    const d = this.#relay.report().video.down.dropped;
+    return d.loss + d.fragment + d.queue;
+  }
+
+  get forwarded(): number {
+    return this.#relay.report().video.down.forwarded;
+  }
+
+  get duplicated(): number {
+    return this.#relay.report().video.down.duplicated;
+  }
+
+  get reordered(): number {
+    return this.#relay.report().video.down.reordered;
   }
 
   /**
@@ -67,7 +95,6 @@ export class LossyRelay {
    * half-dropped before cannot be repaired. undefined until then.
    */
   firstCleanFrameAt: number | undefined;
-  #awaitingCleanFrame = false;
 
   setFaults(f: Faults): void {
     if (f.loss === 0 && this.#faults.loss > 0) {
@@ -75,28 +102,19 @@ export class LossyRelay {
       this.firstCleanFrameAt = undefined;
     }
     this.#faults = f;
+    this.#relay.setNet({ label: 'test', down: specOf(f, this.#seed), up: NO_IMPAIRMENT });
   }
 
   /** Stops forwarding video at the next frame boundary (so no frame is cut in half); hellos still pass. */
   cut(): void {
-    this.#cutRequested = true;
+    void this.#relay.stopVideo();
   }
 
   close(): void {
-    try {
-      this.#socket.close();
-    } catch {
-      // closed
-    }
+    void this.#relay.close();
   }
 
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (rinfo.port !== this.#serverPort) {
-      this.#client = rinfo;
-      this.#socket.send(msg, this.#serverPort, '127.0.0.1');
-      return;
-    }
-    if (!this.#client || !this.#forwarding) return;
+  #record(msg: Buffer, dropped: boolean): void {
     let seq = -1;
     let frameId = -1;
     try {
@@ -105,48 +123,12 @@ export class LossyRelay {
     } catch {
       // tutorial datagram: no seq
     }
-    if (this.#cutRequested && frameId !== this.#lastFrameId) {
-      this.#forwarding = false;
-      this.#flushHeld();
-      return;
-    }
     if (this.#awaitingCleanFrame && frameId !== this.#lastFrameId) {
       this.#awaitingCleanFrame = false;
       this.firstCleanFrameAt = performance.now();
     }
     this.#lastFrameId = frameId;
-    const f = this.#faults;
-    const dropped = this.#rand() < f.loss;
     this.log.push({ seq, frameId, dropped });
-    if (dropped) {
-      this.dropped += 1;
-      return;
-    }
-    if (f.reorder && !this.#held && this.#rand() < f.reorder) {
-      this.#held = msg;
-      this.reordered += 1;
-      return;
-    }
-    this.#send(msg);
-    if (f.duplicate && this.#rand() < f.duplicate) {
-      this.duplicated += 1;
-      this.#send(msg);
-    }
-    this.#flushHeld();
-  }
-
-  #flushHeld(): void {
-    const held = this.#held;
-    this.#held = undefined;
-    if (held) this.#send(held);
-  }
-
-  #send(msg: Buffer): void {
-    const to = this.#client!;
-    this.forwarded += 1;
-    const go = (): void => this.#socket.send(msg, to.port, to.address, () => {});
-    if (this.#faults.delayMs) setTimeout(go, this.#faults.delayMs);
-    else go();
   }
 
   /**
