@@ -37,6 +37,9 @@ runMain('start', async (argv) => {
     server = await startServerSession(config.server, io);
     client = await startClientSession({ ...config.client, port: server.server.videoPort, audioPort: server.server.audioPort }, io);
     const c = client;
+    const net = c.net;
+    // The relay is in the client's path; the TRANSMITTING VIDEO page shows what it does too.
+    if (net) server.addRows(() => net.rows());
     server.ui.onQuit(() => stop('q pressed'));
     c.ui.onQuit(() => stop('q pressed'));
     void server.server.done.then(() => stop('server stopped'), (error: unknown) => {

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { UsageError } from '../errors.ts';
 import { WIRE_NAMES, type WireName } from '../wire/index.ts';
 import { PACINGS } from '../timing/pacer.ts';
+import { parseNet, PROFILE_NAMES, type NetSetting } from '../net/spec.ts';
 import type { StreamServerOptions } from '../server/stream-server.ts';
 import { choiceOption, numberOption, parseOptions } from './main.ts';
 
@@ -32,6 +33,8 @@ export interface ServerConfig extends Pick<StreamServerOptions, 'wire' | 'pacing
   readonly uiPort: number;
   /** Stack traces and per-event logging. Default false. */
   readonly debug: boolean;
+  /** An impairment relay in front of the server (clients reach it through the relay). Default none. */
+  readonly net: NetSetting | undefined;
 }
 
 export interface ClientConfig {
@@ -55,6 +58,8 @@ export interface ClientConfig {
   readonly audio: AudioPreference;
   /** Stack traces and per-event logging. Default false. */
   readonly debug: boolean;
+  /** An impairment relay between this client and the server. Default none. */
+  readonly net: NetSetting | undefined;
 }
 
 export interface StartConfig {
@@ -100,9 +105,17 @@ const COMMON_OPTIONS = {
   port: { type: 'string' },
   'audio-port': { type: 'string' },
   'no-window': { type: 'boolean' },
+  net: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+function netOption(raw: string | undefined): NetSetting | undefined {
+  return raw === undefined ? undefined : parseNet(raw, '--net');
+}
+
+const NET_HELP = `  --net N             impair the path: a profile (${PROFILE_NAMES.join(', ')}) or a spec such as
+                      loss=2%,burst=4,delay=40ms,jitter=15ms,rate=3mbit,mtu=1500 (see npm run relay -- --help)`;
 
 /** What the sending side is told: the file and how to encode and pace it (server and start). */
 const PROGRAMME_OPTIONS = {
@@ -155,6 +168,7 @@ Streams a video file: video as JPEG frames over UDP, audio as PCM over TCP, pace
   --loop              repeat the file forever
   --no-window         do not open the TRANSMITTING VIDEO window (its page still serves on --ui-port)
   --ui-port N         port of the TRANSMITTING VIDEO page (default 0 = any free port)
+${NET_HELP}
   --debug             stack traces and verbose logging
   -h, --help          this text
 `;
@@ -172,6 +186,7 @@ Receives the stream: shows each frame at its time against the audio clock, plays
   --no-window         do not open the RECEIVING VIDEO window (its page still serves on --ui-port)
   --ui-port N         port of the RECEIVING VIDEO page (default 0 = any free port)
   --audio A           auto (default: sound card, else the page, else silent) | device | browser | null
+${NET_HELP}
   --debug             stack traces and verbose logging
   -h, --help          this text
 `;
@@ -192,6 +207,7 @@ Server and client on this machine with the demo clip, both windows and sound. q 
   --stats FILE        write the client's statistics as JSON at exit
   --no-window         no windows: print the two page URLs instead
   --audio A           auto (default) | device | browser | null
+${NET_HELP}
   --debug             stack traces and verbose logging
   -h, --help          this text
 `;
@@ -214,6 +230,7 @@ export function parseServerConfig(argv: string[]): ServerConfig | undefined {
     window: !(v['no-window'] ?? false),
     uiPort: portOption('ui-port', v['ui-port'], 0),
     debug: v.debug ?? false,
+    net: netOption(v.net),
   });
 }
 
@@ -241,6 +258,7 @@ export function parseClientConfig(argv: string[]): ClientConfig | undefined {
     uiPort: portOption('ui-port', v['ui-port'], 0),
     audio: choiceOption('audio', v.audio, AUDIO_PREFERENCES, 'auto'),
     debug: v.debug ?? false,
+    net: netOption(v.net),
   });
 }
 
@@ -269,6 +287,7 @@ export function parseStartConfig(argv: string[]): StartConfig | undefined {
     window,
     uiPort: 0,
     debug,
+    net: undefined,
   });
   const client: ClientConfig = Object.freeze({
     host: DEFAULT_HOST,
@@ -281,6 +300,8 @@ export function parseStartConfig(argv: string[]): StartConfig | undefined {
     uiPort: 0,
     audio: choiceOption('audio', v.audio, AUDIO_PREFERENCES, 'auto'),
     debug,
+    // The relay sits between the two, in the client's path.
+    net: netOption(v.net),
   });
   return Object.freeze({ server, client });
 }

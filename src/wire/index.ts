@@ -1,7 +1,7 @@
 /** The wire formats behind one interface; `wireFor` is the one place that picks an implementation by name. */
 import { framedWire } from './framed.ts';
 import { tutorialWire } from './tutorial.ts';
-import type { Wire, WireName } from './wire.ts';
+import type { FrameTagger, Wire, WireName } from './wire.ts';
 
 export * from './wire.ts';
 export * from './registration.ts';
@@ -12,4 +12,20 @@ const WIRES: Readonly<Record<WireName, Wire>> = { framed: framedWire, tutorial: 
 
 export function wireFor(name: WireName): Wire {
   return WIRES[name];
+}
+
+/**
+ * A frame tagger for a stream of either wire, for an observer that is not told which (the relay in
+ * front of someone else's server): the first video datagram decides — a framed fragment decodes as
+ * one; anything else is the tutorial's one-datagram frame.
+ */
+export function newDetectingFrameTagger(): FrameTagger {
+  let tag: FrameTagger | undefined;
+  return (datagram) => {
+    if (!tag) {
+      const framed = framedWire.newFrameTagger();
+      tag = framed(datagram) ? framed : tutorialWire.newFrameTagger();
+    }
+    return tag(datagram);
+  };
 }
