@@ -40,9 +40,10 @@ import { measureCost, measureStartup, type CostResult, type StartupResult } from
 import { measureFanout, type FanoutResult } from './sections/fanout.ts';
 import { fidelityTable, measureFidelity, type FidelityResult } from './sections/fidelity.ts';
 import { measurePacing, type PacingResult } from './sections/pacing.ts';
+import { lossCurveTable, measureLossCurve, measureRelayCost, relayCostTable, type LossPoint, type RelayCost } from './sections/network.ts';
 import { combineRuns, median, spread } from './summary.ts';
 
-const SECTIONS = ['pacing', 'layout', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity'] as const;
+const SECTIONS = ['pacing', 'layout', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity', 'network'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -64,6 +65,9 @@ Measures avsock on this machine (loopback only) and prints a table per section:
             --class (default --jobs, sandboxed): minutes per 30 students
   fidelity  the tutorial's server.py measured by the grader's probe and by an independent real-time
             client (grader/testing/plain_client.py), side by side
+  network   both wires through the impairment relay (npm run relay) at 0, 0.5, 1, 2, 5, 10 % loss,
+            MTU 1500: share of frames delivered whole, longest freeze, A/V offset, audio held back;
+            and the relay's own CPU at 720p30
 
 Options:
   --quick          ≤ 2 min: one clip (30 fps 720p) for every section, shorter recordings, one round, no grader run
@@ -229,6 +233,7 @@ interface Measured {
   startupMs?: number;
   classResult?: Record<string, unknown>;
   fidelity?: FidelityResult;
+  network?: { lossCurve: LossPoint[]; relayCost: RelayCost[] };
 }
 
 const print = (title: string, table: string): void => void process.stdout.write(`\n== ${title}\n${table}\n`);
@@ -327,6 +332,13 @@ async function measureSections(run: Run): Promise<Measured> {
     }
     if (sections.has('startup')) await runStartup(run, m);
     if (sections.has('class')) await runClass(run, m);
+    if (sections.has('network')) {
+      const lossCurve = await measureLossCurve(plan.quick ? 4 : 8, log);
+      print('the network as the lesson: frames delivered whole as loss rises (MTU 1500, relay seed 1)', lossCurveTable(lossCurve));
+      const relayCost = await measureRelayCost(plan.quick ? 6 : 10, log);
+      print("the relay's own cost (profile lan, 30 fps)", relayCostTable(relayCost));
+      m.network = { lossCurve, relayCost };
+    }
     if (sections.has('fidelity')) {
       m.fidelity = await measureFidelity(plan.quick ? 5 : 8, log, runs);
       print("fidelity: the grader's probe vs an independent real-time client (tutorial server.py)", fidelityTable(m.fidelity));
@@ -417,8 +429,8 @@ runMain('bench', async (argv) => {
   print('targets', targetTable(result.targets));
   process.stdout.write(`\nnoise: ${result.noise.note}\nmachine after: load average ${machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}; ${result.durationS.toFixed(0)} s in all\n`);
   if (values.json) {
-    const { fidelity } = measured;
-    await writeFile(values.json, `${JSON.stringify(fidelity ? { ...result, fidelity } : result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    const { fidelity, network } = measured;
+    await writeFile(values.json, `${JSON.stringify({ ...result, ...(fidelity ? { fidelity } : {}), ...(network ? { network } : {}) }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
     process.stdout.write(`json: ${values.json}\n`);
   }
   if (!values['no-doc'] && sections.size === SECTIONS.length) {

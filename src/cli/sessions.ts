@@ -100,6 +100,8 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
   const statsTimer = setInterval(() => {
     const s = server.stats;
     page.setStats({
+      // Rows added by --net come first, where a 330-px window still shows them.
+      ...extraRows.reduce<Record<string, string | number>>((all, rows) => ({ ...all, ...rows() }), {}),
       state: s.state,
       clients: s.clients,
       'fps (sent)': s.fps.toFixed(2),
@@ -108,7 +110,6 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
       'time': `${(s.ptsUs / 1e6).toFixed(1)} s`,
       wire: config.wire,
       pacing: config.pacing,
-      ...extraRows.reduce<Record<string, string | number>>((all, rows) => ({ ...all, ...rows() }), {}),
     });
   }, 500);
   statsTimer.unref();
@@ -194,7 +195,7 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
     const s = client.snapshot();
     const now = performance.now();
     // Short labels and values: the page lays them out in three narrow columns under a 400 px picture.
-    ui.setStats({
+    const rows: Record<string, string | number> = {
       fps: client.stats.liveFps(now).toFixed(2),
       jitter: `${s.jitterMs.toFixed(2)} ms`,
       'A/V': formatMs(client.stats.lastAvOffsetMs),
@@ -204,8 +205,15 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
       'kbit/s': Math.round(client.stats.bitrateKbps(now)),
       audio: `${s.audioSeconds.toFixed(1)} s`,
       wire: config.wire,
-      ...net?.rows(),
-    });
+    };
+    if (!net) {
+      ui.setStats(rows);
+      return;
+    }
+    // With --net the lesson goes first, where a 330-px window still shows it: the path's profile and
+    // losses beside the frames this client lost and showed late, its A/V offset and the audio's delay.
+    const { net: profile, 'net lost': netLost, 'audio late': audioLate, ...more } = net.rows();
+    ui.setStats({ net: profile!, 'net lost': netLost!, lost: rows.lost!, late: rows.late!, 'A/V': rows['A/V']!, 'audio late': audioLate!, ...rows, ...more });
   }, 500);
   statsTimer.unref();
   let closing: Promise<ClientStatsJson> | undefined;

@@ -1,0 +1,165 @@
+/**
+ * The network as the lesson: both wires through the impairment relay as loss rises (0 … 10 % at
+ * MTU 1500) — the share of frames delivered whole, the longest freeze a viewer sees, the A/V offset
+ * and how late the TCP audio gets — and what the relay itself costs in CPU.
+ *
+ * Server and relay are child processes (the relay is `npm run relay`, measured as users run it);
+ * the receiver is avsock's own client in this process (a null sound sink on its own clock, as in
+ * `npm run client -- --audio null`), so every frame it shows is timed here. The relay's share of
+ * whole frames is its own count; the client's shown frames are counted independently of it.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { NullSink } from '../../src/audio/sinks.ts';
+import { StreamClient } from '../../src/client/stream-client.ts';
+import type { RelayReport } from '../../src/net/relay.ts';
+import { startChild, type ChildHandle } from '../../src/process/children.ts';
+import { settlesWithin } from '../../src/timing/wait.ts';
+import type { WireName } from '../../src/wire/index.ts';
+import { benchClip, REPO_ROOT, startServer, waitForLine } from '../launch.ts';
+import { TreeSampler } from '../proc.ts';
+
+export const LOSSES_PCT = [0, 0.5, 1, 2, 5, 10] as const;
+
+export interface LossPoint {
+  readonly wire: WireName;
+  readonly lossPct: number;
+  /** Frames the server sent through the relay, and those delivered with every piece. */
+  readonly frames: number;
+  readonly whole: number;
+  readonly wholeShare: number;
+  /** Frames the client showed (its own count). */
+  readonly shown: number;
+  /** Longest gap between two shown frames, ms (what a viewer sees as a freeze). */
+  readonly longestFreezeMs: number;
+  /** Picture pts − audio clock when shown (framed; the tutorial wire carries no timestamps). */
+  readonly avOffsetMeanMs: number | null;
+  readonly avOffsetMaxAbsMs: number | null;
+  /** The most a chunk of the TCP audio was held back (retransmission timeouts), ms. */
+  readonly audioDelayMaxMs: number;
+}
+
+export interface RelayCost {
+  readonly wire: WireName;
+  readonly width: number;
+  readonly datagramsPerS: number;
+  readonly mbitPerS: number;
+  /** CPU of the relay process, % of one core, over the steady part of the run. */
+  readonly cpuPct: number;
+}
+
+const RELAY_LINE = /^relay: udp [\d.]+:(\d+) tcp [\d.]+:(\d+)/;
+
+async function startRelay(to: { videoPort: number; audioPort: number }, profile: string, statsFile: string): Promise<{ child: ChildHandle; videoPort: number; audioPort: number }> {
+  const child = startChild(process.execPath, [
+    '--import', 'tsx', 'src/cli/relay.ts', '--to', `127.0.0.1:${to.videoPort}`, '--to-audio-port', String(to.audioPort),
+    '--profile', profile, '--listen', '0', '--stats', statsFile,
+  ], { name: 'relay', cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [3000, 1000] });
+  await child.started;
+  const m = await waitForLine(child, RELAY_LINE, 30_000);
+  return { child, videoPort: Number(m[1]), audioPort: Number(m[2]) };
+}
+
+interface Played {
+  readonly shownAtMs: number[];
+  readonly client: ReturnType<StreamClient['snapshot']>;
+  readonly relay: RelayReport;
+  readonly relayCpuPct: number;
+  readonly seconds: number;
+}
+
+/** One clip from a server through the relay to the client, to its end. */
+async function play(opts: { wire: WireName; file: string; width: number; profile: string; seconds: number; log: (msg: string) => void }): Promise<Played> {
+  const statsFile = join(os.tmpdir(), `avsock-bench-relay-${process.pid}-${Date.now()}.json`);
+  const server = await startServer({ file: opts.file, wire: opts.wire, pacing: 'deadline', extraArgs: ['--width', String(opts.width)] });
+  let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
+  let client: StreamClient | undefined;
+  try {
+    relay = await startRelay(server, opts.profile, statsFile);
+    const sampler = new TreeSampler(relay.child.pid!, 250).start();
+    const shownAtMs: number[] = [];
+    client = await StreamClient.start({
+      host: '127.0.0.1', port: relay.videoPort, audioPort: relay.audioPort, wire: opts.wire,
+      openSink: async () => ({ sink: new NullSink(), reason: 'null' }),
+      onFrame: () => shownAtMs.push(performance.now()),
+    });
+    const t0 = performance.timeOrigin + performance.now();
+    // The framed wire ends with end-of-stream, the tutorial's with the server closing: both end the client.
+    await settlesWithin(client.ended, (opts.seconds + 15) * 1000, { keepAlive: true });
+    const t1 = performance.timeOrigin + performance.now();
+    sampler.stop();
+    const snapshot = await client.close();
+    client = undefined;
+    await relay.child.stop();
+    const report = JSON.parse(await readFile(statsFile, 'utf8')) as RelayReport;
+    // Steady part: after the first second (start-up), to the end of the clip.
+    return { shownAtMs, client: snapshot, relay: report, relayCpuPct: sampler.cpuPct(t0 + 1000, t1), seconds: (t1 - t0) / 1000 };
+  } finally {
+    await client?.close();
+    await relay?.child.stop();
+    await server.child.stop();
+    await rm(statsFile, { force: true });
+  }
+}
+
+function longestGap(times: readonly number[]): number {
+  let gap = 0;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+  return gap;
+}
+
+/** The loss curve for both wires: 400-px frames as students stream them, MTU 1500, independent loss. */
+export async function measureLossCurve(seconds: number, log: (msg: string) => void): Promise<LossPoint[]> {
+  const file = await benchClip({ fps: '30', seconds, width: 1280, height: 720 }, log);
+  const points: LossPoint[] = [];
+  for (const wire of ['framed', 'tutorial'] as const) {
+    for (const lossPct of LOSSES_PCT) {
+      log(`network: ${wire} wire, ${lossPct} % loss`);
+      const r = await play({ wire, file, width: 400, profile: `loss=${lossPct}%,mtu=1500,seed=1`, seconds, log });
+      const f = r.relay.frames;
+      points.push({
+        wire, lossPct, frames: f.frames, whole: f.whole, wholeShare: f.frames > 0 ? f.whole / f.frames : 0, shown: r.client.framesShown,
+        longestFreezeMs: longestGap(r.shownAtMs), avOffsetMeanMs: r.client.avOffsetMs.mean, avOffsetMaxAbsMs: r.client.avOffsetMs.maxAbs,
+        audioDelayMaxMs: r.relay.audio.down.maxDelayMs,
+      });
+    }
+  }
+  return points;
+}
+
+/** The relay's own CPU at 720p30: framed at full 1280-px frames (≈ 100 datagrams a frame), and the tutorial wire at 400 px. */
+export async function measureRelayCost(seconds: number, log: (msg: string) => void): Promise<RelayCost[]> {
+  const file = await benchClip({ fps: '30', seconds, width: 1280, height: 720 }, log);
+  const out: RelayCost[] = [];
+  for (const [wire, width] of [['framed', 1280], ['tutorial', 400]] as const) {
+    log(`network: relay cost, ${wire} wire, ${width} px`);
+    const r = await play({ wire, file, width, profile: 'lan', seconds, log });
+    const v = r.relay.video.down;
+    out.push({ wire, width, datagramsPerS: v.datagrams / r.seconds, mbitPerS: (r.client.bytesReceived * 8) / r.seconds / 1e6, cpuPct: r.relayCpuPct });
+  }
+  return out;
+}
+
+function fmt(x: number | null, digits = 0): string {
+  return x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+}
+
+/** The curve, the two wires side by side. */
+export function lossCurveTable(points: readonly LossPoint[]): string {
+  const head = '| loss | framed: whole frames | framed: longest freeze | framed: A/V mean / max | tutorial: whole frames | tutorial: longest freeze | audio held back (max) |';
+  const rows = LOSSES_PCT.map((loss) => {
+    const f = points.find((p) => p.wire === 'framed' && p.lossPct === loss);
+    const t = points.find((p) => p.wire === 'tutorial' && p.lossPct === loss);
+    const share = (p: LossPoint | undefined): string => (p ? `${(100 * p.wholeShare).toFixed(1)} % (${p.whole}/${p.frames}, shown ${p.shown})` : '–');
+    const freeze = (p: LossPoint | undefined): string => (p ? `${fmt(p.longestFreezeMs)} ms` : '–');
+    const audio = [f, t].filter((p): p is LossPoint => p !== undefined).map((p) => `${fmt(p.audioDelayMaxMs)}`).join(' / ');
+    return `| ${loss} % | ${share(f)} | ${freeze(f)} | ${f ? `${fmt(f.avOffsetMeanMs, 1)} / ${fmt(f.avOffsetMaxAbsMs, 1)} ms` : '–'} | ${share(t)} | ${freeze(t)} | ${audio} ms |`;
+  });
+  return [head, `|${'---|'.repeat(7)}`, ...rows].join('\n');
+}
+
+export function relayCostTable(costs: readonly RelayCost[]): string {
+  return ['| wire | frame width | datagrams/s | Mbit/s | relay CPU (% of a core) |', '|---|---|---|---|---|',
+    ...costs.map((c) => `| ${c.wire} | ${c.width} px | ${c.datagramsPerS.toFixed(0)} | ${c.mbitPerS.toFixed(1)} | ${c.cpuPct.toFixed(1)} |`)].join('\n');
+}
