@@ -3,6 +3,9 @@
  * earliest: thousands of delayed datagrams a second cost one pending setTimeout, not thousands.
  * A binary heap, since jitter with overtaking makes the order of due times differ from the order added.
  */
+/** Half a millisecond early is on time: setTimeout fires on whole milliseconds. */
+const EARLY_MS = 0.5;
+
 interface Job {
   readonly atMs: number;
   readonly seq: number;
@@ -30,11 +33,14 @@ export class Departures {
     return this.#heap.length;
   }
 
-  /** Runs `run` at `atMs` (at once, in order behind anything already due, when that is now or past). */
+  /**
+   * Runs `run` at `atMs`; at once (in order behind anything already due) when that is less than
+   * EARLY_MS away — a timer could not wait less — so a path without delay costs no timer at all.
+   */
   at(atMs: number, run: () => void): void {
     if (this.#closed) return;
     this.#push({ atMs, seq: this.#seq++, run });
-    if (atMs <= this.#now() && this.#heap[0]!.atMs <= atMs) {
+    if (atMs <= this.#now() + EARLY_MS && this.#heap[0]!.atMs <= atMs) {
       this.#runDue();
       return;
     }
@@ -50,8 +56,7 @@ export class Departures {
   }
 
   #runDue(): void {
-    // Half a millisecond early is on time: setTimeout fires on whole milliseconds.
-    const now = this.#now() + 0.5;
+    const now = this.#now() + EARLY_MS;
     while (this.#heap.length > 0 && this.#heap[0]!.atMs <= now) {
       const job = this.#pop();
       job.run();
