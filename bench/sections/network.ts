@@ -47,6 +47,8 @@ export interface RelayCost {
   readonly mbitPerS: number;
   /** CPU of the relay process, % of one core, over the steady part of the run. */
   readonly cpuPct: number;
+  /** The same for a bare pass-through (bench/floor-relay.ts) carrying the same stream. */
+  readonly floorCpuPct: number;
 }
 
 /** The relay's CPU is read after this long of traffic (ms): its first seconds compile the hot paths (measured ≈ 7 % of a core in the first second, 2–3 % after). */
@@ -54,11 +56,12 @@ const STEADY_AFTER_MS = 3000;
 
 const RELAY_LINE = /^relay: udp [\d.]+:(\d+) tcp [\d.]+:(\d+)/;
 
-async function startRelay(to: { videoPort: number; audioPort: number }, profile: string, statsFile: string): Promise<{ child: ChildHandle; videoPort: number; audioPort: number }> {
-  const child = startChild(process.execPath, [
-    '--import', 'tsx', 'src/cli/relay.ts', '--to', `127.0.0.1:${to.videoPort}`, '--to-audio-port', String(to.audioPort),
-    '--profile', profile, '--listen', '0', '--stats', statsFile,
-  ], { name: 'relay', cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [3000, 1000] });
+/** `npm run relay` with `profile`, or (profile undefined) the bare pass-through that is its floor. */
+async function startRelay(to: { videoPort: number; audioPort: number }, profile: string | undefined, statsFile: string): Promise<{ child: ChildHandle; videoPort: number; audioPort: number }> {
+  const args = profile === undefined
+    ? ['bench/floor-relay.ts', String(to.videoPort), String(to.audioPort)]
+    : ['src/cli/relay.ts', '--to', `127.0.0.1:${to.videoPort}`, '--to-audio-port', String(to.audioPort), '--profile', profile, '--listen', '0', '--stats', statsFile];
+  const child = startChild(process.execPath, ['--import', 'tsx', ...args], { name: profile === undefined ? 'floor relay' : 'relay', cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [3000, 1000] });
   await child.started;
   const m = await waitForLine(child, RELAY_LINE, 30_000);
   return { child, videoPort: Number(m[1]), audioPort: Number(m[2]) };
@@ -67,13 +70,14 @@ async function startRelay(to: { videoPort: number; audioPort: number }, profile:
 interface Played {
   readonly shownAtMs: number[];
   readonly client: ReturnType<StreamClient['snapshot']>;
-  readonly relay: RelayReport;
+  /** undefined for the floor (it counts nothing). */
+  readonly relay: RelayReport | undefined;
   readonly relayCpuPct: number;
   readonly seconds: number;
 }
 
 /** One clip from a server through the relay to the client, to its end. */
-async function play(opts: { wire: WireName; file: string; width: number; profile: string; seconds: number; log: (msg: string) => void }): Promise<Played> {
+async function play(opts: { wire: WireName; file: string; width: number; profile: string | undefined; seconds: number; log: (msg: string) => void }): Promise<Played> {
   const statsFile = join(os.tmpdir(), `avsock-bench-relay-${process.pid}-${Date.now()}.json`);
   const server = await startServer({ file: opts.file, wire: opts.wire, pacing: 'deadline', extraArgs: ['--width', String(opts.width)] });
   let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
@@ -95,7 +99,7 @@ async function play(opts: { wire: WireName; file: string; width: number; profile
     const snapshot = await client.close();
     client = undefined;
     await relay.child.stop();
-    const report = JSON.parse(await readFile(statsFile, 'utf8')) as RelayReport;
+    const report = opts.profile === undefined ? undefined : JSON.parse(await readFile(statsFile, 'utf8')) as RelayReport;
     // Steady part: after the first STEADY_AFTER_MS (the relay's JIT warming up on the first traffic), to the end of the clip.
     return { shownAtMs, client: snapshot, relay: report, relayCpuPct: sampler.cpuPct(t0 + STEADY_AFTER_MS, t1), seconds: (t1 - t0) / 1000 };
   } finally {
@@ -120,11 +124,11 @@ export async function measureLossCurve(seconds: number, log: (msg: string) => vo
     for (const lossPct of LOSSES_PCT) {
       log(`network: ${wire} wire, ${lossPct} % loss`);
       const r = await play({ wire, file, width: 400, profile: `loss=${lossPct}%,mtu=1500,seed=1`, seconds, log });
-      const f = r.relay.frames;
+      const f = r.relay!.frames;
       points.push({
         wire, lossPct, frames: f.frames, whole: f.whole, wholeShare: f.frames > 0 ? f.whole / f.frames : 0, shown: r.client.framesShown,
         longestFreezeMs: longestGap(r.shownAtMs), avOffsetMeanMs: r.client.avOffsetMs.mean, avOffsetMaxAbsMs: r.client.avOffsetMs.maxAbs,
-        audioDelayMaxMs: r.relay.audio.down.maxDelayMs,
+        audioDelayMaxMs: r.relay!.audio.down.maxDelayMs,
       });
     }
   }
@@ -138,8 +142,11 @@ export async function measureRelayCost(seconds: number, log: (msg: string) => vo
   for (const [wire, width] of [['framed', 1280], ['tutorial', 400]] as const) {
     log(`network: relay cost, ${wire} wire, ${width} px`);
     const r = await play({ wire, file, width, profile: 'lan', seconds, log });
-    const v = r.relay.video.down;
-    out.push({ wire, width, datagramsPerS: v.datagrams / r.seconds, mbitPerS: (r.client.bytesReceived * 8) / r.seconds / 1e6, cpuPct: r.relayCpuPct });
+    log(`network: floor (bare pass-through), ${wire} wire, ${width} px`);
+    const floor = await play({ wire, file, width, profile: undefined, seconds, log });
+    out.push({
+      wire, width, datagramsPerS: r.client.datagramsReceived / r.seconds, mbitPerS: (r.client.bytesReceived * 8) / r.seconds / 1e6, cpuPct: r.relayCpuPct, floorCpuPct: floor.relayCpuPct,
+    });
   }
   return out;
 }
@@ -163,6 +170,6 @@ export function lossCurveTable(points: readonly LossPoint[]): string {
 }
 
 export function relayCostTable(costs: readonly RelayCost[]): string {
-  return ['| wire | frame width | datagrams/s | Mbit/s | relay CPU (% of a core) |', '|---|---|---|---|---|',
-    ...costs.map((c) => `| ${c.wire} | ${c.width} px | ${c.datagramsPerS.toFixed(0)} | ${c.mbitPerS.toFixed(1)} | ${c.cpuPct.toFixed(1)} |`)].join('\n');
+  return ['| wire | frame width | datagrams/s | Mbit/s | relay CPU (% of a core) | bare pass-through (floor) |', '|---|---|---|---|---|---|',
+    ...costs.map((c) => `| ${c.wire} | ${c.width} px | ${c.datagramsPerS.toFixed(0)} | ${c.mbitPerS.toFixed(1)} | ${c.cpuPct.toFixed(1)} | ${c.floorCpuPct.toFixed(1)} |`)].join('\n');
 }
