@@ -32,4 +32,13 @@ describe('stream options', () => {
       port: 5000, audioPort: 4999, durationS: 3, statsFile: 's.json', window: false, audio: 'null',
     });
   });
+  it('--net takes a profile or a spec on every command; npm start puts it in the client\'s path', () => {
+    expect(parseServerConfig(['--net', 'wifi'])!.net?.label).toBe('wifi');
+    expect(parseClientConfig(['--net', 'loss=2%,delay=40ms'])!.net?.down).toMatchObject({ lossPct: 2, delayMs: 40 });
+    const start = parseStartConfig(['--net', 'lossy'])!;
+    expect(start.client.net?.label).toBe('lossy');
+    expect(start.server.net).toBeUndefined();
+    expect(parseServerConfig([])!.net).toBeUndefined();
+    expect(() => parseClientConfig(['--net', 'loss=2%,rate=fast'])).toThrow(/^--net: rate must be a rate from 8kbit to 100gbit/);
+  });
 });
