@@ -41,6 +41,8 @@ A whole class:
   --class DIR|CSV      a folder of repos, or roster.csv (student,repo): writes gradebook.csv
   --jobs N             parallel submissions for --class (default: what the machine's cores allow);
                        only one is in its timing phase (server, client) at a time
+  --regrade-not-graded with --class and --out of an earlier run: grade again only the students
+                       marked "not graded" there (or with no report); the others keep theirs
   --no-sandbox         run submissions with your own rights (refused for --class/--practice without it)
   --collect DIR        gradebook from report folders graded elsewhere (report-<student>/report.json);
                        writes --out FILE (default DIR/gradebook.csv)
@@ -50,7 +52,8 @@ Other:
   --quiet              no progress lines
   --help
 
-Exit code: 0 when the score reaches the rubric's pass mark, 1 below it, 2 on bad usage.`;
+Exit code: 0 when the score reaches the rubric's pass mark, 1 below it, 2 on bad usage, 3 not graded
+(the grader's or the machine's failure, e.g. the reference server did not start: grade again).`;
 
 /**
  * Whether submissions run in the sandbox (grader/run/sandbox.ts). Without one, a class or a practice
@@ -79,13 +82,14 @@ export function defaultJobs(cores = availableParallelism()): number {
 }
 
 export function printTable(r: GradeReport, out: NodeJS.WriteStream = process.stdout): void {
-  const rows = r.checks.map((c) => [c.status === 'pass' ? 'PASS' : 'FAIL', `${c.points}/${c.maxPoints}`, c.title, c.status === 'pass' ? c.message : `${c.message} → fix: ${c.fix ?? ''}`]);
+  const rows = r.checks.map((c) => [c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : '-', `${c.points}/${c.maxPoints}`, c.title, c.status === 'fail' ? `${c.message} → fix: ${c.fix ?? ''}` : c.message]);
   const w0 = 4;
   const w1 = Math.max(6, ...rows.map((r) => r[1]!.length));
   const w2 = Math.max(...rows.map((r) => r[2]!.length));
   out.write('\n');
   for (const row of rows) out.write(`${row[0]!.padEnd(w0)}  ${row[1]!.padStart(w1)}  ${row[2]!.padEnd(w2)}  ${row[3]}\n`);
-  out.write(`\nscore ${r.score} / ${r.maxScore} (pass mark ${r.passMark}): ${r.passed ? 'PASSED' : 'NOT PASSED'}\n`);
+  out.write(`\nscore ${r.score} / ${r.maxScore} (pass mark ${r.passMark}): ${r.notGraded ? 'NOT GRADED' : r.passed ? 'PASSED' : 'NOT PASSED'}\n`);
+  if (r.notGraded) out.write(`not graded: ${r.notGraded}; grade again\n`);
   if (r.screenshot) out.write(`screenshot: ${r.screenshot}\n`);
 }
 
@@ -108,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     jobs: { type: 'string' },
     'no-sandbox': { type: 'boolean' },
     collect: { type: 'string' },
+    'regrade-not-graded': { type: 'boolean' },
     'init-class-workflow': { type: 'string' },
     'gradescope-package': { type: 'string' },
     quiet: { type: 'boolean' },
@@ -150,11 +155,12 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
+  if (values['regrade-not-graded'] && (!values.class || !values.out)) throw new UsageError('--regrade-not-graded goes with --class DIR|CSV --out FOLDER (the earlier run\'s folder)');
   if (values.class) {
     const { gradeClass } = await import('./class/class.ts');
-    const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet) });
-    process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.passed} passed)\n`);
-    return 0;
+    const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet), regradeNotGraded: Boolean(values['regrade-not-graded']) });
+    process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.regraded} graded now, ${book.passed} passed${book.notGraded ? `, ${book.notGraded} NOT GRADED: grade them again with --regrade-not-graded --out ${out}` : ''})\n`);
+    return book.notGraded ? 3 : 0;
   }
 
   let repo = resolve(values.repo ?? GRADER_ROOT);
@@ -182,7 +188,12 @@ export async function main(argv: string[]): Promise<number> {
     const s = report.measured.server;
     process.stdout.write(`measured: ${fmt(s.fps)} fps (source ${fmt(s.sourceFps)}), jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmt(s.avOffsetMs)} ms\n`);
   }
-  return report.passed ? 0 : 1;
+  return exitCodeOf(report);
+}
+
+/** 0 passed, 1 below the pass mark, 3 not graded (the grader's or the machine's failure: grade again). */
+export function exitCodeOf(r: GradeReport): number {
+  return r.notGraded ? 3 : r.passed ? 0 : 1;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {

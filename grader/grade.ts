@@ -125,7 +125,8 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
     client: ran.client,
     screenshot: ran.screenshot,
     checks,
-    ...(prepared.ok ? {} : { prepareProblem: prepared.reason }),
+    ...(prepared.ok ? {} : { prepareProblem: prepared.reason, ...(prepared.ours ? { prepareOurs: prepared.reason } : {}) }),
+    ...(opts.clip ? { customClip: opts.clip } : {}),
     changes: prepared.ok ? prepared.value.submission.changes : [],
   };
   return buildReport(results, { rubric: opts.rubric ?? (await loadRubric()), startedMs, phases: runner.records });

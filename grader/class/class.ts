@@ -20,7 +20,8 @@ import type { Rubric } from '../score/rubric.ts';
 import type { Wire } from '../measure/probe.ts';
 import { findLabInPractice } from './practice.ts';
 import { detectKind } from '../run/submission.ts';
-import { failedRow, gradebookCsv, gradebookRow } from './collect.ts';
+import { failedRow, gradebookCsv, gradebookRow, parseReport } from './collect.ts';
+import type { GradeReport } from '../report/types.ts';
 
 export interface RosterEntry {
   student: string;
@@ -92,15 +93,33 @@ export interface ClassOptions {
   skip?: string[];
   /** Run each submission in the sandbox (grader/run/sandbox.ts). */
   sandbox?: boolean;
+  /**
+   * Grade again only the students whose report in `out` says "not graded" (or who have none); the
+   * others keep their report and row.
+   */
+  regradeNotGraded?: boolean;
 }
 
-export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; rows: number; passed: number }> {
+/** The report a previous run left in a student's folder, if it is a grader report. */
+async function previousReport(folder: string): Promise<GradeReport | undefined> {
+  const text = await readFile(join(folder, 'report.json'), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return parseReport(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; rows: number; passed: number; notGraded: number; regraded: number }> {
   const roster = await readRoster(opts.source);
   if (roster.length === 0) throw new UsageError(`${opts.source}: no students found`);
   await mkdir(opts.out, { recursive: true });
   const rows: string[][] = new Array<string[]>(roster.length);
   let next = 0;
   let passed = 0;
+  let notGraded = 0;
+  let regraded = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const index = next++;
@@ -109,6 +128,15 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
       const folder = join(opts.out, safeName(entry.student));
       const progress = createProgress({ total: 5, quiet: opts.quiet, prefix: entry.student, stream: process.stderr });
       let note = '';
+      if (opts.regradeNotGraded) {
+        const before = await previousReport(folder);
+        if (before && !before.notGraded) {
+          if (before.passed) passed += 1;
+          rows[index] = gradebookRow(entry.student, entry.repo, before, opts.rubric);
+          continue;
+        }
+      }
+      regraded += 1;
       try {
         await mkdir(folder, { recursive: true });
         let repo = entry.repo;
@@ -129,6 +157,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
         const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}), ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}) });
         await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json') });
         if (report.passed) passed += 1;
+        if (report.notGraded) notGraded += 1;
         rows[index] = gradebookRow(entry.student, entry.repo, report, opts.rubric, note);
       } catch (error) {
         const message = (error as Error).message.split('\n')[0]!;
@@ -141,7 +170,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
   await Promise.all(Array.from({ length: Math.min(opts.jobs, roster.length) }, () => worker()));
   const csv = join(opts.out, 'gradebook.csv');
   await writeFile(csv, gradebookCsv(rows, opts.rubric));
-  return { csv, rows: roster.length, passed };
+  return { csv, rows: roster.length, passed, notGraded, regraded };
 }
 
 export const CLASS_DEFAULT_OUT = (stamp: string): string => join(GRADER_ROOT, 'reports', `class-${basename(stamp)}`);

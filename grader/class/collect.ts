@@ -27,7 +27,8 @@ export function gradebookHeader(rubric: Rubric): string[] {
 export function gradebookRow(student: string, repo: string, report: GradeReport, rubric: Rubric, note = ''): string[] {
   const points = new Map(report.checks.map((c) => [c.id, c.points]));
   const problems = Object.entries(report.problems ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
-  return [student, repo, String(report.score), String(report.maxScore), report.passed ? 'yes' : 'no', ...rubric.items.map((i) => String(points.get(i.id) ?? 0)), [note, problems].filter(Boolean).join('; ')];
+  const notGraded = report.notGraded ? `not graded: ${report.notGraded}; grade again` : '';
+  return [student, repo, String(report.score), String(report.maxScore), report.notGraded ? 'not graded' : report.passed ? 'yes' : 'no', ...rubric.items.map((i) => String(points.get(i.id) ?? 0)), [notGraded, note, problems].filter(Boolean).join('; ')];
 }
 
 /** A row for a student with no usable report: 0 everywhere and why. */

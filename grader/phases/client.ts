@@ -23,7 +23,7 @@ import { grabLiveWindows } from '../screenshot/opencv.ts';
 import { recordShownFrames, type ShownFrames } from '../screenshot/shown-frames.ts';
 import type { ClientFigures } from '../score/figures.ts';
 import { fmt } from '../score/score.ts';
-import { bounded, failed, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
+import { bounded, failed, failedOurs, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
 import { pythonWindowRegions } from './windows.ts';
 
 export interface ClientInput extends TimedPhaseInput {
@@ -182,7 +182,7 @@ export async function measureClient(input: ClientInput): Promise<Outcome<ClientF
     const started: Launched[] = [];
     try {
       const ref = await startReferenceServer(input.clip, ports, input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined), input.startTimeoutMs, sub.sandbox?.joinNetwork);
-      if (typeof ref === 'string') return failed(ref);
+      if (typeof ref === 'string') return failedOurs(ref);
       started.push(ref.launched);
       const run: Run = { input, ref, ports, started };
       return sub.kind === 'python' ? await pythonClient(run, sub) : await nodeClient(run);

@@ -8,7 +8,7 @@ import { toNumber } from '../../src/media/rational.ts';
 import type { Wire } from '../measure/probe.ts';
 import { prepareSubmission, type Submission } from '../run/kinds.ts';
 import { fmt } from '../score/score.ts';
-import { failed, succeeded, type Outcome } from './runner.ts';
+import { failed, failedOurs, succeeded, type Outcome } from './runner.ts';
 
 export interface PrepareInput {
   repo: string;
@@ -40,6 +40,6 @@ export async function prepare(input: PrepareInput): Promise<Outcome<Prepared>> {
     return succeeded({ submission, clip, sourceFps, wire }, `${submission.kind} submission${where}, clip ${basename(clip)} at ${fmt(sourceFps)} fps`);
   } catch (error) {
     await submission.cleanup();
-    return failed(`cannot read the clip: ${(error as Error).message.split('\n')[0]}`);
+    return failedOurs(`cannot read the clip: ${(error as Error).message.split('\n')[0]}`);
   }
 }

@@ -26,8 +26,13 @@ export interface TimedPhaseInput {
 
 export type PhaseName = 'prepare' | 'server' | 'client' | 'screenshot' | 'checks';
 
-/** What a phase produced, or why it could not (with whatever it measured before failing). */
-export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; reason: string; value?: T };
+/**
+ * What a phase produced, or why it could not (with whatever it measured before failing).
+ * `ours` marks a failure of the grader or its machine (the reference server did not start, a
+ * program the grader needs is missing, the grader threw): the submission is then not graded
+ * rather than charged for it.
+ */
+export type Outcome<T> = { ok: true; value: T; note?: string } | { ok: false; reason: string; value?: T; ours?: true };
 
 export function succeeded<T>(value: T, note?: string): Outcome<T> {
   return note === undefined ? { ok: true, value } : { ok: true, value, note };
@@ -37,6 +42,14 @@ export function failed<T>(reason: string, value?: T): Outcome<T> {
   return value === undefined ? { ok: false, reason } : { ok: false, reason, value };
 }
 
+/** A failure that is the grader's or its machine's, not the submission's (see Outcome). */
+export function failedOurs<T>(reason: string): Outcome<T> {
+  return { ok: false, reason, ours: true };
+}
+
+/** A phase's own bound ran out: the submission hung, which is the submission's failure. */
+export class PhaseTimeoutError extends Error {}
+
 /** Resolves with work's result, or rejects after `ms` naming `what`. */
 export async function bounded<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -44,7 +57,7 @@ export async function bounded<T>(ms: number, what: string, work: () => Promise<T
     return await Promise.race([
       work(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
+        timer = setTimeout(() => reject(new PhaseTimeoutError(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
       }),
     ]);
   } finally {
@@ -79,7 +92,9 @@ export class PhaseRunner {
     try {
       outcome = await bounded(budgetMs, name, work);
     } catch (error) {
-      outcome = failed((error as Error).message.split('\n')[0]!);
+      const line = (error as Error).message.split('\n')[0]!;
+      // A phase bounds everything the submission does; anything else that throws is the grader's own bug.
+      outcome = error instanceof PhaseTimeoutError ? failed(line) : failedOurs(`the grader failed in its ${name} phase: ${line}`);
     }
     const seconds = (Date.now() - t0) / 1000;
     const note = outcome.ok ? outcome.note : outcome.reason;

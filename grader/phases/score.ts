@@ -1,13 +1,15 @@
 /**
  * Phase 6: the typed figures and findings scored against the rubric, assembled into the report.
  */
+import { basename } from 'node:path';
 import { git } from '../../src/platform/git.ts';
 import type { Finding } from '../check/index.ts';
 import type { Wire } from '../measure/probe.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
 import type { Figures } from '../score/figures.ts';
 import type { Rubric } from '../score/rubric.ts';
-import { fmt, scoreSubmission } from '../score/score.ts';
+import { notGradedReason } from '../score/not-graded.ts';
+import { fmt, fmtUnit, scoreSubmission } from '../score/score.ts';
 import type { ServerMeasured } from './server.ts';
 import type { Screenshot } from './screenshot.ts';
 import type { Outcome } from './runner.ts';
@@ -22,7 +24,11 @@ export interface Results {
   checks: Outcome<Finding[]>;
   /** Why the submission could not run at all (prepare failed). */
   prepareProblem?: string;
+  /** Set when prepare failed through the grader's fault (the clip could not be made or read). */
+  prepareOurs?: string;
   changes: string[];
+  /** The clip given with --clip (undefined: the demo clip, which carries flash/beep markers). */
+  customClip?: string;
 }
 
 /** Why each section was not measured, by phase name (the score's reasons for missing figures). */
@@ -47,24 +53,51 @@ export function figuresOf(r: Results): Figures {
   };
 }
 
-/** The caption's figure lines under the screenshot. */
+/** The caption's figure lines under the screenshot (a figure not measured reads so, without its unit). */
 export function captionLines(f: Pick<Figures, 'server' | 'client'>): string[] {
   const s = f.server;
   const c = f.client;
   return [
-    s ? `server (measured by the grader): ${fmt(s.fps)} fps of ${fmt(s.sourceFps)} · jitter p99 ${fmt(s.jitterP99Ms)} ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${fmt(s.avOffsetMs)} ms` : 'server: not measured',
-    c ? `client: ${fmt(c.fps)} fps · ${fmt(c.framesReceived)} frames · ${fmt(c.audioSeconds)} s of sound` : 'client: not measured',
+    s ? `server (measured by the grader): ${fmtUnit(s.fps, 'fps')} of ${fmt(s.sourceFps)} · jitter p99 ${fmtUnit(s.jitterP99Ms, 'ms')} · drift ${fmtUnit(s.driftMaxMs, 'ms')} · A/V ${fmtUnit(s.avOffsetMs, 'ms')}` : 'server: not measured',
+    c ? `client: ${fmtUnit(c.fps, 'fps')} · ${fmtUnit(c.framesReceived, 'frames')} · ${fmtUnit(c.audioSeconds, 's of sound')}` : 'client: not measured',
   ];
+}
+
+/** A/V figures need the clip's flash/beep markers. */
+const MARKER_FIGURES = ['server.avOffsetMs', 'server.avPairs', 'server.avMaxAbsMs', 'server.avSpreadMs'];
+
+/**
+ * Figures the grader's own inputs could not measure: A/V on a clip of the instructor's that has
+ * no flash/beep markers (none seen in picture or sound while the stream itself ran).
+ */
+export function notMeasurableOf(r: Results, f: Figures): Map<string, string> {
+  const out = new Map<string, string>();
+  const av = f.server?.avSync;
+  if (r.customClip && f.stream?.video && av && av.pairs === 0 && av.flashes === 0 && av.beeps === 0) {
+    const why = `the clip ${basename(r.customClip)} has no flash/beep markers (grade with the demo clip to measure A/V)`;
+    for (const name of MARKER_FIGURES) out.set(name, why);
+  }
+  return out;
+}
+
+/** The phases that failed through the grader's or the machine's fault, with why. */
+function oursOf(r: Results): Record<string, string> {
+  const ours: Record<string, string> = {};
+  const entries: Array<[string, Outcome<unknown>]> = [['server', r.server], ['client', r.client], ['screenshot', r.screenshot], ['checks', r.checks]];
+  for (const [name, o] of entries) if (!o.ok && o.ours) ours[name] = o.reason;
+  if (r.prepareOurs) ours.prepare = r.prepareOurs;
+  return ours;
 }
 
 export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs: number; phases: PhaseRecord[] }): Promise<GradeReport> {
   const figures = figuresOf(r);
   const problems = problemsOf(r);
-  const result = scoreSubmission(meta.rubric, { figures, ...(r.checks.ok ? { findings: r.checks.value } : {}), problems, language: r.kind === 'python' ? 'python' : 'node' });
+  const result = scoreSubmission(meta.rubric, { figures, ...(r.checks.ok ? { findings: r.checks.value } : {}), problems, language: r.kind === 'python' ? 'python' : 'node', notMeasurable: notMeasurableOf(r, figures) });
   const head = await git(r.repo, ['rev-parse', 'HEAD'], { allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
   const commit = head?.code === 0 ? head.stdout.trim() : undefined;
   const server = r.server.ok ? r.server.value : r.server.value;
   const shot = r.screenshot;
+  const notGraded = notGradedReason({ ours: oursOf(r), problems, ...(server ? { machine: server.machine } : {}), items: result.items, rubric: meta.rubric });
   return {
     tool: 'avsock-grader',
     startedAt: new Date(meta.startedMs).toISOString(),
@@ -76,7 +109,8 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
     score: result.score,
     maxScore: result.maxScore,
     passMark: result.passMark,
-    passed: result.passed,
+    passed: notGraded === undefined && result.passed,
+    ...(notGraded === undefined ? {} : { notGraded }),
     measured: { server: figures.server, stream: figures.stream, client: figures.client },
     checks: result.items,
     repoFindings: r.checks.ok ? r.checks.value : [],

@@ -20,7 +20,7 @@ import { why } from '../run/watch.ts';
 import { grabPages } from '../screenshot/capture.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowShot } from '../screenshot/compose.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
-import { failed, succeeded, type Outcome } from './runner.ts';
+import { failed, failedOurs, succeeded, type Outcome } from './runner.ts';
 import { pythonWindowRegions } from './windows.ts';
 import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 
@@ -66,7 +66,7 @@ async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Sh
       if (error instanceof BrowserUnavailableError) return `not run: no browser; fix: ${error.fix}`;
       throw error;
     });
-    if (typeof grabs === 'string') return failed(grabs);
+    if (typeof grabs === 'string') return failedOurs(grabs);
     const fps = { ...(grabs[0]?.fps !== undefined ? { server: grabs[0].fps } : {}), ...(grabs[1]?.fps !== undefined ? { client: grabs[1].fps } : {}) };
     const bad = grabs.find((g) => !g.png || !g.live || g.frozen);
     if (bad) return failed(bad.problem ?? `${bad.title}: no picture`);
@@ -78,7 +78,7 @@ async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Sh
 }
 
 async function pythonPair(input: ScreenshotInput, sub: PythonSubmission): Promise<Shot> {
-  if (!input.display) return failed(`no virtual screen to draw the OpenCV windows on (${findVirtualDisplayTool('Xvfb').missing ?? 'Xvfb did not start'}): no screenshot`);
+  if (!input.display) return failedOurs(`no virtual screen to draw the OpenCV windows on (${findVirtualDisplayTool('Xvfb').missing ?? 'Xvfb did not start'}): no screenshot`);
   if (!sub.client) return failed('no client.py beside server.py: no RECEIVING VIDEO window');
   const display = input.display;
   const ports = await allocateStreamPorts();
@@ -117,7 +117,7 @@ export async function takeScreenshot(input: ScreenshotInput): Promise<Outcome<Sc
   // In the timing slot too: Chromium or a second pair of OpenCV windows with ffmpeg grabbing the
   // screen kept both cores 90–100 % busy, which another submission's window would measure as its own.
   const shot = await withTimingSlot(() => (sub.kind === 'python' ? pythonPair(input, sub) : nodePair(input, sub)));
-  if (!shot.ok) return failed(shot.reason);
+  if (!shot.ok) return shot.ours ? failedOurs(shot.reason) : failed(shot.reason);
   try {
     const png = await composeScreenshot(shot.value.windows, input.caption);
     const saved = await save(input, png);

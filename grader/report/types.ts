@@ -23,7 +23,13 @@ export interface GradeReport {
   score: number;
   maxScore: number;
   passMark: number;
+  /** Below the pass mark, or not graded. */
   passed: boolean;
+  /**
+   * Present when the run failed through the grader or its machine (reference server, missing
+   * program, grader crash, too busy to judge timing): the score is not the student's; grade again.
+   */
+  notGraded?: string;
   measured: {
     server: ServerFigures | null;
     /** Whole-window judgement of the server's stream. */

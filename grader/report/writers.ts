@@ -30,15 +30,16 @@ const SERVER_FIGURES = [
 
 export function toMarkdown(r: GradeReport): string {
   const lines: string[] = [];
-  lines.push(`## avsock grade: ${r.score} / ${r.maxScore} ${r.passed ? '✅ passed' : `❌ below the pass mark (${r.passMark})`}`);
+  lines.push(r.notGraded ? `## avsock: ⚠️ not graded — grade again` : `## avsock grade: ${r.score} / ${r.maxScore} ${r.passed ? '✅ passed' : `❌ below the pass mark (${r.passMark})`}`);
+  if (r.notGraded) lines.push('', `**Not graded:** ${mdEscape(r.notGraded)}; grade again. The figures below are not the submission's score.`);
   lines.push('');
   lines.push(`Repo \`${r.repo}\`${r.commit ? ` at \`${r.commit.slice(0, 12)}\`` : ''} · ${r.kind}${r.wire ? ` · wire ${r.wire}` : ''} · ${r.startedAt} · ${r.durationS.toFixed(1)} s`);
   lines.push('');
   lines.push('| | Item | Points | Details |');
   lines.push('|---|---|---:|---|');
   for (const c of r.checks) {
-    const details = c.status === 'pass' ? c.message : `${c.message} — **fix:** ${c.fix ?? ''}`;
-    lines.push(`| ${c.status === 'pass' ? '✅' : '❌'} | ${mdEscape(c.title)} | ${c.points}/${c.maxPoints} | ${mdEscape(details)} |`);
+    const details = c.status === 'fail' ? `${c.message} — **fix:** ${c.fix ?? ''}` : c.message;
+    lines.push(`| ${c.status === 'pass' ? '✅' : c.status === 'fail' ? '❌' : '➖'} | ${mdEscape(c.title)} | ${c.points}/${c.maxPoints} | ${mdEscape(details)} |`);
   }
   const st = r.measured.stream;
   if (st) {
@@ -89,11 +90,12 @@ export function toJunit(r: GradeReport): string {
   const failures = r.checks.filter((c) => c.status === 'fail').length;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites name="avsock-grade" tests="${r.checks.length}" failures="${failures}" time="${r.durationS.toFixed(3)}">`);
-  out.push(`  <testsuite name="${xmlEscape(r.repo)}" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="0" time="${r.durationS.toFixed(3)}" timestamp="${xmlEscape(r.startedAt)}">`);
+  out.push(`  <testsuite name="${xmlEscape(r.repo)}" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="${r.checks.filter((c) => c.status === 'not-measured').length}" time="${r.durationS.toFixed(3)}" timestamp="${xmlEscape(r.startedAt)}">`);
   out.push(`    <properties><property name="score" value="${r.score}"/><property name="maxScore" value="${r.maxScore}"/></properties>`);
   for (const c of r.checks) {
     const name = xmlEscape(`${c.id}: ${c.title} (${c.points}/${c.maxPoints})`);
     if (c.status === 'pass') out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}"><system-out>${xmlEscape(c.message)}</system-out></testcase>`);
+    else if (c.status === 'not-measured') out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}"><skipped message="${xmlEscape(c.message)}"/></testcase>`);
     else {
       out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}">`);
       out.push(`      <failure message="${xmlEscape(c.message)}">${xmlEscape(`${c.message}\nfix: ${c.fix ?? ''}`)}</failure>`);
@@ -126,7 +128,7 @@ export function toGradescope(r: GradeReport): GradescopeResults {
       name: c.title,
       score: c.points,
       max_score: c.maxPoints,
-      output: c.status === 'pass' ? c.message : `${c.message}\nHow to fix: ${c.fix ?? ''}`,
+      output: c.status === 'fail' ? `${c.message}\nHow to fix: ${c.fix ?? ''}` : c.message,
       status: c.status === 'pass' ? 'passed' : 'failed',
       visibility: 'visible',
     })),

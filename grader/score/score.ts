@@ -14,8 +14,10 @@ export interface ItemResult {
   id: string;
   title: string;
   kind: RubricItem['kind'];
-  status: 'pass' | 'fail';
+  /** not-measured: the grader's own inputs cannot measure it (e.g. a clip without markers); out of the maximum. */
+  status: 'pass' | 'fail' | 'not-measured';
   points: number;
+  /** The item's points in the rubric, 0 when not measured (left out of the maximum). */
   maxPoints: number;
   /** One line: what was measured or found. */
   message: string;
@@ -29,6 +31,11 @@ export interface ScoreResult {
   passMark: number;
   passed: boolean;
   items: ItemResult[];
+}
+
+/** A figure with its unit, or "not measured" alone (never "not measured ms"). */
+export function fmtUnit(v: unknown, unit: string): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? 'not measured' : `${fmt(v)} ${unit}`;
 }
 
 export function fmt(v: unknown): string {
@@ -68,6 +75,7 @@ interface MeasureContext {
   figures: Figures;
   problems: Record<string, string>;
   missingWhy: Map<string, string>;
+  inputsCannot: ReadonlyMap<string, string>;
   language: FixLanguage;
 }
 
@@ -77,6 +85,8 @@ function fixFor(it: RubricItem, language: FixLanguage): string {
 
 function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
   const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points };
+  const inputs = ctx.inputsCannot.get(it.figure);
+  if (inputs !== undefined) return { ...base, maxPoints: 0, status: 'not-measured', points: 0, message: `not measured: ${inputs}` };
   const fix = fixFor(it, ctx.language);
   const section = sectionOf(it.figure);
   const v = figureValue(ctx.figures, it.figure);
@@ -130,14 +140,23 @@ export interface ScoreInput {
   problems?: Record<string, string>;
   /** python: fix lines speak Python (rubric `fixPython`). Default node. */
   language?: FixLanguage;
+  /**
+   * Figures the grader's own inputs cannot measure (figure → why), e.g. A/V on a clip without
+   * flash/beep markers: their items are "not measured" and left out of the maximum.
+   */
+  notMeasurable?: ReadonlyMap<string, string>;
 }
 
 export function scoreSubmission(rubric: Rubric, input: ScoreInput): ScoreResult {
   const problems = input.problems ?? {};
   const language = input.language ?? 'node';
-  const ctx: MeasureContext = { figures: input.figures, problems, missingWhy: unmeasurable(input.figures), language };
+  const ctx: MeasureContext = { figures: input.figures, problems, missingWhy: unmeasurable(input.figures), inputsCannot: input.notMeasurable ?? new Map(), language };
   const items = rubric.items.map((it) => (it.kind === 'check' ? check(it, input.findings, language, problems.checks) : measure(it, ctx)));
   // Points are summed in hundredths so 0.1 + 0.2 reads 0.3.
-  const score = Math.round(items.reduce((s, r) => s + r.points * 100, 0)) / 100;
-  return { score, maxScore: rubric.maxScore, passMark: rubric.passMark, passed: score >= rubric.passMark, items };
+  const hundredths = (f: (r: ItemResult) => number): number => Math.round(items.reduce((s, r) => s + f(r) * 100, 0)) / 100;
+  const score = hundredths((r) => r.points);
+  const maxScore = hundredths((r) => r.maxPoints);
+  // Items left out of the maximum take their share of the pass mark with them.
+  const passMark = maxScore === rubric.maxScore ? rubric.passMark : Math.round((rubric.passMark * maxScore * 100) / rubric.maxScore) / 100;
+  return { score, maxScore, passMark, passed: score >= passMark, items };
 }

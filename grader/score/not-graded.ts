@@ -1,0 +1,41 @@
+/**
+ * "Not graded" is not zero: when a run failed because of the grader or its machine — the reference
+ * server did not start, a program the grader needs is missing, the grader itself threw, or the
+ * machine was too busy for the timing items it failed — the result is "not graded; grade again",
+ * never a score charged to the student. The student's own failures (a crash, a wrong rate, no
+ * sound) are scored as usual.
+ */
+import type { MachineLoad } from '../run/machine.ts';
+import { PYTHON_MODULES_HINT } from '../run/submission.ts';
+import type { Rubric } from './rubric.ts';
+import type { ItemResult } from './score.ts';
+
+/** Figures a saturated machine can spoil: the timing of frames, sound and the client's display. */
+const TIMING_FIGURES = new Set([
+  'server.fpsErrorPct', 'server.jitterP99Ms', 'server.jitterP50Ms', 'server.jitterMs', 'server.intervalP99Ms', 'server.driftMaxMs', 'server.freezeCount',
+  'server.perSecondFpsMin', 'server.paced', 'server.audioUnderruns', 'server.avOffsetMs', 'client.fpsErrorPct', 'client.fps',
+]);
+
+export interface NotGradedEvidence {
+  /** Phase failures marked as the grader's own (Outcome.ours), by phase name. */
+  ours: Record<string, string>;
+  /** Every phase's problem line (a missing Python module shows up here). */
+  problems: Record<string, string>;
+  machine?: MachineLoad;
+  items: readonly ItemResult[];
+  rubric: Rubric;
+}
+
+/** Why this run cannot be graded, or undefined when its score stands. */
+export function notGradedReason(ev: NotGradedEvidence): string | undefined {
+  const ours = Object.entries(ev.ours);
+  if (ours.length) return ours.map(([phase, reason]) => `${phase}: ${reason}`).join('; ');
+  const modules = Object.values(ev.problems).find((p) => p.includes(PYTHON_MODULES_HINT));
+  if (modules) return `the grading machine's ${modules.slice(modules.indexOf(PYTHON_MODULES_HINT))}`;
+  if (ev.machine?.disturbed) {
+    const figureOf = new Map(ev.rubric.items.map((it) => [it.id, it.kind === 'measure' ? it.figure : undefined]));
+    const lost = ev.items.filter((it) => it.status === 'fail' && TIMING_FIGURES.has(figureOf.get(it.id) ?? ''));
+    if (lost.length) return `the machine was too busy to judge timing (${ev.machine.reason ?? 'disturbed'}) and ${lost.map((it) => it.id).join(', ')} failed`;
+  }
+  return undefined;
+}
