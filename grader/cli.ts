@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { UsageError } from '../src/errors.ts';
 import { stopAllChildren } from '../src/process/children.ts';
 import { choiceOption, numberOption, parseOptions, runMain } from '../src/cli/main.ts';
@@ -11,7 +12,7 @@ import { WIRE_NAMES } from '../src/wire/index.ts';
 import { GRADER_ROOT, gradeSubmission } from './grade.ts';
 import { createProgress } from './progress.ts';
 import { loadRubric } from './score/rubric.ts';
-import { fmt } from './score/score.ts';
+import { fmt, fmtUnit } from './score/score.ts';
 import { writeReports } from './report/writers.ts';
 import type { GradeReport } from './report/types.ts';
 import { screenshotName } from './screenshot/compose.ts';
@@ -49,6 +50,7 @@ A whole class:
   --init-class-workflow DIR   copy the GitHub Actions class workflow into DIR (.github/workflows/)
   --gradescope-package FILE.zip  write a Gradescope autograder zip (setup.sh, run_autograder)
 Other:
+  --open               open report.html in the default browser at the end
   --quiet              no progress lines
   --help
 
@@ -115,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     'regrade-not-graded': { type: 'boolean' },
     'init-class-workflow': { type: 'string' },
     'gradescope-package': { type: 'string' },
+    open: { type: 'boolean' },
     quiet: { type: 'boolean' },
     debug: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -176,19 +179,32 @@ export async function main(argv: string[]): Promise<number> {
   const progress = createProgress({ total: 5, quiet: Boolean(values.quiet) });
   const report = await gradeSubmission({ repo, out, seconds, rubric, progress, sandbox, noSave: Boolean(values['no-save']), ...(wire ? { wire } : {}), ...(values.clip ? { clip: resolve(values.clip) } : {}) });
   progress.finish();
+  const html = join(out, 'report.html');
   await writeReports(report, {
+    html,
     json: resolve(values.json ?? join(out, 'report.json')),
     markdown: resolve(values.markdown ?? join(out, 'report.md')),
     ...(values.junit ? { junit: resolve(values.junit) } : {}),
     ...(values.gradescope ? { gradescope: resolve(values.gradescope) } : {}),
   });
+  await printEnd(report, out, html, Boolean(values.open));
+  return exitCodeOf(report);
+}
+
+/** The terminal summary, then the report's file:// address last (opened with --open). */
+async function printEnd(report: GradeReport, out: string, html: string, open: boolean): Promise<void> {
   printTable(report);
   process.stdout.write(`reports: ${out}\n`);
   if (report.measured.server) {
     const s = report.measured.server;
-    process.stdout.write(`measured: ${fmt(s.fps)} fps (source ${fmt(s.sourceFps)}), jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmt(s.avOffsetMs)} ms\n`);
+    process.stdout.write(`measured: ${fmt(s.fps)} fps (source ${fmt(s.sourceFps)}), jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmtUnit(s.avOffsetMs, 'ms')}\n`);
   }
-  return exitCodeOf(report);
+  process.stdout.write(`report: ${pathToFileURL(html).href}\n`);
+  if (open) {
+    const { openInDefaultApp } = await import('../src/platform/open-file.ts');
+    const problem = openInDefaultApp(html);
+    if (problem) process.stderr.write(`warning: ${problem}\n`);
+  }
 }
 
 /** 0 passed, 1 below the pass mark, 3 not graded (the grader's or the machine's failure: grade again). */

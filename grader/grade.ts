@@ -5,8 +5,8 @@
  * outcome, every process is stopped in `finally`, the temp copy is deleted at the end, and a
  * failing phase costs only its own items: the grader never hangs or throws for a broken submission.
  */
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Wire } from './measure/probe.ts';
 import { measureClient } from './phases/client.ts';
 import { runChecks } from './phases/checks.ts';
@@ -102,11 +102,13 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   await mkdir(opts.out, { recursive: true });
   const prepared = await runner.run('prepare', 360_000, () => prepare({ repo: opts.repo, ...(opts.clip ? { clip: opts.clip } : {}), ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.sandbox ? { sandbox: true } : {}), note: (m) => opts.progress?.note(m) }));
   let ran: Ran = { server: failed('not run'), client: failed('not run'), screenshot: failed('not run') };
+  let sandboxed = false;
   if (prepared.ok) {
     const sub = prepared.value.submission;
     try {
       // One sandbox for all of this submission's processes (and its network, shared with the probe).
       sub.sandbox = await openSubmissionSandbox({ enabled: Boolean(opts.sandbox), repo: sub.repo, workDir: sub.workDir, clip: prepared.value.clip });
+      sandboxed = Boolean(sub.sandbox);
       if (sub.sandbox) opts.progress?.note(`sandbox ready in ${sub.sandbox.startupMs.toFixed(0)} ms (${sub.sandbox.mode === 'root' ? `uid ${sub.sandbox.uid}` : 'user namespace'}, loopback-only network)`);
       ran = await run(prepared.value, opts, runner);
     } finally {
@@ -127,7 +129,11 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
     checks,
     ...(prepared.ok ? {} : { prepareProblem: prepared.reason, ...(prepared.ours ? { prepareOurs: prepared.reason } : {}) }),
     ...(opts.clip ? { customClip: opts.clip } : {}),
+    sandboxed,
     changes: prepared.ok ? prepared.value.submission.changes : [],
   };
+  // The plots' data, beside the reports (report.html draws it; kept so the plots can be redrawn).
+  if (server?.series) await writeFile(join(opts.out, 'series.json'), `${JSON.stringify(server.series)}\n`);
+  else await rm(join(opts.out, 'series.json'), { force: true });
   return buildReport(results, { rubric: opts.rubric ?? (await loadRubric()), startedMs, phases: runner.records });
 }

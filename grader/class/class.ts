@@ -155,7 +155,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
           repo = lab.path;
         }
         const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}), ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}) });
-        await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json') });
+        await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json'), html: join(folder, 'report.html') });
         if (report.passed) passed += 1;
         if (report.notGraded) notGraded += 1;
         rows[index] = gradebookRow(entry.student, entry.repo, report, opts.rubric, note);

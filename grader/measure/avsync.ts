@@ -150,11 +150,14 @@ export interface AvSync {
   unidentified: number;
   /** Why there is no figure, when there is none. */
   reason?: string;
+  /** Each pair: when the flash was shown (ms, probe timeline) and its offset, for the report's plot. */
+  pairsAt?: Array<{ flashMs: number; offsetMs: number }>;
 }
 
 /** Pairs flash k with beep k (the nearest one of that second, the ids repeat every BEEP_TONES.count s). */
 export function pairMarkers(flashes: readonly Marker[], beeps: readonly Marker[]): AvSync {
   const offsets: number[] = [];
+  const pairsAt: Array<{ flashMs: number; offsetMs: number }> = [];
   const ptsOffsets: number[] = [];
   const unidentified = flashes.filter((f) => f.id === undefined).length + beeps.filter((b) => b.id === undefined).length;
   for (const f of flashes) {
@@ -167,6 +170,7 @@ export function pairMarkers(flashes: readonly Marker[], beeps: readonly Marker[]
     }
     if (!best) continue;
     offsets.push(f.atMs - best.atMs);
+    pairsAt.push({ flashMs: f.atMs, offsetMs: f.atMs - best.atMs });
     if (f.ptsMs !== undefined && best.ptsMs !== undefined) ptsOffsets.push(f.ptsMs - best.ptsMs);
   }
   const base = { flashes: flashes.length, beeps: beeps.length, unidentified };
@@ -188,5 +192,6 @@ export function pairMarkers(flashes: readonly Marker[], beeps: readonly Marker[]
     spreadMs: Math.max(...offsets) - Math.min(...offsets),
     ptsOffsetMs: ptsOffsets.length ? percentile(ptsOffsets, 50) : Number.NaN,
     ...base,
+    pairsAt,
   };
 }

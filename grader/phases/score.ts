@@ -8,6 +8,7 @@ import type { Wire } from '../measure/probe.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
 import type { Figures } from '../score/figures.ts';
 import type { Rubric } from '../score/rubric.ts';
+import { committedScreenshotHashes } from '../report/phash.ts';
 import { notGradedReason } from '../score/not-graded.ts';
 import { fmt, fmtUnit, scoreSubmission } from '../score/score.ts';
 import type { ServerMeasured } from './server.ts';
@@ -27,6 +28,8 @@ export interface Results {
   /** Set when prepare failed through the grader's fault (the clip could not be made or read). */
   prepareOurs?: string;
   changes: string[];
+  /** The submission ran in the sandbox. */
+  sandboxed?: boolean;
   /** The clip given with --clip (undefined: the demo clip, which carries flash/beep markers). */
   customClip?: string;
 }
@@ -120,5 +123,7 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
     screenshotInfo: shot.ok ? { ok: true, ...shot.value } : { ok: false, reason: shot.reason },
     problems,
     phases: meta.phases,
+    sandboxed: Boolean(r.sandboxed),
+    committedScreenshots: await committedScreenshotHashes(r.repo),
   };
 }

@@ -13,6 +13,7 @@ import { withTimingSlot } from '../run/timing-slot.ts';
 import { why } from '../run/watch.ts';
 import type { StreamFigures } from '../score/figures.ts';
 import { judgeStream } from '../score/judge.ts';
+import { seriesFromRecording, type ReportSeries } from '../report/series.ts';
 import { fmt } from '../score/score.ts';
 import { bounded, failed, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
 
@@ -27,6 +28,8 @@ export interface ServerMeasured {
   machine: MachineLoad;
   /** The server's last output lines (its traceback when it died). */
   outputTail: string;
+  /** The series behind report.html's plots (series.json); null when no frame arrived. */
+  series?: ReportSeries | null;
   /** A Node server left running for the screenshot (the caller stops it); Python's is stopped. */
   live?: { server: Launched; ports: StreamPorts };
 }
@@ -63,7 +66,7 @@ async function measure(input: ServerInput, server: Launched, ports: StreamPorts)
     ...(problem ? { probeProblem: why(server, problem) } : {}),
   });
   const wire = rec.wire !== 'unknown' ? rec.wire : input.wire;
-  return { figures, stream, wire, machine, outputTail: server.out.tail(5) };
+  return { figures, stream, wire, machine, outputTail: server.out.tail(5), series: seriesFromRecording(rec, figures, input.sourceFps) };
 }
 
 function summary(m: ServerMeasured): string {

@@ -2,8 +2,10 @@
  * Report writers: JSON, Markdown (also GitHub's job summary), JUnit XML (CI test tabs) and
  * Gradescope's results.json ({score, tests: [{name, score, max_score, output}]}).
  */
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { reportHtml, screenshotDataUrl } from './html.ts';
+import type { ReportSeries } from './series.ts';
 import type { ServerFigureName } from '../measure/figures.ts';
 import { fmt } from '../score/score.ts';
 import type { GradeReport } from './types.ts';
@@ -143,8 +145,26 @@ async function write(file: string, text: string): Promise<void> {
 /** GitHub shows a step summary up to 1 MiB; ours is cut well below that. */
 const SUMMARY_LIMIT = 1024 * 1024 - 1024;
 
-export async function writeReports(r: GradeReport, files: { json?: string; markdown?: string; junit?: string; gradescope?: string }): Promise<void> {
+/** series.json beside the report, or null when there is none (no frame arrived). */
+export async function readSeries(file: string): Promise<ReportSeries | null> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as ReportSeries;
+  } catch {
+    return null;
+  }
+}
+
+/** report.html from the report, its series.json and its screenshot. */
+export async function writeHtmlReport(r: GradeReport, html: string, seriesFile = join(dirname(html), 'series.json')): Promise<void> {
+  const screenshot = await screenshotDataUrl(r.screenshotInfo.reportCopy ?? r.screenshot ?? undefined);
+  await write(html, reportHtml({ report: r, series: await readSeries(seriesFile), ...(screenshot ? { screenshot } : {}) }));
+}
+
+export async function writeReports(r: GradeReport, files: { json?: string; markdown?: string; junit?: string; gradescope?: string; html?: string }): Promise<void> {
   if (files.json) await write(files.json, toJson(r));
+  if (files.html) await writeHtmlReport(r, files.html);
   const md = toMarkdown(r);
   if (files.markdown) await write(files.markdown, md);
   if (files.junit) await write(files.junit, toJunit(r));

@@ -1,0 +1,108 @@
+/**
+ * report.html's plots, drawn at grade time by Observable Plot into SVG strings (a DOM from
+ * linkedom stands in for the browser's), from the series saved as series.json. Every plot's data
+ * mark is labelled `series` and has one element per point, so a test can count them.
+ */
+import * as Plot from '@observablehq/plot';
+import { parseHTML } from 'linkedom';
+import type { ReportSeries } from './series.ts';
+
+export interface RenderedPlot {
+  id: 'intervals' | 'fps' | 'av' | 'audio' | 'jitter';
+  title: string;
+  /** What the reader should look for, one sentence. */
+  caption: string;
+  /** The SVG, or undefined when the series is empty (then `empty` says why). */
+  svg?: string;
+  /** Points in the series (= elements of the plot's `series` mark). */
+  points: number;
+  empty?: string;
+}
+
+/** ITU-R BT.1359 detectability thresholds: sound more than 45 ms early or 125 ms late is noticed. */
+export const BT1359_DETECTABLE = { soundEarlyMs: 45, soundLateMs: -125 } as const;
+
+const WIDTH = 720;
+const HEIGHT = 220;
+
+function render(options: Plot.PlotOptions): string {
+  const { document } = parseHTML('<!doctype html><html><body></body></html>');
+  const node = Plot.plot({ width: WIDTH, height: HEIGHT, marginLeft: 50, style: { background: 'transparent' }, ...options, document: document }) as unknown as { outerHTML: string };
+  return node.outerHTML;
+}
+
+function intervals(s: ReportSeries): RenderedPlot {
+  const base = { id: 'intervals', title: 'Frame arrivals: the interval before each frame', caption: `Dashed: the clip's interval (${s.nominalIntervalMs} ms). Orange: a freeze (W3C: a gap ≥ max(3 × mean, mean + 150 ms)); red: a stall (> 2 s).`, points: s.intervals.length } as const;
+  if (!s.intervals.length) return { ...base, empty: 'fewer than two frames arrived' };
+  const data = s.intervals.map((p) => ({ ...p, kind: p.mark ?? 'steady' }));
+  return {
+    ...base,
+    svg: render({
+      x: { label: 'seconds into the window' },
+      y: { label: 'interval (ms)', type: 'symlog', grid: true },
+      color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend: true },
+      marks: [Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }), Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, ariaLabel: 'series' })],
+    }),
+  };
+}
+
+function fps(s: ReportSeries): RenderedPlot {
+  const base = { id: 'fps', title: 'Frames per second, second by second', caption: `Dashed: the clip's rate (${s.sourceFps} fps). A bar below it lost or delayed frames in that second; above it, sent too fast.`, points: s.fpsPerSecond.length } as const;
+  if (!s.fpsPerSecond.length) return { ...base, empty: 'the window was shorter than a second' };
+  return {
+    ...base,
+    svg: render({
+      x: { label: 'second of the window', type: 'band' },
+      y: { label: 'frames', grid: true },
+      marks: [Plot.barY(s.fpsPerSecond, { x: 'second', y: 'fps', fill: '#4269d0', ariaLabel: 'series' }), Plot.ruleY([s.sourceFps], { stroke: '#555', strokeDasharray: '4,3' })],
+    }),
+  };
+}
+
+function av(s: ReportSeries): RenderedPlot {
+  const base = { id: 'av', title: 'Picture against sound at each flash/beep marker', caption: 'Green band: ITU-R BT.1359 — offsets inside it (sound up to 45 ms early, 125 ms late) go unnoticed. + = picture late.', points: s.av.length } as const;
+  if (!s.av.length) return { ...base, empty: 'no flash/beep pair was measured' };
+  const band = [{ x1: 0, x2: Math.max(s.windowS, ...s.av.map((p) => p.t)), y1: BT1359_DETECTABLE.soundLateMs, y2: BT1359_DETECTABLE.soundEarlyMs }];
+  return {
+    ...base,
+    svg: render({
+      x: { label: 'seconds into the window' },
+      y: { label: 'offset (ms)', grid: true, domain: [Math.min(-200, ...s.av.map((p) => p.offsetMs)), Math.max(120, ...s.av.map((p) => p.offsetMs))] },
+      marks: [Plot.rect(band, { x1: 'x1', x2: 'x2', y1: 'y1', y2: 'y2', fill: '#2ca02c', fillOpacity: 0.15 }), Plot.ruleY([0], { stroke: '#555' }), Plot.dot(s.av, { x: 't', y: 'offsetMs', fill: '#d62728', r: 3.5, ariaLabel: 'series' })],
+    }),
+  };
+}
+
+function audio(s: ReportSeries): RenderedPlot {
+  const base = { id: 'audio', title: 'Sound queued in a real-time player (its buffer level)', caption: 'Red lines: the player ran dry (an underrun). Grey bands: the buffer was full and the server was held back by TCP (a server that paces itself is rarely held back).', points: s.audioLevel.length } as const;
+  if (!s.audioLevel.length) return { ...base, empty: 'no sound arrived in the window' };
+  return {
+    ...base,
+    svg: render({
+      x: { label: 'seconds into the window' },
+      y: { label: 'queued (ms)', grid: true },
+      marks: [
+        Plot.rect(s.heldBack, { x1: 'from', x2: 'to', y1: 0, y2: Math.max(1, ...s.audioLevel.map((p) => p.ms)), fill: '#999', fillOpacity: 0.25 }),
+        Plot.ruleX(s.underruns, { x: 't', stroke: '#d62728' }),
+        Plot.dot(s.audioLevel, { x: 't', y: 'ms', fill: '#4269d0', r: 1.5, ariaLabel: 'series' }),
+      ],
+    }),
+  };
+}
+
+function jitter(s: ReportSeries): RenderedPlot {
+  const base = { id: 'jitter', title: 'Jitter distribution', caption: 'How far each frame arrived from where the sender\'s spacing put it (|D|, RFC 3550). A steady sender keeps nearly all of them in the first bars.', points: s.jitter.length } as const;
+  if (!s.jitter.length) return { ...base, empty: 'fewer than two frames arrived' };
+  return {
+    ...base,
+    svg: render({
+      x: { label: '|D| (ms)' },
+      y: { label: 'frames', grid: true },
+      marks: [Plot.rectY(s.jitter, { x1: 'fromMs', x2: 'toMs', y: 'count', fill: '#4269d0', insetLeft: 0.5, insetRight: 0.5, ariaLabel: 'series' }), Plot.ruleY([0])],
+    }),
+  };
+}
+
+export function renderPlots(s: ReportSeries): RenderedPlot[] {
+  return [intervals(s), fps(s), av(s), audio(s), jitter(s)];
+}
