@@ -138,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     const { collectGradebook } = await import('./class/collect.ts');
     const r = await collectGradebook(resolve(values.collect), resolve(values.out ?? join(values.collect, 'gradebook.csv')), rubric);
     process.stdout.write(`gradebook: ${r.csv} (${r.rows} students, ${r.reports} reports, ${r.passed} passed)\n`);
+    process.stdout.write(`gradebook: ${pathToFileURL(r.csv.replace(/(\.csv)?$/i, '.html')).href}\n`);
     return 0;
   }
   if (values['init-class-workflow']) {
@@ -163,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     const { gradeClass } = await import('./class/class.ts');
     const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet), regradeNotGraded: Boolean(values['regrade-not-graded']) });
     process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.regraded} graded now, ${book.passed} passed${book.notGraded ? `, ${book.notGraded} NOT GRADED: grade them again with --regrade-not-graded --out ${out}` : ''})\n`);
+    process.stdout.write(`gradebook: ${pathToFileURL(join(out, 'gradebook.html')).href}\n`);
     return book.notGraded ? 3 : 0;
   }
 

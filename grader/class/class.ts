@@ -22,6 +22,7 @@ import { findLabInPractice } from './practice.ts';
 import { detectKind } from '../run/submission.ts';
 import { failedRow, gradebookCsv, gradebookRow, parseReport } from './collect.ts';
 import type { GradeReport } from '../report/types.ts';
+import { writeGradebookHtml, type GradebookEntry } from '../report/gradebook-html.ts';
 
 export interface RosterEntry {
   student: string;
@@ -116,6 +117,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
   if (roster.length === 0) throw new UsageError(`${opts.source}: no students found`);
   await mkdir(opts.out, { recursive: true });
   const rows: string[][] = new Array<string[]>(roster.length);
+  const entries: GradebookEntry[] = roster.map((e) => ({ student: e.student, folder: join(opts.out, safeName(e.student)) }));
   let next = 0;
   let passed = 0;
   let notGraded = 0;
@@ -133,6 +135,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
         if (before && !before.notGraded) {
           if (before.passed) passed += 1;
           rows[index] = gradebookRow(entry.student, entry.repo, before, opts.rubric);
+          entries[index]!.report = before;
           continue;
         }
       }
@@ -158,18 +161,21 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
         await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json'), html: join(folder, 'report.html') });
         if (report.passed) passed += 1;
         if (report.notGraded) notGraded += 1;
+        entries[index]!.report = report;
         rows[index] = gradebookRow(entry.student, entry.repo, report, opts.rubric, note);
       } catch (error) {
         const message = (error as Error).message.split('\n')[0]!;
         progress.done('grade', 'failed', message);
         await writeFile(join(folder, 'error.txt'), `${message}\n`).catch(() => {});
         rows[index] = failedRow(entry.student, entry.repo, opts.rubric, message);
+        entries[index]!.error = message;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.jobs, roster.length) }, () => worker()));
   const csv = join(opts.out, 'gradebook.csv');
   await writeFile(csv, gradebookCsv(rows, opts.rubric));
+  await writeGradebookHtml(join(opts.out, 'gradebook.html'), entries);
   return { csv, rows: roster.length, passed, notGraded, regraded };
 }
 

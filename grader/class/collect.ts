@@ -9,6 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
 import type { GradeReport } from '../report/types.ts';
+import { writeGradebookHtml, type GradebookEntry } from '../report/gradebook-html.ts';
 import type { Rubric } from '../score/rubric.ts';
 
 export function csvField(v: unknown): string {
@@ -58,6 +59,11 @@ async function firstLine(file: string): Promise<string | undefined> {
   return readFile(file, 'utf8').then((t) => t.split('\n').find((l) => l.trim())?.trim().slice(0, 300), () => undefined);
 }
 
+/** gradebook.html beside the CSV (same name, .html). */
+export function gradebookHtmlPath(csv: string): string {
+  return csv.replace(/(\.csv)?$/i, '.html');
+}
+
 export interface CollectResult {
   csv: string;
   rows: number;
@@ -72,6 +78,7 @@ export async function collectGradebook(dir: string, out: string, rubric: Rubric)
   const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   if (folders.length === 0) throw new UsageError(`--collect ${dir}: no student folders in it (expected report-<student>/report.json from each job)`);
   const rows: string[][] = [];
+  const book: GradebookEntry[] = [];
   let reports = 0;
   let passed = 0;
   for (const folder of folders) {
@@ -80,7 +87,9 @@ export async function collectGradebook(dir: string, out: string, rubric: Rubric)
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) {
       const error = await firstLine(join(dir, folder, 'error.txt'));
-      rows.push(failedRow(student, '', rubric, `no report.json${error ? `: ${error}` : ' (the grading job failed before writing one)'}`));
+      const why = `no report.json${error ? `: ${error}` : ' (the grading job failed before writing one)'}`;
+      rows.push(failedRow(student, '', rubric, why));
+      book.push({ student, folder: join(dir, folder), error: why });
       continue;
     }
     try {
@@ -88,10 +97,13 @@ export async function collectGradebook(dir: string, out: string, rubric: Rubric)
       reports++;
       if (report.passed) passed++;
       rows.push(gradebookRow(student, report.repo ?? '', report, rubric));
+      book.push({ student, folder: join(dir, folder), report });
     } catch (error) {
       rows.push(failedRow(student, '', rubric, (error as Error).message));
+      book.push({ student, folder: join(dir, folder), error: (error as Error).message });
     }
   }
   await writeFile(out, gradebookCsv(rows, rubric));
+  await writeGradebookHtml(gradebookHtmlPath(out), book);
   return { csv: out, rows: rows.length, reports, passed };
 }

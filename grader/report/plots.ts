@@ -41,7 +41,7 @@ function intervals(s: ReportSeries): RenderedPlot {
       x: { label: 'seconds into the window' },
       y: { label: 'interval (ms)', type: 'symlog', grid: true },
       color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend: true },
-      marks: [Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }), Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, ariaLabel: 'series' })],
+      marks: [Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }), Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, className: 'series' })],
     }),
   };
 }
@@ -54,7 +54,7 @@ function fps(s: ReportSeries): RenderedPlot {
     svg: render({
       x: { label: 'second of the window', type: 'band' },
       y: { label: 'frames', grid: true },
-      marks: [Plot.barY(s.fpsPerSecond, { x: 'second', y: 'fps', fill: '#4269d0', ariaLabel: 'series' }), Plot.ruleY([s.sourceFps], { stroke: '#555', strokeDasharray: '4,3' })],
+      marks: [Plot.barY(s.fpsPerSecond, { x: 'second', y: 'fps', fill: '#4269d0', className: 'series' }), Plot.ruleY([s.sourceFps], { stroke: '#555', strokeDasharray: '4,3' })],
     }),
   };
 }
@@ -68,7 +68,7 @@ function av(s: ReportSeries): RenderedPlot {
     svg: render({
       x: { label: 'seconds into the window' },
       y: { label: 'offset (ms)', grid: true, domain: [Math.min(-200, ...s.av.map((p) => p.offsetMs)), Math.max(120, ...s.av.map((p) => p.offsetMs))] },
-      marks: [Plot.rect(band, { x1: 'x1', x2: 'x2', y1: 'y1', y2: 'y2', fill: '#2ca02c', fillOpacity: 0.15 }), Plot.ruleY([0], { stroke: '#555' }), Plot.dot(s.av, { x: 't', y: 'offsetMs', fill: '#d62728', r: 3.5, ariaLabel: 'series' })],
+      marks: [Plot.rect(band, { x1: 'x1', x2: 'x2', y1: 'y1', y2: 'y2', fill: '#2ca02c', fillOpacity: 0.15 }), Plot.ruleY([0], { stroke: '#555' }), Plot.dot(s.av, { x: 't', y: 'offsetMs', fill: '#d62728', r: 3.5, className: 'series' })],
     }),
   };
 }
@@ -84,7 +84,7 @@ function audio(s: ReportSeries): RenderedPlot {
       marks: [
         Plot.rect(s.heldBack, { x1: 'from', x2: 'to', y1: 0, y2: Math.max(1, ...s.audioLevel.map((p) => p.ms)), fill: '#999', fillOpacity: 0.25 }),
         Plot.ruleX(s.underruns, { x: 't', stroke: '#d62728' }),
-        Plot.dot(s.audioLevel, { x: 't', y: 'ms', fill: '#4269d0', r: 1.5, ariaLabel: 'series' }),
+        Plot.dot(s.audioLevel, { x: 't', y: 'ms', fill: '#4269d0', r: 1.5, className: 'series' }),
       ],
     }),
   };
@@ -98,7 +98,7 @@ function jitter(s: ReportSeries): RenderedPlot {
     svg: render({
       x: { label: '|D| (ms)' },
       y: { label: 'frames', grid: true },
-      marks: [Plot.rectY(s.jitter, { x1: 'fromMs', x2: 'toMs', y: 'count', fill: '#4269d0', insetLeft: 0.5, insetRight: 0.5, ariaLabel: 'series' }), Plot.ruleY([0])],
+      marks: [Plot.rectY(s.jitter, { x1: 'fromMs', x2: 'toMs', y: 'count', fill: '#4269d0', insetLeft: 0.5, insetRight: 0.5, className: 'series' }), Plot.ruleY([0])],
     }),
   };
 }
