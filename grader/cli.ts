@@ -34,7 +34,8 @@ One submission:
   --json FILE          JSON report (default <out>/report.json)
   --markdown FILE      Markdown report (default <out>/report.md; also appended to $GITHUB_STEP_SUMMARY)
   --junit FILE         JUnit XML
-  --gradescope FILE    Gradescope results.json
+  --gradescope FILE    Gradescope results.json (Markdown per item, visibility from the rubric, leaderboard)
+  --prairielearn FILE  PrairieLearn external-grader results.json (score 0–1, gradable, two PNG images)
   --rubric FILE        rubric (default grader/rubric.json)
 A whole class:
   --practice PATH      a student's practice repo: find this lab among its submodules and grade it
@@ -107,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     markdown: { type: 'string' },
     junit: { type: 'string' },
     gradescope: { type: 'string' },
+    prairielearn: { type: 'string' },
     rubric: { type: 'string' },
     practice: { type: 'string' },
     lab: { type: 'string' },
@@ -184,7 +186,9 @@ export async function main(argv: string[]): Promise<number> {
   const html = join(out, 'report.html');
   await writeReports(report, {
     html,
+    series: join(out, 'series.json'),
     json: resolve(values.json ?? join(out, 'report.json')),
+    ...(values.prairielearn ? { prairielearn: resolve(values.prairielearn) } : {}),
     markdown: resolve(values.markdown ?? join(out, 'report.md')),
     ...(values.junit ? { junit: resolve(values.junit) } : {}),
     ...(values.gradescope ? { gradescope: resolve(values.gradescope) } : {}),

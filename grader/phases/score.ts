@@ -6,7 +6,7 @@ import { git } from '../../src/platform/git.ts';
 import type { Finding } from '../check/index.ts';
 import type { Wire } from '../measure/probe.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
-import type { Figures } from '../score/figures.ts';
+import { figureValue, type Figures } from '../score/figures.ts';
 import type { Rubric } from '../score/rubric.ts';
 import { committedScreenshotHashes } from '../report/phash.ts';
 import { notGradedReason } from '../score/not-graded.ts';
@@ -124,6 +124,10 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
     problems,
     phases: meta.phases,
     sandboxed: Boolean(r.sandboxed),
+    leaderboard: meta.rubric.leaderboard.flatMap((name) => {
+      const v = figureValue(figures, name);
+      return typeof v === 'number' && Number.isFinite(v) ? [{ name, value: Math.round(Math.abs(v) * 1000) / 1000, order: 'asc' as const }] : [];
+    }),
     committedScreenshots: await committedScreenshotHashes(r.repo),
   };
 }

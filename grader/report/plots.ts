@@ -31,7 +31,7 @@ function render(options: Plot.PlotOptions): string {
   return node.outerHTML;
 }
 
-function intervals(s: ReportSeries): RenderedPlot {
+function intervals(s: ReportSeries, legend = true): RenderedPlot {
   const base = { id: 'intervals', title: 'Frame arrivals: the interval before each frame', caption: `Dashed: the clip's interval (${s.nominalIntervalMs} ms). Orange: a freeze (W3C: a gap ≥ max(3 × mean, mean + 150 ms)); red: a stall (> 2 s).`, points: s.intervals.length } as const;
   if (!s.intervals.length) return { ...base, empty: 'fewer than two frames arrived' };
   const data = s.intervals.map((p) => ({ ...p, kind: p.mark ?? 'steady' }));
@@ -40,7 +40,7 @@ function intervals(s: ReportSeries): RenderedPlot {
     svg: render({
       x: { label: 'seconds into the window' },
       y: { label: 'interval (ms)', type: 'symlog', grid: true },
-      color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend: true },
+      color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend },
       marks: [Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }), Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, className: 'series' })],
     }),
   };
@@ -101,6 +101,11 @@ function jitter(s: ReportSeries): RenderedPlot {
       marks: [Plot.rectY(s.jitter, { x1: 'fromMs', x2: 'toMs', y: 'count', fill: '#4269d0', insetLeft: 0.5, insetRight: 0.5, className: 'series' }), Plot.ruleY([0])],
     }),
   };
+}
+
+/** The frame-arrival plot alone as a bare <svg> (no HTML legend around it), for rasterising. */
+export function intervalsSvg(s: ReportSeries): string | undefined {
+  return intervals(s, false).svg;
 }
 
 export function renderPlots(s: ReportSeries): RenderedPlot[] {

@@ -49,6 +49,8 @@ export interface GradeReport {
   screenshotInfo: { ok: boolean; reason?: string; reportCopy?: string; savedTo?: string; fps?: { server?: number; client?: number } };
   problems: Record<string, string>;
   phases: PhaseRecord[];
+  /** The rubric's leaderboard figures that were measured, |value| (smaller is better), for Gradescope. */
+  leaderboard?: Array<{ name: string; value: number; order: 'asc' }>;
   /** The submission's processes ran in the sandbox (grader/run/sandbox.ts). */
   sandboxed?: boolean;
   /** Perceptual hashes of the screenshots committed under screenshots/ (report/phash.ts), for the reuse flag. */

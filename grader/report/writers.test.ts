@@ -67,7 +67,7 @@ describe('report writers', () => {
       expect(typeof t.max_score).toBe('number');
       expect(typeof t.output).toBe('string');
     }
-    expect(g.tests[1]!.output).toContain('How to fix: pace it');
+    expect(g.tests[1]!.output).toContain('**How to fix:** pace it');
   });
 
   it('Markdown has the score, a row per item and escapes pipes', () => {

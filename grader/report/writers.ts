@@ -4,6 +4,7 @@
  */
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { toGradescope } from './gradescope.ts';
 import { reportHtml, screenshotDataUrl } from './html.ts';
 import type { ReportSeries } from './series.ts';
 import type { ServerFigureName } from '../measure/figures.ts';
@@ -109,33 +110,7 @@ export function toJunit(r: GradeReport): string {
   return `${out.join('\n')}\n`;
 }
 
-export interface GradescopeResults {
-  score: number;
-  output: string;
-  output_format: 'text';
-  /** Shown to the student at once (Gradescope: visible | hidden | after_due_date | after_published). */
-  visibility: 'visible';
-  execution_time: number;
-  tests: Array<{ name: string; score: number; max_score: number; output: string; status: 'passed' | 'failed'; visibility: 'visible' }>;
-}
-
-export function toGradescope(r: GradeReport): GradescopeResults {
-  return {
-    score: r.score,
-    output: `avsock grade ${r.score}/${r.maxScore}${r.screenshot ? `; screenshot ${r.screenshot}` : ''}`,
-    output_format: 'text',
-    visibility: 'visible',
-    execution_time: Math.round(r.durationS),
-    tests: r.checks.map((c) => ({
-      name: c.title,
-      score: c.points,
-      max_score: c.maxPoints,
-      output: c.status === 'fail' ? `${c.message}\nHow to fix: ${c.fix ?? ''}` : c.message,
-      status: c.status === 'pass' ? 'passed' : 'failed',
-      visibility: 'visible',
-    })),
-  };
-}
+export { toGradescope, type GradescopeResults } from './gradescope.ts';
 
 async function write(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
@@ -162,9 +137,14 @@ export async function writeHtmlReport(r: GradeReport, html: string, seriesFile =
   await write(html, reportHtml({ report: r, series: await readSeries(seriesFile), ...(screenshot ? { screenshot } : {}) }));
 }
 
-export async function writeReports(r: GradeReport, files: { json?: string; markdown?: string; junit?: string; gradescope?: string; html?: string }): Promise<void> {
+export async function writeReports(r: GradeReport, files: { json?: string; markdown?: string; junit?: string; gradescope?: string; html?: string; prairielearn?: string; series?: string }): Promise<void> {
   if (files.json) await write(files.json, toJson(r));
-  if (files.html) await writeHtmlReport(r, files.html);
+  if (files.html) await writeHtmlReport(r, files.html, files.series);
+  if (files.prairielearn) {
+    const { toPrairieLearn } = await import('./prairielearn.ts');
+    const series = await readSeries(files.series ?? join(dirname(files.html ?? files.json ?? files.prairielearn), 'series.json'));
+    await write(files.prairielearn, toJson(await toPrairieLearn(r, series)));
+  }
   const md = toMarkdown(r);
   if (files.markdown) await write(files.markdown, md);
   if (files.junit) await write(files.junit, toJunit(r));

@@ -6,8 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../src/errors.ts';
 import { FIGURE_NAMES, isFigureName } from './figures.ts';
 
+/** Gradescope's per-test visibility (its results.json spec). */
+export const VISIBILITIES = ['visible', 'after_due_date', 'after_published', 'hidden'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
 export interface CheckItem {
   id: string;
+  /** Gradescope: when the student sees this item (default visible). */
+  visibility?: Visibility;
   title: string;
   kind: 'check';
   points: number;
@@ -19,6 +25,7 @@ export interface CheckItem {
 
 export interface MeasureItem {
   id: string;
+  visibility?: Visibility;
   title: string;
   kind: 'measure';
   points: number;
@@ -37,6 +44,8 @@ export interface Rubric {
   passMark: number;
   items: RubricItem[];
   maxScore: number;
+  /** Figures on Gradescope's leaderboard, |value| ascending (smaller is better). */
+  leaderboard: string[];
 }
 
 export const DEFAULT_RUBRIC = new URL('../rubric.json', import.meta.url).pathname;
@@ -51,14 +60,16 @@ function fail(file: string, key: string, what: string, got: unknown): never {
 export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, '(top level)', 'must be an object', raw);
   const r = raw as Record<string, unknown>;
-  for (const key of Object.keys(r)) if (!['$comment', 'passMark', 'items'].includes(key)) fail(file, key, 'is not a known key (passMark, items)', key);
+  for (const key of Object.keys(r)) if (!['$comment', 'passMark', 'items', 'leaderboard'].includes(key)) fail(file, key, 'is not a known key (passMark, items, leaderboard)', key);
+  const leaderboard = r.leaderboard ?? [];
+  if (!Array.isArray(leaderboard) || !leaderboard.every((f) => typeof f === 'string' && isFigureName(f))) fail(file, 'leaderboard', `must be an array of figure names (${FIGURE_NAMES.slice(0, 3).join(', ')} …)`, r.leaderboard);
   if (!Array.isArray(r.items) || r.items.length === 0) fail(file, 'items', 'must be a non-empty array', r.items);
   const ids = new Set<string>();
   const items: RubricItem[] = (r.items as unknown[]).map((it, i) => {
     const k = `items[${i}]`;
     if (typeof it !== 'object' || it === null) fail(file, k, 'must be an object', it);
     const o = it as Record<string, unknown>;
-    const known = ['id', 'title', 'kind', 'points', 'checks', 'figure', 'min', 'max', 'maxAbs', 'equals', 'fix', 'fixPython', '$comment'];
+    const known = ['id', 'title', 'kind', 'points', 'checks', 'figure', 'min', 'max', 'maxAbs', 'equals', 'fix', 'fixPython', 'visibility', '$comment'];
     for (const key of Object.keys(o)) if (!known.includes(key)) fail(file, `${k}.${key}`, `is not a known key (${known.join(', ')})`, key);
     if (typeof o.id !== 'string' || !/^[a-zA-Z0-9._-]+$/.test(o.id)) fail(file, `${k}.id`, 'must be a word of letters, digits, . _ -', o.id);
     if (ids.has(o.id)) fail(file, `${k}.id`, 'is a duplicate', o.id);
@@ -67,7 +78,8 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
     if (typeof o.points !== 'number' || !Number.isFinite(o.points) || o.points < 0) fail(file, `${k}.points`, 'must be a number ≥ 0', o.points);
     if (typeof o.fix !== 'string' || !o.fix) fail(file, `${k}.fix`, 'must say how to fix a lost point (non-empty string)', o.fix);
     if (o.fixPython !== undefined && (typeof o.fixPython !== 'string' || !o.fixPython)) fail(file, `${k}.fixPython`, 'must be a non-empty string', o.fixPython);
-    const fixPython = typeof o.fixPython === 'string' ? { fixPython: o.fixPython } : {};
+    if (o.visibility !== undefined && !VISIBILITIES.includes(o.visibility as Visibility)) fail(file, `${k}.visibility`, `must be one of ${VISIBILITIES.join(', ')}`, o.visibility);
+    const fixPython = { ...(typeof o.fixPython === 'string' ? { fixPython: o.fixPython } : {}), ...(o.visibility !== undefined ? { visibility: o.visibility as Visibility } : {}) };
     if (o.kind === 'check') {
       if (!Array.isArray(o.checks) || o.checks.length === 0 || !o.checks.every((c) => typeof c === 'string')) {
         fail(file, `${k}.checks`, 'must be a non-empty array of check ids (see npm run check -- --json)', o.checks);
@@ -101,7 +113,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
   if (typeof r.passMark !== 'number' || !Number.isFinite(r.passMark) || r.passMark < 0 || r.passMark > maxScore) {
     fail(file, 'passMark', `must be a number from 0 to the total of the points (${maxScore})`, r.passMark);
   }
-  return { passMark: r.passMark, items, maxScore };
+  return { passMark: r.passMark, items, maxScore, leaderboard: leaderboard as string[] };
 }
 
 export async function loadRubric(file = DEFAULT_RUBRIC): Promise<Rubric> {

@@ -23,6 +23,8 @@ export interface ItemResult {
   message: string;
   /** One line: how to fix it (failed items only). */
   fix?: string;
+  /** Gradescope visibility from the rubric (default visible). */
+  visibility?: RubricItem['visibility'];
 }
 
 export interface ScoreResult {
@@ -84,7 +86,7 @@ function fixFor(it: RubricItem, language: FixLanguage): string {
 }
 
 function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
-  const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points };
+  const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points, ...(it.visibility ? { visibility: it.visibility } : {}) };
   const inputs = ctx.inputsCannot.get(it.figure);
   if (inputs !== undefined) return { ...base, maxPoints: 0, status: 'not-measured', points: 0, message: `not measured: ${inputs}` };
   const fix = fixFor(it, ctx.language);
@@ -113,7 +115,7 @@ function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
 }
 
 function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] | undefined, language: FixLanguage, problem?: string): ItemResult {
-  const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points };
+  const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points, ...(it.visibility ? { visibility: it.visibility } : {}) };
   const fix = fixFor(it, language);
   if (!findings) return { ...base, status: 'fail', points: 0, message: `repo checks did not run: ${problem ?? 'unknown reason'}`, fix };
   const relevant = findings.filter((f) => it.checks.includes(f.id));

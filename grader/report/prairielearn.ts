@@ -1,0 +1,76 @@
+/**
+ * PrairieLearn's external-grader results.json (--prairielearn FILE): score 0–1, gradable (false
+ * when the run was not graded — PrairieLearn then does not count it against the student), a test
+ * per rubric item with its message and fix, and two images as PNG data URLs — the screenshot and
+ * the frame-arrival plot, rasterised by resvg (no browser) — with the whole file kept under
+ * PrairieLearn's 1 MB limit.
+ */
+import { readFile } from 'node:fs/promises';
+import { Resvg } from '@resvg/resvg-js';
+import sharp from 'sharp';
+import { intervalsSvg } from './plots.ts';
+import type { ReportSeries } from './series.ts';
+import type { GradeReport } from './types.ts';
+
+/** PrairieLearn refuses a results file above 1 MB. */
+export const PRAIRIELEARN_LIMIT_BYTES = 1_000_000;
+
+export interface PrairieLearnResults {
+  gradable: boolean;
+  score: number;
+  message: string;
+  output: string;
+  format_errors: string[];
+  tests: Array<{ name: string; description: string; points: number; max_points: number; message: string; output: string }>;
+  images: Array<{ label: string; url: string }>;
+}
+
+function pngUrl(png: Buffer): string {
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
+
+/** The frame-arrival plot as a PNG, from its SVG, or undefined without frames. */
+export function timelinePng(series: ReportSeries | null): Buffer | undefined {
+  const svg = series ? intervalsSvg(series) : undefined;
+  if (!svg) return undefined;
+  // Plot's SVG takes its text colour from CSS (currentColor): give it black on white.
+  const standalone = svg.replace('<svg ', '<svg xmlns="http://www.w3.org/2000/svg" color="black" ');
+  return new Resvg(standalone, { background: 'white', fitTo: { mode: 'width', value: 720 } }).render().asPng();
+}
+
+async function screenshotPng(file: string | undefined, width: number): Promise<Buffer | undefined> {
+  if (!file) return undefined;
+  const png = await readFile(file).catch(() => undefined);
+  return png ? sharp(png).resize({ width, withoutEnlargement: true }).png({ palette: true, compressionLevel: 9 }).toBuffer().catch(() => undefined) : undefined;
+}
+
+export async function toPrairieLearn(r: GradeReport, series: ReportSeries | null): Promise<PrairieLearnResults> {
+  const tests = r.checks.map((c) => ({
+    name: c.title,
+    description: c.id,
+    points: r.notGraded ? 0 : c.points,
+    max_points: c.maxPoints,
+    message: c.status === 'fail' ? `${c.message} — fix: ${c.fix ?? ''}` : c.message,
+    output: c.status === 'fail' ? `Measured: ${c.message}\nHow to fix: ${c.fix ?? ''}` : c.message,
+  }));
+  const message = r.notGraded ? `Not graded: ${r.notGraded}; it will be graded again.` : `${r.score} / ${r.maxScore}: ${r.passed ? 'passed' : `below the pass mark (${r.passMark})`}`;
+  const base: PrairieLearnResults = {
+    gradable: !r.notGraded,
+    score: r.notGraded || r.maxScore === 0 ? 0 : Math.round((r.score / r.maxScore) * 10_000) / 10_000,
+    message,
+    output: [message, ...r.checks.filter((c) => c.status === 'fail').map((c) => `- ${c.title}: ${c.message}\n  fix: ${c.fix ?? ''}`)].join('\n'),
+    format_errors: r.notGraded ? [r.notGraded] : [],
+    tests,
+    images: [],
+  };
+  const timeline = timelinePng(series);
+  const shotFile = r.screenshotInfo.reportCopy ?? r.screenshot ?? undefined;
+  // Shrink the screenshot until the whole file fits.
+  for (const width of [800, 560, 400, 0]) {
+    const shot = width ? await screenshotPng(shotFile, width) : undefined;
+    const images = [...(shot ? [{ label: 'Screenshot of both windows (taken by the grader)', url: pngUrl(shot) }] : []), ...(timeline ? [{ label: 'Frame arrivals: the interval before each frame', url: pngUrl(timeline) }] : [])];
+    const out = { ...base, images };
+    if (Buffer.byteLength(JSON.stringify(out)) < PRAIRIELEARN_LIMIT_BYTES) return out;
+  }
+  return base;
+}
