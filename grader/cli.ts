@@ -12,6 +12,7 @@ import { WIRE_NAMES } from '../src/wire/index.ts';
 import { GRADER_ROOT, gradeSubmission } from './grade.ts';
 import { createProgress } from './progress.ts';
 import { loadRubric } from './score/rubric.ts';
+import { LANGS, translator } from './i18n/messages.ts';
 import { fmt, fmtUnit } from './score/score.ts';
 import { writeReports } from './report/writers.ts';
 import type { GradeReport } from './report/types.ts';
@@ -37,6 +38,7 @@ One submission:
   --gradescope FILE    Gradescope results.json (Markdown per item, visibility from the rubric, leaderboard)
   --prairielearn FILE  PrairieLearn external-grader results.json (score 0–1, gradable, two PNG images)
   --rubric FILE        rubric (default grader/rubric.json)
+  --lang en|ru         language of the reports, the fix lines and this summary (default: the rubric's "lang", else en)
 A whole class:
   --practice PATH      a student's practice repo: find this lab among its submodules and grade it
   --lab NAME|URL       which submodule is the lab (default: matched by this repo's origin URL or name)
@@ -85,45 +87,50 @@ export function defaultJobs(cores = availableParallelism()): number {
 }
 
 export function printTable(r: GradeReport, out: NodeJS.WriteStream = process.stdout): void {
-  const rows = r.checks.map((c) => [c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : '-', `${c.points}/${c.maxPoints}`, c.title, c.status === 'fail' ? `${c.message} → fix: ${c.fix ?? ''}` : c.message]);
+  const t = translator(r.lang);
+  const rows = r.checks.map((c) => [c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : '-', `${c.points}/${c.maxPoints}`, c.title, c.status === 'fail' ? `${c.message} → ${t('summary.fix')}: ${c.fix ?? ''}` : c.message]);
   const w0 = 4;
   const w1 = Math.max(6, ...rows.map((r) => r[1]!.length));
   const w2 = Math.max(...rows.map((r) => r[2]!.length));
   out.write('\n');
   for (const row of rows) out.write(`${row[0]!.padEnd(w0)}  ${row[1]!.padStart(w1)}  ${row[2]!.padEnd(w2)}  ${row[3]}\n`);
-  out.write(`\nscore ${r.score} / ${r.maxScore} (pass mark ${r.passMark}): ${r.notGraded ? 'NOT GRADED' : r.passed ? 'PASSED' : 'NOT PASSED'}\n`);
-  if (r.notGraded) out.write(`not graded: ${r.notGraded}; grade again\n`);
+  out.write(`\n${t('summary.score', { score: r.score, max: r.maxScore, pass: r.passMark })}: ${t(r.notGraded ? 'verdict.notGraded' : r.passed ? 'verdict.passed' : 'verdict.failed')}\n`);
+  if (r.notGraded) out.write(`${t('summary.notGraded', { reason: r.notGraded })}\n`);
   if (r.screenshot) out.write(`screenshot: ${r.screenshot}\n`);
 }
 
+/** The command line (node:util parseArgs), kept beside HELP. */
+const OPTIONS = {
+  repo: { type: 'string' },
+  wire: { type: 'string' },
+  seconds: { type: 'string' },
+  clip: { type: 'string' },
+  out: { type: 'string' },
+  'no-save': { type: 'boolean' },
+  json: { type: 'string' },
+  markdown: { type: 'string' },
+  junit: { type: 'string' },
+  gradescope: { type: 'string' },
+  prairielearn: { type: 'string' },
+  rubric: { type: 'string' },
+  lang: { type: 'string' },
+  practice: { type: 'string' },
+  lab: { type: 'string' },
+  class: { type: 'string' },
+  jobs: { type: 'string' },
+  'no-sandbox': { type: 'boolean' },
+  collect: { type: 'string' },
+  'regrade-not-graded': { type: 'boolean' },
+  'init-class-workflow': { type: 'string' },
+  'gradescope-package': { type: 'string' },
+  open: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseOptions('grade', argv, {
-    repo: { type: 'string' },
-    wire: { type: 'string' },
-    seconds: { type: 'string' },
-    clip: { type: 'string' },
-    out: { type: 'string' },
-    'no-save': { type: 'boolean' },
-    json: { type: 'string' },
-    markdown: { type: 'string' },
-    junit: { type: 'string' },
-    gradescope: { type: 'string' },
-    prairielearn: { type: 'string' },
-    rubric: { type: 'string' },
-    practice: { type: 'string' },
-    lab: { type: 'string' },
-    class: { type: 'string' },
-    jobs: { type: 'string' },
-    'no-sandbox': { type: 'boolean' },
-    collect: { type: 'string' },
-    'regrade-not-graded': { type: 'boolean' },
-    'init-class-workflow': { type: 'string' },
-    'gradescope-package': { type: 'string' },
-    open: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-    debug: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseOptions('grade', argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -132,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
   const seconds = numberOption('seconds', values.seconds, 8, { min: 2, max: 120 });
   const jobs = numberOption('jobs', values.jobs, defaultJobs(), { min: 1, max: 16, integer: true });
   const rubric = await loadRubric(values.rubric ? resolve(values.rubric) : undefined);
+  const lang = values.lang === undefined ? (rubric.lang ?? 'en') : choiceOption('lang', values.lang, LANGS, 'en');
   const stamp = screenshotName().replace(/\.png$/, '');
   const out = resolve(values.out ?? join(GRADER_ROOT, 'reports', stamp));
   const modes = [values.repo, values.practice, values.class, values.collect, values['init-class-workflow'], values['gradescope-package']].filter((v) => v !== undefined).length;
@@ -164,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values['regrade-not-graded'] && (!values.class || !values.out)) throw new UsageError('--regrade-not-graded goes with --class DIR|CSV --out FOLDER (the earlier run\'s folder)');
   if (values.class) {
     const { gradeClass } = await import('./class/class.ts');
-    const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet), regradeNotGraded: Boolean(values['regrade-not-graded']) });
+    const book = await gradeClass({ source: resolve(values.class), out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet), lang, regradeNotGraded: Boolean(values['regrade-not-graded']) });
     process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.regraded} graded now, ${book.passed} passed${book.notGraded ? `, ${book.notGraded} NOT GRADED: grade them again with --regrade-not-graded --out ${out}` : ''})\n`);
     process.stdout.write(`gradebook: ${pathToFileURL(join(out, 'gradebook.html')).href}\n`);
     return book.notGraded ? 3 : 0;
@@ -181,7 +189,7 @@ export async function main(argv: string[]): Promise<number> {
 
   await mkdir(out, { recursive: true });
   const progress = createProgress({ total: 5, quiet: Boolean(values.quiet) });
-  const report = await gradeSubmission({ repo, out, seconds, rubric, progress, sandbox, noSave: Boolean(values['no-save']), ...(wire ? { wire } : {}), ...(values.clip ? { clip: resolve(values.clip) } : {}) });
+  const report = await gradeSubmission({ repo, out, seconds, rubric, progress, sandbox, lang, noSave: Boolean(values['no-save']), ...(wire ? { wire } : {}), ...(values.clip ? { clip: resolve(values.clip) } : {}) });
   progress.finish();
   const html = join(out, 'report.html');
   await writeReports(report, {

@@ -16,6 +16,7 @@ import { buildReport, captionLines, type Results } from './phases/score.ts';
 import { captionHead, takeScreenshot, type Screenshot } from './phases/screenshot.ts';
 import { measureServer, type ServerMeasured } from './phases/server.ts';
 import type { Progress } from './progress.ts';
+import type { Lang } from './i18n/messages.ts';
 import type { GradeReport } from './report/types.ts';
 import { releasePorts } from './run/ports.ts';
 import { openSubmissionSandbox } from './run/sandbox.ts';
@@ -46,6 +47,8 @@ export interface GradeOptions {
   startTimeoutMs?: number;
   /** How long after registering the first frame may take, ms (default 10000). */
   firstFrameTimeoutMs?: number;
+  /** The language of the reports (default: the rubric's, else en). */
+  lang?: Lang;
   /** Run the submission's processes in a sandbox (grader/run/sandbox.ts); the CLI turns it on when one can be made. */
   sandbox?: boolean;
 }
@@ -135,5 +138,5 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   // The plots' data, beside the reports (report.html draws it; kept so the plots can be redrawn).
   if (server?.series) await writeFile(join(opts.out, 'series.json'), `${JSON.stringify(server.series)}\n`);
   else await rm(join(opts.out, 'series.json'), { force: true });
-  return buildReport(results, { rubric: opts.rubric ?? (await loadRubric()), startedMs, phases: runner.records });
+  return buildReport(results, { rubric: opts.rubric ?? (await loadRubric()), startedMs, phases: runner.records, ...(opts.lang ? { lang: opts.lang } : {}) });
 }

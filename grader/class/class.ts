@@ -22,6 +22,7 @@ import { findLabInPractice } from './practice.ts';
 import { detectKind } from '../run/submission.ts';
 import { failedRow, gradebookCsv, gradebookRow, parseReport } from './collect.ts';
 import type { GradeReport } from '../report/types.ts';
+import type { Lang } from '../i18n/messages.ts';
 import { writeGradebookHtml, type GradebookEntry } from '../report/gradebook-html.ts';
 
 export interface RosterEntry {
@@ -99,6 +100,8 @@ export interface ClassOptions {
    * others keep their report and row.
    */
   regradeNotGraded?: boolean;
+  /** The language of the reports (default: the rubric's). */
+  lang?: Lang;
 }
 
 /** The report a previous run left in a student's folder, if it is a grader report. */
@@ -157,7 +160,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
           if (!lab.path) throw new Error(lab.message);
           repo = lab.path;
         }
-        const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}), ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}) });
+        const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}), ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}), ...(opts.lang ? { lang: opts.lang } : {}) });
         await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json'), html: join(folder, 'report.html') });
         if (report.passed) passed += 1;
         if (report.notGraded) notGraded += 1;

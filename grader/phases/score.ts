@@ -8,6 +8,7 @@ import type { Wire } from '../measure/probe.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
 import { figureValue, type Figures } from '../score/figures.ts';
 import type { Rubric } from '../score/rubric.ts';
+import type { Lang } from '../i18n/messages.ts';
 import { committedScreenshotHashes } from '../report/phash.ts';
 import { notGradedReason } from '../score/not-graded.ts';
 import { fmt, fmtUnit, scoreSubmission } from '../score/score.ts';
@@ -92,10 +93,11 @@ function oursOf(r: Results): Record<string, string> {
   return ours;
 }
 
-export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs: number; phases: PhaseRecord[] }): Promise<GradeReport> {
+export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs: number; phases: PhaseRecord[]; lang?: Lang }): Promise<GradeReport> {
+  const lang = meta.lang ?? meta.rubric.lang ?? 'en';
   const figures = figuresOf(r);
   const problems = problemsOf(r);
-  const result = scoreSubmission(meta.rubric, { figures, ...(r.checks.ok ? { findings: r.checks.value } : {}), problems, language: r.kind === 'python' ? 'python' : 'node', notMeasurable: notMeasurableOf(r, figures) });
+  const result = scoreSubmission(meta.rubric, { figures, ...(r.checks.ok ? { findings: r.checks.value } : {}), problems, language: r.kind === 'python' ? 'python' : 'node', notMeasurable: notMeasurableOf(r, figures), lang });
   const head = await git(r.repo, ['rev-parse', 'HEAD'], { allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
   const commit = head?.code === 0 ? head.stdout.trim() : undefined;
   const server = r.server.ok ? r.server.value : r.server.value;
@@ -124,6 +126,7 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
     problems,
     phases: meta.phases,
     sandboxed: Boolean(r.sandboxed),
+    lang,
     leaderboard: meta.rubric.leaderboard.flatMap((name) => {
       const v = figureValue(figures, name);
       return typeof v === 'number' && Number.isFinite(v) ? [{ name, value: Math.round(Math.abs(v) * 1000) / 1000, order: 'asc' as const }] : [];

@@ -7,6 +7,9 @@
 import { fmt } from '../score/score.ts';
 import type { Visibility } from '../score/rubric.ts';
 import type { GradeReport } from './types.ts';
+import { translator } from '../i18n/messages.ts';
+
+type T = ReturnType<typeof translator>;
 
 export interface GradescopeTest {
   name: string;
@@ -38,22 +41,22 @@ export function mdText(s: string): string {
   return s.replace(/[\\`*_[\]<>|#!]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
 }
 
-function testOutput(c: GradeReport['checks'][number]): string {
+function testOutput(c: GradeReport['checks'][number], t: T): string {
   if (c.status === 'pass') return `✅ ${mdText(c.message)}`;
-  if (c.status === 'not-measured') return `➖ ${mdText(c.message)}. Not counted in the maximum.`;
-  return [`❌ **Measured:** ${mdText(c.message)}`, '', `**How to fix:** ${mdText(c.fix ?? '')}`].join('\n');
+  if (c.status === 'not-measured') return `➖ ${mdText(c.message)}. ${t('lms.notCounted')}`;
+  return [`❌ **${t('report.measured')}** ${mdText(c.message)}`, '', `**${t('lms.howToFix')}** ${mdText(c.fix ?? '')}`].join('\n');
 }
 
-function summary(r: GradeReport): string {
+function summary(r: GradeReport, t: T): string {
   const lines: string[] = [];
-  if (r.notGraded) lines.push(`**Not graded:** ${mdText(r.notGraded)}. This is the grader's or its machine's failure, not yours: the submission will be graded again.`, '');
-  else lines.push(`**${r.score} / ${r.maxScore}** — ${r.passed ? 'passed' : `below the pass mark (${r.passMark})`}.`, '');
+  if (r.notGraded) lines.push(`**${t('lms.notGraded', { reason: mdText(r.notGraded) })}**`, '');
+  else lines.push(`**${t('lms.score', { score: r.score, max: r.maxScore, verdict: r.passed ? t('lms.passed') : t('lms.below', { pass: r.passMark }) })}**`, '');
   const s = r.measured.server;
   if (s) lines.push(`Measured: ${fmt(s.fps)} fps of ${fmt(s.sourceFps)} · jitter p99 ${fmt(s.jitterP99Ms)} ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${Number.isFinite(s.avOffsetMs) ? `${fmt(s.avOffsetMs)} ms` : 'not measured'}.`);
   if (r.measured.stream && !r.measured.stream.ok) lines.push('', `Stream: ${mdText(r.measured.stream.reason ?? 'incomplete')}`);
-  if (r.machine?.disturbed) lines.push('', `The grading machine was busy (${mdText(r.machine.reason ?? '')}): timing figures may be the machine's.`);
+  if (r.machine?.disturbed) lines.push('', t('lms.busy', { reason: mdText(r.machine.reason ?? '') }));
   const lost = r.checks.filter((c) => c.status === 'fail');
-  if (lost.length) lines.push('', `Lost points: ${lost.map((c) => mdText(c.title)).join('; ')}. Each test below says why and how to fix it.`);
+  if (lost.length) lines.push('', t('lms.lost', { items: lost.map((c) => mdText(c.title)).join('; ') }));
   return lines.join('\n');
 }
 
@@ -76,10 +79,11 @@ function extraData(r: GradeReport): Record<string, unknown> {
 }
 
 export function toGradescope(r: GradeReport): GradescopeResults {
+  const t = translator(r.lang);
   return {
     score: r.notGraded ? 0 : r.score,
     execution_time: Math.round(r.durationS),
-    output: summary(r),
+    output: summary(r, t),
     output_format: 'md',
     test_output_format: 'md',
     visibility: 'visible',
@@ -91,7 +95,7 @@ export function toGradescope(r: GradeReport): GradescopeResults {
       score: r.notGraded ? 0 : c.points,
       max_score: c.maxPoints,
       status: c.status === 'fail' ? 'failed' : 'passed',
-      output: testOutput(c),
+      output: testOutput(c, t),
       output_format: 'md',
       visibility: c.visibility ?? 'visible',
       tags: [c.kind, c.id],

@@ -9,6 +9,9 @@ import { fmt } from '../score/score.ts';
 import { renderPlots, type RenderedPlot } from './plots.ts';
 import type { ReportSeries } from './series.ts';
 import type { GradeReport } from './types.ts';
+import { translator } from '../i18n/messages.ts';
+
+type T = ReturnType<typeof translator>;
 
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -42,38 +45,37 @@ img.shot { max-width: 100%; height: auto; border: 1px solid #ccc; }
 @media print { body { max-width: none; } h2 { break-after: avoid; } figure, tr { break-inside: avoid; } }
 `;
 
-function plotFigure(p: RenderedPlot): string {
-  const body = p.svg ?? `<p class="muted">Not drawn: ${esc(p.empty ?? 'no data')}.</p>`;
+function plotFigure(p: RenderedPlot, t: T): string {
+  const body = p.svg ?? `<p class="muted">${esc(t('report.notDrawn', { reason: p.empty ?? '' }))}</p>`;
   return `<figure class="plot" data-plot="${p.id}" data-points="${p.points}"><h3>${esc(p.title)}</h3>${body}<figcaption>${esc(p.caption)}</figcaption></figure>`;
 }
 
-function statusCell(status: string): string {
-  return status === 'pass' ? '<span class="ok">✔ pass</span>' : status === 'fail' ? '<span class="bad">✘ lost</span>' : '<span class="muted">– not measured</span>';
+function statusCell(status: string, t: T): string {
+  return status === 'pass' ? `<span class="ok">✔ ${t('status.pass')}</span>` : status === 'fail' ? `<span class="bad">✘ ${t('status.lost')}</span>` : `<span class="muted">– ${t('status.notMeasured')}</span>`;
 }
 
-function rubricTable(r: GradeReport): string {
+function rubricTable(r: GradeReport, t: T): string {
   const rows = r.checks.map((c) => {
-    const fix = c.status === 'fail' && c.fix ? `<span class="fix"><b>Fix:</b> ${esc(c.fix)}</span>` : '';
-    return `<tr data-item="${esc(c.id)}"><td>${statusCell(c.status)}</td><td>${esc(c.title)}</td><td class="num">${c.points} / ${c.maxPoints}</td><td>${esc(c.message)}${fix}</td></tr>`;
+    const fix = c.status === 'fail' && c.fix ? `<span class="fix"><b>${t('report.fix')}</b> ${esc(c.fix)}</span>` : '';
+    return `<tr data-item="${esc(c.id)}"><td>${statusCell(c.status, t)}</td><td>${esc(c.title)}</td><td class="num">${c.points} / ${c.maxPoints}</td><td>${esc(c.message)}${fix}</td></tr>`;
   });
-  return `<table class="rubric"><thead><tr><th></th><th>Item</th><th>Points</th><th>What was measured, why a point was lost, how to fix it</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="rubric"><thead><tr><th></th><th>${t('report.item')}</th><th>${t('report.points')}</th><th>${t('report.details')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function headline(r: GradeReport): string {
-  if (r.notGraded) return `<div class="banner warn" id="verdict"><b>Not graded:</b> ${esc(r.notGraded)}; grade again. The figures below are not the submission's score.</div>`;
-  return r.passed
-    ? `<div class="banner ok" id="verdict"><b>Passed:</b> ${r.score} of ${r.maxScore} points (pass mark ${r.passMark}).</div>`
-    : `<div class="banner bad" id="verdict"><b>Below the pass mark:</b> ${r.score} of ${r.maxScore} points (pass mark ${r.passMark}).</div>`;
+function headline(r: GradeReport, t: T): string {
+  if (r.notGraded) return `<div class="banner warn" id="verdict">${esc(t('report.notGradedBanner', { reason: r.notGraded }))}</div>`;
+  const vars = { score: r.score, max: r.maxScore, pass: r.passMark };
+  return r.passed ? `<div class="banner ok" id="verdict">${esc(t('report.passedBanner', vars))}</div>` : `<div class="banner bad" id="verdict">${esc(t('report.failedBanner', vars))}</div>`;
 }
 
-function machine(r: GradeReport): string {
+function machine(r: GradeReport, t: T): string {
   const m = r.machine;
-  if (!m) return '<p class="muted">The server was not measured, so the machine\'s load was not recorded.</p>';
-  const busy = m.cpuBusyPct === null ? 'unknown' : `${fmt(m.cpuBusyPct)} %`;
-  const line = `Load ${fmt(m.loadavgStart)} → ${fmt(m.loadavgEnd)} on ${m.cores} cores, CPUs ${busy} busy during the server's window.`;
+  if (!m) return `<p class="muted">${esc(t('report.noMachine'))}</p>`;
+  const busy = m.cpuBusyPct === null ? '?' : `${fmt(m.cpuBusyPct)} %`;
+  const line = t('report.machineLine', { start: fmt(m.loadavgStart), end: fmt(m.loadavgEnd), cores: m.cores, busy });
   return m.disturbed
-    ? `<p class="warn" id="machine" data-disturbed="true"><b>Disturbed run:</b> ${esc(m.reason ?? '')}. ${esc(line)} Timing figures (fps, jitter, drift, freezes) may be the machine's rather than the submission's: grade again on a quiet machine before trusting a lost timing point.</p>`
-    : `<p id="machine" data-disturbed="false">${esc(line)} Quiet enough: the timing figures are the submission's.</p>`;
+    ? `<p class="warn" id="machine" data-disturbed="true">${esc(t('report.disturbed', { reason: m.reason ?? '' }))} ${esc(line)}</p>`
+    : `<p id="machine" data-disturbed="false">${esc(line)} ${esc(t('report.quiet'))}</p>`;
 }
 
 export interface HtmlInput {
@@ -84,36 +86,37 @@ export interface HtmlInput {
 }
 
 export function reportHtml({ report: r, series, screenshot }: HtmlInput): string {
-  const plots = series ? renderPlots(series) : [];
+  const t = translator(r.lang);
+  const plots = series ? renderPlots(series, r.lang) : [];
   const s = r.measured.server;
   const st = r.measured.stream;
   const parts: string[] = [];
-  parts.push(`<h1>avsock grade: ${esc(r.notGraded ? 'not graded' : `${r.score} / ${r.maxScore}`)}</h1>`);
+  parts.push(`<h1>${esc(t('report.title', { score: r.notGraded ? t('report.notGradedTitle') : `${r.score} / ${r.maxScore}` }))}</h1>`);
   parts.push(`<p class="muted">${esc(r.repo)}${r.commit ? ` @ <code>${esc(r.commit.slice(0, 12))}</code>` : ''} · ${esc(r.kind)}${r.wire ? ` · wire ${esc(r.wire)}` : ''} · ${esc(r.startedAt)} · ${r.durationS.toFixed(1)} s</p>`);
-  parts.push(headline(r));
-  parts.push('<h2>Rubric</h2>', rubricTable(r));
+  parts.push(headline(r, t));
+  parts.push(`<h2>${t('report.rubric')}</h2>`, rubricTable(r, t));
   if (s) {
-    parts.push(`<p>Measured by the grader: <b>${fmt(s.fps)}</b> fps of ${fmt(s.sourceFps)} · jitter p99 <b>${fmt(s.jitterP99Ms)}</b> ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${Number.isFinite(s.avOffsetMs) ? `${fmt(s.avOffsetMs)} ms` : 'not measured'} · ${fmt(s.audioSeconds)} s of sound${s.paced ? ' (paced)' : ' (not paced)'}.</p>`);
+    parts.push(`<p>${t('report.measured')} <b>${fmt(s.fps)}</b> fps of ${fmt(s.sourceFps)} · jitter p99 <b>${fmt(s.jitterP99Ms)}</b> ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${Number.isFinite(s.avOffsetMs) ? `${fmt(s.avOffsetMs)} ms` : 'not measured'} · ${fmt(s.audioSeconds)} s of sound${s.paced ? ' (paced)' : ' (not paced)'}.</p>`);
   }
-  if (st) parts.push(`<p>Stream over the whole window: ${st.ok ? '<span class="ok">video and audio throughout</span>' : `<span class="bad">${esc(st.reason ?? 'incomplete')}</span>`}.</p>`);
-  parts.push('<h2>Screenshot</h2>', screenshot ? `<img class="shot" id="screenshot" alt="Both windows, composed by the grader" src="${screenshot}">` : `<p class="muted" id="screenshot-missing">No screenshot: ${esc(r.screenshotInfo.reason ?? 'not taken')}.</p>`);
-  parts.push('<h2>What the probe recorded</h2>');
-  if (plots.length) parts.push(...plots.map(plotFigure));
-  else parts.push(`<p class="muted">No frame arrived, so there is nothing to draw${r.problems.server ? `: ${esc(r.problems.server)}` : ''}.</p>`);
-  parts.push('<h2>The machine</h2>', machine(r));
-  if (r.serverOutput) parts.push("<h2>The server's last lines</h2>", `<pre id="server-output">${esc(r.serverOutput)}</pre>`);
-  if (r.changes.length) parts.push('<h2>Changes the grader made to its copy</h2>', `<ul id="changes">${r.changes.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
+  if (st) parts.push(`<p>${t('report.stream', { state: st.ok ? `<span class="ok">${t('report.streamOk')}</span>` : `<span class="bad">${esc(st.reason ?? '?')}</span>` })}</p>`);
+  parts.push(`<h2>${t('report.screenshot')}</h2>`, screenshot ? `<img class="shot" id="screenshot" alt="${esc(t('lms.screenshotLabel'))}" src="${screenshot}">` : `<p class="muted" id="screenshot-missing">${esc(t('report.noScreenshot', { reason: r.screenshotInfo.reason ?? '?' }))}</p>`);
+  parts.push(`<h2>${t('report.recorded')}</h2>`);
+  if (plots.length) parts.push(...plots.map((p) => plotFigure(p, t)));
+  else parts.push(`<p class="muted">${esc(t('report.nothingToDraw'))}${r.problems.server ? ` ${esc(r.problems.server)}` : ''}</p>`);
+  parts.push(`<h2>${t('report.machine')}</h2>`, machine(r, t));
+  if (r.serverOutput) parts.push(`<h2>${t('report.serverLines')}</h2>`, `<pre id="server-output">${esc(r.serverOutput)}</pre>`);
+  if (r.changes.length) parts.push(`<h2>${t('report.changes')}</h2>`, `<ul id="changes">${r.changes.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
   const problems = Object.entries(r.problems);
-  if (problems.length) parts.push('<h2>Problems</h2>', `<ul>${problems.map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`).join('')}</ul>`);
-  parts.push(`<p class="muted">Phases: ${r.phases.map((p) => `${esc(p.name)} ${esc(p.status)} ${p.seconds.toFixed(1)} s`).join(' · ')}. The plots' data is in series.json beside this file.</p>`);
-  return page(`avsock grade — ${r.notGraded ? 'not graded' : `${r.score}/${r.maxScore}`}`, parts.join('\n'));
+  if (problems.length) parts.push(`<h2>${t('report.problems')}</h2>`, `<ul>${problems.map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`).join('')}</ul>`);
+  parts.push(`<p class="muted">${esc(t('report.phases', { phases: r.phases.map((p) => `${p.name} ${p.status} ${p.seconds.toFixed(1)} s`).join(' · ') }))}</p>`);
+  return page(t('report.title', { score: r.notGraded ? t('report.notGradedTitle') : `${r.score}/${r.maxScore}` }), parts.join('\n'), '', r.lang ?? 'en');
 }
 
 /** A complete page: no script, no external resource (the CSP forbids loading any). */
-export function page(title: string, body: string, script = ''): string {
+export function page(title: string, body: string, script = '', lang = 'en'): string {
   const csp = `default-src 'none'; img-src data:; style-src 'unsafe-inline'${script ? "; script-src 'unsafe-inline'" : ''}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <title>${esc(title)}</title><style>${PAGE_CSS}</style></head>
 <body>

@@ -5,7 +5,10 @@
  */
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
+import { translator, type Lang } from '../i18n/messages.ts';
 import type { ReportSeries } from './series.ts';
+
+type T = ReturnType<typeof translator>;
 
 export interface RenderedPlot {
   id: 'intervals' | 'fps' | 'av' | 'audio' | 'jitter';
@@ -31,56 +34,56 @@ function render(options: Plot.PlotOptions): string {
   return node.outerHTML;
 }
 
-function intervals(s: ReportSeries, legend = true): RenderedPlot {
-  const base = { id: 'intervals', title: 'Frame arrivals: the interval before each frame', caption: `Dashed: the clip's interval (${s.nominalIntervalMs} ms). Orange: a freeze (W3C: a gap ≥ max(3 × mean, mean + 150 ms)); red: a stall (> 2 s).`, points: s.intervals.length } as const;
-  if (!s.intervals.length) return { ...base, empty: 'fewer than two frames arrived' };
+function intervals(s: ReportSeries, t: T, legend = true): RenderedPlot {
+  const base = { id: 'intervals', title: t('plot.intervals.title'), caption: t('plot.intervals.caption', { nominal: s.nominalIntervalMs }), points: s.intervals.length } as const;
+  if (!s.intervals.length) return { ...base, empty: t('empty.frames') };
   const data = s.intervals.map((p) => ({ ...p, kind: p.mark ?? 'steady' }));
   return {
     ...base,
     svg: render({
-      x: { label: 'seconds into the window' },
-      y: { label: 'interval (ms)', type: 'symlog', grid: true },
+      x: { label: t('axis.seconds') },
+      y: { label: t('axis.intervalMs'), type: 'symlog', grid: true },
       color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend },
       marks: [Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }), Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, className: 'series' })],
     }),
   };
 }
 
-function fps(s: ReportSeries): RenderedPlot {
-  const base = { id: 'fps', title: 'Frames per second, second by second', caption: `Dashed: the clip's rate (${s.sourceFps} fps). A bar below it lost or delayed frames in that second; above it, sent too fast.`, points: s.fpsPerSecond.length } as const;
-  if (!s.fpsPerSecond.length) return { ...base, empty: 'the window was shorter than a second' };
+function fps(s: ReportSeries, t: T): RenderedPlot {
+  const base = { id: 'fps', title: t('plot.fps.title'), caption: t('plot.fps.caption', { fps: s.sourceFps }), points: s.fpsPerSecond.length } as const;
+  if (!s.fpsPerSecond.length) return { ...base, empty: t('empty.second') };
   return {
     ...base,
     svg: render({
-      x: { label: 'second of the window', type: 'band' },
-      y: { label: 'frames', grid: true },
+      x: { label: t('axis.second'), type: 'band' },
+      y: { label: t('axis.frames'), grid: true },
       marks: [Plot.barY(s.fpsPerSecond, { x: 'second', y: 'fps', fill: '#4269d0', className: 'series' }), Plot.ruleY([s.sourceFps], { stroke: '#555', strokeDasharray: '4,3' })],
     }),
   };
 }
 
-function av(s: ReportSeries): RenderedPlot {
-  const base = { id: 'av', title: 'Picture against sound at each flash/beep marker', caption: 'Green band: ITU-R BT.1359 — offsets inside it (sound up to 45 ms early, 125 ms late) go unnoticed. + = picture late.', points: s.av.length } as const;
-  if (!s.av.length) return { ...base, empty: 'no flash/beep pair was measured' };
+function av(s: ReportSeries, t: T): RenderedPlot {
+  const base = { id: 'av', title: t('plot.av.title'), caption: t('plot.av.caption'), points: s.av.length } as const;
+  if (!s.av.length) return { ...base, empty: t('empty.av') };
   const band = [{ x1: 0, x2: Math.max(s.windowS, ...s.av.map((p) => p.t)), y1: BT1359_DETECTABLE.soundLateMs, y2: BT1359_DETECTABLE.soundEarlyMs }];
   return {
     ...base,
     svg: render({
-      x: { label: 'seconds into the window' },
-      y: { label: 'offset (ms)', grid: true, domain: [Math.min(-200, ...s.av.map((p) => p.offsetMs)), Math.max(120, ...s.av.map((p) => p.offsetMs))] },
+      x: { label: t('axis.seconds') },
+      y: { label: t('axis.offsetMs'), grid: true, domain: [Math.min(-200, ...s.av.map((p) => p.offsetMs)), Math.max(120, ...s.av.map((p) => p.offsetMs))] },
       marks: [Plot.rect(band, { x1: 'x1', x2: 'x2', y1: 'y1', y2: 'y2', fill: '#2ca02c', fillOpacity: 0.15 }), Plot.ruleY([0], { stroke: '#555' }), Plot.dot(s.av, { x: 't', y: 'offsetMs', fill: '#d62728', r: 3.5, className: 'series' })],
     }),
   };
 }
 
-function audio(s: ReportSeries): RenderedPlot {
-  const base = { id: 'audio', title: 'Sound queued in a real-time player (its buffer level)', caption: 'Red lines: the player ran dry (an underrun). Grey bands: the buffer was full and the server was held back by TCP (a server that paces itself is rarely held back).', points: s.audioLevel.length } as const;
-  if (!s.audioLevel.length) return { ...base, empty: 'no sound arrived in the window' };
+function audio(s: ReportSeries, t: T): RenderedPlot {
+  const base = { id: 'audio', title: t('plot.audio.title'), caption: t('plot.audio.caption'), points: s.audioLevel.length } as const;
+  if (!s.audioLevel.length) return { ...base, empty: t('empty.audio') };
   return {
     ...base,
     svg: render({
-      x: { label: 'seconds into the window' },
-      y: { label: 'queued (ms)', grid: true },
+      x: { label: t('axis.seconds') },
+      y: { label: t('axis.queuedMs'), grid: true },
       marks: [
         Plot.rect(s.heldBack, { x1: 'from', x2: 'to', y1: 0, y2: Math.max(1, ...s.audioLevel.map((p) => p.ms)), fill: '#999', fillOpacity: 0.25 }),
         Plot.ruleX(s.underruns, { x: 't', stroke: '#d62728' }),
@@ -90,24 +93,25 @@ function audio(s: ReportSeries): RenderedPlot {
   };
 }
 
-function jitter(s: ReportSeries): RenderedPlot {
-  const base = { id: 'jitter', title: 'Jitter distribution', caption: 'How far each frame arrived from where the sender\'s spacing put it (|D|, RFC 3550). A steady sender keeps nearly all of them in the first bars.', points: s.jitter.length } as const;
-  if (!s.jitter.length) return { ...base, empty: 'fewer than two frames arrived' };
+function jitter(s: ReportSeries, t: T): RenderedPlot {
+  const base = { id: 'jitter', title: t('plot.jitter.title'), caption: t('plot.jitter.caption'), points: s.jitter.length } as const;
+  if (!s.jitter.length) return { ...base, empty: t('empty.frames') };
   return {
     ...base,
     svg: render({
       x: { label: '|D| (ms)' },
-      y: { label: 'frames', grid: true },
+      y: { label: t('axis.frames'), grid: true },
       marks: [Plot.rectY(s.jitter, { x1: 'fromMs', x2: 'toMs', y: 'count', fill: '#4269d0', insetLeft: 0.5, insetRight: 0.5, className: 'series' }), Plot.ruleY([0])],
     }),
   };
 }
 
 /** The frame-arrival plot alone as a bare <svg> (no HTML legend around it), for rasterising. */
-export function intervalsSvg(s: ReportSeries): string | undefined {
-  return intervals(s, false).svg;
+export function intervalsSvg(s: ReportSeries, lang: Lang = 'en'): string | undefined {
+  return intervals(s, translator(lang), false).svg;
 }
 
-export function renderPlots(s: ReportSeries): RenderedPlot[] {
-  return [intervals(s), fps(s), av(s), audio(s), jitter(s)];
+export function renderPlots(s: ReportSeries, lang: Lang = 'en'): RenderedPlot[] {
+  const t = translator(lang);
+  return [intervals(s, t), fps(s, t), av(s, t), audio(s, t), jitter(s, t)];
 }

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { intervalsSvg } from './plots.ts';
 import type { ReportSeries } from './series.ts';
 import type { GradeReport } from './types.ts';
+import { translator } from '../i18n/messages.ts';
 
 /** PrairieLearn refuses a results file above 1 MB. */
 export const PRAIRIELEARN_LIMIT_BYTES = 1_000_000;
@@ -30,8 +31,8 @@ function pngUrl(png: Buffer): string {
 }
 
 /** The frame-arrival plot as a PNG, from its SVG, or undefined without frames. */
-export function timelinePng(series: ReportSeries | null): Buffer | undefined {
-  const svg = series ? intervalsSvg(series) : undefined;
+export function timelinePng(series: ReportSeries | null, lang: GradeReport['lang'] = 'en'): Buffer | undefined {
+  const svg = series ? intervalsSvg(series, lang) : undefined;
   if (!svg) return undefined;
   // Plot's SVG takes its text colour from CSS (currentColor): give it black on white.
   const standalone = svg.replace('<svg ', '<svg xmlns="http://www.w3.org/2000/svg" color="black" ');
@@ -45,30 +46,31 @@ async function screenshotPng(file: string | undefined, width: number): Promise<B
 }
 
 export async function toPrairieLearn(r: GradeReport, series: ReportSeries | null): Promise<PrairieLearnResults> {
+  const t = translator(r.lang);
   const tests = r.checks.map((c) => ({
     name: c.title,
     description: c.id,
     points: r.notGraded ? 0 : c.points,
     max_points: c.maxPoints,
-    message: c.status === 'fail' ? `${c.message} — fix: ${c.fix ?? ''}` : c.message,
-    output: c.status === 'fail' ? `Measured: ${c.message}\nHow to fix: ${c.fix ?? ''}` : c.message,
+    message: c.status === 'fail' ? `${c.message} — ${t('lms.howToFix')} ${c.fix ?? ''}` : c.message,
+    output: c.status === 'fail' ? `${t('report.measured')} ${c.message}\n${t('lms.howToFix')} ${c.fix ?? ''}` : c.message,
   }));
-  const message = r.notGraded ? `Not graded: ${r.notGraded}; it will be graded again.` : `${r.score} / ${r.maxScore}: ${r.passed ? 'passed' : `below the pass mark (${r.passMark})`}`;
+  const message = r.notGraded ? t('lms.notGraded', { reason: r.notGraded }) : t('lms.score', { score: r.score, max: r.maxScore, verdict: r.passed ? t('lms.passed') : t('lms.below', { pass: r.passMark }) });
   const base: PrairieLearnResults = {
     gradable: !r.notGraded,
     score: r.notGraded || r.maxScore === 0 ? 0 : Math.round((r.score / r.maxScore) * 10_000) / 10_000,
     message,
-    output: [message, ...r.checks.filter((c) => c.status === 'fail').map((c) => `- ${c.title}: ${c.message}\n  fix: ${c.fix ?? ''}`)].join('\n'),
+    output: [message, ...r.checks.filter((c) => c.status === 'fail').map((c) => `- ${c.title}: ${c.message}\n  ${t('lms.howToFix')} ${c.fix ?? ''}`)].join('\n'),
     format_errors: r.notGraded ? [r.notGraded] : [],
     tests,
     images: [],
   };
-  const timeline = timelinePng(series);
+  const timeline = timelinePng(series, r.lang);
   const shotFile = r.screenshotInfo.reportCopy ?? r.screenshot ?? undefined;
   // Shrink the screenshot until the whole file fits.
   for (const width of [800, 560, 400, 0]) {
     const shot = width ? await screenshotPng(shotFile, width) : undefined;
-    const images = [...(shot ? [{ label: 'Screenshot of both windows (taken by the grader)', url: pngUrl(shot) }] : []), ...(timeline ? [{ label: 'Frame arrivals: the interval before each frame', url: pngUrl(timeline) }] : [])];
+    const images = [...(shot ? [{ label: t('lms.screenshotLabel'), url: pngUrl(shot) }] : []), ...(timeline ? [{ label: t('plot.intervals.title'), url: pngUrl(timeline) }] : [])];
     const out = { ...base, images };
     if (Buffer.byteLength(JSON.stringify(out)) < PRAIRIELEARN_LIMIT_BYTES) return out;
   }

@@ -1,4 +1,5 @@
 import type { Finding } from '../check/index.ts';
+import type { Lang } from '../i18n/messages.ts';
 import type { ServerFigures } from '../measure/figures.ts';
 import type { MachineLoad } from '../run/machine.ts';
 import type { ClientFigures, StreamFigures } from '../score/figures.ts';
@@ -49,6 +50,8 @@ export interface GradeReport {
   screenshotInfo: { ok: boolean; reason?: string; reportCopy?: string; savedTo?: string; fps?: { server?: number; client?: number } };
   problems: Record<string, string>;
   phases: PhaseRecord[];
+  /** The language of the report's words (default en). */
+  lang?: Lang;
   /** The rubric's leaderboard figures that were measured, |value| (smaller is better), for Gradescope. */
   leaderboard?: Array<{ name: string; value: number; order: 'asc' }>;
   /** The submission's processes ran in the sandbox (grader/run/sandbox.ts). */

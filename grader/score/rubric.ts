@@ -5,13 +5,22 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../src/errors.ts';
 import { FIGURE_NAMES, isFigureName } from './figures.ts';
+import { isLang, LANGS, type Lang } from '../i18n/messages.ts';
 
 /** Gradescope's per-test visibility (its results.json spec). */
 export const VISIBILITIES = ['visible', 'after_due_date', 'after_published', 'hidden'] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
 
+/** An item's words in Russian (the course's language), when the rubric gives them. */
+export interface ItemTranslation {
+  title?: string;
+  fix?: string;
+  fixPython?: string;
+}
+
 export interface CheckItem {
   id: string;
+  ru?: ItemTranslation;
   /** Gradescope: when the student sees this item (default visible). */
   visibility?: Visibility;
   title: string;
@@ -25,6 +34,7 @@ export interface CheckItem {
 
 export interface MeasureItem {
   id: string;
+  ru?: ItemTranslation;
   visibility?: Visibility;
   title: string;
   kind: 'measure';
@@ -46,6 +56,8 @@ export interface Rubric {
   maxScore: number;
   /** Figures on Gradescope's leaderboard, |value| ascending (smaller is better). */
   leaderboard: string[];
+  /** The language of the reports unless --lang says otherwise (default en). */
+  lang?: Lang;
 }
 
 export const DEFAULT_RUBRIC = new URL('../rubric.json', import.meta.url).pathname;
@@ -60,7 +72,8 @@ function fail(file: string, key: string, what: string, got: unknown): never {
 export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, '(top level)', 'must be an object', raw);
   const r = raw as Record<string, unknown>;
-  for (const key of Object.keys(r)) if (!['$comment', 'passMark', 'items', 'leaderboard'].includes(key)) fail(file, key, 'is not a known key (passMark, items, leaderboard)', key);
+  for (const key of Object.keys(r)) if (!['$comment', 'passMark', 'items', 'leaderboard', 'lang'].includes(key)) fail(file, key, 'is not a known key (passMark, items, leaderboard, lang)', key);
+  if (r.lang !== undefined && !isLang(r.lang)) fail(file, 'lang', `must be one of ${LANGS.join(', ')}`, r.lang);
   const leaderboard = r.leaderboard ?? [];
   if (!Array.isArray(leaderboard) || !leaderboard.every((f) => typeof f === 'string' && isFigureName(f))) fail(file, 'leaderboard', `must be an array of figure names (${FIGURE_NAMES.slice(0, 3).join(', ')} …)`, r.leaderboard);
   if (!Array.isArray(r.items) || r.items.length === 0) fail(file, 'items', 'must be a non-empty array', r.items);
@@ -69,7 +82,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
     const k = `items[${i}]`;
     if (typeof it !== 'object' || it === null) fail(file, k, 'must be an object', it);
     const o = it as Record<string, unknown>;
-    const known = ['id', 'title', 'kind', 'points', 'checks', 'figure', 'min', 'max', 'maxAbs', 'equals', 'fix', 'fixPython', 'visibility', '$comment'];
+    const known = ['id', 'title', 'kind', 'points', 'checks', 'figure', 'min', 'max', 'maxAbs', 'equals', 'fix', 'fixPython', 'visibility', 'ru', '$comment'];
     for (const key of Object.keys(o)) if (!known.includes(key)) fail(file, `${k}.${key}`, `is not a known key (${known.join(', ')})`, key);
     if (typeof o.id !== 'string' || !/^[a-zA-Z0-9._-]+$/.test(o.id)) fail(file, `${k}.id`, 'must be a word of letters, digits, . _ -', o.id);
     if (ids.has(o.id)) fail(file, `${k}.id`, 'is a duplicate', o.id);
@@ -79,7 +92,13 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
     if (typeof o.fix !== 'string' || !o.fix) fail(file, `${k}.fix`, 'must say how to fix a lost point (non-empty string)', o.fix);
     if (o.fixPython !== undefined && (typeof o.fixPython !== 'string' || !o.fixPython)) fail(file, `${k}.fixPython`, 'must be a non-empty string', o.fixPython);
     if (o.visibility !== undefined && !VISIBILITIES.includes(o.visibility as Visibility)) fail(file, `${k}.visibility`, `must be one of ${VISIBILITIES.join(', ')}`, o.visibility);
-    const fixPython = { ...(typeof o.fixPython === 'string' ? { fixPython: o.fixPython } : {}), ...(o.visibility !== undefined ? { visibility: o.visibility as Visibility } : {}) };
+    if (o.ru !== undefined) {
+      const ru = o.ru as Record<string, unknown> | null;
+      if (typeof ru !== 'object' || ru === null || Object.entries(ru).some(([key, v]) => !['title', 'fix', 'fixPython'].includes(key) || typeof v !== 'string' || !v)) {
+        fail(file, `${k}.ru`, 'must be an object of non-empty strings title, fix, fixPython', o.ru);
+      }
+    }
+    const fixPython = { ...(typeof o.fixPython === 'string' ? { fixPython: o.fixPython } : {}), ...(o.visibility !== undefined ? { visibility: o.visibility as Visibility } : {}), ...(o.ru !== undefined ? { ru: o.ru as ItemTranslation } : {}) };
     if (o.kind === 'check') {
       if (!Array.isArray(o.checks) || o.checks.length === 0 || !o.checks.every((c) => typeof c === 'string')) {
         fail(file, `${k}.checks`, 'must be a non-empty array of check ids (see npm run check -- --json)', o.checks);
@@ -113,7 +132,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
   if (typeof r.passMark !== 'number' || !Number.isFinite(r.passMark) || r.passMark < 0 || r.passMark > maxScore) {
     fail(file, 'passMark', `must be a number from 0 to the total of the points (${maxScore})`, r.passMark);
   }
-  return { passMark: r.passMark, items, maxScore, leaderboard: leaderboard as string[] };
+  return { passMark: r.passMark, items, maxScore, leaderboard: leaderboard as string[], ...(isLang(r.lang) ? { lang: r.lang } : {}) };
 }
 
 export async function loadRubric(file = DEFAULT_RUBRIC): Promise<Rubric> {

@@ -4,6 +4,7 @@
  */
 import type { Finding } from '../check/index.ts';
 import type { MeasureItem, Rubric, RubricItem } from './rubric.ts';
+import type { Lang } from '../i18n/messages.ts';
 import { figureValue, isMeasured, type Figures } from './figures.ts';
 import { unmeasurable } from './judge.ts';
 
@@ -79,17 +80,25 @@ interface MeasureContext {
   missingWhy: Map<string, string>;
   inputsCannot: ReadonlyMap<string, string>;
   language: FixLanguage;
+  lang: Lang;
 }
 
-function fixFor(it: RubricItem, language: FixLanguage): string {
-  return language === 'python' && it.fixPython ? it.fixPython : it.fix;
+function fixFor(it: RubricItem, language: FixLanguage, lang: Lang = 'en'): string {
+  const ru = lang === 'ru' ? it.ru : undefined;
+  if (language === 'python' && (ru?.fixPython ?? it.fixPython)) return (ru?.fixPython ?? it.fixPython)!;
+  return ru?.fix ?? it.fix;
+}
+
+/** The item's title in the report's language. */
+function titleFor(it: RubricItem, lang: Lang = 'en'): string {
+  return (lang === 'ru' ? it.ru?.title : undefined) ?? it.title;
 }
 
 function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
-  const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points, ...(it.visibility ? { visibility: it.visibility } : {}) };
+  const base = { id: it.id, title: titleFor(it, ctx.lang), kind: it.kind, maxPoints: it.points, ...(it.visibility ? { visibility: it.visibility } : {}) };
   const inputs = ctx.inputsCannot.get(it.figure);
   if (inputs !== undefined) return { ...base, maxPoints: 0, status: 'not-measured', points: 0, message: `not measured: ${inputs}` };
-  const fix = fixFor(it, ctx.language);
+  const fix = fixFor(it, ctx.language, ctx.lang);
   const section = sectionOf(it.figure);
   const v = figureValue(ctx.figures, it.figure);
   const cannot = ctx.missingWhy.get(it.figure);
@@ -114,9 +123,9 @@ function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
   return ok ? { ...base, status: 'pass', points: it.points, message } : { ...base, status: 'fail', points: 0, message, fix };
 }
 
-function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] | undefined, language: FixLanguage, problem?: string): ItemResult {
-  const base = { id: it.id, title: it.title, kind: it.kind, maxPoints: it.points, ...(it.visibility ? { visibility: it.visibility } : {}) };
-  const fix = fixFor(it, language);
+function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] | undefined, language: FixLanguage, problem?: string, lang: Lang = 'en'): ItemResult {
+  const base = { id: it.id, title: titleFor(it, lang), kind: it.kind, maxPoints: it.points, ...(it.visibility ? { visibility: it.visibility } : {}) };
+  const fix = fixFor(it, language, lang);
   if (!findings) return { ...base, status: 'fail', points: 0, message: `repo checks did not run: ${problem ?? 'unknown reason'}`, fix };
   const relevant = findings.filter((f) => it.checks.includes(f.id));
   if (relevant.length === 0) return { ...base, status: 'fail', points: 0, message: `none of ${it.checks.join(', ')} was reported by the repo check`, fix };
@@ -147,13 +156,15 @@ export interface ScoreInput {
    * flash/beep markers: their items are "not measured" and left out of the maximum.
    */
   notMeasurable?: ReadonlyMap<string, string>;
+  /** The language of titles and fix lines (the rubric's `ru` words for ru). Default en. */
+  lang?: Lang;
 }
 
 export function scoreSubmission(rubric: Rubric, input: ScoreInput): ScoreResult {
   const problems = input.problems ?? {};
   const language = input.language ?? 'node';
-  const ctx: MeasureContext = { figures: input.figures, problems, missingWhy: unmeasurable(input.figures), inputsCannot: input.notMeasurable ?? new Map(), language };
-  const items = rubric.items.map((it) => (it.kind === 'check' ? check(it, input.findings, language, problems.checks) : measure(it, ctx)));
+  const ctx: MeasureContext = { figures: input.figures, problems, missingWhy: unmeasurable(input.figures), inputsCannot: input.notMeasurable ?? new Map(), language, lang: input.lang ?? 'en' };
+  const items = rubric.items.map((it) => (it.kind === 'check' ? check(it, input.findings, language, problems.checks, input.lang) : measure(it, ctx)));
   // Points are summed in hundredths so 0.1 + 0.2 reads 0.3.
   const hundredths = (f: (r: ItemResult) => number): number => Math.round(items.reduce((s, r) => s + f(r) * 100, 0)) / 100;
   const score = hundredths((r) => r.points);
