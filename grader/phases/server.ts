@@ -14,7 +14,7 @@ import { why } from '../run/watch.ts';
 import type { StreamFigures } from '../score/figures.ts';
 import { judgeStream } from '../score/judge.ts';
 import { seriesFromRecording, type ReportSeries } from '../report/series.ts';
-import { fmt } from '../score/score.ts';
+import { fmt, fmtUnit } from '../score/score.ts';
 import { bounded, failed, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
 
 export interface ServerInput extends TimedPhaseInput {
@@ -73,7 +73,7 @@ function summary(m: ServerMeasured): string {
   const s = m.figures;
   if (!s) return m.stream.reason ?? 'no frame';
   const load = m.machine.disturbed ? `; DISTURBED: ${m.machine.reason}` : '';
-  return `${m.wire} wire: ${fmt(s.fps)} fps of ${fmt(s.sourceFps)}, jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmt(s.avOffsetMs)} ms (${s.avSync.pairs} pairs), audio ${s.paced ? 'paced' : 'UNPACED'} ×${fmt(s.rate)}${load}`;
+  return `${m.wire} wire: ${fmt(s.fps)} fps of ${fmt(s.sourceFps)}, jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmtUnit(s.avOffsetMs, 'ms')} (${s.avSync.pairs} pairs), audio ${s.paced ? 'paced' : 'UNPACED'} ×${fmt(s.rate)}${load}`;
 }
 
 export async function measureServer(input: ServerInput): Promise<Outcome<ServerMeasured>> {
