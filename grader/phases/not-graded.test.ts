@@ -1,15 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { Writable } from 'node:stream';
-import { buildReport, captionLines, type Results } from '../phases/score.ts';
-import { failed, failedOurs, PhaseRunner, succeeded } from '../phases/runner.ts';
-import type { ServerMeasured } from '../phases/server.ts';
+import { buildReport, captionLines, type Results } from './score.ts';
+import { failed, failedOurs, PhaseRunner, succeeded } from './runner.ts';
+import type { ServerMeasured } from './server.ts';
 import { exitCodeOf, printTable } from '../cli.ts';
 import { toJunit, toMarkdown } from '../report/writers.ts';
 import { PYTHON_MODULES_HINT } from '../run/submission.ts';
 import type { MachineLoad } from '../run/machine.ts';
 import { allFigures, clientFigures, serverFigures, streamFigures } from '../testing/figures.ts';
-import { loadRubric } from './rubric.ts';
-import { scoreSubmission } from './score.ts';
+import { loadRubric } from '../score/rubric.ts';
+import { scoreSubmission } from '../score/score.ts';
 
 const rubric = await loadRubric();
 const quiet: MachineLoad = { cores: 2, loadavgStart: 0.3, loadavgEnd: 0.4, cpuBusyPct: 30, disturbed: false };
