@@ -97,7 +97,7 @@ describe('--gradescope-package', () => {
     const tests = results.tests as Array<Record<string, unknown>>;
     expect(tests.length).toBeGreaterThan(3);
     for (const t of tests) {
-      expect(Object.keys(t).sort()).toEqual(['max_score', 'name', 'output', 'score', 'status', 'visibility']);
+      expect(Object.keys(t).sort()).toEqual(['max_score', 'name', 'number', 'output', 'output_format', 'score', 'status', 'tags', 'visibility']);
       expect(['passed', 'failed']).toContain(t.status);
       expect(t.score as number).toBeLessThanOrEqual(t.max_score as number);
     }
