@@ -79,9 +79,9 @@ describe('grader end to end on this repo', () => {
   it.skipIf(noBrowser)('grades this repo (--no-save): screenshot, reports and full points for the streaming items', async () => {
     const out = await tempDir('avsock-grade-e2e-');
     made.push(out);
-    const t0 = Date.now();
+    // How long grading takes is the bench's figure (npm run bench: grader wall time); the test's
+    // timeout only catches a hang.
     const r = await gradeSubmission({ repo: GRADER_ROOT, out: join(out, 'r'), seconds: 5, clientSeconds: 5, noSave: true, skip: ['checks'] });
-    expect(Date.now() - t0).toBeLessThan(60_000);
     const lost = r.checks.filter((c) => c.kind === 'measure' && c.status === 'fail');
     // On a busy CI machine timing items may miss a threshold; everything functional must pass.
     for (const id of ['server.streams', 'server.fps', 'server.audioPaced', 'server.avsync', 'client.works', 'screenshot.live']) {

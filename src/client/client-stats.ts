@@ -16,6 +16,11 @@ export interface ClientStatsJson {
   readonly wire: WireName;
   /** Mean displayed fps after the first second of pictures. */
   readonly fps: number;
+  /**
+   * Complete frames per second between the first and the last one's arrival: the sender's pace as
+   * this client received it, before the display drops frames that come too late to show.
+   */
+  readonly arrivalFps: number | null;
   /** The file's frame rate from the handshake (framed); tutorial: estimated from arrivals. */
   readonly sourceFps: number | null;
   readonly sourceFpsEstimated: boolean;
@@ -167,7 +172,10 @@ export class ClientStats {
   }
 
   sourceFps(): number | null {
-    if (this.#sourceFps !== undefined) return this.#sourceFps;
+    return this.#sourceFps ?? this.arrivalFps();
+  }
+
+  arrivalFps(): number | null {
     if (this.#firstArrivalMs === undefined || this.#lastArrivalMs === undefined || this.#framesReceived < 2) return null;
     const span = this.#lastArrivalMs - this.#firstArrivalMs;
     return span > 0 ? ((this.#framesReceived - 1) * 1000) / span : null;
@@ -178,6 +186,7 @@ export class ClientStats {
     return {
       wire: this.#wire.name,
       fps: round(this.meanFps(), 4),
+      arrivalFps: nullableRound(this.arrivalFps(), 4),
       sourceFps: nullableRound(this.sourceFps(), 4),
       sourceFpsEstimated: this.#sourceFps === undefined,
       framesReceived: this.#framesReceived,

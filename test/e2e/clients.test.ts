@@ -9,52 +9,60 @@ import { useClip } from '../support/fixture.ts';
 import { expectFileRate } from '../support/rate.ts';
 import { readStats, run, startClient, startServer, waitFor } from '../support/processes.ts';
 
-const CLIP = { fps: 30, seconds: 4 };
-const fixture = useClip('c4.mp4', { fps: String(CLIP.fps), seconds: CLIP.seconds });
-/** The live joiners need the stream still running when they register: a longer clip of its own. */
-const LIVE = { fps: 30, seconds: 8 };
-const live = useClip('c8.mp4', { fps: String(LIVE.fps), seconds: LIVE.seconds, width: 160, height: 90 });
+const fixture = useClip('c4.mp4', { fps: '30', seconds: 4 });
 
 describe('clients', () => {
-  it('two clients at once both get the stream without loss (the first all of it); killing a third does not disturb them', async () => {
-    const frames = LIVE.fps * LIVE.seconds;
-    const server = await startServer(['--file', live.clip]);
-    const files = [join(live.dir.path, 'a.json'), join(live.dir.path, 'b.json')];
-    const a = startClient(server, ['--stats', files[0]!, '--duration', '30']);
+  it('two clients at once each get every frame from the one they joined at, without a gap (the first from frame 0); killing a third does not disturb them', async () => {
+    // A looping server: whenever the later clients' processes get to register on a busy machine,
+    // the stream is still live, so what is asserted are the frames each one got, never how many.
+    const server = await startServer(['--file', fixture.clip, '--loop']);
+    const files = [join(fixture.dir.path, 'a.json'), join(fixture.dir.path, 'b.json')];
+    const a = startClient(server, ['--stats', files[0]!]);
     // a must be the one that starts the stream: started together, the victim's process can register
     // first on a busy machine, and a then joins a few frames in (it saw frame 2..9 first).
     await waitFor('the first client', () => (/\(1 watching\)/.test(server.proc.stderr) ? true : undefined));
     // The other two start side by side (one process start-up, not two in a row) and join live.
-    const victim = startClient(server, ['--duration', '30']);
-    const b = startClient(server, ['--stats', files[1]!, '--duration', '30']);
-    await waitFor('all three clients to join', () => ((server.proc.stderr.match(/ joined /g) ?? []).length >= 3 ? true : undefined), 60_000);
+    const victim = startClient(server, []);
+    const b = startClient(server, ['--stats', files[1]!]);
+    await waitFor('three clients', () => (/\(3 watching\)/.test(server.proc.stderr) ? true : undefined), 60_000);
     victim.child.kill('SIGKILL');
+    // The server notices the killed client (its TCP connection closes), then goes on streaming to the
+    // other two: its next status line after that says how many frames it has sent by then.
+    await waitFor('the server to drop the killed client', () => (/left \((connection closed|send failed)/.test(server.proc.stderr) ? true : undefined), 30_000);
+    // Stop a and b only at the status line after that one, so frames sent before it have long
+    // been read, however slowly a busy machine runs the two clients.
+    const statusLines = (from: number): number[] =>
+      [...server.proc.stderr.slice(from).matchAll(/server: 2 client\(s\) .*\| sent (\d+)/g)].map((m) => Number(m[1]));
+    const afterKill = server.proc.stderr.length;
+    const sentSince = await waitFor('two status lines for the two clients left', () => {
+      const sent = statusLines(afterKill);
+      return sent.length >= 2 ? sent[0] : undefined;
+    }, 30_000);
+    a.child.kill('SIGINT');
+    b.child.kill('SIGINT');
     const [ea, eb] = await Promise.all([a.exited, b.exited]);
     expect(ea.code, a.stderr).toBe(0);
     expect(eb.code, b.stderr).toBe(0);
     const sa = readStats(files[0]!);
     const sb = readStats(files[1]!);
     for (const s of [sa, sb]) {
-      expect(s.endReason).toBe('end of stream');
-      // Every frame from the one it joined at to the file's last, without a gap: how many that is
-      // depends on when its process started, which frames it got does not. (Frame ids count on
-      // across plays: a client that joined after the end gets the next play, from its frame 0.)
+      // Every frame from the one it joined at to the one it stopped at, without a gap, past every
+      // frame the server had sent when it reported the two left after the kill.
       expect(s.framesLost).toBe(0);
-      expect((s.lastFrameId! + 1) % frames).toBe(0);
       expect(s.framesReceived).toBe(s.lastFrameId! - s.firstFrameId! + 1);
-      // Each received frame was either shown or dropped as late, none vanished in between; how many
-      // were late is the machine's load (the bench holds it to zero on a quiet one).
-      expect(s.framesShown + s.framesLate).toBe(s.framesReceived);
+      expect(s.lastFrameId).toBeGreaterThanOrEqual(sentSince - 1);
+      // Each received frame was shown, dropped as late, or still waiting for its time when the client
+      // stopped (the scheduler holds at most 120); how many were late is the machine's load.
+      expect(s.framesShown + s.framesLate).toBeLessThanOrEqual(s.framesReceived);
+      expect(s.framesReceived - s.framesShown - s.framesLate).toBeLessThanOrEqual(120);
+      expect(s.framesShown).toBeGreaterThan(0);
+      expect(s.audioSeconds).toBeGreaterThan(0);
+      // Fan-out keeps each client at the file's rate (see rate.ts for the band; the benchmark holds it to 0.1 %).
+      expectFileRate(s.arrivalFps!, 30, 'arrivalFps');
     }
-    // a registered first and sees the whole file with all of its sound; b joined live.
+    // a registered first and got the stream from its first frame; b joined live.
     expect(sa.firstFrameId).toBe(0);
-    expect(sa.framesReceived).toBe(frames);
-    expect(sa.audioSeconds).toBeGreaterThan(LIVE.seconds - 0.15);
     expect(sb.firstFrameId).toBeGreaterThan(0);
-    // Fan-out keeps each client at the file's rate (see rate.ts for the band; the benchmark holds it to 0.1 %).
-    expectFileRate(sa.fps, LIVE.fps);
-    // The server noticed the killed client (its TCP connection closed).
-    expect(server.proc.stderr).toMatch(/left \((connection closed|send failed)/);
   });
 
   it('a client whose server disappears says so and exits non-zero within ~2 s', async () => {

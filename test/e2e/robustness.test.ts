@@ -104,7 +104,7 @@ describe('robustness', () => {
     expect(stats.framesReceived).toBeGreaterThan(60); // past one loop of 60 frames
     expect(stats.framesLost).toBe(0);
     expect(stats.framesLate).toBeLessThan(stats.framesReceived * 0.2); // a busy core stalls the client now and then
-    expectFileRate(stats.fps, 30);
+    expectFileRate(stats.arrivalFps!, 30, 'arrivalFps');
   });
 
   it('a client notices a server that stops sending (no datagram for 2 s) and exits non-zero', async () => {

@@ -18,7 +18,7 @@ export interface Sample {
 export interface SoakReport {
   readonly seconds: number;
   readonly server: { start: Sample; end: Sample };
-  readonly clients: Array<{ start: Sample; end: Sample; framesLost: number | null; fps: number; exitCode: number | null }>;
+  readonly clients: Array<{ start: Sample; end: Sample; framesLost: number | null; fps: number; arrivalFps: number | null; exitCode: number | null }>;
   readonly stderrLines: number;
 }
 
@@ -58,7 +58,8 @@ export async function soak(opts: { clip: string; seconds: number; clients: numbe
     let lastLog = Date.now();
     while (Date.now() < until) {
       await sleep(Math.min(1000, until - Date.now()));
-      if (server.proc.exit || clients.some((c) => c.exit)) throw new Error(`a process ended during the soak: ${server.proc.stderr.slice(-500)}`);
+      const ended = [server.proc, ...clients].find((p) => p.exit);
+      if (ended) throw new Error(`the ${ended.name} (pid ${ended.pid}) ended during the soak with ${JSON.stringify(ended.exit)}: ${ended.stderr.slice(-600)}\nserver: ${server.proc.stderr.slice(-400)}`);
       if (Date.now() - lastLog >= 60_000) {
         lastLog = Date.now();
         const s = await sample(server.proc.pid);
@@ -71,7 +72,7 @@ export async function soak(opts: { clip: string; seconds: number; clients: numbe
     return {
       seconds: opts.seconds,
       server: { start: start.server, end: end.server },
-      clients: clients.map((c, i) => ({ start: start.clients[i]!, end: end.clients[i]!, framesLost: stats[i]!.framesLost, fps: stats[i]!.fps, exitCode: c.exit?.code ?? null })),
+      clients: clients.map((c, i) => ({ start: start.clients[i]!, end: end.clients[i]!, framesLost: stats[i]!.framesLost, fps: stats[i]!.fps, arrivalFps: stats[i]!.arrivalFps, exitCode: c.exit?.code ?? null })),
       stderrLines: server.proc.stderrLines,
     };
   } finally {

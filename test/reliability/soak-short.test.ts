@@ -35,7 +35,9 @@ describe.sequential('long runs, short version', () => {
       expect(c.end.children).toBe(0);
       expect(c.end.rssKb - c.start.rssKb).toBeLessThan(30 * 1024);
       expect(c.framesLost).toBe(0);
-      expectFileRate(c.fps, 30);
+      // The server's pace as each client received it; how many of those frames a client then showed
+      // in time depends on the machine's load (the display drops late frames to keep A/V in sync).
+      expectFileRate(c.arrivalFps!, 30, 'arrivalFps');
       expect(c.exitCode).toBe(0);
     }
     expect(r.stderrLines).toBeLessThan(40); // not a line per frame or per client event storm
