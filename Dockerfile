@@ -7,7 +7,11 @@
 #
 # The extra rights let bubblewrap make a sandbox per submission inside the container; without them
 # add --no-sandbox and the container alone separates the class from your machine.
-FROM node:20-bookworm-slim
+#
+# BASE_IMAGE: any Debian 12 root with Node 20 in /usr/local/bin. `npm run image -- --local-base`
+# makes one without a registry (mmdebstrap + Node from the npm registry) and builds this file on it.
+ARG BASE_IMAGE=node:20-bookworm-slim
+FROM ${BASE_IMAGE}
 
 ENV DEBIAN_FRONTEND=noninteractive \
     HUSKY=0 \
@@ -22,12 +26,14 @@ ENV DEBIAN_FRONTEND=noninteractive \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates git ffmpeg chromium xvfb xauth fonts-dejavu-core \
       libasound2 python3 python3-opencv python3-pyaudio python3-numpy bubblewrap util-linux procps \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /grader
 COPY package.json package-lock.json .puppeteerrc.cjs ./
-# naudiodon is optional (it needs a compiler): without one the install still succeeds.
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+# Only what grading runs (--omit=dev: no test runner, type checker or linter); naudiodon is optional
+# and needs a compiler, which the image does not carry, so its build is skipped. No npm cache is kept.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf /root/.npm /tmp/*
 COPY tsconfig.json ./
 COPY src ./src
 COPY grader ./grader

@@ -70,10 +70,11 @@ describe('parseDockerfile()', () => {
 });
 
 describe('Dockerfile', () => {
-  it('is made of known instructions, on a Debian 12 (bookworm) Node 20 base', () => {
+  it('is made of known instructions, on a Debian 12 (bookworm) Node 20 base that a build argument can replace', () => {
     for (const i of dockerfile) expect(KNOWN.has(i.op), `line ${i.line}: ${i.op}`).toBe(true);
-    expect(dockerfile[0]!.op).toBe('FROM');
-    expect(dockerfile[0]!.args).toMatch(/^node:20-bookworm/);
+    expect(dockerfile[0]!.op).toBe('ARG');
+    expect(dockerfile[0]!.args).toMatch(/^BASE_IMAGE=node:20-bookworm/);
+    expect(dockerfile[1]).toMatchObject({ op: 'FROM', args: '${BASE_IMAGE}' });
   });
 
   it('installs what the grader needs, from apt', () => {

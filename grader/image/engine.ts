@@ -1,0 +1,91 @@
+/**
+ * The container engine that builds and runs the grader's image: podman (rootful here) or Docker,
+ * with the options this host needs. One place knows them, so the image script, the container test
+ * and the Gradescope run start containers the same way.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { EnvironmentError } from '../../src/errors.ts';
+import { startChild } from '../../src/process/children.ts';
+import { which } from '../../src/platform/which.ts';
+
+export interface Engine {
+  /** `podman` or `docker`. */
+  readonly command: string;
+  /** Options before the subcommand (podman's runtime and cgroup manager). */
+  readonly global: readonly string[];
+  /** Options every `run` and `build` takes on this host (ulimits the kernel allows). */
+  readonly limits: readonly string[];
+}
+
+/**
+ * The machine's own hard limit for one resource (/proc/self/limits). A container asking for more
+ * than its host allows fails with `setrlimit … Operation not permitted`, which podman's defaults
+ * (nofile 1048576, nproc 4194304) do on a VM with lower limits.
+ */
+function hostLimit(name: 'Max open files' | 'Max processes'): number | undefined {
+  if (!existsSync('/proc/self/limits')) return undefined;
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
+  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
+  const n = Number(hard);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function pidMax(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * podman on a cgroup v1 (or hybrid) host: crun refuses ("cgroups in hybrid mode not supported"),
+ * runc with the cgroupfs manager works. cgroup v2 hosts keep podman's defaults.
+ */
+function podmanGlobals(): string[] {
+  const unified = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  if (unified) return [];
+  if (!which('runc')) throw new EnvironmentError('E_TOOL_MISSING', 'podman on a cgroup v1 host needs runc (crun refuses): apt install runc');
+  return ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
+}
+
+/** podman if installed, else docker; `prefer` picks one. */
+export function findEngine(prefer?: 'podman' | 'docker'): Engine {
+  const order = prefer ? [prefer] : (['podman', 'docker'] as const);
+  for (const command of order) {
+    if (!which(command)) continue;
+    const nofile = hostLimit('Max open files');
+    // runc here refused nproc above ≈ 32720 with pid_max 32768 although the hard limit is 96367:
+    // stay well below the pid space; a grading container runs a few hundred processes at most.
+    const nproc = Math.min(hostLimit('Max processes') ?? Infinity, Math.floor(pidMax() / 2));
+    const limits = command === 'podman'
+      ? [...(nofile ? ['--ulimit', `nofile=${nofile}:${nofile}`] : []), ...(Number.isFinite(nproc) ? ['--ulimit', `nproc=${nproc}:${nproc}`] : [])]
+      : [];
+    return { command, global: command === 'podman' ? podmanGlobals() : [], limits };
+  }
+  throw new EnvironmentError('E_TOOL_MISSING', `no container engine: install ${prefer ?? 'podman'} (apt install podman buildah runc) or Docker`);
+}
+
+/** Runs `engine args…` with its output shown; rejects with the last lines of stderr on failure. */
+export async function runEngine(engine: Engine, args: readonly string[], opts: { quiet?: boolean } = {}): Promise<void> {
+  const child = startChild(engine.command, [...engine.global, ...args], { name: `${engine.command} ${args[0] ?? ''}`, stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'pipe'] });
+  if (!opts.quiet) child.process.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  await child.done;
+}
+
+/** `engine args…`'s stdout (trimmed); rejects on a non-zero exit. */
+export async function engineOutput(engine: Engine, args: readonly string[]): Promise<string> {
+  const child = startChild(engine.command, [...engine.global, ...args], { name: `${engine.command} ${args[0] ?? ''}` });
+  let out = '';
+  child.process.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  await child.done;
+  return out.trim();
+}
+
+/** True when the engine has an image of this name. */
+export async function hasImage(engine: Engine, name: string): Promise<boolean> {
+  return engineOutput(engine, ['image', 'inspect', '--format', '{{.Id}}', name]).then(
+    () => true,
+    () => false,
+  );
+}
