@@ -2,11 +2,15 @@
 # Debian 12 with Node 20, ffmpeg, Chromium, Xvfb, the tutorial's Python modules and bubblewrap.
 #
 #   docker build -t avsock-grader .
-#   docker run --rm --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+#   docker run --rm --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined \
+#     --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
 #     -v "$PWD/class:/class" avsock-grader grade --class /class
 #
-# The extra rights let bubblewrap make a sandbox per submission inside the container; without them
-# add --no-sandbox and the container alone separates the class from your machine.
+# The extra rights let bubblewrap make a sandbox per submission inside the container: SYS_ADMIN and
+# the unconfined seccomp/AppArmor profiles for its namespaces and mounts, systempaths=unconfined so
+# it may mount a /proc of its own (the engine's masked /proc paths forbid that), NET_ADMIN to bring
+# up the loopback of the network namespace a submission and the probe share. Without them add
+# --no-sandbox and the container alone separates the class from your machine.
 #
 # BASE_IMAGE: any Debian 12 root with Node 20 in /usr/local/bin. `npm run image -- --local-base`
 # makes one without a registry (mmdebstrap + Node from the npm registry) and builds this file on it.
@@ -36,6 +40,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && rm -rf /root/.npm /tmp/*
 COPY tsconfig.json ./
 COPY src ./src
+# The demo clip every grading streams, made once here instead of in each container (26 s).
+RUN node --import tsx --input-type=module -e "await (await import('./src/media/clips.ts')).ensureDemoClip()"
 COPY grader ./grader
 
 ENTRYPOINT ["/grader/grader/class/docker-entrypoint.sh"]

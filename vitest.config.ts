@@ -51,6 +51,9 @@ const workflowParserWithoutMaps = {
   },
 };
 
+/** The container tier (npm run test:container, vitest.container.config.ts): never part of npm test. */
+const CONTAINER_TESTS = '**/*.container.test.ts';
+
 const ALL_TESTS = ['src/**/*.test.ts', 'grader/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'];
 
 export default defineConfig({
@@ -76,7 +79,7 @@ export default defineConfig({
     // `vitest run` runs both; `vitest run --project quick` (npm run test:quick) only the first.
     projects: [
       { extends: true, test: { name: 'quick', include: QUICK_TESTS } },
-      { extends: true, test: { name: 'full', include: ALL_TESTS, exclude: [...QUICK_TESTS, '**/node_modules/**'] } },
+      { extends: true, test: { name: 'full', include: ALL_TESTS, exclude: [...QUICK_TESTS, '**/node_modules/**', CONTAINER_TESTS] } },
     ],
   },
 });

@@ -89,3 +89,12 @@ export async function hasImage(engine: Engine, name: string): Promise<boolean> {
     () => false,
   );
 }
+
+/** Runs `engine args…` to its end: exit code and output (stdout then stderr, capped by the caller's use). */
+export async function engineRun(engine: Engine, args: readonly string[]): Promise<{ code: number; output: string }> {
+  const child = startChild(engine.command, [...engine.global, ...args], { name: `${engine.command} ${args[0] ?? ''}`, stderrLines: 200 });
+  let out = '';
+  child.process.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exit = await child.exited;
+  return { code: exit.code ?? -1, output: `${out}${child.stderrTail()}` };
+}

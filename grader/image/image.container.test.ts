@@ -1,0 +1,141 @@
+/**
+ * The grader's container image, built and graded in (npm run test:container: its own tier, never
+ * part of npm test). The image is built from the Dockerfile (layers reused between runs) — on a base
+ * made here when mmdebstrap is installed and we are root (no registry image can be pulled on such a
+ * machine), else on node:20-bookworm-slim. Then, once with the bubblewrap sandbox on (exactly the
+ * rights the Dockerfile's header names) and once with --no-sandbox and no extra rights, it grades
+ * the tutorial's verbatim server.py/client.py, this repository, and a class of three (those two and
+ * a server that crashes), and reads the reports, screenshots and gradebook the container wrote.
+ * Every container runs with --network none: nothing can be fetched while grading.
+ *
+ * Expected verdicts. Timing items (fps, jitter, drift, A/V sync) depend on the machine: where the
+ * grader flags the run as disturbed they are not asserted.
+ *   tutorial  kind python on the tutorial wire; it streams and its client shows the reference
+ *             server's frames and plays its sound; not passed (it has no git history, so the four
+ *             mandatory steps fail, and it paces with waitKey, so fps/drift/A/V fail: score < 7).
+ *   avsock    kind node on the framed wire; streams, no freezes, paced audio, client works, sound,
+ *             live screenshot; passed (unless disturbed).
+ *   crashing  the server dies at start: the stream item fails with the reason, not passed.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { which } from '../../src/platform/which.ts';
+import { parseDockerfile } from '../class/container.test.ts';
+import { buildImage, type BuiltImage } from './build.ts';
+import { engineRun, findEngine } from './engine.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TUTORIAL = join(ROOT, 'test', 'fixtures', 'tutorial');
+const CRASHING = join(ROOT, 'test', 'fixtures', 'crashing');
+const TAG = 'avsock-grader:test';
+const SECONDS = '4';
+const engine = findEngine();
+const localBase = Boolean(which('mmdebstrap')) && process.getuid?.() === 0;
+
+/** The `docker run` options in the Dockerfile's header that give bubblewrap its rights. */
+export function headerRights(dockerfile: string): string[] {
+  const header = dockerfile.split('\n').filter((l) => l.startsWith('#')).map((l) => l.replace(/^#\s?/, '').replace(/\\$/, '')).join(' ');
+  const run = /docker run (.*?) avsock-grader/.exec(header)?.[1] ?? '';
+  const words = run.split(/\s+/).filter(Boolean);
+  const rights: string[] = [];
+  words.forEach((w, i) => {
+    if (w === '--cap-add' || w === '--security-opt') rights.push(w, words[i + 1]!);
+  });
+  return rights;
+}
+
+const RIGHTS = headerRights(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+
+interface Check { id: string; status: string; message?: string }
+interface Report { kind: string; wire: string; passed: boolean; score: number; passMark: number; checks: Check[]; machine: { disturbed: boolean }; screenshot: string | null }
+
+const readReport = (dir: string): Report => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+const status = (r: Report, id: string): string => r.checks.find((c) => c.id === id)?.status ?? 'missing';
+const TIMING = ['server.fps', 'server.jitter', 'server.drift', 'server.avsync'];
+
+function expectTutorial(r: Report): void {
+  expect(r).toMatchObject({ kind: 'python', wire: 'tutorial', passed: false });
+  expect(r.score).toBeLessThan(r.passMark);
+  for (const id of ['server.streams', 'client.works', 'client.audio']) expect(status(r, id), id).toBe('pass');
+  for (const id of ['mandatory.pushed', 'mandatory.submodule']) expect(status(r, id), id).toBe('fail');
+}
+
+function expectAvsock(r: Report, out: string): void {
+  expect(r).toMatchObject({ kind: 'node', wire: 'framed' });
+  for (const id of ['server.streams', 'server.freezes', 'server.audioPaced', 'client.works', 'client.audio', 'screenshot.live']) expect(status(r, id), id).toBe('pass');
+  if (!r.machine.disturbed) {
+    for (const id of TIMING) expect(status(r, id), id).toBe('pass');
+    expect(r.passed).toBe(true);
+  }
+  // The composed screenshot of both windows, written in the report folder (--no-save).
+  expect(r.screenshot).toMatch(/\.png$/);
+  expect(existsSync(join(out, r.screenshot!.split('/').pop()!))).toBe(true);
+}
+
+function expectCrashing(r: Report): void {
+  expect(r.passed).toBe(false);
+  expect(status(r, 'server.streams')).toBe('fail');
+}
+
+let image: BuiltImage;
+const work = mkdtempSync(join(tmpdir(), 'avsock-container-'));
+
+beforeAll(async () => {
+  image = await buildImage(engine, { localBase, tag: TAG, quiet: true });
+  process.stderr.write(`image ${image.tag}: ${(image.bytes / 1e6).toFixed(0)} MB on ${image.base}, build step ${image.seconds.toFixed(0)} s\n`);
+}, 60 * 60_000);
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** `grade …` in a fresh container with no network; `out` is the host folder seen as /out. */
+async function grade(sandbox: boolean, out: string, mounts: string[], args: string[]): Promise<{ code: number; output: string }> {
+  const run = ['run', '--rm', '--network', 'none', ...engine.limits, ...(sandbox ? RIGHTS : []), '-v', `${out}:/out`, ...mounts.flatMap((m) => ['-v', `${m}:ro`]), image.tag, 'grade', '--seconds', SECONDS, '--quiet', ...(sandbox ? [] : ['--no-sandbox']), ...args];
+  return engineRun(engine, run);
+}
+
+describe('the Dockerfile header', () => {
+  it('names the rights bubblewrap needs inside the container', () => {
+    expect(RIGHTS).toEqual(expect.arrayContaining(['--cap-add', 'SYS_ADMIN', 'NET_ADMIN', 'seccomp=unconfined', 'systempaths=unconfined']));
+  });
+  it('is parsed by the same reader the Dockerfile test uses', () => {
+    expect(parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))[1]).toMatchObject({ op: 'FROM' });
+  });
+});
+
+describe.each([
+  { mode: 'sandbox', sandbox: true },
+  { mode: 'no-sandbox', sandbox: false },
+])('grading in the image ($mode)', ({ mode, sandbox }) => {
+  const out = join(work, mode);
+
+  it('grades the tutorial\'s verbatim server.py/client.py', async () => {
+    const r = await grade(sandbox, out, [`${TUTORIAL}:/sub/tutorial`], ['--repo', '/sub/tutorial', '--no-save', '--out', '/out/tutorial']);
+    expect(r.output).not.toMatch(/Traceback|Error: /);
+    if (sandbox) expect(r.output).not.toMatch(/no sandbox/);
+    expect(r.code, r.output).toBe(1);
+    expectTutorial(readReport(join(out, 'tutorial')));
+  }, 10 * 60_000);
+
+  it('grades this repository', async () => {
+    const r = await grade(sandbox, out, [`${ROOT}:/sub/avsock`], ['--repo', '/sub/avsock', '--no-save', '--out', '/out/avsock']);
+    if (sandbox) expect(r.output).not.toMatch(/no sandbox/);
+    const report = readReport(join(out, 'avsock'));
+    expectAvsock(report, join(out, 'avsock'));
+    expect(r.code, r.output).toBe(report.passed ? 0 : 1);
+  }, 10 * 60_000);
+
+  it('grades a class of three into a gradebook', async () => {
+    const r = await grade(sandbox, out, [`${TUTORIAL}:/class/tutorial`, `${ROOT}:/class/avsock`, `${CRASHING}:/class/crashing`], ['--class', '/class', '--out', '/out/class']);
+    expect(r.output, r.output).toMatch(/gradebook: \/out\/class\/gradebook\.csv \(3 students/);
+    const rows = readFileSync(join(out, 'class', 'gradebook.csv'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(4);
+    expect(rows.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['avsock', 'crashing', 'tutorial']);
+    expectTutorial(readReport(join(out, 'class', 'tutorial')));
+    expectAvsock(readReport(join(out, 'class', 'avsock')), join(out, 'class', 'avsock'));
+    expectCrashing(readReport(join(out, 'class', 'crashing')));
+  }, 20 * 60_000);
+});
