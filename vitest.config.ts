@@ -52,7 +52,7 @@ const workflowParserWithoutMaps = {
 };
 
 /** The container tier (npm run test:container, vitest.container.config.ts): never part of npm test. */
-const CONTAINER_TESTS = '**/*.container.test.ts';
+const CONTAINER_TESTS = 'test/container/**';
 
 const ALL_TESTS = ['src/**/*.test.ts', 'grader/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'];
 

@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['**/*.container.test.ts'],
+    include: ['test/container/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     pool: 'forks',
     // One container grading at a time: the figures it reads are timing figures.

@@ -20,7 +20,12 @@ if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 
   apt-get install -y -qq nodejs
 fi
 cd "$ROOT/source"
-npm ci --omit=dev --no-audit --no-fund
+# The grader's dependencies, through a cache that stays in the image: a hand-in of this template
+# comes without node_modules, and its `npm ci` then installs from that cache (prefer-offline)
+# instead of the registry.
+npm config set --location=global cache "$ROOT/npm-cache"
+npm config set --location=global prefer-offline true
+npm ci --no-audit --no-fund
 # The browser for the screenshots, chosen now: a system Chromium that runs, else Chrome for Testing
 # (with the libraries it needs) in the folder run_autograder points puppeteer's cache at.
 if chromium --version >/dev/null 2>&1; then
@@ -31,5 +36,5 @@ fi
 # The demo clip every submission streams, made once (≈ 25 s).
 node --import tsx --input-type=module -e "await (await import('./src/media/clips.ts')).ensureDemoClip()"
 apt-get clean
-rm -rf /var/lib/apt/lists/* /root/.npm
+rm -rf /var/lib/apt/lists/*
 chmod +x "$ROOT/source/run_autograder"

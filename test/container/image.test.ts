@@ -17,14 +17,14 @@
  *             live screenshot; passed (unless disturbed).
  *   crashing  the server dies at start: the stream item fails with the reason, not passed.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../../src/platform/which.ts';
-import { parseDockerfile } from '../class/container.test.ts';
-import { buildImage, type BuiltImage } from './build.ts';
-import { engineRun, findEngine } from './engine.ts';
+import { parseDockerfile } from '../../grader/class/container.test.ts';
+import { buildImage, type BuiltImage } from '../../grader/image/build.ts';
+import { engineRun, findEngine } from '../../grader/image/engine.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TUTORIAL = join(ROOT, 'test', 'fixtures', 'tutorial');
@@ -93,6 +93,7 @@ afterAll(() => {
 
 /** `grade …` in a fresh container with no network; `out` is the host folder seen as /out. */
 async function grade(sandbox: boolean, out: string, mounts: string[], args: string[]): Promise<{ code: number; output: string }> {
+  mkdirSync(out, { recursive: true });
   const run = ['run', '--rm', '--network', 'none', ...engine.limits, ...(sandbox ? RIGHTS : []), '-v', `${out}:/out`, ...mounts.flatMap((m) => ['-v', `${m}:ro`]), image.tag, 'grade', '--seconds', SECONDS, '--quiet', ...(sandbox ? [] : ['--no-sandbox']), ...args];
   return engineRun(engine, run);
 }
