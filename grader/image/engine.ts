@@ -49,9 +49,12 @@ function podmanGlobals(): string[] {
   return ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
 }
 
-/** podman if installed, else docker; `prefer` picks one. */
+/** podman if installed, else docker; `prefer` (or AVSOCK_ENGINE=podman|docker) picks one. */
 export function findEngine(prefer?: 'podman' | 'docker'): Engine {
-  const order = prefer ? [prefer] : (['podman', 'docker'] as const);
+  const env = process.env.AVSOCK_ENGINE;
+  if (!prefer && env !== undefined && env !== 'podman' && env !== 'docker') throw new EnvironmentError('E_USAGE', `AVSOCK_ENGINE=${env}: use podman or docker, or unset it`);
+  const chosen = prefer ?? (env as 'podman' | 'docker' | undefined);
+  const order = chosen ? [chosen] : (['podman', 'docker'] as const);
   for (const command of order) {
     if (!which(command)) continue;
     const nofile = hostLimit('Max open files');
@@ -63,7 +66,7 @@ export function findEngine(prefer?: 'podman' | 'docker'): Engine {
       : [];
     return { command, global: command === 'podman' ? podmanGlobals() : [], limits };
   }
-  throw new EnvironmentError('E_TOOL_MISSING', `no container engine: install ${prefer ?? 'podman'} (apt install podman buildah runc) or Docker`);
+  throw new EnvironmentError('E_TOOL_MISSING', `no container engine: install ${chosen ?? 'podman'} (apt install podman buildah runc) or Docker`);
 }
 
 /** Runs `engine args…` with its output shown; rejects with the last lines of stderr on failure. */
