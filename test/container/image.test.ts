@@ -20,6 +20,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -66,14 +67,17 @@ function expectTutorial(r: Report): void {
 
 function expectAvsock(r: Report, out: string): void {
   expect(r).toMatchObject({ kind: 'node', wire: 'framed' });
-  for (const id of ['server.streams', 'server.freezes', 'server.audioPaced', 'client.works', 'client.audio', 'screenshot.live']) expect(status(r, id), id).toBe('pass');
+  for (const id of ['server.streams', 'server.freezes', 'server.audioPaced', 'client.works', 'client.audio']) expect(status(r, id), id).toBe('pass');
+  // On a saturated machine a window can miss its 0.7 s to change between two grabs ("frozen").
   if (!r.machine.disturbed) {
-    for (const id of TIMING) expect(status(r, id), id).toBe('pass');
+    for (const id of [...TIMING, 'screenshot.live']) expect(status(r, id), id).toBe('pass');
     expect(r.passed).toBe(true);
   }
   // The composed screenshot of both windows, written in the report folder (--no-save).
-  expect(r.screenshot).toMatch(/\.png$/);
-  expect(existsSync(join(out, r.screenshot!.split('/').pop()!))).toBe(true);
+  if (status(r, 'screenshot.live') === 'pass') {
+    expect(r.screenshot).toMatch(/\.png$/);
+    expect(existsSync(join(out, r.screenshot!.split('/').pop()!))).toBe(true);
+  }
 }
 
 function expectCrashing(r: Report): void {
@@ -101,8 +105,11 @@ afterAll(() => {
 /** `grade …` in a fresh container with no network; `out` is the host folder seen as /out. */
 async function grade(sandbox: boolean, out: string, mounts: string[], args: string[]): Promise<{ code: number; output: string }> {
   mkdirSync(out, { recursive: true });
+  const started = performance.now();
   const run = ['run', '--rm', '--network', 'none', ...engine.limits, ...(sandbox ? RIGHTS : []), '-v', `${out}:/out`, ...mounts.flatMap((m) => ['-v', `${m}:ro`]), image.tag, 'grade', '--seconds', SECONDS, '--quiet', ...(sandbox ? [] : ['--no-sandbox']), ...args];
-  return engineRun(engine, run);
+  const r = await engineRun(engine, run);
+  process.stderr.write(`container grade ${sandbox ? 'sandboxed' : '--no-sandbox'} ${args.join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s (container start to exit)\n`);
+  return r;
 }
 
 describe('the Dockerfile header', () => {
