@@ -9,7 +9,7 @@
  * failing test by name with the runs it failed in. Exit 0 only when every run passed.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,17 +36,16 @@ interface RunResult {
 /** Runs a command to its end; its output goes to `logFile`. Resolves with the exit code. */
 function runLogged(cmd: string, args: string[], cwd: string, logFile: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    writeFileSync(logFile, '');
+    // Written as it comes, so a run can be followed with tail -f.
+    const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.stderr.on('data', (d: Buffer) => chunks.push(d));
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
     const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), RUN_LIMIT_MS);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      writeFileSync(logFile, Buffer.concat(chunks));
-      resolve(code ?? 1);
+      log.end(() => resolve(code ?? 1));
     });
   });
 }
