@@ -37,7 +37,7 @@ const localBase = Boolean(which('mmdebstrap')) && process.getuid?.() === 0;
 const work = mkdtempSync(join(tmpdir(), 'avsock-gradescope-'));
 
 interface Results { score: number; tests: Array<{ name: string; score: number; max_score: number; status?: string }> }
-interface Report { passed: boolean; passMark: number; score: number; kind: string; machine: { disturbed: boolean }; checks: Array<{ id: string; status: string }> }
+interface Report { passed: boolean; notGraded?: string; passMark: number; score: number; kind: string; machine: { disturbed: boolean }; checks: Array<{ id: string; status: string }> }
 
 let image = '';
 let setupSeconds = 0;
@@ -110,7 +110,8 @@ describe('Gradescope: setup.sh once, run_autograder per hand-in', () => {
     expect(report.kind).toBe('python');
     expect(item(report, 'server.streams')).toBe('pass');
     expect(results.score).toBe(report.score);
-    expect(results.score).toBeLessThan(report.passMark);
+    // Not graded (a machine too busy to judge timing) keeps the points it measured.
+    if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
   }, 15 * 60_000);
 
   it('grades this repository handed in without node_modules, installing from the image\'s npm cache', async () => {
@@ -125,13 +126,15 @@ describe('Gradescope: setup.sh once, run_autograder per hand-in', () => {
     const { results, report, output } = await runAutograder('crashing', handIn('crashing', join(ROOT, 'test', 'fixtures', 'crashing'), ['server.py']));
     expect(schemaErrors(results), output).toEqual([]);
     expect(item(report, 'server.streams')).toBe('fail');
-    expect(results.score).toBeLessThan(report.passMark);
+    // Not graded (a machine too busy to judge timing) keeps the points it measured.
+    if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
   }, 15 * 60_000);
 
   it('grades the tutorial with half a CPU and 768 MB (Gradescope\'s default share): same verdicts', async () => {
     const { results, report, output } = await runAutograder('tutorial-half-cpu', handIn('tutorial-half', join(ROOT, 'test', 'fixtures', 'tutorial'), ['server.py', 'client.py']), ['--cpus', '0.5', '--memory', '768m']);
     expect(schemaErrors(results), output).toEqual([]);
     expect(item(report, 'server.streams')).toBe('pass');
-    expect(results.score).toBeLessThan(report.passMark);
+    // Not graded (a machine too busy to judge timing) keeps the points it measured.
+    if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
   }, 15 * 60_000);
 });
