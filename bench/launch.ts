@@ -11,6 +11,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../src/process/children.ts';
+import { CappedOutput } from '../src/process/capped-output.ts';
 import { makeTestClip } from '../src/media/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,41 +49,22 @@ export async function benchClip(spec: ClipSpec, log: (msg: string) => void = () 
   return path;
 }
 
-/** Collects a child's stdout lines and resolves the first line matching `re`. */
-export function waitForLine(child: ChildHandle, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  return new Promise((resolvePromise, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${child.name} printed no line matching ${re} within ${timeoutMs / 1000} s; stderr: ${child.stderrTail(5)}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const m = re.exec(line);
-        if (m) {
-          cleanup();
-          resolvePromise(m);
-          return;
-        }
-      }
-    };
-    const onExit = (): void => {
-      cleanup();
-      reject(new Error(`${child.name} exited before printing ${re}: ${child.stderrTail(5)}`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.process.stdout?.off('data', onData);
-      child.process.off('exit', onExit);
-      child.process.stdout?.resume(); // keep draining so the child never blocks on a full pipe
-    };
-    child.process.stdout?.on('data', onData);
-    child.process.once('exit', onExit);
-  });
+/**
+ * Reads a child's stdout (from now on, drained to its end) and resolves the first line matching
+ * `re`; rejects when the child exits first or `timeoutMs` passes.
+ */
+export async function waitForLine(child: ChildHandle, re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  const out = new CappedOutput();
+  out.attach(child.process.stdout);
+  const exited = new AbortController();
+  void child.exited.then(
+    () => exited.abort(),
+    () => exited.abort(),
+  );
+  const m = await out.waitForLine(re, timeoutMs, { signal: exited.signal });
+  if (m) return m;
+  if (exited.signal.aborted) throw new Error(`${child.name} exited before printing ${re}: ${child.stderrTail(5)}`);
+  throw new Error(`${child.name} printed no line matching ${re} within ${timeoutMs / 1000} s; stderr: ${child.stderrTail(5)}`);
 }
 
 export interface RunningServer {

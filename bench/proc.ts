@@ -7,54 +7,24 @@
  * Peak RSS of a tree = Σ VmHWM of the live members (an upper bound of the tree's true peak: the
  * members need not have peaked at the same moment).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { LINUX_CLOCK_TICKS_PER_SECOND, linuxProcStatsSync, linuxProcStatusSync, parseProcStatFields, parseProcStatusNumber, type ProcStatFields } from '../src/platform/processes.ts';
 
-export interface ProcStat {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  /** Clock ticks (CLK_TCK per second). */
-  utime: number;
-  stime: number;
-  cutime: number;
-  cstime: number;
-}
+/** A process's stat line (proc(5)) as the bench reads it (src/platform/processes.ts parses it). */
+export type ProcStat = ProcStatFields;
 
-/**
- * Parses /proc/<pid>/stat. `comm` is in parentheses and may hold spaces and ')' — so the fields
- * after it are taken from the LAST ')' (proc(5)). Field numbers: ppid 4, utime 14, stime 15,
- * cutime 16, cstime 17 (1-based).
- */
+/** parseProcStatFields(), for the bench: a line that is not a stat line, or lacks CPU times, is an error. */
 export function parseProcStat(text: string): ProcStat {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) throw new Error(`not a /proc/<pid>/stat line: ${text.slice(0, 60)}`);
-  const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 2).trim().split(/\s+/);
-  // rest[0] is field 3 (state), so field k is rest[k - 3].
-  const field = (k: number): number => {
-    const v = Number(rest[k - 3]);
+  const s = parseProcStatFields(text);
+  if (!s) throw new Error(`not a /proc/<pid>/stat line: ${text.slice(0, 60)}`);
+  for (const [k, v] of Object.entries({ 14: s.utime, 15: s.stime, 16: s.cutime, 17: s.cstime })) {
     if (!Number.isFinite(v)) throw new Error(`/proc stat field ${k} is not a number in: ${text.slice(0, 80)}`);
-    return v;
-  };
-  return {
-    pid,
-    comm: text.slice(open + 1, close),
-    state: rest[0] ?? '?',
-    ppid: field(4),
-    utime: field(14),
-    stime: field(15),
-    cutime: field(16),
-    cstime: field(17),
-  };
+  }
+  return s;
 }
 
-/** VmHWM (peak resident set) in kB from /proc/<pid>/status text; undefined for kernel threads/zombies. */
+/** VmHWM (peak resident set) in kB from a process's status text (proc(5)); undefined for kernel threads/zombies. */
 export function parseVmHwmKb(statusText: string): number | undefined {
-  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(statusText);
-  return m ? Number(m[1]) : undefined;
+  return parseProcStatusNumber(statusText, 'VmHWM');
 }
 
 /** Total ticks of one stat (own + reaped children). */
@@ -81,35 +51,13 @@ export function descendants(root: number, all: readonly ProcStat[]): number[] {
   return out;
 }
 
-let clkTck: number | undefined;
-/** CLK_TCK (ticks per second of /proc times); 100 on every Linux we know of. */
+/** CLK_TCK (ticks per second of /proc times). */
 export function ticksPerSecond(): number {
-  if (clkTck === undefined) {
-    try {
-      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clkTck = 100;
-    }
-  }
-  return clkTck;
-}
-
-function readStat(pid: number): ProcStat | undefined {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined; // exited between readdir and read
-  }
+  return LINUX_CLOCK_TICKS_PER_SECOND;
 }
 
 function allStats(): ProcStat[] {
-  const out: ProcStat[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = readStat(Number(name));
-    if (s) out.push(s);
-  }
-  return out;
+  return linuxProcStatsSync();
 }
 
 /** Live pids of the tree rooted at `pid` (itself first). Empty when it is gone. */
@@ -132,13 +80,7 @@ export function treeCpuSeconds(pid: number): number {
 /** Σ VmHWM of the live tree, MB (1 MB = 1024 kB, as `top`). */
 export function treePeakRssMb(pid: number): number {
   let kb = 0;
-  for (const p of processTree(pid)) {
-    try {
-      kb += parseVmHwmKb(readFileSync(`/proc/${p}/status`, 'utf8')) ?? 0;
-    } catch {
-      // gone
-    }
-  }
+  for (const p of processTree(pid)) kb += linuxProcStatusSync(p, 'VmHWM') ?? 0;
   return kb / 1024;
 }
 

@@ -13,8 +13,7 @@ import { probeServer } from './measure/probe.ts';
 import { analyzeVideo } from './measure/analysis.ts';
 import { performance } from 'node:perf_hooks';
 import { allocateStreamPorts, releasePorts } from './run/ports.ts';
-import { launch } from './run/submission.ts';
-import { UI_LINE } from './run/output.ts';
+import { launch, UI_LINE } from './run/submission.ts';
 import { need } from '../test/support/requirements.ts';
 
 const noPython = await need('python3');

@@ -115,7 +115,8 @@ async function rawSharp(file: string, spec: ClipSpec): Promise<number> {
   let filled = 0;
   let n = 0;
   let submitted = 0;
-  const inFlight = new Set<Promise<void>>();
+  // At most two sharp jobs in flight (libvips runs them in order); wait for the oldest before a third.
+  const inFlight: Promise<void>[] = [];
   try {
     outer: for await (const chunk of pipe.output as AsyncIterable<Buffer>) {
       let at = 0;
@@ -136,9 +137,8 @@ async function rawSharp(file: string, spec: ClipSpec): Promise<number> {
           .then(() => {
             n += 1;
           });
-        const tracked: Promise<void> = job.finally(() => inFlight.delete(tracked));
-        inFlight.add(tracked);
-        if (inFlight.size >= 2) await Promise.race(inFlight);
+        inFlight.push(job);
+        if (inFlight.length >= 2) await inFlight.shift();
         if (submitted >= RAW_SHARP_FRAMES) break outer;
       }
     }

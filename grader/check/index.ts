@@ -9,7 +9,8 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, parseGitmodules, splitZ, type SubmoduleEntry } from '../../src/platform/git.ts';
+import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, splitZ } from '../../src/platform/git.ts';
+import { classifyOrigin, classifySubmoduleUrl, readGitmodules as readGitmodulesOf, type SubmoduleEntry } from '../../src/platform/gitmodules.ts';
 
 export type FindingStatus = 'pass' | 'warn' | 'fail';
 
@@ -258,28 +259,9 @@ async function checkTracked(repo: Repo): Promise<Finding[]> {
 // ---------------------------------------------------------------------------------------------
 // submodules
 
-/** Classifies a submodule URL by whether a clone on another machine can fetch it. */
-export function classifySubmoduleUrl(url: string): { status: FindingStatus; why: string } {
-  if (/^https:\/\//i.test(url)) return { status: 'pass', why: 'https' };
-  if (/^http:\/\//i.test(url)) return { status: 'warn', why: 'plain http' };
-  if (/^(ssh:\/\/|git:\/\/|[\w.-]+@[\w.-]+:)/i.test(url)) return { status: 'warn', why: 'ssh needs the cloner to have a key' };
-  if (/^\.\.?\//.test(url)) return { status: 'warn', why: "relative: resolved against the superproject's origin" };
-  return { status: 'fail', why: 'a local path, which no other machine can reach' };
-}
-
 async function readGitmodules(repo: Repo): Promise<{ entries: SubmoduleEntry[]; error?: string; present: boolean }> {
-  let args: string[];
-  if (repo.staged) {
-    if (!repo.entries.some((e) => e.path === '.gitmodules')) return { entries: [], present: false };
-    args = ['config', '--blob', ':.gitmodules', '--list', '-z'];
-  } else {
-    const present = await stat(join(repo.top, '.gitmodules')).then((s) => s.isFile(), () => false);
-    if (!present) return { entries: [], present: false };
-    args = ['config', '--file', join(repo.top, '.gitmodules'), '--list', '-z'];
-  }
-  const result = await g(repo.top, args);
-  if (result.code !== 0) return { entries: [], error: lastLine(result.stderr) || 'git config cannot read it', present: true };
-  return { entries: parseGitmodules(result.stdout), present: true };
+  if (repo.staged && !repo.entries.some((e) => e.path === '.gitmodules')) return { entries: [], present: false };
+  return readGitmodulesOf(repo.top, repo.staged ? 'index' : 'work-tree', ownRepoEnv());
 }
 
 async function checkSubmodules(repo: Repo): Promise<Finding[]> {
@@ -401,14 +383,6 @@ async function checkScreenshots(repo: Repo): Promise<Finding[]> {
 
 // ---------------------------------------------------------------------------------------------
 // remote
-
-/** Classifies an origin URL: https GitHub passes; ssh GitHub warns; anything else fails. */
-export function classifyOrigin(url: string): { status: FindingStatus; httpsUrl?: string } {
-  if (/^https:\/\/(www\.)?github\.com\/[\w.-]+\/[\w.-]+?(\.git)?\/?$/i.test(url)) return { status: 'pass' };
-  const ssh = /^(?:git@github\.com:|ssh:\/\/git@github\.com(?::\d+)?\/)([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/i.exec(url);
-  if (ssh) return { status: 'warn', httpsUrl: `https://github.com/${ssh[1]}/${ssh[2]}.git` };
-  return { status: 'fail' };
-}
 
 async function originUrl(top: string): Promise<string | undefined> {
   // The configured URL, not `git remote get-url` (which applies insteadOf rewrites).

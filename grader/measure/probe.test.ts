@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureDemoClip } from '../../src/media/clips.ts';
 import { encodeTutorialAudio, encodeTutorialFrame } from '../../src/protocol/tutorial/index.ts';
-import { UI_LINE } from '../run/output.ts';
+import { UI_LINE } from '../run/submission.ts';
 import { allocateStreamPorts, releasePorts } from '../run/ports.ts';
 import { launch } from '../run/submission.ts';
 import { probeServer } from './probe.ts';

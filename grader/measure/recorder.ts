@@ -7,6 +7,7 @@
  */
 import dgram from 'node:dgram';
 import { Worker } from 'node:worker_threads';
+import { waitWithin } from '../../src/timing/wait.ts';
 import type { AudioRecording, AudioWorkerData, MainToWorker, WorkerToMain } from './audio-worker.ts';
 import { monoMs } from './clock.ts';
 import { emptyRecording, type ProbeFrame, type ProbeRecording } from './recording.ts';
@@ -132,12 +133,6 @@ class Recorder {
     this.rec.registeredMs = monoMs();
   }
 
-  #timeout(ms: number): Promise<'timeout'> {
-    return new Promise((r) => {
-      this.#timers.push(setTimeout(() => r('timeout'), ms));
-    });
-  }
-
   async #bindUdp(): Promise<void> {
     const udp = this.#udp;
     await new Promise<void>((resolve, reject) => {
@@ -222,37 +217,42 @@ class Recorder {
     const rec = this.rec;
     await this.#bindUdp();
     this.#startWorker();
-    const stopped = stop.stopped.then(() => 'aborted' as const);
+    const aborted = new AbortController();
+    void stop.stopped.then(() => aborted.abort());
+    const until = { signal: aborted.signal };
     // The worker loads first (hundreds of ms under tsx); then Hello and the TCP connect go out
     // back to back, as client.py sends them — a gap between them would shift the A/V a tutorial
     // server shows (it starts its sound on accept and its picture on Hello).
-    const ready = await Promise.race([this.#workerReady.promise.then(() => 'ok' as const), stopped, this.#timeout(WORKER_START_BOUND_MS)]);
-    if (ready !== 'ok') {
-      rec.aborted = ready === 'aborted';
-      rec.problem ??= ready === 'aborted' ? 'aborted' : `the probe's audio thread did not start within ${WORKER_START_BOUND_MS / 1000} s`;
+    const ready = await waitWithin(this.#workerReady.promise, WORKER_START_BOUND_MS, until);
+    if (!ready.ok) {
+      rec.aborted = ready.reason === 'aborted';
+      rec.problem ??= rec.aborted ? 'aborted' : `the probe's audio thread did not start within ${WORKER_START_BOUND_MS / 1000} s`;
       return;
     }
     this.#registerByHello(); // tutorial/auto: client.py sends Hello, then connects the audio socket
     this.#toWorker({ type: 'connect' });
     // On the tutorial wire Hello alone registers: once a frame came, the window starts even if the
     // sound's port never answers (a server with no audio thread); the connect goes on meanwhile.
-    await Promise.race([this.#connectSettled.promise, this.#firstFrame.promise, stopped]);
+    const connectedOrFrame = signal();
+    void this.#connectSettled.promise.then(connectedOrFrame.fire);
+    void this.#firstFrame.promise.then(connectedOrFrame.fire);
+    await waitWithin(connectedOrFrame.promise, undefined, until);
     if (!rec.connected && this.#wire?.registration === 'keepalive') return; // registration needs the TCP handshake: nothing more can come
 
     const firstWaitS = o.firstFrameTimeoutMs / 1000;
-    const first = await Promise.race([this.#firstFrame.promise.then(() => 'ok' as const), this.#timeout(o.firstFrameTimeoutMs), stopped]);
-    if (first !== 'ok') {
-      rec.aborted = first === 'aborted';
-      rec.problem ??=
-        first === 'aborted'
-          ? 'aborted'
-          : rec.datagrams > 0
-            ? `${rec.datagrams} datagrams arrived in ${firstWaitS} s but no complete frame (${rec.firstGarbage ?? 'incomplete frames'})`
-            : `no video datagram arrived within ${firstWaitS} s of registering on udp ${o.host}:${o.videoPort}`;
+    const first = await waitWithin(this.#firstFrame.promise, o.firstFrameTimeoutMs, until);
+    if (!first.ok) {
+      rec.aborted = first.reason === 'aborted';
+      rec.problem ??= rec.aborted
+        ? 'aborted'
+        : rec.datagrams > 0
+          ? `${rec.datagrams} datagrams arrived in ${firstWaitS} s but no complete frame (${rec.firstGarbage ?? 'incomplete frames'})`
+          : `no video datagram arrived within ${firstWaitS} s of registering on udp ${o.host}:${o.videoPort}`;
       return;
     }
-    const end = await Promise.race([this.#timeout(Math.max(0, rec.plannedEndMs! - monoMs())), stopped]);
-    rec.aborted = end === 'aborted';
+    const never = new Promise<void>(() => {}); // the window is pure time: only its end or a stop ends it
+    const end = await waitWithin(never, Math.max(0, rec.plannedEndMs! - monoMs()), until);
+    rec.aborted = !end.ok && end.reason === 'aborted';
   }
 
   #takeAudio(audio: AudioRecording | undefined): void {

@@ -3,6 +3,7 @@
  * on the progress line, and returns a typed outcome instead of throwing, so a failing phase costs
  * only its own items and carries its reason to the score.
  */
+import { TimeoutError, waitWithin } from '../../src/timing/wait.ts';
 import type { Progress } from '../progress.ts';
 import type { PhaseRecord } from '../report/types.ts';
 
@@ -48,21 +49,13 @@ export function failedOurs<T>(reason: string): Outcome<T> {
 }
 
 /** A phase's own bound ran out: the submission hung, which is the submission's failure. */
-export class PhaseTimeoutError extends Error {}
+export class PhaseTimeoutError extends TimeoutError {}
 
-/** Resolves with work's result, or rejects after `ms` naming `what`. */
+/** Resolves with work's result, or rejects with a PhaseTimeoutError naming `what` after `ms`. */
 export async function bounded<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new PhaseTimeoutError(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await waitWithin(work(), ms);
+  if (!result.ok) throw new PhaseTimeoutError(what, ms);
+  return result.value;
 }
 
 export class PhaseRunner {

@@ -4,10 +4,10 @@
  * file name is found; the student's code is parsed, never run). Every change is returned for the
  * report.
  */
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProgram } from '../../src/process/exec.ts';
 import { submissionEnv } from './submission.ts';
 
 const ADAPT_PY = fileURLToPath(new URL('./python/adapt.py', import.meta.url));
@@ -38,17 +38,19 @@ export interface AdaptedScript {
   error?: string;
 }
 
-function runAdapter(python: string, script: string, port: number, clip: string | undefined): Promise<{ source: string; changes: PythonChange[]; facts: PythonFacts; error?: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(python, [ADAPT_PY, script, String(port), clip ?? ''], { timeout: 20_000, maxBuffer: 16 * 1024 * 1024, env: submissionEnv() }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`cannot read ${basename(script)} with python3's ast: ${(stderr || error.message).trim().split('\n').pop()}`));
-      try {
-        resolve(JSON.parse(stdout) as { source: string; changes: PythonChange[]; facts: PythonFacts; error?: string });
-      } catch (e) {
-        reject(new Error(`adapt.py printed no JSON for ${basename(script)}: ${(e as Error).message}`));
-      }
-    });
-  });
+async function runAdapter(python: string, script: string, port: number, clip: string | undefined): Promise<{ source: string; changes: PythonChange[]; facts: PythonFacts; error?: string }> {
+  let stdout: string;
+  try {
+    ({ stdout } = await runProgram(python, [ADAPT_PY, script, String(port), clip ?? ''], { timeoutMs: 20_000, maxOutputBytes: 16 * 1024 * 1024, env: submissionEnv() }));
+  } catch (error) {
+    const tail = (error as { stderrTail?: string }).stderrTail?.trim().split('\n').pop();
+    throw new Error(`cannot read ${basename(script)} with python3's ast: ${tail || (error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(stdout) as { source: string; changes: PythonChange[]; facts: PythonFacts; error?: string };
+  } catch (e) {
+    throw new Error(`adapt.py printed no JSON for ${basename(script)}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Writes `<name>-grader-<tag>.py` beside `script` (same folder, for its relative files). */

@@ -6,10 +6,9 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Wire } from '../measure/probe.ts';
-import { UI_LINE } from './output.ts';
 import type { StreamPorts } from './ports.ts';
 import type { CommandWrap } from './sandbox.ts';
-import { launch, type Launched } from './submission.ts';
+import { launch, UI_LINE, type Launched } from './submission.ts';
 import { timedLines, why, type TimedLine } from './watch.ts';
 
 /** The grader's own checkout: its `npm run server` is the reference server for client grading. */

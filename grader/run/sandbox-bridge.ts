@@ -8,6 +8,7 @@
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startChild } from '../../src/process/children.ts';
+import { withTimeout } from '../../src/timing/wait.ts';
 import type { CommandWrap } from './sandbox.ts';
 
 const CHILD = fileURLToPath(new URL('./bridge-child.mjs', import.meta.url));
@@ -35,19 +36,17 @@ export async function bridgePort(joinNetwork: CommandWrap, targetPort: number, t
     await child.stop();
   };
   try {
-    let timer: NodeJS.Timeout | undefined;
     const died = child.exited.then((e) => {
       throw new Error(`the port bridge exited (${e.signal ?? e.code}): ${child.stderrTail(1).trim()}`);
     });
     died.catch(() => {}); // it exits at close() too: that is not an error
-    await Promise.race([
-      new Promise<void>((resolve) => {
-        child.process.on('message', (m) => m === 'ready' && resolve());
-        child.process.send('server', server);
-      }),
-      died,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the port bridge did not start within ${timeoutMs / 1000} s`)), timeoutMs))),
-    ]).finally(() => clearTimeout(timer));
+    // Ready, or the bridge's death (passed on as a rejection), whichever comes first.
+    const ready = new Promise<void>((resolve, reject) => {
+      died.catch(reject);
+      child.process.on('message', (m) => m === 'ready' && resolve());
+      child.process.send('server', server);
+    });
+    await withTimeout(ready, timeoutMs, 'starting the port bridge');
     // Only the bridge accepts from now on; our copy of the listening socket is not needed.
     server.close();
     return { port, close };

@@ -23,10 +23,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
+import { linuxNetNamespaceFile, linuxProcessCountOfUidSync } from '../../src/platform/processes.ts';
 
 /** A command rewritten to run somewhere else (inside the sandbox, or in its network namespace). */
 export type CommandWrap = (command: string, args: string[]) => { command: string; args: string[] };
@@ -129,21 +130,6 @@ function nextUid(): number {
   return 0x30000 + ((process.pid % 4096) * 16 + (uidCounter++ % 16));
 }
 
-/** How many processes `uid` runs now (RLIMIT_NPROC counts them all, so the limit is on top of these). */
-function processesOf(uid: number): number {
-  let n = 0;
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${e}/status`, 'utf8'));
-      if (m && Number(m[1]) === uid) n++;
-    } catch {
-      // gone
-    }
-  }
-  return n;
-}
-
 async function chownTree(path: string, uid: number): Promise<void> {
   const st = await lstat(path);
   await chown(path, uid, uid).catch(() => {});
@@ -231,7 +217,7 @@ export class SubmissionSandbox {
   /** Enter the sandbox's network namespace (and, unprivileged, the user namespace that owns it). */
   #nsenter(): string[] {
     const t = String(this.#holderPid);
-    return this.mode === 'root' ? ['nsenter', `--net=/proc/${t}/ns/net`, '--'] : ['nsenter', '-t', t, '-U', '-n', '--preserve-credentials', '--'];
+    return this.mode === 'root' ? ['nsenter', `--net=${linuxNetNamespaceFile(this.#holderPid)}`, '--'] : ['nsenter', '-t', t, '-U', '-n', '--preserve-credentials', '--'];
   }
 
   /** Lets the submission draw on this X display (the grader's Xvfb, made after the sandbox). */
@@ -367,7 +353,7 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
   a.push('--');
   const l = spec.limits;
   if (spec.uid !== undefined) a.push('setpriv', `--reuid=${spec.uid}`, `--regid=${spec.uid}`, '--clear-groups', '--');
-  const nproc = spec.uid !== undefined ? l.processes : processesOf(process.getuid?.() ?? 0) + l.processes;
+  const nproc = spec.uid !== undefined ? l.processes : linuxProcessCountOfUidSync(process.getuid?.() ?? 0) /* RLIMIT_NPROC counts them all: the limit goes on top */ + l.processes;
   a.push('prlimit', `--data=${l.dataBytes}`, `--nproc=${nproc}`, `--cpu=${l.cpuSeconds}`, `--fsize=${l.fileBytes}`, `--nofile=${l.openFiles}`, '--core=0', '--');
   a.push(spec.command, ...spec.args);
   return a;

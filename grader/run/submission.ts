@@ -4,19 +4,23 @@
  * finds whatever escaped its process group. Also: which kind a repo is, and the python3 (with
  * cv2, pyaudio, numpy) that runs tutorial scripts. What each kind runs lives in kinds.ts.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startChild, type ChildHandle } from '../../src/process/children.ts';
-import { sleep } from '../../src/timing/wait.ts';
+import { ChildStartError, startChild, type ChildHandle } from '../../src/process/children.ts';
+import { runProgram } from '../../src/process/exec.ts';
+import { CappedOutput } from '../../src/process/capped-output.ts';
+import { sleep, waitWithin } from '../../src/timing/wait.ts';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { processesWithEnv } from '../../src/platform/processes.ts';
 import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 import { linuxHasNoSound } from '../../src/audio/sinks.ts';
-import { CappedOutput } from './output.ts';
 import type { CommandWrap } from './sandbox.ts';
+
+/** The line avsock's commands print when their window is served: `ui: http://127.0.0.1:PORT/…`. */
+export const UI_LINE = /\bui:\s*(https?:\/\/127\.0\.0\.1:\d+\/\S*)/;
 
 export type SubmissionKind = 'node' | 'python' | 'unknown';
 
@@ -134,14 +138,11 @@ export async function detectKind(repo: string): Promise<{ kind: SubmissionKind; 
 /** Runs a bounded command to completion; resolves with its exit code (-1 on timeout or spawn error). */
 export async function runBounded(name: string, command: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; wrap?: CommandWrap }): Promise<{ code: number; output: string }> {
   const l = launch(name, command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}), ...(opts.wrap ? { wrap: opts.wrap } : {}) });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), opts.timeoutMs)));
   try {
-    const result = await Promise.race([l.handle.exited.catch(() => ({ code: -1, signal: null })), timedOut]);
-    if (result === 'timeout') return { code: -1, output: `${l.out.tail(5)}\n(${name} timed out after ${opts.timeoutMs / 1000} s)` };
-    return { code: result.code ?? -1, output: l.out.tail(10) };
+    const result = await waitWithin(l.handle.exited.catch(() => ({ code: -1, signal: null })), opts.timeoutMs);
+    if (!result.ok) return { code: -1, output: `${l.out.tail(5)}\n(${name} timed out after ${opts.timeoutMs / 1000} s)` };
+    return { code: result.value.code ?? -1, output: l.out.tail(10) };
   } finally {
-    clearTimeout(timer);
     await l.handle.stop();
   }
 }
@@ -202,15 +203,15 @@ export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES)
   return choice;
 }
 
-function canImport(command: string, modules: string): Promise<{ ok: boolean; detail: string }> {
-  return new Promise((done) => {
-    execFile(command, ['-c', `import ${modules}`], { timeout: 20_000, env: submissionEnv() }, (error, _out, stderr) => {
-      if (!error) return done({ ok: true, detail: 'ok' });
-      const missing = /No module named '([^']+)'/.exec(String(stderr))?.[1];
-      const code = (error as NodeJS.ErrnoException).code;
-      done({ ok: false, detail: missing ? `no ${missing}` : typeof code === 'string' ? code : `exit ${String(code ?? error.message)}` });
-    });
-  });
+async function canImport(command: string, modules: string): Promise<{ ok: boolean; detail: string }> {
+  try {
+    const r = await runProgram(command, ['-c', `import ${modules}`], { timeoutMs: 20_000, env: submissionEnv(), allowFailure: true });
+    if (r.code === 0) return { ok: true, detail: 'ok' };
+    const missing = /No module named '([^']+)'/.exec(r.stderr)?.[1];
+    return { ok: false, detail: missing ? `no ${missing}` : `exit ${r.code}` };
+  } catch (error) {
+    return { ok: false, detail: error instanceof ChildStartError ? (error.syscallCode ?? error.message) : (error as Error).message };
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * output), its output lines with when they were read, and waiting for a condition.
  */
 import { performance } from 'node:perf_hooks';
-import { sleep } from '../../src/timing/wait.ts';
+import { sleep, waitWithin } from '../../src/timing/wait.ts';
 import { pythonMissingModule, type Launched } from './submission.ts';
 
 /** `fallback`, with how the process ended and its last output line (or the missing module's fix). */
@@ -50,13 +50,6 @@ export async function until<T>(ms: number, check: () => T | undefined, stop: () 
 
 /** Resolves with the exit, or 'timeout' after `ms`. */
 export async function exitWithin(l: Launched, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      l.handle.exited.catch(() => ({ code: -1, signal: null })),
-      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await waitWithin(l.handle.exited.catch(() => ({ code: -1, signal: null })), ms);
+  return result.ok ? result.value : 'timeout';
 }

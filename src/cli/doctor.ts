@@ -3,11 +3,11 @@
  * a browser (Chrome/Chromium/Edge), audio devices, a display, git — each missing piece with its fix. Exit 1 only when a
  * required tool (node, ffmpeg, ffprobe, git) is missing; the rest have fallbacks.
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ffmpegFeatures } from '../media/ffmpeg-features.ts';
 import { BrowserUnavailableError, findBrowser } from '../platform/browser.ts';
 import { git } from '../platform/git.ts';
+import { runProgram } from '../process/exec.ts';
 import { hasDisplay, resolveFfmpeg, resolveFfprobe, type ResolvedTool } from '../platform/tools.ts';
 import { describeError, parseOptions, runMain } from './main.ts';
 
@@ -23,13 +23,9 @@ export interface DoctorRow {
 const MIN_NODE = [20, 19] as const;
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** Runs a probe program; a failure to start or a time-out is an exit code of -1 with the reason as stderr. */
 function run(command: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd: opts.cwd, timeout: opts.timeoutMs ?? 15_000, encoding: 'utf8', env: opts.env ?? process.env, windowsHide: true }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? '') });
-    });
-  });
+  return runProgram(command, args, { ...opts, timeoutMs: opts.timeoutMs ?? 15_000, allowFailure: true }).catch((error: unknown) => ({ code: -1, stdout: '', stderr: (error as Error).message }));
 }
 
 function checkNode(): DoctorRow {

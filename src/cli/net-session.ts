@@ -8,6 +8,7 @@ import { ImpairmentRelay, type RelayReport } from '../net/relay.ts';
 import type { NetSetting } from '../net/spec.ts';
 import { newDetectingFrameTagger } from '../wire/index.ts';
 import type { SessionIo } from './sessions.ts';
+import { waitWithin } from '../timing/wait.ts';
 
 /** How long a stop waits for the video already decided to leave the relay (ms). */
 const DRAIN_CAP_MS = 2000;
@@ -38,9 +39,7 @@ export async function startNetSession(
     rows: () => netRows(relay.report()),
     status: () => netStatus(relay.report()),
     async stopVideo() {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([relay.stopVideo(), new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_CAP_MS)))]);
-      clearTimeout(timer);
+      await waitWithin(relay.stopVideo(), DRAIN_CAP_MS);
       return relay.report();
     },
     close() {

@@ -7,7 +7,7 @@
  * 58 = 6.x, 59 = 7.x, 60 = 8.x), and an option is "known" when `ffmpeg -h long` lists it.
  * Both are read once per process, from the binary resolveFfmpeg() chose.
  */
-import { execFile } from 'node:child_process';
+import { runProgram } from '../process/exec.ts';
 import { resolveFfmpeg } from '../platform/tools.ts';
 
 export interface FfmpegFeatures {
@@ -36,13 +36,8 @@ export function parseFfmpegFeatures(path: string, versionText: string, helpText:
   };
 }
 
-function output(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { encoding: 'utf8', timeout: 15_000, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout) =>
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an Error; its Omit<> type hides that from the rule
-      error ? reject(error) : resolve(stdout),
-    );
-  });
+async function output(command: string, args: string[]): Promise<string> {
+  return (await runProgram(command, args, { timeoutMs: 15_000, maxOutputBytes: 4 * 1024 * 1024 })).stdout;
 }
 
 let cached: Promise<FfmpegFeatures> | undefined;

@@ -103,7 +103,11 @@ function supervise(command: ffmpeg.FfmpegCommand, job: FfmpegJob): {
       failEarly(err); // never spawned (e.g. capability check failed)
     }
   });
-  const done = Promise.race([child.then((h) => h.done), early]);
+  // The child's own outcome, or the early failure when it never spawned, whichever comes first.
+  const done = new Promise<void>((resolve, reject) => {
+    child.then((h) => h.done).then(resolve, reject);
+    early.catch(reject);
+  });
   done.catch(() => {});
   const stop = async (): Promise<void> => {
     stopRequested = true;

@@ -15,6 +15,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { FrameTagger } from '../wire/wire.ts';
 import { Departures } from './departures.ts';
+import { sleep } from '../timing/wait.ts';
 import { FrameLedger, type FrameCounts } from './frame-ledger.ts';
 import { Bottleneck, DatagramPath, newStreamCounters, StreamPath, type PathCounters, type StreamCounters, type Verdict } from './path.ts';
 import { seededRandom } from './random.ts';
@@ -200,7 +201,7 @@ export class ImpairmentRelay {
       if (this.#closed) return;
       // Nothing more from the server (it stopped too): stop here.
       if (this.#video === 'stopping' && this.#videoInFlight === 0) this.#stopVideoNow();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
     }
   }
 

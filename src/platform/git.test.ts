@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { git, parseGitmodules } from './git.ts';
+import { git } from './git.ts';
+import { parseGitmodules } from './gitmodules.ts';
 
 describe('parseGitmodules()', () => {
   it('reads path and url per submodule from real `git config --list -z`, dotted names and missing keys included', async () => {

@@ -2,7 +2,8 @@
  * Running real `git` (no git library): the checks must see exactly what the student's git sees,
  * including their config, hooks' temporary index files and insteadOf rewrites.
  */
-import { execFile } from 'node:child_process';
+import { ChildStartError } from '../process/children.ts';
+import { runProgramBytes } from '../process/exec.ts';
 
 export interface GitResult {
   readonly code: number;
@@ -65,49 +66,36 @@ function mergeEnv(extra: Record<string, string | undefined> | undefined): NodeJS
   return env;
 }
 
-function run(cwd: string, args: readonly string[], options: GitOptions, encoding: 'utf8' | 'buffer'): Promise<{ code: number; stdout: string | Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      ['-C', cwd, ...args],
-      {
-        encoding,
-        env: mergeEnv(options.env),
-        maxBuffer: 512 * 1024 * 1024,
-        timeout: options.timeoutMs ?? 120_000,
-        windowsHide: true,
-      },
-      (error, stdout, stderr) => {
-        const stderrText = Buffer.isBuffer(stderr) ? stderr.toString('utf8') : String(stderr);
-        if (error && typeof (error as NodeJS.ErrnoException).code === 'string') {
-          // ENOENT and friends: git itself could not run.
-          reject(new Error(`git could not run (${(error as NodeJS.ErrnoException).code}); install git and put it on PATH`));
-          return;
-        }
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        if (code !== 0 && !options.allowFail) {
-          const detail = lastLine(stderrText) || `exit code ${code}`;
-          reject(new Error(`git ${args.join(' ')} failed: ${detail}`));
-          return;
-        }
-        resolve({ code, stdout, stderr: stderrText });
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
-    else child.stdin?.end();
-  });
+async function run(cwd: string, args: readonly string[], options: GitOptions): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  try {
+    const result = await runProgramBytes('git', ['-C', cwd, ...args], {
+      env: mergeEnv(options.env),
+      maxOutputBytes: 512 * 1024 * 1024,
+      timeoutMs: options.timeoutMs ?? 120_000,
+      allowFailure: true,
+      ...(options.input !== undefined ? { input: options.input } : {}),
+    });
+    if (result.code !== 0 && !options.allowFail) {
+      const detail = lastLine(result.stderr) || `exit code ${result.code}`;
+      throw new Error(`git ${args.join(' ')} failed: ${detail}`);
+    }
+    return result;
+  } catch (error) {
+    // ENOENT and friends: git itself could not run.
+    if (error instanceof ChildStartError) throw new Error(`git could not run (${error.syscallCode ?? error.message}); install git and put it on PATH`);
+    throw error;
+  }
 }
 
 /** Runs `git -C cwd ...args` and returns its text output. */
 export async function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
-  const result = await run(cwd, args, options, 'utf8');
-  return { code: result.code, stdout: String(result.stdout), stderr: result.stderr };
+  const result = await run(cwd, args, options);
+  return { code: result.code, stdout: result.stdout.toString('utf8'), stderr: result.stderr };
 }
 
 /** Runs `git -C cwd ...args` and returns its raw stdout (for blobs). */
 export async function gitBuffer(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<Buffer> {
-  const result = await run(cwd, args, options, 'buffer');
-  return result.stdout as Buffer;
+  return (await run(cwd, args, options)).stdout;
 }
 
 export function lastLine(text: string): string {
@@ -118,35 +106,4 @@ export function lastLine(text: string): string {
 /** Splits NUL-separated output (`-z`), dropping the empty tail. */
 export function splitZ(text: string): string[] {
   return text.split('\0').filter((s) => s.length > 0);
-}
-
-/** One `[submodule "name"]` section of a .gitmodules; path or url is missing when the file lacks it. */
-export interface SubmoduleEntry {
-  readonly name: string;
-  readonly path?: string;
-  readonly url?: string;
-}
-
-/**
- * The submodules declared in `git config --list -z` output of a .gitmodules (`--file .gitmodules`
- * or `--blob :.gitmodules`), in file order. Parsing git's own reading of the file, not the text,
- * keeps quoting, escapes and includes exactly as git sees them. Other keys (branch, update …) are
- * ignored; a name may itself contain dots, so it is everything between `submodule.` and the last dot.
- */
-export function parseGitmodules(listZ: string): SubmoduleEntry[] {
-  const byName = new Map<string, { name: string; path?: string; url?: string }>();
-  for (const record of splitZ(listZ)) {
-    // -z: "key\nvalue" per record; a key without a value has no newline.
-    const nl = record.indexOf('\n');
-    const key = nl >= 0 ? record.slice(0, nl) : record;
-    const value = nl >= 0 ? record.slice(nl + 1) : '';
-    const match = /^submodule\.(.+)\.(path|url)$/.exec(key);
-    if (!match) continue;
-    const name = match[1] as string;
-    const entry = byName.get(name) ?? { name };
-    if (match[2] === 'path') entry.path = value;
-    else entry.url = value;
-    byName.set(name, entry);
-  }
-  return [...byName.values()];
 }

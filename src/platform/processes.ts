@@ -7,7 +7,9 @@
  * - Linux: /proc/<pid>/stat (`pid (comm) state ppid …`; comm may hold spaces and parentheses, so
  *   it ends at the LAST ')') and /proc/<pid>/environ (NUL-separated NAME=value). Read directly:
  *   no `ps`/`pgrep`, which minimal containers lack.
- *   Usage: VmRSS in /proc/<pid>/status, the entries of /proc/<pid>/fd.
+ *   Usage: VmRSS in /proc/<pid>/status, the entries of /proc/<pid>/fd. CPU times (utime … cstime)
+ *   and VmHWM for the bench's samplers, and the Uid line for the sandbox's process limit, read
+ *   synchronously (linux*Sync below): a sampler must not yield between its reads.
  * - macOS: `ps -A -o pid=,ppid=,stat=,comm=`, and `ps -A -ww -E -o pid=,command=` for environments
  *   (BSD ps appends the environment after the arguments; it shows only our own user's processes,
  *   which is all the grader starts). Usage: `ps -o rss=` and the numbered fds of `lsof -p … -F f`.
@@ -19,7 +21,8 @@
  *
  * Every branch is a parser of text the OS gives, tested with captured samples on any OS.
  */
-import { execFile } from 'node:child_process';
+import { runProgram } from '../process/exec.ts';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 export interface ProcessEntry {
@@ -31,15 +34,98 @@ export interface ProcessEntry {
   readonly zombie: boolean;
 }
 
-/** One /proc/<pid>/stat line, or undefined when it is not one. */
-export function parseProcStat(text: string): ProcessEntry | undefined {
+/** The fields of a /proc/<pid>/stat line avsock reads (proc(5)); the CPU times are clock ticks. */
+export interface ProcStatFields {
+  readonly pid: number;
+  readonly comm: string;
+  readonly state: string;
+  readonly ppid: number;
+  /** Field 14, 15, 16, 17: own user and system time, and those of reaped children (NaN when absent). */
+  readonly utime: number;
+  readonly stime: number;
+  readonly cutime: number;
+  readonly cstime: number;
+}
+
+/**
+ * The one parser of /proc/<pid>/stat. `comm` is in parentheses and may hold spaces and ')', so the
+ * fields after it are counted from the LAST ')' (proc(5)). Undefined when it is not such a line.
+ */
+export function parseProcStatFields(text: string): ProcStatFields | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
-  const [state, ppid] = text.slice(close + 2).split(' ');
+  const rest = text.slice(close + 2).trim().split(/\s+/);
   const pid = Number(text.slice(0, open).trim());
-  if (!Number.isInteger(pid) || state === undefined || !Number.isInteger(Number(ppid))) return undefined;
-  return { pid, ppid: Number(ppid), name: text.slice(open + 1, close), zombie: state === 'Z' || state === 'X' };
+  const [state, ppid] = rest;
+  if (!Number.isInteger(pid) || !state || !Number.isInteger(Number(ppid))) return undefined;
+  // rest[0] is field 3 (state), so field k is rest[k - 3].
+  const field = (k: number): number => (rest[k - 3] === undefined ? Number.NaN : Number(rest[k - 3]));
+  return { pid, comm: text.slice(open + 1, close), state, ppid: Number(ppid), utime: field(14), stime: field(15), cutime: field(16), cstime: field(17) };
+}
+
+/** One /proc/<pid>/stat line, or undefined when it is not one. */
+export function parseProcStat(text: string): ProcessEntry | undefined {
+  const f = parseProcStatFields(text);
+  return f && { pid: f.pid, ppid: f.ppid, name: f.comm, zombie: f.state === 'Z' || f.state === 'X' };
+}
+
+/** A `Name:   N kB` (or `Uid:  N …`) line of /proc/<pid>/status, as its first number. */
+export function parseProcStatusNumber(text: string, key: 'VmRSS' | 'VmHWM' | 'Uid'): number | undefined {
+  const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Clock ticks per second of /proc's CPU times: USER_HZ, which the kernel's user ABI fixes at 100 on
+ * every architecture Node runs on (`getconf CLK_TCK`).
+ */
+export const LINUX_CLOCK_TICKS_PER_SECOND = 100;
+
+function linuxPidsSync(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Linux: /proc/<pid>/<file> as text, or undefined once the process is gone. */
+function readProcSync(pid: number, file: 'stat' | 'status'): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return undefined; // exited between readdir and read
+  }
+}
+
+/** Linux, synchronously: the stat of every process this user may see (a snapshot). */
+export function linuxProcStatsSync(): ProcStatFields[] {
+  const out: ProcStatFields[] = [];
+  for (const pid of linuxPidsSync()) {
+    const text = readProcSync(pid, 'stat');
+    const f = text === undefined ? undefined : parseProcStatFields(text);
+    if (f) out.push(f);
+  }
+  return out;
+}
+
+/** Linux, synchronously: one number of /proc/<pid>/status, or undefined (gone, kernel thread). */
+export function linuxProcStatusSync(pid: number, key: 'VmRSS' | 'VmHWM' | 'Uid'): number | undefined {
+  const text = readProcSync(pid, 'status');
+  return text === undefined ? undefined : parseProcStatusNumber(text, key);
+}
+
+/** Linux: the file naming `pid`'s network namespace, for `nsenter --net=FILE`. */
+export function linuxNetNamespaceFile(pid: number): string {
+  return `/proc/${pid}/ns/net`;
+}
+
+/** Linux, synchronously: how many processes run as `uid` now. */
+export function linuxProcessCountOfUidSync(uid: number): number {
+  return linuxPidsSync().filter((pid) => linuxProcStatusSync(pid, 'Uid') === uid).length;
 }
 
 /** `ps -A -o pid=,ppid=,stat=,comm=` (macOS: comm is the full path, and may hold spaces). */
@@ -86,13 +172,8 @@ export function parsePsEnv(text: string, variable: string, value: string, prefix
   return out;
 }
 
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message.split('\n')[0]}`));
-      else resolve(stdout);
-    });
-  });
+async function run(command: string, args: string[]): Promise<string> {
+  return (await runProgram(command, args, { timeoutMs: 20_000 })).stdout;
 }
 
 async function procPids(): Promise<number[]> {
@@ -170,8 +251,7 @@ export interface ProcessUsage {
 
 /** VmRSS from /proc/<pid>/status, in KiB. */
 export function parseProcStatusRssKb(text: string): number | undefined {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(text);
-  return m ? Number(m[1]) : undefined;
+  return parseProcStatusNumber(text, 'VmRSS');
 }
 
 /** Open file descriptors in `lsof -p PID -F f` output: the numbered `f` lines (cwd, txt, mem … are not descriptors). */

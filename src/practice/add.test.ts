@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { GIT_IDENTITY, gitConfigEnv, makeReadyRepo, tgit, withEnv, writeFiles, type TempRepos } from '../../grader/check/testing.ts';
-import { addToPractice, repoNameFromUrl, sameRepoUrl } from './add.ts';
+import { addToPractice } from './add.ts';
+import { repoNameFromUrl, sameRepoUrl } from '../platform/gitmodules.ts';
 
 const execFileAsync = promisify(execFile);
 

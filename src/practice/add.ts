@@ -4,8 +4,9 @@
  * of the student's practice repository, pinned to the pushed HEAD, and commit there.
  */
 import { stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { foreignRepoEnv, git, lastLine, ownRepoEnv, parseGitmodules, type SubmoduleEntry } from '../platform/git.ts';
+import { join, resolve } from 'node:path';
+import { foreignRepoEnv, git, lastLine, ownRepoEnv } from '../platform/git.ts';
+import { readGitmodules, repoNameFromUrl, sameRepoUrl } from '../platform/gitmodules.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
 
 export interface PracticeAddOptions {
@@ -47,27 +48,10 @@ async function tryGit(cwd: string, args: string[], env: Env): Promise<string | u
   return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
-/** Compares repository URLs ignoring case of the host, a trailing slash and `.git`. */
-export function sameRepoUrl(a: string, b: string): boolean {
-  const norm = (u: string) => u.trim().replace(/\/+$/, '').replace(/\.git$/, '').replace(/^(https?:\/\/[^/]+)/i, (h) => h.toLowerCase());
-  return norm(a) === norm(b);
-}
-
-/** The default folder name: the repository name at the end of the URL. */
-export function repoNameFromUrl(url: string): string {
-  return basename(url.replace(/\/+$/, '').replace(/\.git$/, '').replace(/^.*:/, '/'));
-}
-
 function validateName(name: string): void {
   if (!name || name.startsWith('/') || name.split(/[\\/]/).some((part) => part === '..' || part === '.git') || name.startsWith('-')) {
     throw new UsageError(`--name must be a relative folder inside the practice repo, got "${name}"`);
   }
-}
-
-async function readGitmodules(top: string, env: Env): Promise<SubmoduleEntry[]> {
-  const file = join(top, '.gitmodules');
-  if (!(await stat(file).then((s) => s.isFile(), () => false))) return [];
-  return parseGitmodules((await tryGit(top, ['config', '--file', file, '--list', '-z'], env)) ?? '');
 }
 
 export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeAddResult> {
@@ -110,7 +94,7 @@ export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeA
 
   const name = opts.name ?? repoNameFromUrl(url);
   validateName(name);
-  const modules = await readGitmodules(practiceTop, foreign);
+  const modules = (await readGitmodules(practiceTop, 'work-tree', foreign)).entries;
   const existing = modules.find((m) => m.url && sameRepoUrl(m.url, url)) ?? modules.find((m) => m.path === name);
   const short = head.slice(0, 7);
 
