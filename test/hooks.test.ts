@@ -1,14 +1,14 @@
 /**
  * The husky hooks, run for real: the repo's own .husky/pre-commit and .husky/pre-push files, installed
  * by the real husky into a throw-away repo, triggered by real `git commit` and `git push`.
- * The temp repo's package.json maps `check` to this checkout's grader/check/cli.ts.
+ * The temp repo's package.json maps `check` to this checkout's src/cli/check.ts.
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git } from '../src/platform/git.ts';
-import { GIT_IDENTITY, makeReadyRepo, tgit, writeFiles } from '../grader/check/testing.ts';
+import { GIT_IDENTITY, makeReadyRepo, tgit, writeFiles } from '../src/check/testing.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -32,7 +32,7 @@ describe('git hooks (husky) in a throw-away repo', () => {
       await copyFile(join(ROOT, '.husky', 'pre-commit'), join(work, '.husky', 'pre-commit'));
       await copyFile(join(ROOT, '.husky', 'pre-push'), join(work, '.husky', 'pre-push'));
       const scripts = {
-        check: `${join(BIN, 'tsx')} ${join(ROOT, 'grader', 'check', 'cli.ts')}`,
+        check: `${join(BIN, 'tsx')} ${join(ROOT, 'src', 'cli', 'check.ts')}`,
         typecheck: 'node -e ""',
         // `--` so the hook's own linter flags (--cache …) reach the script, not node.
         lint: 'node -e "" --',

@@ -9,7 +9,7 @@ case "${1:-}" in
 esac
 case "$cmd" in
   grade) entry=grader/cli.ts ;;
-  check) entry=grader/check/cli.ts ;;
+  check) entry=src/cli/check.ts ;;
   doctor) entry=src/cli/doctor.ts ;;
 esac
 exec node --import tsx "$entry" "$@"

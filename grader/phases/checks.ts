@@ -1,12 +1,12 @@
 /**
- * Phase 5: repo readiness (grader/check), after the screenshot is saved so a fresh one is seen
+ * Phase 5: repo readiness (src/check/readiness.ts), after the screenshot is saved so a fresh one is seen
  * (though uncommitted). A screenshot committed by the template itself is not the student's: when
  * every committed PNG under screenshots/ is byte-identical to one of the grader checkout's own,
  * screenshots.present fails.
  */
 import { resolve } from 'node:path';
 import { git } from '../../src/platform/git.ts';
-import type { Finding } from '../check/index.ts';
+import type { Finding } from '../../src/check/readiness.ts';
 import { GRADER_ROOT } from '../run/reference.ts';
 import { succeeded, type Outcome } from './runner.ts';
 
@@ -36,7 +36,7 @@ export async function withoutTemplateScreenshots(repo: string, findings: Finding
 }
 
 export async function runChecks(repo: string): Promise<Outcome<Finding[]>> {
-  const { runRepoChecks } = await import('../check/index.ts');
+  const { runRepoChecks } = await import('../../src/check/readiness.ts');
   const findings = await withoutTemplateScreenshots(repo, await runRepoChecks({ repo, ci: Boolean(process.env.CI) }));
   const failedCount = findings.filter((f) => f.status === 'fail').length;
   return succeeded(findings, `${findings.length - failedCount}/${findings.length} passed`);

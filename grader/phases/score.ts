@@ -3,7 +3,7 @@
  */
 import { basename } from 'node:path';
 import { git } from '../../src/platform/git.ts';
-import type { Finding } from '../check/index.ts';
+import type { Finding } from '../../src/check/readiness.ts';
 import type { Wire } from '../measure/probe.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
 import { figureValue, type Figures } from '../score/figures.ts';

@@ -1,4 +1,4 @@
-import type { Finding } from '../check/index.ts';
+import type { Finding } from '../../src/check/readiness.ts';
 import type { Lang } from '../i18n/messages.ts';
 import type { ServerFigures } from '../measure/figures.ts';
 import type { MachineLoad } from '../run/machine.ts';

@@ -23,11 +23,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { linuxNetNamespaceFile, linuxProcessCountOfUidSync } from '../../src/platform/processes.ts';
+import { detectSandbox, sandboxHolderArgs, SANDBOX_FIX, type SandboxSupport } from '../../src/platform/sandbox-support.ts';
+import { which } from '../../src/platform/which.ts';
+
+export { detectSandbox, SANDBOX_FIX, type SandboxSupport };
 
 /** A command rewritten to run somewhere else (inside the sandbox, or in its network namespace). */
 export type CommandWrap = (command: string, args: string[]) => { command: string; args: string[] };
@@ -60,75 +64,10 @@ export const DEFAULT_LIMITS: SandboxLimits = Object.freeze({
   tmpBytes: 128 * 1024 * 1024,
 });
 
-export interface SandboxSupport {
-  ok: boolean;
-  mode: 'root' | 'user';
-  /** Why not (one line), when !ok. */
-  reason?: string;
-  /** How to get one. */
-  fix?: string;
-}
-
-export const SANDBOX_FIX = 'install bubblewrap (apt-get install bubblewrap) or grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)';
-
 /** Where the sandbox's HOME is (an empty tmpfs); the real HOME is not mounted at all. */
 export const SANDBOX_HOME = '/home/student';
 
 const SYSTEM_DIRS = ['/usr', '/etc', '/opt', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-
-function which(command: string): string | undefined {
-  if (command.includes('/')) return existsSync(command) ? command : undefined;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, command);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const isRoot = (): boolean => typeof process.geteuid === 'function' && process.geteuid() === 0;
-
-let support: SandboxSupport | undefined;
-
-/**
- * Whether a sandbox can be made here, tried for real once per grader process (a bwrap that exists
- * may still be refused a namespace: Ubuntu 24.04's AppArmor, a container without privileges).
- */
-export function detectSandbox(opts: { refresh?: boolean } = {}): SandboxSupport {
-  if (support && !opts.refresh) return support;
-  const mode = isRoot() ? 'root' : 'user';
-  const no = (reason: string, fix = SANDBOX_FIX): SandboxSupport => (support = { ok: false, mode, reason, fix });
-  if (process.platform !== 'linux') return no(`no sandbox on ${process.platform} (bubblewrap is Linux-only)`, 'grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)');
-  for (const tool of ['bwrap', 'nsenter', 'prlimit', ...(mode === 'root' ? ['setpriv'] : [])]) {
-    if (!which(tool)) return no(`${tool} not found`, tool === 'bwrap' ? SANDBOX_FIX : 'install util-linux');
-  }
-  const trial = spawnSync('bwrap', [...holderArgs(mode), '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
-  if (trial.status !== 0) {
-    const err = (trial.stderr || trial.error?.message || `exit ${trial.status}`).trim().split('\n').pop()!;
-    const userns = /namespace|uid map|Operation not permitted|Permission denied/i.test(err);
-    return no(
-      `bwrap cannot create namespaces here (${err})`,
-      userns
-        ? 'allow unprivileged user namespaces (Ubuntu 24.04: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap), or grade in the container image'
-        : SANDBOX_FIX,
-    );
-  }
-  return (support = { ok: true, mode });
-}
-
-/** The netns holder: loopback only (bwrap brings `lo` up), nothing of the file system needed. */
-function holderArgs(mode: 'root' | 'user'): string[] {
-  return [...(mode === 'user' ? ['--unshare-user'] : []), '--unshare-net', '--ro-bind', '/', '/', '--die-with-parent'];
-}
-
-let uidCounter = 0;
-/** A uid of its own per sandbox (root mode), unused by any account: 0x30000 + pid-derived block. */
-function nextUid(): number {
-  return 0x30000 + ((process.pid % 4096) * 16 + (uidCounter++ % 16));
-}
 
 async function chownTree(path: string, uid: number): Promise<void> {
   const st = await lstat(path);
@@ -191,14 +130,22 @@ export class SubmissionSandbox {
     this.startupMs = init.startupMs;
   }
 
+  /** Sandboxes opened by this grader process: each gets a uid of its own (root mode). */
+  static #opened = 0;
+
+  /** A uid of its own per sandbox (root mode), unused by any account: 0x30000 + pid-derived block. */
+  static #nextUid(): number {
+    return 0x30000 + ((process.pid % 4096) * 16 + (SubmissionSandbox.#opened++ % 16));
+  }
+
   static async open(opts: SandboxOptions): Promise<SubmissionSandbox> {
     const t0 = performance.now();
     const s = detectSandbox();
     if (!s.ok) throw new Error(`${s.reason}: ${s.fix}`);
-    const uid = s.mode === 'root' ? nextUid() : undefined;
+    const uid = s.mode === 'root' ? SubmissionSandbox.#nextUid() : undefined;
     const scratch = await mkdtemp(join(tmpdir(), 'avsock-sandbox-out-'));
     if (uid !== undefined) for (const dir of [scratch, ...opts.writable]) await chownTree(dir, uid);
-    const holder = startChild('bwrap', [...holderArgs(s.mode), '--info-fd', '3', '--', 'sleep', 'infinity'], {
+    const holder = startChild('bwrap', [...sandboxHolderArgs(s.mode), '--info-fd', '3', '--', 'sleep', 'infinity'], {
       name: 'sandbox network holder',
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       detached: true,
@@ -359,10 +306,11 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
   return a;
 }
 
-let interpreterCache: string[] | undefined;
+/** interpreterDirs(), asked once per grader process (it runs python3). */
+const interpreters: { dirs?: string[] } = {};
 function interpreterDirsCached(): string[] {
-  interpreterCache ??= interpreterDirs().filter((d) => d !== homedir());
-  return interpreterCache;
+  interpreters.dirs ??= interpreterDirs().filter((d) => d !== homedir());
+  return interpreters.dirs;
 }
 
 /** Grader files a submission's processes read: the ALSA null/file configs and the imutils stand-in beside this module. */

@@ -2,7 +2,7 @@
  * Applies the rubric to what was measured and found. Every lost point carries why (the figure and
  * its limit, or the failing check's message) and how to fix it.
  */
-import type { Finding } from '../check/index.ts';
+import type { Finding } from '../../src/check/readiness.ts';
 import type { MeasureItem, Rubric, RubricItem } from './rubric.ts';
 import type { Lang } from '../i18n/messages.ts';
 import { figureValue, isMeasured, type Figures } from './figures.ts';

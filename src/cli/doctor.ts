@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ffmpegFeatures } from '../media/ffmpeg-features.ts';
 import { BrowserUnavailableError, findBrowser } from '../platform/browser.ts';
 import { git } from '../platform/git.ts';
+import { detectSandbox } from '../platform/sandbox-support.ts';
 import { runProgram } from '../process/exec.ts';
 import { hasDisplay, resolveFfmpeg, resolveFfprobe, type ResolvedTool } from '../platform/tools.ts';
 import { describeError, parseOptions, runMain } from './main.ts';
@@ -139,7 +140,6 @@ async function checkGit(): Promise<DoctorRow> {
 
 /** The grader's sandbox for other people's code (bubblewrap): tried for real, since userns may be refused. */
 async function checkSandbox(): Promise<DoctorRow> {
-  const { detectSandbox } = await import('../../grader/run/sandbox.ts');
   const s = detectSandbox();
   return s.ok
     ? { item: 'Sandbox', status: 'ok', detail: `bubblewrap works (${s.mode === 'root' ? 'as root: a uid of its own per submission' : 'unprivileged user namespaces'})`, required: false }

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { GIT_IDENTITY, gitConfigEnv, makeReadyRepo, tgit, withEnv, writeFiles, type TempRepos } from '../../grader/check/testing.ts';
+import { GIT_IDENTITY, gitConfigEnv, makeReadyRepo, tgit, withEnv, writeFiles, type TempRepos } from '../check/testing.ts';
 import { addToPractice } from './add.ts';
 import { repoNameFromUrl, sameRepoUrl } from '../platform/gitmodules.ts';
 

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { Finding } from './index.ts';
-import { makeReadyRepo, tgit } from './testing.ts';
+import type { Finding } from '../check/readiness.ts';
+import { makeReadyRepo, tgit } from '../check/testing.ts';
 
 const execFileAsync = promisify(execFile);
 const tsx = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx');
-const cli = join(import.meta.dirname, 'cli.ts');
+const cli = join(import.meta.dirname, 'check.ts');
 
 function runCli(args: string[], cwd: string) {
   return execFileAsync(tsx, [cli, ...args], { cwd }).then(

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { git } from '../../src/platform/git.ts';
+import { git } from '../platform/git.ts';
 
 /** A fixed identity, so commits work on machines (CI) with no git user configured. */
 export const GIT_IDENTITY = {

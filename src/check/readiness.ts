@@ -9,8 +9,8 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, splitZ } from '../../src/platform/git.ts';
-import { classifyOrigin, classifySubmoduleUrl, readGitmodules as readGitmodulesOf, type SubmoduleEntry } from '../../src/platform/gitmodules.ts';
+import { foreignRepoEnv, git, gitBuffer, lastLine, ownRepoEnv, splitZ } from '../platform/git.ts';
+import { classifyOrigin, classifySubmoduleUrl, readGitmodules as readGitmodulesOf, type SubmoduleEntry } from '../platform/gitmodules.ts';
 
 export type FindingStatus = 'pass' | 'warn' | 'fail';
 

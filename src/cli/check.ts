@@ -2,8 +2,8 @@
  * npm run check -- [--repo PATH] [--staged] [--online] [--pushing] [--ci] [--json]
  * Exit code 1 when any check fails, 2 on bad usage.
  */
-import { parseOptions, runMain } from '../../src/cli/main.ts';
-import { formatFindings, hasFailure, runRepoChecks } from './index.ts';
+import { parseOptions, runMain } from './main.ts';
+import { formatFindings, hasFailure, runRepoChecks } from '../check/readiness.ts';
 
 const HELP = `Usage: npm run check -- [options]
 

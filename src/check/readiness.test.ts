@@ -2,8 +2,8 @@ import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { formatFindings, hasFailure, runRepoChecks, type Finding } from './index.ts';
-import { classifyOrigin, classifySubmoduleUrl } from '../../src/platform/gitmodules.ts';
+import { formatFindings, hasFailure, runRepoChecks, type Finding } from './readiness.ts';
+import { classifyOrigin, classifySubmoduleUrl } from '../platform/gitmodules.ts';
 import { gitConfigEnv, makeReadyRepo, tgit, withEnv, writeFiles, type TempRepos } from './testing.ts';
 
 function byId(findings: Finding[], id: string): Finding {
