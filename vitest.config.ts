@@ -26,7 +26,7 @@ export const QUICK_TESTS = [
   'src/net/frame-ledger.test.ts',
   'grader/measure/analysis.test.ts',
   'grader/measure/avsync.test.ts',
-  'grader/measure/figures.test.ts',
+  'grader/measure/server-figures.test.ts',
   'grader/measure/playout.test.ts',
   'grader/measure/result-codec.test.ts',
   'grader/screenshot/shown-frames.test.ts',

@@ -4,7 +4,7 @@
  * argv: host videoPort audioPort count seconds sourceFps
  * Probes keep no JPEG/PCM (times and sizes only), so 50 of them stay light.
  */
-import { probeInThisProcess } from '../grader/measure/probe.ts';
+import { probeInThisProcess } from '../grader/measure/probe-client.ts';
 import { fanoutResult, type FanoutProbeResult } from './fanout-figures.ts';
 
 async function main(): Promise<void> {

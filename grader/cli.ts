@@ -180,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let repo = resolve(values.repo ?? GRADER_ROOT);
   if (values.practice) {
-    const { findLabInPractice } = await import('./class/practice.ts');
+    const { findLabInPractice } = await import('./class/lab-in-practice.ts');
     const found = await findLabInPractice(resolve(values.practice), { labRepo: GRADER_ROOT, ...(values.lab ? { lab: values.lab } : {}) });
     process.stderr.write(`practice: ${found.message}\n`);
     if (!found.path) throw new UsageError(found.message);

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDemoClip, DEMO_CLIP } from '../src/media/clips.ts';
 import { GRADER_ROOT, gradeSubmission } from './grade.ts';
-import { probeServer } from './measure/probe.ts';
+import { probeServer } from './measure/probe-client.ts';
 import { analyzeVideo } from './measure/analysis.ts';
 import { performance } from 'node:perf_hooks';
 import { allocateStreamPorts, releasePorts } from './run/ports.ts';

@@ -7,7 +7,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Wire } from './measure/probe.ts';
+import type { Wire } from './measure/probe-client.ts';
 import { measureClient } from './phases/client.ts';
 import { runChecks } from './phases/checks.ts';
 import { prepare, type Prepared } from './phases/prepare.ts';
@@ -22,7 +22,7 @@ import { releasePorts } from './run/ports.ts';
 import { openSubmissionSandbox } from './run/sandbox.ts';
 import { startXvfb, type VirtualDisplay } from './screenshot/xvfb.ts';
 import { findVirtualDisplayTool } from '../src/platform/virtual-display.ts';
-import type { ClientFigures } from './score/figures.ts';
+import type { ClientFigures } from './score/figure-record.ts';
 import { loadRubric, type Rubric } from './score/rubric.ts';
 
 export { GRADER_ROOT } from './run/reference.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeServer } from '../../grader/measure/probe.ts';
+import { probeServer } from '../../grader/measure/probe-client.ts';
 import { benchClip, epochMs, startClient, startServer } from '../launch.ts';
 import { sleep } from '../../src/timing/wait.ts';
 import { TreeSampler } from '../proc.ts';

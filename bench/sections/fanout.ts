@@ -41,10 +41,11 @@ export interface FanoutResult {
 
 const PER_PROCESS = 10;
 
-let python: boolean | undefined;
+/** Whether python3 runs the receiver, asked once per bench process. */
+const pythonReceiver: { usable?: boolean } = {};
 function hasPython(): boolean {
-  python ??= spawnSync('python3', ['-c', 'import socket, selectors, json'], { timeout: 10_000 }).status === 0;
-  return python;
+  pythonReceiver.usable ??= spawnSync('python3', ['-c', 'import socket, selectors, json'], { timeout: 10_000 }).status === 0;
+  return pythonReceiver.usable;
 }
 
 type ClientFigures = FanoutProbeResult;

@@ -11,8 +11,8 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { computeServerFigures } from '../../grader/measure/figures.ts';
-import { probeServer } from '../../grader/measure/probe.ts';
+import { computeServerFigures } from '../../grader/measure/server-figures.ts';
+import { probeServer } from '../../grader/measure/probe-client.ts';
 import { startTutorialServer, tutorialServerUnavailable } from '../../grader/measure/tutorial-fixture.ts';
 import { allocateStreamPorts, releasePorts } from '../../grader/run/ports.ts';
 import { resolvePython } from '../../grader/run/submission.ts';

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { analyzeAudio, analyzeVideo } from '../../grader/measure/analysis.ts';
-import { probeServer } from '../../grader/measure/probe.ts';
+import { probeServer } from '../../grader/measure/probe-client.ts';
 import type { SenderTrace } from '../../src/server/video-sender.ts';
 import { attributeRun, type RunTail } from '../attribution.ts';
 import { avTimelineOffset } from '../avtimeline.ts';

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findLabInPractice } from './practice.ts';
+import { findLabInPractice } from './lab-in-practice.ts';
 import { normalizeRepoUrl } from '../../src/platform/gitmodules.ts';
 import { gradeClass, parseCsv, csvField, readRoster } from './class.ts';
 import { loadRubric } from '../score/rubric.ts';

@@ -13,7 +13,7 @@
  */
 import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { monoMs } from './clock.ts';
+import { monoMs } from './mono-clock.ts';
 import { PlayoutBuffer } from './playout.ts';
 import { emptyPlayout, type AudioPlayoutRecord, type ProbeAudio } from './recording.ts';
 import { probeWire, wireFromStream, type AudioDecoder, type HandshakeInfo, type ProbeWire, type Wire } from './wires/index.ts';

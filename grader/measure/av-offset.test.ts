@@ -19,8 +19,8 @@ import { resolveFfmpeg } from '../../src/platform/tools.ts';
 import { encodeTutorialAudio, encodeTutorialFrame } from '../../src/protocol/tutorial/index.ts';
 import { need } from '../../test/support/requirements.ts';
 import { resolvePython } from '../run/submission.ts';
-import { computeServerFigures } from './figures.ts';
-import { probeServer } from './probe.ts';
+import { computeServerFigures } from './server-figures.ts';
+import { probeServer } from './probe-client.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'avsock-avoffset-'));
 const closers: Array<() => Promise<void>> = [];

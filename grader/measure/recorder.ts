@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import { waitWithin } from '../../src/timing/wait.ts';
 import type { AudioRecording, AudioWorkerData, MainToWorker, WorkerToMain } from './audio-worker.ts';
-import { monoMs } from './clock.ts';
+import { monoMs } from './mono-clock.ts';
 import { emptyRecording, type ProbeFrame, type ProbeRecording } from './recording.ts';
 import { probeWire, wireFromDatagram, type ProbeWire, type VideoDecoder, type Wire } from './wires/index.ts';
 

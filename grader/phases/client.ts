@@ -21,7 +21,7 @@ import { sleep } from '../../src/timing/wait.ts';
 import { exitWithin, until, why, type TimedLine } from '../run/watch.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
 import { recordShownFrames, type ShownFrames } from '../screenshot/shown-frames.ts';
-import type { ClientFigures } from '../score/figures.ts';
+import type { ClientFigures } from '../score/figure-record.ts';
 import { fmt } from '../score/score.ts';
 import { bounded, failed, failedOurs, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
 import { pythonWindowRegions } from './windows.ts';

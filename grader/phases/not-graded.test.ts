@@ -7,7 +7,7 @@ import { exitCodeOf, printTable } from '../cli.ts';
 import { toJunit, toMarkdown } from '../report/writers.ts';
 import { PYTHON_MODULES_HINT } from '../run/submission.ts';
 import type { MachineLoad } from '../run/machine.ts';
-import { allFigures, clientFigures, serverFigures, streamFigures } from '../testing/figures.ts';
+import { allFigures, clientFigures, serverFigures, streamFigures } from '../testing/figure-fixtures.ts';
 import { loadRubric } from '../score/rubric.ts';
 import { scoreSubmission } from '../score/score.ts';
 

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { DEMO_CLIP, ensureDemoClip } from '../../src/media/clips.ts';
 import { probeMedia } from '../../src/media/probe.ts';
 import { toNumber } from '../../src/media/rational.ts';
-import type { Wire } from '../measure/probe.ts';
+import type { Wire } from '../measure/probe-client.ts';
 import { prepareSubmission, type Submission } from '../run/kinds.ts';
 import { fmt } from '../score/score.ts';
 import { failed, failedOurs, succeeded, type Outcome } from './runner.ts';

@@ -7,7 +7,7 @@ import { TimeoutError, waitWithin } from '../../src/timing/wait.ts';
 import type { Progress } from '../progress.ts';
 import type { PhaseRecord } from '../report/types.ts';
 
-import type { Wire } from '../measure/probe.ts';
+import type { Wire } from '../measure/probe-client.ts';
 import type { Submission } from '../run/kinds.ts';
 
 /** What the timed phases (server, client) both take. */

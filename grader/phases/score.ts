@@ -4,9 +4,9 @@
 import { basename } from 'node:path';
 import { git } from '../../src/platform/git.ts';
 import type { Finding } from '../../src/check/readiness.ts';
-import type { Wire } from '../measure/probe.ts';
+import type { Wire } from '../measure/probe-client.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
-import { figureValue, type Figures } from '../score/figures.ts';
+import { figureValue, type Figures } from '../score/figure-record.ts';
 import type { Rubric } from '../score/rubric.ts';
 import type { Lang } from '../i18n/messages.ts';
 import { committedScreenshotHashes } from '../report/phash.ts';

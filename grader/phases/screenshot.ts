@@ -9,7 +9,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BrowserUnavailableError } from '../../src/platform/browser.ts';
 import { git } from '../../src/platform/git.ts';
-import type { Wire } from '../measure/probe.ts';
+import type { Wire } from '../measure/probe-client.ts';
 import type { NodeSubmission, PythonSubmission, Submission } from '../run/kinds.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
 import { UI_LINE, type Launched } from '../run/submission.ts';

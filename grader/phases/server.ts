@@ -4,14 +4,14 @@
  * other submission is measured at the same time; the machine's load over the window is recorded.
  */
 import { performance } from 'node:perf_hooks';
-import { computeServerFigures, type ServerFigures } from '../measure/figures.ts';
-import { probeServer, type Wire } from '../measure/probe.ts';
+import { computeServerFigures, type ServerFigures } from '../measure/server-figures.ts';
+import { probeServer, type Wire } from '../measure/probe-client.ts';
 import { startLoadWatch, type MachineLoad } from '../run/machine.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
 import type { Launched } from '../run/submission.ts';
 import { withTimingSlot } from '../run/timing-slot.ts';
 import { why } from '../run/watch.ts';
-import type { StreamFigures } from '../score/figures.ts';
+import type { StreamFigures } from '../score/figure-record.ts';
 import { judgeStream } from '../score/judge.ts';
 import { seriesFromRecording, type ReportSeries } from '../report/series.ts';
 import { fmt, fmtUnit } from '../score/score.ts';

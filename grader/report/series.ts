@@ -3,7 +3,7 @@
  * as series.json beside report.json, so every plot can be redrawn. Times are seconds from the first
  * frame (the start of the window the probe judged).
  */
-import type { ServerFigures } from '../measure/figures.ts';
+import type { ServerFigures } from '../measure/server-figures.ts';
 import type { ProbeRecording } from '../measure/recording.ts';
 import { STALL_LIMIT_MS } from '../score/judge.ts';
 

@@ -1,8 +1,8 @@
 import type { Finding } from '../../src/check/readiness.ts';
 import type { Lang } from '../i18n/messages.ts';
-import type { ServerFigures } from '../measure/figures.ts';
+import type { ServerFigures } from '../measure/server-figures.ts';
 import type { MachineLoad } from '../run/machine.ts';
-import type { ClientFigures, StreamFigures } from '../score/figures.ts';
+import type { ClientFigures, StreamFigures } from '../score/figure-record.ts';
 import type { ItemResult } from '../score/score.ts';
 
 export interface PhaseRecord {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { toGradescope, toJson, toJunit, toMarkdown } from './writers.ts';
 import type { GradeReport } from './types.ts';
-import { serverFigures } from '../testing/figures.ts';
+import { serverFigures } from '../testing/figure-fixtures.ts';
 
 const report: GradeReport = {
   tool: 'avsock-grader',

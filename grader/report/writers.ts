@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { toGradescope } from './gradescope.ts';
 import { reportHtml, screenshotDataUrl } from './html.ts';
 import type { ReportSeries } from './series.ts';
-import type { ServerFigureName } from '../measure/figures.ts';
+import type { ServerFigureName } from '../measure/server-figures.ts';
 import { fmt } from '../score/score.ts';
 import type { GradeReport } from './types.ts';
 

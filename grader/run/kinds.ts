@@ -14,7 +14,7 @@ import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Wire } from '../measure/probe.ts';
+import type { Wire } from '../measure/probe-client.ts';
 import type { StreamPorts } from './ports.ts';
 import { nodeServerArgs } from './reference.ts';
 import { adaptPythonScript, describeChanges, type PythonFacts } from './python-adapt.ts';

@@ -1,13 +1,12 @@
 /**
  * Free loopback ports for a submission: a UDP video port P with TCP P−1 free for audio (the
  * tutorial's port−1 convention), and a TCP port for each window page. Ports handed out by this
- * process are remembered, so parallel jobs (--jobs) never get the same one even before their
- * server binds it; each is also checked by really binding it.
+ * process are remembered (a PortPool; the grader process has one), so parallel jobs (--jobs) never
+ * get the same one even before their server binds it; each is also checked by really binding it.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 
-const reserved = new Set<number>();
 
 function tcpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -38,27 +37,45 @@ export interface StreamPorts {
   uiPort: number;
 }
 
-async function pick(check: (p: number) => Promise<boolean>, span: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = LOW + Math.floor(Math.random() * (HIGH - LOW - span));
-    let ok = true;
-    for (let p = base; p < base + span; p++) if (reserved.has(p)) ok = false;
-    if (!ok || !(await check(base))) continue;
-    for (let p = base; p < base + span; p++) reserved.add(p);
-    return base;
+/** Ports handed out and not yet released: one pool per grader process (`gradingPorts`). */
+export class PortPool {
+  readonly #reserved = new Set<number>();
+
+  async #pick(check: (p: number) => Promise<boolean>, span: number): Promise<number> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const base = LOW + Math.floor(Math.random() * (HIGH - LOW - span));
+      let ok = true;
+      for (let p = base; p < base + span; p++) if (this.#reserved.has(p)) ok = false;
+      if (!ok || !(await check(base))) continue;
+      for (let p = base; p < base + span; p++) this.#reserved.add(p);
+      return base;
+    }
+    throw new Error(`no free loopback ports between ${LOW} and ${HIGH}`);
   }
-  throw new Error(`no free loopback ports between ${LOW} and ${HIGH}`);
+
+  /** audioPort = videoPort − 1 (TCP), videoPort (UDP), uiPort (TCP). */
+  async allocateStreamPorts(): Promise<StreamPorts> {
+    const audioPort = await this.#pick(async (p) => (await tcpFree(p)) && (await udpFree(p + 1)) && (await tcpFree(p + 1)), 2);
+    const uiPort = await this.#pick(tcpFree, 1);
+    return { audioPort, videoPort: audioPort + 1, uiPort };
+  }
+
+  release(ports: StreamPorts): void {
+    this.#reserved.delete(ports.audioPort);
+    this.#reserved.delete(ports.videoPort);
+    this.#reserved.delete(ports.uiPort);
+  }
 }
 
-/** audioPort = videoPort − 1 (TCP), videoPort (UDP), uiPort (TCP). */
-export async function allocateStreamPorts(): Promise<StreamPorts> {
-  const audioPort = await pick(async (p) => (await tcpFree(p)) && (await udpFree(p + 1)) && (await tcpFree(p + 1)), 2);
-  const uiPort = await pick(tcpFree, 1);
-  return { audioPort, videoPort: audioPort + 1, uiPort };
+/** The grader process's one pool. */
+export const gradingPorts = new PortPool();
+
+/** gradingPorts.allocateStreamPorts(). */
+export function allocateStreamPorts(): Promise<StreamPorts> {
+  return gradingPorts.allocateStreamPorts();
 }
 
+/** gradingPorts.release(). */
 export function releasePorts(ports: StreamPorts): void {
-  reserved.delete(ports.audioPort);
-  reserved.delete(ports.videoPort);
-  reserved.delete(ports.uiPort);
+  gradingPorts.release(ports);
 }

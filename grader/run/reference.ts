@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Wire } from '../measure/probe.ts';
+import type { Wire } from '../measure/probe-client.ts';
 import type { StreamPorts } from './ports.ts';
 import type { CommandWrap } from './sandbox.ts';
 import { launch, UI_LINE, type Launched } from './submission.ts';

@@ -5,6 +5,7 @@
  * cv2, pyaudio, numpy) that runs tutorial scripts. What each kind runs lives in kinds.ts.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -43,7 +44,6 @@ export function submissionEnv(extra: Record<string, string> = {}): NodeJS.Proces
 
 /** Environment variable that tags every process of one launch (inherited by all its descendants). */
 export const RUN_MARKER_VAR = 'AVSOCK_GRADER_RUN';
-let launches = 0;
 
 /**
  * Processes whose environment carries this launch's marker: what a submission started, even after
@@ -75,8 +75,9 @@ export function launch(name: string, command: string, args: string[], opts: { cw
   const out = new CappedOutput(opts.maxOutputBytes ?? 64 * 1024);
   // The sandbox (grader/run/sandbox.ts) or its network namespace, when the caller runs it in one.
   if (opts.wrap) ({ command, args } = opts.wrap(command, args));
-  // Starts with our pid, so a test can find every process any launch of this grader left.
-  const marker = `${process.pid}-${++launches}-${Math.random().toString(36).slice(2, 10)}`;
+  // Starts with our pid, so a test can find every process any launch of this grader left; the
+  // random rest (96 bits) tells launches apart without a counter.
+  const marker = `${process.pid}-${randomBytes(12).toString('hex')}`;
   const handle = startChild(command, args, {
     name,
     cwd: opts.cwd,
@@ -175,7 +176,8 @@ export interface PythonChoice {
 }
 
 const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3'];
-let pythonChoice: PythonChoice | undefined;
+/** The interpreter chosen from PYTHON_CANDIDATES, once per grader process. */
+const chosenPython: { choice?: PythonChoice } = {};
 
 /**
  * The first python3 that imports cv2, pyaudio and numpy: `python3` on PATH, then /usr/bin/python3
@@ -184,7 +186,7 @@ let pythonChoice: PythonChoice | undefined;
  * ModuleNotFoundError and pythonMissingModule() names the fix. Checked once per grader process.
  */
 export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES): PythonChoice {
-  if (candidates === PYTHON_CANDIDATES && pythonChoice) return pythonChoice;
+  if (candidates === PYTHON_CANDIDATES && chosenPython.choice) return chosenPython.choice;
   const tried: string[] = [];
   let choice: PythonChoice | undefined;
   for (const command of candidates) {
@@ -199,7 +201,7 @@ export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES)
     tried.push(`${command}: ${r.error ? (r.error as NodeJS.ErrnoException).code ?? r.error.message : missing ? `no ${missing}` : `exit ${r.status}`}`);
   }
   choice ??= { command: candidates[0] ?? 'python3', hasModules: false, hasImutils: false, tried };
-  if (candidates === PYTHON_CANDIDATES) pythonChoice = choice;
+  if (candidates === PYTHON_CANDIDATES) chosenPython.choice = choice;
   return choice;
 }
 
@@ -219,18 +221,18 @@ async function canImport(command: string, modules: string): Promise<{ ok: boolea
  * called while preparing, so pythonCommand() later finds the choice made.
  */
 export async function resolvePythonAsync(): Promise<PythonChoice> {
-  if (pythonChoice) return pythonChoice;
+  if (chosenPython.choice) return chosenPython.choice;
   const tried: string[] = [];
   for (const command of PYTHON_CANDIDATES) {
     const r = await canImport(command, 'cv2, pyaudio, numpy');
     tried.push(`${command}: ${r.detail}`);
     if (r.ok) {
-      pythonChoice = { command, hasModules: true, hasImutils: (await canImport(command, 'imutils')).ok, tried };
-      return pythonChoice;
+      chosenPython.choice = { command, hasModules: true, hasImutils: (await canImport(command, 'imutils')).ok, tried };
+      return chosenPython.choice;
     }
   }
-  pythonChoice = { command: PYTHON_CANDIDATES[0] ?? 'python3', hasModules: false, hasImutils: false, tried };
-  return pythonChoice;
+  chosenPython.choice = { command: PYTHON_CANDIDATES[0] ?? 'python3', hasModules: false, hasImutils: false, tried };
+  return chosenPython.choice;
 }
 
 /**
@@ -246,11 +248,11 @@ export const IMUTILS_STAND_IN_DIR = fileURLToPath(new URL('./python/', import.me
 /** ALSA config whose default playback goes into the raw file named by $AVSOCK_AUDIO_OUT (client grading). */
 export const FILE_ALSA_CONF = fileURLToPath(new URL('./alsa-file.conf', import.meta.url));
 
-let soundless: boolean | undefined;
 /** linuxHasNoSound(), asked once per grader process (it reads /proc synchronously). */
+const machineSound: { none?: boolean } = {};
 function noSound(): boolean {
-  soundless ??= Boolean(linuxHasNoSound(submissionEnv()));
-  return soundless;
+  machineSound.none ??= Boolean(linuxHasNoSound(submissionEnv()));
+  return machineSound.none;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allFigures, serverFigures, streamFigures } from '../testing/figures.ts';
+import { allFigures, serverFigures, streamFigures } from '../testing/figure-fixtures.ts';
 import { judgeStream, minAudioSeconds, unmeasurable } from './judge.ts';
 
 /** Frame arrivals every 1000/fps ms from 1000 ms until `untilMs`. */

@@ -4,8 +4,8 @@
  * longer than STALL_LIMIT_MS gets no figure from that window (so every quality item it could not be
  * measured on scores 0 with the reason), and "streams video and audio" needs both.
  */
-import type { ServerFigures } from '../measure/figures.ts';
-import type { Figures, StreamFigures } from './figures.ts';
+import type { ServerFigures } from '../measure/server-figures.ts';
+import type { Figures, StreamFigures } from './figure-record.ts';
 
 /** A gap this long is a stall, not jitter: a viewer sees the picture stop (about 60 frames at 30 fps). */
 export const STALL_LIMIT_MS = 2000;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { allFigures, clientFigures, serverFigures, streamFigures } from '../testing/figures.ts';
-import { FIGURE_NAMES } from './figures.ts';
+import { allFigures, clientFigures, serverFigures, streamFigures } from '../testing/figure-fixtures.ts';
+import { FIGURE_NAMES } from './figure-record.ts';
 import { loadRubric, RubricError, validateRubric } from './rubric.ts';
 import { scoreSubmission } from './score.ts';
 

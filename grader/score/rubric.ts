@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../src/errors.ts';
-import { FIGURE_NAMES, isFigureName } from './figures.ts';
+import { FIGURE_NAMES, isFigureName } from './figure-record.ts';
 import { isLang, LANGS, type Lang } from '../i18n/messages.ts';
 
 /** Gradescope's per-test visibility (its results.json spec). */

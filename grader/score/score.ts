@@ -5,7 +5,7 @@
 import type { Finding } from '../../src/check/readiness.ts';
 import type { MeasureItem, Rubric, RubricItem } from './rubric.ts';
 import type { Lang } from '../i18n/messages.ts';
-import { figureValue, isMeasured, type Figures } from './figures.ts';
+import { figureValue, isMeasured, type Figures } from './figure-record.ts';
 import { unmeasurable } from './judge.ts';
 
 /** Which language a fix line must speak. */

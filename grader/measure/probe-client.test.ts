@@ -13,7 +13,7 @@ import { encodeTutorialAudio, encodeTutorialFrame } from '../../src/protocol/tut
 import { UI_LINE } from '../run/submission.ts';
 import { allocateStreamPorts, releasePorts } from '../run/ports.ts';
 import { launch } from '../run/submission.ts';
-import { probeServer } from './probe.ts';
+import { probeServer } from './probe-client.ts';
 import { need } from '../../test/support/requirements.ts';
 import { startTutorialServer } from './tutorial-fixture.ts';
 

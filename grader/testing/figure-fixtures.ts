@@ -1,6 +1,6 @@
 /** Complete figure records for unit tests of scoring and reports: good values, overridden per test. */
-import type { ServerFigures } from '../measure/figures.ts';
-import type { ClientFigures, Figures, StreamFigures } from '../score/figures.ts';
+import type { ServerFigures } from '../measure/server-figures.ts';
+import type { ClientFigures, Figures, StreamFigures } from '../score/figure-record.ts';
 
 export function serverFigures(o: Partial<ServerFigures> = {}): ServerFigures {
   return {

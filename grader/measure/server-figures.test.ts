@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SERVER_FIGURE_NAMES, computeServerFigures } from './figures.ts';
+import { SERVER_FIGURE_NAMES, computeServerFigures } from './server-figures.ts';
 import { emptyPlayout, type ProbeRecording } from './recording.ts';
 
 const BPS = 176_400;

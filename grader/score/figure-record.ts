@@ -4,7 +4,7 @@
  * for every student). A figure that could not be measured is absent from `missing`'s point of view:
  * `figureValue` returns undefined and `reasons` says why, so no item ever passes on a default.
  */
-import { SERVER_FIGURE_NAMES, type ServerFigures } from '../measure/figures.ts';
+import { SERVER_FIGURE_NAMES, type ServerFigures } from '../measure/server-figures.ts';
 
 /** Whole-window judgement of the server's stream (see judge.ts). */
 export interface StreamFigures {

@@ -18,7 +18,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
-import { monoToPerformanceOffset } from './clock.ts';
+import { monoToPerformanceOffset } from './mono-clock.ts';
 import { record, type RecorderOptions } from './recorder.ts';
 import { emptyRecording, shiftRecording, type ProbeRecording, type Wire } from './recording.ts';
 import { decodeResult } from './result-codec.ts';
