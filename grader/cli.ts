@@ -61,7 +61,7 @@ Exit code: 0 when the score reaches the rubric's pass mark, 1 below it, 2 on bad
 (the grader's or the machine's failure, e.g. the reference server did not start: grade again).`;
 
 /**
- * Whether submissions run in the sandbox (grader/run/sandbox.ts). Without one, a class or a practice
+ * Whether submissions run in the sandbox (grader/run/sandbox/sandbox.ts). Without one, a class or a practice
  * repo (other people's code) is refused unless --no-sandbox says so; a single repo of your own is
  * graded with a warning.
  */
@@ -70,7 +70,7 @@ async function sandboxFor(what: 'class' | 'repo', off: boolean): Promise<boolean
     process.stderr.write('warning: --no-sandbox: submissions run with your own rights\n');
     return false;
   }
-  const { detectSandbox } = await import('./run/sandbox.ts');
+  const { detectSandbox } = await import('./run/sandbox/sandbox.ts');
   const s = detectSandbox();
   if (s.ok) return true;
   if (what === 'class') throw new UsageError(`no sandbox for other people's code: ${s.reason}; ${s.fix} (or pass --no-sandbox to run it with your own rights)`);

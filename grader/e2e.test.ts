@@ -12,8 +12,8 @@ import { GRADER_ROOT, gradeSubmission } from './grade.ts';
 import { probeServer } from './measure/probe-client.ts';
 import { analyzeVideo } from './measure/analysis.ts';
 import { performance } from 'node:perf_hooks';
-import { allocateStreamPorts, releasePorts } from './run/ports.ts';
-import { launch, UI_LINE } from './run/submission.ts';
+import { allocateStreamPorts, releasePorts } from './run/launch/ports.ts';
+import { launch, UI_LINE } from './run/launch/launch.ts';
 import { need } from '../test/support/requirements.ts';
 
 const noPython = await need('python3');

@@ -18,8 +18,8 @@ import { measureServer, type ServerMeasured } from './phases/server.ts';
 import type { Progress } from './progress.ts';
 import type { Lang } from './i18n/messages.ts';
 import type { GradeReport } from './report/types.ts';
-import { releasePorts } from './run/ports.ts';
-import { openSubmissionSandbox } from './run/sandbox.ts';
+import { releasePorts } from './run/launch/ports.ts';
+import { openSubmissionSandbox } from './run/sandbox/sandbox.ts';
 import { startXvfb, type VirtualDisplay } from './screenshot/xvfb.ts';
 import { findVirtualDisplayTool } from '../src/platform/virtual-display.ts';
 import type { ClientFigures } from './score/figure-record.ts';
@@ -49,7 +49,7 @@ export interface GradeOptions {
   firstFrameTimeoutMs?: number;
   /** The language of the reports (default: the rubric's, else en). */
   lang?: Lang;
-  /** Run the submission's processes in a sandbox (grader/run/sandbox.ts); the CLI turns it on when one can be made. */
+  /** Run the submission's processes in a sandbox (grader/run/sandbox/sandbox.ts); the CLI turns it on when one can be made. */
   sandbox?: boolean;
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { gradeSubmission } from './grade.ts';
-import { markedProcesses } from './run/submission.ts';
+import { markedProcesses } from './run/launch/launch.ts';
 import { need } from '../test/support/requirements.ts';
 
 const noPython = await need('python3');

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild } from '../../src/process/children.ts';
 import { defaultJobs } from '../../grader/cli.ts';
-import { detectSandbox, SubmissionSandbox } from '../../grader/run/sandbox.ts';
-import { launch } from '../../grader/run/submission.ts';
+import { detectSandbox, SubmissionSandbox } from '../../grader/run/sandbox/sandbox.ts';
+import { launch } from '../../grader/run/launch/launch.ts';
 import { REPO_ROOT } from '../launch.ts';
 import { median } from '../summary.ts';
 

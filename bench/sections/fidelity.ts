@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { computeServerFigures } from '../../grader/measure/server-figures.ts';
 import { probeServer } from '../../grader/measure/probe-client.ts';
 import { startTutorialServer, tutorialServerUnavailable } from '../../grader/measure/tutorial-fixture.ts';
-import { allocateStreamPorts, releasePorts } from '../../grader/run/ports.ts';
-import { resolvePython } from '../../grader/run/submission.ts';
+import { allocateStreamPorts, releasePorts } from '../../grader/run/launch/ports.ts';
+import { resolvePython } from '../../grader/run/python/python.ts';
 import { DEMO_CLIP, ensureDemoClip } from '../../src/media/clips.ts';
 
 /** Expected verdicts for the verbatim tutorial server.py, each receiver alike (fixed before the first run). */

@@ -1,7 +1,7 @@
 /**
  * --class DIR|roster.csv: grade many submissions with bounded parallelism. One broken submission
  * never stops the rest (each job is caught and becomes a row with its reason); ports come from the
- * grader's reservation (grader/run/ports.ts) so parallel jobs never collide. Writes gradebook.csv
+ * grader's reservation (grader/run/launch/ports.ts) so parallel jobs never collide. Writes gradebook.csv
  * (student, score, each rubric item) and a folder per student with its reports and screenshot.
  *
  * roster.csv: a header line with at least `student` and `repo` (path or git URL; a practice repo
@@ -19,7 +19,7 @@ import { writeReports } from '../report/writers.ts';
 import type { Rubric } from '../score/rubric.ts';
 import type { Wire } from '../measure/probe-client.ts';
 import { findLabInPractice } from './lab-in-practice.ts';
-import { detectKind } from '../run/submission.ts';
+import { detectKind } from '../run/launch/launch.ts';
 import { failedRow, gradebookCsv, gradebookRow, parseReport } from './collect.ts';
 import type { GradeReport } from '../report/types.ts';
 import type { Lang } from '../i18n/messages.ts';
@@ -93,7 +93,7 @@ export interface ClassOptions {
   noSave: boolean;
   quiet: boolean;
   skip?: string[];
-  /** Run each submission in the sandbox (grader/run/sandbox.ts). */
+  /** Run each submission in the sandbox (grader/run/sandbox/sandbox.ts). */
   sandbox?: boolean;
   /**
    * Grade again only the students whose report in `out` says "not graded" (or who have none); the

@@ -1,7 +1,7 @@
 /**
  * Grades every variant of the corpus (variants.ts) and compares each rubric item with the verdict
  * declared there before the run. Several variants are graded at once (--jobs style): only one is in
- * a timing phase at a time (run/timing-slot.ts), the others prepare, screenshot or check meanwhile.
+ * a timing phase at a time (run/launch/timing-slot.ts), the others prepare, screenshot or check meanwhile.
  * Short windows (5 s server, 4 s client) keep it to a few minutes; the whole-window and stall rules
  * do not change with the window's length.
  */

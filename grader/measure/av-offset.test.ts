@@ -18,7 +18,7 @@ import { makeTestClip } from '../../src/media/clips.ts';
 import { resolveFfmpeg } from '../../src/platform/tools.ts';
 import { encodeTutorialAudio, encodeTutorialFrame } from '../../src/protocol/tutorial/index.ts';
 import { need } from '../../test/support/requirements.ts';
-import { resolvePython } from '../run/submission.ts';
+import { resolvePython } from '../run/python/python.ts';
 import { computeServerFigures } from './server-figures.ts';
 import { probeServer } from './probe-client.ts';
 

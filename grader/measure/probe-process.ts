@@ -2,7 +2,7 @@
  * The probe as its own process: `node --import tsx grader/measure/probe-process.ts '<options JSON>'`.
  * It records (recorder.ts) and writes the result (result-codec.ts) to stdout; progress lines go to
  * stderr. A line `stop` on stdin, or stdin closing (the grader died), ends the recording early.
- * Being a process of its own, it can be started inside another network namespace (probe.ts's
+ * Being a process of its own, it can be started inside another network namespace (probe-client.ts's
  * wrapCommand), and nothing the grader does can delay its timestamps.
  */
 import { record, type RecorderOptions } from './recorder.ts';

@@ -1,7 +1,7 @@
 /**
  * Figures for a tutorial client.py, which prints no statistics: read from outside, from the
  * reference server's status lines (frames it sent to its one client) and from the PCM client.py
- * played into the grader's ALSA file sink (grader/run/alsa-file.conf). Pure functions.
+ * played into the grader's ALSA file sink (grader/run/python/alsa-file.conf). Pure functions.
  */
 
 /** One `server: N client(s) | F fps | t T s | sent S` status line (src/cli/sessions.ts), with when it was read. */

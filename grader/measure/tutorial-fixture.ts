@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasDisplay } from '../../src/platform/tools.ts';
 import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
-import { IMUTILS_STAND_IN_DIR, NULL_ALSA_CONF, launch, resolvePython, submissionEnv, type Launched } from '../run/submission.ts';
+import { launch, submissionEnv, type Launched } from '../run/launch/launch.ts';
+import { IMUTILS_STAND_IN_DIR, NULL_ALSA_CONF, resolvePython } from '../run/python/python.ts';
 
 export const TUTORIAL_SERVER_PY = fileURLToPath(new URL('../../test/fixtures/tutorial/server.py', import.meta.url));
 

@@ -6,11 +6,11 @@
 import { performance } from 'node:perf_hooks';
 import { computeServerFigures, type ServerFigures } from '../measure/server-figures.ts';
 import { probeServer, type Wire } from '../measure/probe-client.ts';
-import { startLoadWatch, type MachineLoad } from '../run/machine.ts';
-import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/ports.ts';
-import type { Launched } from '../run/submission.ts';
-import { withTimingSlot } from '../run/timing-slot.ts';
-import { why } from '../run/watch.ts';
+import { startLoadWatch, type MachineLoad } from '../run/launch/machine-load.ts';
+import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/launch/ports.ts';
+import type { Launched } from '../run/launch/launch.ts';
+import { withTimingSlot } from '../run/launch/timing-slot.ts';
+import { why } from '../run/launch/watch.ts';
 import type { StreamFigures } from '../score/figure-record.ts';
 import { judgeStream } from '../score/judge.ts';
 import { seriesFromRecording, type ReportSeries } from '../report/series.ts';

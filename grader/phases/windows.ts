@@ -5,7 +5,7 @@
  */
 import { DEMO_CLIP } from '../../src/media/clips.ts';
 import { probeMedia } from '../../src/media/probe.ts';
-import type { PythonFacts } from '../run/python-adapt.ts';
+import type { PythonFacts } from '../run/python/adapt.ts';
 import { TUTORIAL_WINDOWS, tutorialWindowRegions, type WindowLayout, type WindowRegion } from '../screenshot/opencv.ts';
 
 export function layoutFrom(facts: PythonFacts | undefined): WindowLayout {

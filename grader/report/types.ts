@@ -1,7 +1,7 @@
 import type { Finding } from '../../src/check/readiness.ts';
 import type { Lang } from '../i18n/messages.ts';
 import type { ServerFigures } from '../measure/server-figures.ts';
-import type { MachineLoad } from '../run/machine.ts';
+import type { MachineLoad } from '../run/launch/machine-load.ts';
 import type { ClientFigures, StreamFigures } from '../score/figure-record.ts';
 import type { ItemResult } from '../score/score.ts';
 
@@ -54,7 +54,7 @@ export interface GradeReport {
   lang?: Lang;
   /** The rubric's leaderboard figures that were measured, |value| (smaller is better), for Gradescope. */
   leaderboard?: Array<{ name: string; value: number; order: 'asc' }>;
-  /** The submission's processes ran in the sandbox (grader/run/sandbox.ts). */
+  /** The submission's processes ran in the sandbox (grader/run/sandbox/sandbox.ts). */
   sandboxed?: boolean;
   /** Perceptual hashes of the screenshots committed under screenshots/ (report/phash.ts), for the reuse flag. */
   committedScreenshots?: Array<{ file: string; hash: string }>;

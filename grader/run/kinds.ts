@@ -15,11 +15,12 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Wire } from '../measure/probe-client.ts';
-import type { StreamPorts } from './ports.ts';
+import type { StreamPorts } from './launch/ports.ts';
 import { nodeServerArgs } from './reference.ts';
-import { adaptPythonScript, describeChanges, type PythonFacts } from './python-adapt.ts';
-import { SubmissionSandbox, type CommandWrap } from './sandbox.ts';
-import { detectKind, launch, pythonCommand, resolvePythonAsync, runBounded, type Launched } from './submission.ts';
+import { adaptPythonScript, describeChanges, type PythonFacts } from './python/adapt.ts';
+import { SubmissionSandbox, type CommandWrap } from './sandbox/sandbox.ts';
+import { detectKind, launch, runBounded, type Launched } from './launch/launch.ts';
+import { pythonCommand, resolvePythonAsync } from './python/python.ts';
 
 export interface ServerStart {
   clip: string;
@@ -50,7 +51,7 @@ interface Common {
   startClient(c: ClientStart): Promise<Launched>;
   /** Deletes the temp copy, if any (idempotent). */
   cleanup(): Promise<void>;
-  /** Set by the grader when this submission's processes run in a sandbox (grader/run/sandbox.ts). */
+  /** Set by the grader when this submission's processes run in a sandbox (grader/run/sandbox/sandbox.ts). */
   sandbox?: SubmissionSandbox;
 }
 

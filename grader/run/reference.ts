@@ -6,10 +6,10 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Wire } from '../measure/probe-client.ts';
-import type { StreamPorts } from './ports.ts';
-import type { CommandWrap } from './sandbox.ts';
-import { launch, UI_LINE, type Launched } from './submission.ts';
-import { timedLines, why, type TimedLine } from './watch.ts';
+import type { StreamPorts } from './launch/ports.ts';
+import type { CommandWrap } from './sandbox/sandbox.ts';
+import { launch, UI_LINE, type Launched } from './launch/launch.ts';
+import { timedLines, why, type TimedLine } from './launch/watch.ts';
 
 /** The grader's own checkout: its `npm run server` is the reference server for client grading. */
 export const GRADER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,7 +28,7 @@ export interface ReferenceServer {
 
 /** Starts the reference server and waits for its `ui:` line; an error names why it did not start. */
 export async function startReferenceServer(clip: string, ports: StreamPorts, wire: Wire | undefined, startTimeoutMs: number, wrap?: CommandWrap): Promise<ReferenceServer | string> {
-  // wrap: into the submission's sandbox network (grader/run/sandbox.ts), where its client runs.
+  // wrap: into the submission's sandbox network (grader/run/sandbox/sandbox.ts), where its client runs.
   const launched = launch('reference server', 'npm', nodeServerArgs(clip, ports, wire), { cwd: GRADER_ROOT, ...(wrap ? { wrap } : {}) });
   const lines = timedLines(launched);
   if (!(await launched.out.waitForLine(UI_LINE, startTimeoutMs))) {

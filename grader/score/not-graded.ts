@@ -5,8 +5,8 @@
  * never a score charged to the student. The student's own failures (a crash, a wrong rate, no
  * sound) are scored as usual.
  */
-import type { MachineLoad } from '../run/machine.ts';
-import { PYTHON_MODULES_HINT } from '../run/submission.ts';
+import type { MachineLoad } from '../run/launch/machine-load.ts';
+import { PYTHON_MODULES_HINT } from '../run/python/python.ts';
 import type { Rubric } from './rubric.ts';
 import type { ItemResult } from './score.ts';
 

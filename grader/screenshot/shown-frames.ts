@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { STRIP_READ_SIZE, readStrip } from '../measure/markers.ts';
-import { launch, submissionEnv } from '../run/submission.ts';
+import { launch, submissionEnv } from '../run/launch/launch.ts';
 import { resolveFfmpeg } from '../../src/platform/tools.ts';
 import { sleep } from '../../src/timing/wait.ts';
 import type { WindowRegion } from './opencv.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFfmpeg } from '../../src/platform/tools.ts';
 import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
-import { launch, runBounded, submissionEnv, type Launched } from '../run/submission.ts';
+import { launch, runBounded, submissionEnv, type Launched } from '../run/launch/launch.ts';
 import { sleep } from '../../src/timing/wait.ts';
 
 export const SCREEN = { width: 1280, height: 800 } as const;

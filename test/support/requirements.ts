@@ -76,7 +76,7 @@ const PIECES: Record<Piece, PieceInfo> = {
     install: { linux: 'sudo apt install python3-opencv python3-pyaudio python3-numpy', darwin: 'pip3 install opencv-python pyaudio numpy', win32: 'pip install opencv-python pyaudio numpy' },
     // The python the grader itself would pick (python3, then /usr/bin/python3: a venv's python3 may lack them).
     check: async () => {
-      const { resolvePython } = await import('../../grader/run/submission.ts');
+      const { resolvePython } = await import('../../grader/run/python/python.ts');
       const py = resolvePython();
       return py.hasModules ? undefined : py.tried.join('; ');
     },

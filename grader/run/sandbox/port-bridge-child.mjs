@@ -1,4 +1,4 @@
-// Runs inside a sandbox's network namespace (see sandbox-bridge.ts): receives a listening socket made
+// Runs inside a sandbox's network namespace (see port-bridge.ts): receives a listening socket made
 // in the grader's namespace over IPC, and pipes every connection to it on to 127.0.0.1:PORT here.
 import net from 'node:net';
 

@@ -3,8 +3,9 @@
  * output), its output lines with when they were read, and waiting for a condition.
  */
 import { performance } from 'node:perf_hooks';
-import { sleep, waitWithin } from '../../src/timing/wait.ts';
-import { pythonMissingModule, type Launched } from './submission.ts';
+import { sleep, waitWithin } from '../../../src/timing/wait.ts';
+import { type Launched } from './launch.ts';
+import { pythonMissingModule } from '../python/python.ts';
 
 /** `fallback`, with how the process ended and its last output line (or the missing module's fix). */
 export function why(l: Launched | undefined, fallback: string): string {

@@ -7,11 +7,11 @@
  */
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startChild } from '../../src/process/children.ts';
-import { withTimeout } from '../../src/timing/wait.ts';
+import { startChild } from '../../../src/process/children.ts';
+import { withTimeout } from '../../../src/timing/wait.ts';
 import type { CommandWrap } from './sandbox.ts';
 
-const CHILD = fileURLToPath(new URL('./bridge-child.mjs', import.meta.url));
+const CHILD = fileURLToPath(new URL('./port-bridge-child.mjs', import.meta.url));
 
 export interface Bridge {
   /** The port on the grader's 127.0.0.1. */

@@ -26,10 +26,10 @@ import { chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { startChild, type ChildHandle } from '../../src/process/children.ts';
-import { linuxNetNamespaceFile, linuxProcessCountOfUidSync } from '../../src/platform/processes.ts';
-import { detectSandbox, sandboxHolderArgs, SANDBOX_FIX, type SandboxSupport } from '../../src/platform/sandbox-support.ts';
-import { which } from '../../src/platform/which.ts';
+import { startChild, type ChildHandle } from '../../../src/process/children.ts';
+import { linuxNetNamespaceFile, linuxProcessCountOfUidSync } from '../../../src/platform/processes.ts';
+import { detectSandbox, sandboxHolderArgs, SANDBOX_FIX, type SandboxSupport } from '../../../src/platform/sandbox-support.ts';
+import { which } from '../../../src/platform/which.ts';
 
 export { detectSandbox, SANDBOX_FIX, type SandboxSupport };
 
@@ -314,7 +314,7 @@ function interpreterDirsCached(): string[] {
 }
 
 /** Grader files a submission's processes read: the ALSA null/file configs and the imutils stand-in beside this module. */
-const GRADER_READABLE = ['./alsa-null.conf', './alsa-file.conf', './python/imutils.py'].map((p) => new URL(p, import.meta.url).pathname);
+const GRADER_READABLE = ['../python/alsa-null.conf', '../python/alsa-file.conf', '../python/imutils.py'].map((p) => new URL(p, import.meta.url).pathname);
 
 /**
  * The sandbox for one submission as the grader runs it: its temp copy writable (a repo graded in

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { need, skipFor } from '../../test/support/requirements.ts';
-import { bridgePort } from './sandbox-bridge.ts';
+import { need, skipFor } from '../../../test/support/requirements.ts';
+import { bridgePort } from './port-bridge.ts';
 import { detectSandbox, SubmissionSandbox } from './sandbox.ts';
-import { launch } from './submission.ts';
+import { launch } from '../launch/launch.ts';
 
 const support = detectSandbox();
 const noSandbox = (await need('bwrap', 'python3')) ?? (support.ok ? undefined : skipFor('bwrap', support.reason ?? 'cannot make a sandbox'));

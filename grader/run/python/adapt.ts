@@ -7,10 +7,10 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProgram } from '../../src/process/exec.ts';
-import { submissionEnv } from './submission.ts';
+import { runProgram } from '../../../src/process/exec.ts';
+import { submissionEnv } from '../launch/launch.ts';
 
-const ADAPT_PY = fileURLToPath(new URL('./python/adapt.py', import.meta.url));
+const ADAPT_PY = fileURLToPath(new URL('./adapt.py', import.meta.url));
 
 export interface PythonChange {
   line: number;

@@ -4,7 +4,7 @@
  * flagged as disturbed. CPU time per OS from src/platform/cpu-times.ts; the load average (0 on Windows).
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { busyPercent, cpuTimes } from '../../src/platform/cpu-times.ts';
+import { busyPercent, cpuTimes } from '../../../src/platform/cpu-times.ts';
 
 export interface MachineLoad {
   cores: number;

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adaptPythonScript } from './python-adapt.ts';
-import { need } from '../../test/support/requirements.ts';
+import { adaptPythonScript } from './adapt.ts';
+import { need } from '../../../test/support/requirements.ts';
 
 // The adapter parses scripts with python3's own ast module.
 const noPython = await need('python3');

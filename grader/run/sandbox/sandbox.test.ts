@@ -10,13 +10,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { need, skipFor } from '../../test/support/requirements.ts';
-import { tempDir } from '../testing/fixtures.ts';
+import { need, skipFor } from '../../../test/support/requirements.ts';
+import { tempDir } from '../../testing/fixtures.ts';
 import { bwrapArgs, DEFAULT_LIMITS, detectSandbox, SANDBOX_HOME, SubmissionSandbox } from './sandbox.ts';
-import { launch, markedProcesses, preparePythonScript } from './submission.ts';
+import { launch, markedProcesses } from '../launch/launch.ts';
+import { preparePythonScript } from '../python/python.ts';
 
-const HOSTILE_SERVER = new URL('../testing/hostile/server.py', import.meta.url).pathname;
-const GRADER_ROOT = new URL('../..', import.meta.url).pathname;
+const HOSTILE_SERVER = new URL('../../testing/hostile/server.py', import.meta.url).pathname;
+const GRADER_ROOT = new URL('../../..', import.meta.url).pathname;
 const support = detectSandbox();
 // A sandbox needs bwrap that can make namespaces here (detectSandbox tries the real recipe).
 const noSandbox = (await need('bwrap', 'python3')) ?? (support.ok ? undefined : skipFor('bwrap', support.reason ?? 'cannot make a sandbox'));
@@ -131,7 +132,7 @@ describe.skipIf(!asUser)('a submission in the sandbox of an unprivileged grader'
     const port = (listener.address() as net.AddressInfo).port;
     const script = `
       import { SubmissionSandbox } from ${JSON.stringify(new URL('./sandbox.ts', import.meta.url).pathname)};
-      import { launch } from ${JSON.stringify(new URL('./submission.ts', import.meta.url).pathname)};
+      import { launch } from ${JSON.stringify(new URL('../launch/launch.ts', import.meta.url).pathname)};
       import { mkdtemp } from 'node:fs/promises';
       const copy = await mkdtemp(${JSON.stringify(join(dir, 'copy-'))});
       const box = await SubmissionSandbox.open({ writable: [copy], readable: [] });
