@@ -67,22 +67,29 @@ const CLIENT_FIGURE_NAMES = [
   'running', 'windowLive', 'framesReceived', 'fps', 'sentFps', 'fpsErrorPct', 'audioSeconds', 'listenedSeconds', 'audioRatio', 'framesLost', 'framesLate', 'jitterMs', 'avOffsetMs',
 ] as const satisfies ReadonlyArray<keyof ClientFigures>;
 
-/** Every figure a rubric may score: the probe's server figures (measure/figures.ts), the stream's judgement, the client's, the screenshot. */
-export const FIGURE_NAMES: readonly string[] = Object.freeze([
-  ...SERVER_FIGURE_NAMES.map((n) => `server.${n}`),
-  ...STREAM_FIGURE_NAMES.map((n) => `stream.${n}`),
-  ...CLIENT_FIGURE_NAMES.map((n) => `client.${n}`),
-  'screenshot.ok',
+/** A figure a rubric may score, spelled `section.name`: derived from the lists above, so a typo is a type error. */
+export type FigureName =
+  | `server.${(typeof SERVER_FIGURE_NAMES)[number]}`
+  | `stream.${(typeof STREAM_FIGURE_NAMES)[number]}`
+  | `client.${(typeof CLIENT_FIGURE_NAMES)[number]}`
+  | 'screenshot.ok';
+
+/** Every figure a rubric may score: the probe's server figures (measure/server-figures.ts), the stream's judgement, the client's, the screenshot. */
+export const FIGURE_NAMES: readonly FigureName[] = Object.freeze([
+  ...SERVER_FIGURE_NAMES.map((n) => `server.${n}` as const),
+  ...STREAM_FIGURE_NAMES.map((n) => `stream.${n}` as const),
+  ...CLIENT_FIGURE_NAMES.map((n) => `client.${n}` as const),
+  'screenshot.ok' as const,
 ]);
 
-const KNOWN = new Set(FIGURE_NAMES);
+const KNOWN: ReadonlySet<string> = new Set<string>(FIGURE_NAMES);
 
-export function isFigureName(name: string): boolean {
+export function isFigureName(name: string): name is FigureName {
   return KNOWN.has(name);
 }
 
 /** The value of a known figure, or undefined when its section was not measured. */
-export function figureValue(f: Figures, name: string): unknown {
+export function figureValue(f: Figures, name: FigureName): unknown {
   const dot = name.indexOf('.');
   const section = name.slice(0, dot) as keyof Figures;
   const key = name.slice(dot + 1);

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../src/errors.ts';
-import { FIGURE_NAMES, isFigureName } from './figure-record.ts';
+import { FIGURE_NAMES, isFigureName, type FigureName } from './figure-record.ts';
 import { isLang, LANGS, type Lang } from '../i18n/messages.ts';
 
 /** Gradescope's per-test visibility (its results.json spec). */
@@ -39,7 +39,8 @@ export interface MeasureItem {
   title: string;
   kind: 'measure';
   points: number;
-  figure: string;
+  /** One of FIGURE_NAMES; checked when the rubric is loaded. */
+  figure: FigureName;
   min?: number;
   max?: number;
   maxAbs?: number;
@@ -55,7 +56,7 @@ export interface Rubric {
   items: RubricItem[];
   maxScore: number;
   /** Figures on Gradescope's leaderboard, |value| ascending (smaller is better). */
-  leaderboard: string[];
+  leaderboard: FigureName[];
   /** The language of the reports unless --lang says otherwise (default en). */
   lang?: Lang;
 }
@@ -132,7 +133,7 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
   if (typeof r.passMark !== 'number' || !Number.isFinite(r.passMark) || r.passMark < 0 || r.passMark > maxScore) {
     fail(file, 'passMark', `must be a number from 0 to the total of the points (${maxScore})`, r.passMark);
   }
-  return { passMark: r.passMark, items, maxScore, leaderboard: leaderboard as string[], ...(isLang(r.lang) ? { lang: r.lang } : {}) };
+  return { passMark: r.passMark, items, maxScore, leaderboard, ...(isLang(r.lang) ? { lang: r.lang } : {}) };
 }
 
 export async function loadRubric(file = DEFAULT_RUBRIC): Promise<Rubric> {
