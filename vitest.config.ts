@@ -16,6 +16,7 @@ export const QUICK_TESTS = [
   'src/protocol/**/*.test.ts',
   'src/timing/**/*.test.ts',
   'src/platform/**/*.test.ts',
+  'src/process/process-tree.test.ts',
   'src/media/ffmpeg-features.test.ts',
   'src/media/jpeg-splitter.test.ts',
   'src/client/**/*.test.ts',

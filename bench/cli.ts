@@ -2,6 +2,8 @@
  * `npm run bench -- [options]`: pacing, sync, cost and scale of avsock's server and client, side by
  * side with the tutorial's pacing method. Prints a table per section, writes JSON (--json) and
  * refreshes the generated part of docs/PERFORMANCE.md. Not a test: nothing here asserts a target.
+ *
+ * Folder bench/: the benchmark behind docs/PERFORMANCE.md. May import: src/, grader/.
  */
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';

@@ -4,6 +4,10 @@
  * windows, check the repo, score, report. Every phase is bounded in time and returns a typed
  * outcome, every process is stopped in `finally`, the temp copy is deleted at the end, and a
  * failing phase costs only its own items: the grader never hangs or throws for a broken submission.
+ *
+ * Folder grader/: the instructor's tools — runs a submission through its command line only, measures
+ * it from outside, scores and reports. May import: src/ (never src/server or src/client internals:
+ * it grades what a user runs).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

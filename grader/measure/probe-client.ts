@@ -15,6 +15,9 @@
  *
  * Memory is capped: JPEGs and PCM are kept only up to the caps (for marker detection); beyond them
  * only times and sizes are recorded, and `truncated` says so.
+ *
+ * Folder grader/measure/: the probe client and the pure analysis of what it recorded. May import:
+ * src/ (test fixtures also grader/run/).
  */
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';

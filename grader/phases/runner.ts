@@ -2,6 +2,9 @@
  * Runs the grader's phases: each is bounded in time, recorded (name, status, seconds, note), shown
  * on the progress line, and returns a typed outcome instead of throwing, so a failing phase costs
  * only its own items and carries its reason to the score.
+ *
+ * Folder grader/phases/: the grading pipeline, one phase per file with typed input and output.
+ * May import: the grader's other folders, src/.
  */
 import { TimeoutError, waitWithin } from '../../src/timing/wait.ts';
 import type { Progress } from '../progress.ts';

@@ -9,6 +9,10 @@
  *   copy of the script pointed at loopback, that run's ports and the grader's clip (python-adapt.ts).
  *
  * Temporary copies are deleted by cleanup(), which the grader calls when grading ends.
+ *
+ * Folder grader/run/: launch/ (starting and watching processes, ports, the timing slot), sandbox/
+ * (bubblewrap), python/ (the tutorial's python3), this file (what each kind runs) and reference.ts.
+ * May import: src/, grader/measure/ (types).
  */
 import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

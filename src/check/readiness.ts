@@ -5,6 +5,9 @@
  * Everything is asked of real `git`, never read from files by hand: `git check-ignore` decides what
  * is ignored, `git ls-files -s` what is tracked (with modes: 160000 is a gitlink), `git config -f`
  * whether .gitmodules parses, and a real `git submodule add` proves the repo can be added.
+ *
+ * Folder src/check/: the readiness check students run (`npm run check`, the git hooks); the grader's
+ * checks phase calls it. May import: src/platform/, src/errors.ts.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

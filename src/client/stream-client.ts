@@ -15,6 +15,9 @@
  * AUDIO_LEAD_MS + PLAYOUT_DELAY_MS after the first chunk arrives, so the sample with pts P is heard
  * PLAYOUT_DELAY_MS after the frame with pts P arrives: frames wait a little (absorbing network
  * jitter), and none is late unless the network is.
+ *
+ * Folder src/client/: the receiving side. May import: src/wire/, src/protocol/, src/audio/,
+ * src/timing/, src/errors.ts.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';

@@ -1,4 +1,9 @@
-/** The media layer: the only place that runs ffmpeg (frames, PCM, probing, demo clips). */
+/**
+ * The media layer: the only place that runs ffmpeg (frames, PCM, probing, demo clips).
+ *
+ * Folder src/media/: ffmpeg/ffprobe (the only place that runs them), frame and PCM sources, clips.
+ * May import: src/platform/, src/process/, src/protocol/, src/errors.ts.
+ */
 export type { FrameSource, JpegFrame, MediaInfo, PcmChunk, PcmSource, Rational } from './types.ts';
 export { probeMedia, pickFrameRate } from './probe.ts';
 export { openJpegFrames, mjpegQscale, scaledHeight, jpegOutputArgs, type OpenJpegFramesOptions } from './frames.ts';

@@ -10,6 +10,8 @@
  * released at its due time, in order; the relay holds at most STREAM_BUFFER_BYTES per connection
  * and direction (what it holds plus what the far socket has not yet taken), then stops reading, so
  * a slow path slows the sender through TCP's own flow control instead of growing a buffer.
+ *
+ * May import: src/wire/, src/timing/, src/errors.ts.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';

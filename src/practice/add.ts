@@ -2,6 +2,9 @@
  * `npm run practice -- add PATH`: the tutorial's last step done right — add this repository, by its
  * origin URL (never a local path: the instructor clones the practice repo elsewhere), as a submodule
  * of the student's practice repository, pinned to the pushed HEAD, and commit there.
+ *
+ * Folder src/practice/: adding the lab to the practice repository. May import: src/platform/,
+ * src/errors.ts.
  */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -10,11 +10,15 @@
  *   and the last lines of stderr (bounded, see StderrTail).
  * - On process exit every child still running gets SIGKILL synchronously, so none outlives us even
  *   when the caller forgot stopAllChildren().
+ *
+ * Folder src/process/: the child registry (this file), runProgram() (exec.ts), the one capped output
+ * buffer (capped-output.ts), stopping a tree per OS (process-tree.ts). May import: src/timing/,
+ * src/errors.ts.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { AvsockError } from '../errors.ts';
 import { settlesWithin, sleep } from '../timing/wait.ts';
-import { killTree, spawnsOwnGroup, treeAlive, type StopSignal } from '../platform/process-tree.ts';
+import { killTree, spawnsOwnGroup, treeAlive, type StopSignal } from './process-tree.ts';
 import { StderrTail } from './stderr-tail.ts';
 
 export interface ChildExit {
@@ -126,7 +130,7 @@ function installExitHook(): void {
 function killNow(proc: ChildProcess, tree: boolean, signal: StopSignal): void {
   const pid = proc.pid;
   if (pid === undefined) return;
-  // The whole tree: a POSIX process group, or taskkill /T on Windows (src/platform/process-tree.ts).
+  // The whole tree: a POSIX process group, or taskkill /T on Windows (src/process/process-tree.ts).
   if (tree) return killTree(pid, signal, true);
   try {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);

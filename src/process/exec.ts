@@ -9,7 +9,7 @@
  * same bounded StderrTail. Not execa: its errors would be a second error family beside ours (no
  * stable `code`), and what we need is these ~100 lines, not a dependency tree.
  *
- * May import: src/errors.ts, src/timing/, src/process/, src/platform/process-tree.ts.
+ * May import: src/errors.ts, src/timing/, src/process/.
  */
 import { basename } from 'node:path';
 import { AvsockError } from '../errors.ts';

@@ -5,6 +5,9 @@
  *
  * ByteReader throws DecodeError when a read would run past the end, so a truncated or lying
  * message can never read garbage or throw a RangeError from Node's Buffer.
+ *
+ * Folder src/protocol/: the pure wire formats (framed/, tutorial/), bytes in, values out — no sockets,
+ * timers, files or child processes. May import: src/errors.ts only.
  */
 import { DecodeError, EncodeError } from './errors.ts';
 

@@ -17,6 +17,9 @@
  *   for each deadline and sends; this thread packs each frame ahead of its deadline into the
  *   sender's ring (with --pacing tutorial, when the tutorial's loop says so), and keeps audio,
  *   TCP, the registry and ffmpeg.
+ *
+ * Folder src/server/: the sending side. May import: src/media/, src/wire/, src/protocol/, src/timing/,
+ * src/process/, src/errors.ts.
  */
 import type { RemoteInfo } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';

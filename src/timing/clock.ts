@@ -1,6 +1,9 @@
 /**
  * Time, injected. Pacing and statistics take a Clock so that tests can step time exactly instead
  * of sleeping. Times are milliseconds on a monotonic timeline (never wall-clock time).
+ *
+ * Folder src/timing/: the Clock, the deadline pacer, FPS/jitter statistics, and wait.ts (the one
+ * timeout helper). May import: src/errors.ts only.
  */
 export interface Clock {
   /** Milliseconds on a monotonic timeline, sub-millisecond resolution. */

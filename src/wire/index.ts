@@ -1,4 +1,9 @@
-/** The wire formats behind one interface; `wireFor` is the one place that picks an implementation by name. */
+/**
+ * The wire formats behind one interface; `wireFor` is the one place that picks an implementation by name.
+ *
+ * Folder src/wire/: the Wire interface and one implementation per wire, shared by the server and
+ * the client. May import: src/protocol/ only.
+ */
 import { framedWire } from './framed.ts';
 import { tutorialWire } from './tutorial.ts';
 import type { FrameTagger, Wire, WireName } from './wire.ts';
