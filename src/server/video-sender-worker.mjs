@@ -1,3 +1,4 @@
+// @ts-check
 // The video sender thread (started by video-sender.ts): it owns the UDP video socket, and per frame
 // it does three things only — block in Atomics.wait until the frame's deadline, send the slot's
 // datagrams to every client, mark the slot free. Everything else (ffmpeg, JPEG splitting, base64,
@@ -5,7 +6,8 @@
 //
 // Plain JavaScript on purpose: a worker does not inherit the TypeScript loader the main thread runs
 // under, and registering one inside the worker costs ~0.5 s of start-up; this file imports only
-// node: built-ins. The ring layout (C_*, M_*) is defined in frame-ring.ts and passed in workerData,
+// node: built-ins. It is type-checked all the same (@ts-check above, JSDoc types from
+// video-sender.ts, read by `npm run typecheck`); the casts are comments, free at run time. The ring layout (C_*, M_*) is defined in frame-ring.ts and passed in workerData,
 // so there is one source of truth.
 //
 // Datagrams that arrive on the socket (hellos, keepalives) are passed to the main thread as they
@@ -15,7 +17,13 @@ import { createSocket } from 'node:dgram';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 
+/** @typedef {import('./video-sender.ts').SenderWorkerData} SenderWorkerData */
+/** @typedef {{ port: number; address: string }} Client */
+
+/** @type {SenderWorkerData} */
 const d = workerData;
+if (!parentPort) throw new Error('video-sender-worker.mjs runs only as a worker thread');
+const parent = parentPort;
 const L = d.layout;
 const K = d.keys;
 const ctrl = new Int32Array(d.sab, 0, 16);
@@ -23,6 +31,11 @@ const meta = new Float64Array(d.sab, L.metaOffset, L.slots * K.META_FIELDS);
 const slots = Array.from({ length: L.slots }, (_, i) => Buffer.from(d.sab, L.dataOffset + i * L.slotBytes, L.slotBytes));
 // This thread's performance.now() → the main thread's (deadlines are on the main thread's timeline).
 const toMain = performance.timeOrigin - d.mainTimeOrigin;
+/**
+ * Atomics.waitAsync (V8 8.7+, every Node ≥ 16), not yet in TypeScript's ES2023 lib.
+ * @type {(a: Int32Array, i: number, v: number) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> }}
+ */
+const waitAsync = /** @type {any} */ (Atomics).waitAsync;
 const now = () => performance.now() + toMain;
 
 /** Trace (bench only): per frame 8 f64 — deadline, wake, send start, send end, published, pts, datagrams sent, 1 = dropped. */
@@ -31,6 +44,7 @@ const TRACE_FIELDS = 8;
 const traceFrames = trace ? Math.floor((trace.length - 1 - 2 * d.traceGcEntries) / TRACE_FIELDS) : 0;
 let traced = 0;
 let gcTraced = 0;
+/** @type {PerformanceObserver | undefined} */
 let gcObserver;
 if (trace) {
   gcObserver = new PerformanceObserver((list) => {
@@ -65,15 +79,17 @@ let spinMs = d.spinMs;
 let intervalMs = 0;
 let lastDeadline = Number.NaN;
 
+/** @param {number} ms how late the futex wait returned */
 function recordOversleep(ms) {
   oversleeps[oversleepCount % OVERSLEEP_HISTORY] = ms;
   oversleepCount += 1;
   let q = 0;
-  for (let i = 0; i < Math.min(oversleepCount, OVERSLEEP_HISTORY); i++) q = Math.max(q, oversleeps[i]);
+  for (let i = 0; i < Math.min(oversleepCount, OVERSLEEP_HISTORY); i++) q = Math.max(q, /** @type {number} */ (oversleeps[i]));
   const cap = Math.max(d.spinMs, Math.min(SPIN_MAX_MS, SPIN_BUDGET * intervalMs));
   spinMs = Math.min(cap, Math.max(d.spinMs, q + SPIN_MARGIN_MS));
 }
 
+/** @type {Client[]} */
 let clients = [];
 let clientsGen = Atomics.load(ctrl, K.C_CLIENTS);
 let sent = Atomics.load(ctrl, K.C_SENT);
@@ -85,20 +101,25 @@ socket.on('message', (msg, rinfo) => {
   // Copy into a transferable buffer: msg may be a view into a pool.
   const copy = new Uint8Array(msg.length);
   copy.set(msg);
-  parentPort.postMessage({ type: 'datagram', data: copy, address: rinfo.address, port: rinfo.port, family: rinfo.family, size: rinfo.size }, [copy.buffer]);
+  parent.postMessage({ type: 'datagram', data: copy, address: rinfo.address, port: rinfo.port, family: rinfo.family, size: rinfo.size }, [copy.buffer]);
 });
 socket.on('error', (error) => {
-  if (bound) parentPort.postMessage({ type: 'send-error', message: error.message });
-  else parentPort.postMessage({ type: 'bind-error', code: error.code, message: error.message });
+  if (bound) parent.postMessage({ type: 'send-error', message: error.message });
+  else parent.postMessage({ type: 'bind-error', code: /** @type {NodeJS.ErrnoException} */ (error).code, message: error.message });
 });
 
-parentPort.on('message', (m) => {
+parent.on('message', (m) => {
   if (m.type === 'clients') {
     clients = m.clients;
     clientsGen = m.gen;
   }
 });
 
+/**
+ * Publishes one slot as sent (and traces it when the bench asked).
+ * @param {boolean} dropped @param {number} deadline @param {number} wokeAt @param {number} start
+ * @param {number} end @param {number} published @param {number} pts @param {number} datagrams
+ */
 function finishSlot(dropped, deadline, wokeAt, start, end, published, pts, datagrams) {
   if (trace && traced < traceFrames) {
     const at = 1 + traced * TRACE_FIELDS;
@@ -118,11 +139,15 @@ function finishSlot(dropped, deadline, wokeAt, start, end, published, pts, datag
   Atomics.notify(ctrl, K.C_SENT);
 }
 
+/**
+ * Sends slot `index` (meta at `m`) to every client; returns the datagrams sent.
+ * @param {number} index @param {number} m @returns {number}
+ */
 function sendSlot(index, m) {
-  const buf = slots[index];
-  const count = meta[m + K.M_COUNT];
-  const full = meta[m + K.M_FULL];
-  const last = meta[m + K.M_LAST];
+  const buf = /** @type {Buffer} */ (slots[index]);
+  const count = /** @type {number} */ (meta[m + K.M_COUNT]);
+  const full = /** @type {number} */ (meta[m + K.M_FULL]);
+  const last = /** @type {number} */ (meta[m + K.M_LAST]);
   const to = clients;
   let n = 0;
   for (let i = 0; i < count; i++) {
@@ -133,7 +158,8 @@ function sendSlot(index, m) {
     const len = i === count - 1 ? last : full;
     const off = i * full;
     for (let c = 0; c < to.length; c++) {
-      socket.send(buf, off, len, to[c].port, to[c].address);
+      const client = /** @type {Client} */ (to[c]);
+      socket.send(buf, off, len, client.port, client.address);
       n += 1;
     }
   }
@@ -146,16 +172,16 @@ function step() {
   const written = Atomics.load(ctrl, K.C_WRITTEN);
   if (written === sent) {
     // Nothing to send: wait for a frame without blocking this thread's event loop (hellos keep flowing).
-    const r = Atomics.waitAsync(ctrl, K.C_WRITTEN, written);
+    const r = waitAsync(ctrl, K.C_WRITTEN, written);
     if (r.async) r.value.then(step);
     else setImmediate(step);
     return;
   }
   const index = (sent >>> 0) % L.slots;
   const m = index * K.META_FIELDS;
-  const deadline = meta[m + K.M_DEADLINE];
-  const published = meta[m + K.M_PUBLISHED];
-  const pts = meta[m + K.M_PTS];
+  const deadline = /** @type {number} */ (meta[m + K.M_DEADLINE]);
+  const published = /** @type {number} */ (meta[m + K.M_PUBLISHED]);
+  const pts = /** @type {number} */ (meta[m + K.M_PTS]);
   if (meta[m + K.M_GEN] !== Atomics.load(ctrl, K.C_GEN)) {
     finishSlot(true, deadline, Number.NaN, Number.NaN, Number.NaN, published, pts, 0);
     setImmediate(step);
@@ -202,7 +228,7 @@ function close() {
   if (closed) return;
   closed = true;
   gcObserver?.disconnect();
-  socket.close(() => parentPort.postMessage({ type: 'closed' }));
+  socket.close(() => parent.postMessage({ type: 'closed' }));
 }
 
 socket.bind(d.port, d.host, () => {
@@ -213,6 +239,6 @@ socket.bind(d.port, d.host, () => {
     // the kernel's cap (net.core.wmem_max) applies; the bursts above still protect large frames
   }
   const a = socket.address();
-  parentPort.postMessage({ type: 'listening', address: a.address, port: a.port, family: a.family });
+  parent.postMessage({ type: 'listening', address: a.address, port: a.port, family: a.family });
   step();
 });

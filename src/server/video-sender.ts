@@ -71,6 +71,24 @@ interface Pending {
   clients: number;
 }
 
+/** What the sender thread (video-sender-worker.mjs) is started with; its JSDoc types read this. */
+export interface SenderWorkerData {
+  readonly sab: SharedArrayBuffer;
+  readonly layout: ring.RingLayout;
+  /** The ring's control-word and meta-field indexes (frame-ring.ts), so the layout has one source. */
+  readonly keys: Readonly<Record<'C_WRITTEN' | 'C_SENT' | 'C_WAKE' | 'C_GEN' | 'C_STOP' | 'C_CLIENTS' | 'META_FIELDS' | 'M_DEADLINE' | 'M_PTS' | 'M_GEN' | 'M_COUNT' | 'M_FULL' | 'M_LAST' | 'M_PUBLISHED', number>>;
+  readonly mainTimeOrigin: number;
+  readonly host: string;
+  readonly port: number;
+  readonly family: 'udp4' | 'udp6';
+  readonly sendBufferBytes: number;
+  readonly burstDatagrams: number;
+  readonly spinMs: number;
+  /** Bench only: per-frame timings are written here when set. */
+  readonly traceSab: SharedArrayBuffer | undefined;
+  readonly traceGcEntries: number;
+}
+
 export interface SenderTrace {
   /** Per frame: main-thread ms. */
   frames: Array<{ deadlineMs: number; wokeMs: number; sendStartMs: number; sendEndMs: number; publishedMs: number; ptsUs: number; datagrams: number; dropped: boolean }>;
@@ -129,8 +147,7 @@ export class VideoSender {
     const writer = new ring.FrameRingWriter(layout);
     const traceFile = opts.traceFile ?? process.env.AVSOCK_SEND_TRACE;
     const traceSab = traceFile ? new SharedArrayBuffer((1 + TRACE_FRAMES * 8 + TRACE_GC * 2) * 8) : undefined;
-    const worker = new Worker(new URL('./video-sender-worker.mjs', import.meta.url), {
-      workerData: {
+    const workerData: SenderWorkerData = {
         sab: writer.sab,
         layout,
         keys: { C_WRITTEN: ring.C_WRITTEN, C_SENT: ring.C_SENT, C_WAKE: ring.C_WAKE, C_GEN: ring.C_GEN, C_STOP: ring.C_STOP, C_CLIENTS: ring.C_CLIENTS, META_FIELDS: ring.META_FIELDS, M_DEADLINE: ring.M_DEADLINE, M_PTS: ring.M_PTS, M_GEN: ring.M_GEN, M_COUNT: ring.M_COUNT, M_FULL: ring.M_FULL, M_LAST: ring.M_LAST, M_PUBLISHED: ring.M_PUBLISHED },
@@ -143,7 +160,9 @@ export class VideoSender {
         spinMs: SPIN_MS,
         traceSab,
         traceGcEntries: TRACE_GC,
-      },
+      };
+    const worker = new Worker(new URL('./video-sender-worker.mjs', import.meta.url), {
+      workerData,
       // The sender thread needs little heap; a small young generation keeps its rare scavenges short.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
       stdout: false,
