@@ -1,5 +1,5 @@
 /**
- * Child process of the fan-out benchmark: N probe clients (grader/measure/probe.ts, framed wire) in
+ * Child process of the fan-out benchmark: N probe clients (grader/measure/probe-client.ts, framed wire) in
  * one process, each analysed on its own; prints one JSON line on stdout and exits.
  * argv: host videoPort audioPort count seconds sourceFps
  * Probes keep no JPEG/PCM (times and sizes only), so 50 of them stay light.
