@@ -15,7 +15,7 @@ export type ProcStat = ProcStatFields;
 /** parseProcStatFields(), for the bench: a line that is not a stat line, or lacks CPU times, is an error. */
 export function parseProcStat(text: string): ProcStat {
   const s = parseProcStatFields(text);
-  if (!s) throw new Error(`not a /proc/<pid>/stat line: ${text.slice(0, 60)}`);
+  if (!s) throw new Error(`not a proc(5) stat line: ${text.slice(0, 60)}`);
   for (const [k, v] of Object.entries({ 14: s.utime, 15: s.stime, 16: s.cutime, 17: s.cstime })) {
     if (!Number.isFinite(v)) throw new Error(`/proc stat field ${k} is not a number in: ${text.slice(0, 80)}`);
   }
