@@ -64,9 +64,10 @@ describe('grader end to end on this repo', () => {
       // dominate it. What stays checkable there is the scale: a unit error (s vs ms) is 1000×, a
       // definition error (the interval, ~33 ms, instead of |D|) ≥ 30 ms against a few — so within 5× + 2 ms.
       const theirP50 = d[Math.floor(d.length / 2)]!;
-      // Median: 0.5 ms apart on a quiet machine, 0.56 measured with one core kept busy; 1.5 ms still
-      // tells a definition error (the interval instead of |D|: ~30 ms) from two receivers' noise.
-      expect(Math.abs(ours.jitterP50Ms - theirP50)).toBeLessThan(1.5);
+      // Median: 0.5 ms apart on a quiet machine, 0.56 measured with one core kept busy, 2.8 with the
+      // cores saturated; 5 ms still tells a definition error (the interval instead of |D|: ~30 ms)
+      // from two receivers' noise. How close they are on a quiet machine is the bench's fidelity figure.
+      expect(Math.abs(ours.jitterP50Ms - theirP50)).toBeLessThan(5);
       expect(ours.jitterP99Ms).toBeLessThan(5 * theirP99 + 2);
       expect(theirP99).toBeLessThan(5 * ours.jitterP99Ms + 2);
     } finally {

@@ -9,7 +9,7 @@
  * failing test by name with the runs it failed in. Exit 0 only when every run passed.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,9 @@ runMain('test:stress', async (argv) => {
   const runs = numberOption('runs', values.runs, 5, { min: 1, max: 100, integer: true });
   const load = numberOption('load', values.load, 0, { min: 0, max: 64, integer: true });
   const work = mkdtempSync(join(tmpdir(), 'avsock-stress-'));
+  // Readable by others, as a clone in a home folder is: the sandbox tests run a submission as an
+  // unprivileged user that must reach the clone's node_modules.
+  chmodSync(work, 0o755);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const failedIn = new Map<string, number[]>();
   let green = 0;

@@ -37,21 +37,28 @@ describe.sequential('network faults', () => {
         openSink: async () => ({ sink: new NullSink(), reason: 'null' }),
         onFrame: () => shown.push(performance.now()),
       });
-      const t0 = performance.now();
-      await sleep(PHASE_MS.fivePct);
+      await sleep(1000);
+      const t1 = performance.now();
+      const at1 = client.snapshot();
+      await sleep(PHASE_MS.fivePct - 1000);
       const t30 = performance.now();
       const at5 = client.snapshot();
       relay.setFaults({ loss: 0.3, duplicate: 0.02, reorder: 0.02, delayMs: 2 });
       await sleep(PHASE_MS.thirtyPct);
       const tClean = performance.now();
+      const at30 = client.snapshot();
       relay.setFaults({ loss: 0 });
-      await sleep(PHASE_MS.clean);
+      await sleep(1000);
+      const tClean1 = performance.now();
+      const atClean1 = client.snapshot();
+      await sleep(PHASE_MS.clean - 1000);
+      const tCleanEnd = performance.now();
+      const atCleanEnd = client.snapshot();
       relay.cut();
       await sleep(400); // let the last frames arrive; the client's 2 s silence watchdog has not fired
       const end = client.snapshot();
       const expected = relay.expectedLoss();
 
-      const count = (a: number, b: number): number => shown.filter((t) => t >= a && t < b).length;
       const maxGap = (a: number, b: number): number => {
         const ts = shown.filter((t) => t >= a && t < b);
         return Math.max(0, ...ts.slice(1).map((t, i) => t - ts[i]!));
@@ -62,19 +69,22 @@ describe.sequential('network faults', () => {
       // any late frame in the clean phase, loss or not, counted as not yet recovered.)
       const cleanAt = relay.firstCleanFrameAt ?? Number.POSITIVE_INFINITY;
       const recoveryMs = (shown.find((t) => t >= cleanAt) ?? Number.POSITIVE_INFINITY) - cleanAt;
-      const fps5 = count(t0 + 1000, t30) / ((t30 - t0 - 1000) / 1000);
-      const fps30 = count(t30, tClean) / ((tClean - t30) / 1000);
-      const fpsClean = count(tClean + 1000, tClean + PHASE_MS.clean) / ((PHASE_MS.clean - 1000) / 1000);
+      // Each phase's rate is of frames that arrived whole (the network's part), not of frames shown
+      // in time, which a busy machine lowers by dropping late ones whatever the network did.
+      const rate = (a: { framesReceived: number }, b: { framesReceived: number }, ms: number): number => (b.framesReceived - a.framesReceived) / (ms / 1000);
+      const fps5 = rate(at1, at5, t30 - t1);
+      const fps30 = rate(at5, at30, tClean - t30);
+      const fpsClean = rate(atClean1, atCleanEnd, tCleanEnd - tClean1);
       console.info(`figures faults: relay dropped ${relay.dropped} of ${relay.log.length} datagrams (dup ${relay.duplicated}, reordered ${relay.reordered}); expected lost datagrams ${expected.datagramsLost}, frames ${expected.framesLost}; client datagramsLost ${end.datagramsLost}, framesLost ${end.framesLost}; fps at 5 % ${fps5.toFixed(1)}, at 30 % ${fps30.toFixed(1)} (max gap ${maxGap(t30, tClean).toFixed(0)} ms), clean ${fpsClean.toFixed(1)}; recovery ${recoveryMs.toFixed(0)} ms; A/V at 5 % mean ${at5.avOffsetMs.mean} maxAbs ${at5.avOffsetMs.maxAbs}, whole run maxAbs ${end.avOffsetMs.maxAbs}`);
 
       // Exact loss accounting: what the relay dropped is what the client reports.
       expect(end.datagramsLost).toBe(expected.datagramsLost);
       expect(end.framesLost).toBe(expected.framesLost);
       expect(relay.dropped).toBeGreaterThan(50);
-      // 5 %: most frames still shown (≈ 0.95^3 of 30 fps), in sync.
+      // 5 %: most frames still arrive whole (≈ 0.95^3 of 30 fps), shown in sync.
       expect(fps5).toBeGreaterThan(20);
       expect(Math.abs(at5.avOffsetMs.maxAbs!)).toBeLessThanOrEqual(40);
-      // 30 %: fewer frames, but the picture never stalls for long, and the client did not give up.
+      // 30 %: fewer whole frames, but the picture never stalls for long, and the client did not give up.
       expect(fps30).toBeGreaterThan(3);
       expect(maxGap(t30, tClean)).toBeLessThan(1500);
       expect(end.endReason).toBeNull();
