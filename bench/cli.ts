@@ -42,7 +42,7 @@ import { measureCost, measureStartup, type CostResult, type StartupResult } from
 import { measureFanout, type FanoutResult } from './sections/fanout.ts';
 import { fidelityTable, measureFidelity, type FidelityResult } from './sections/fidelity.ts';
 import { measurePacing, type PacingResult } from './sections/pacing.ts';
-import { lossCurveTable, measureLossCurve, measureRelayCost, relayCostTable, type LossPoint, type RelayCost } from './sections/network.ts';
+import { LOSSES_PCT, lossCurveTable, measureLossCurve, measureRelayCost, relayCostTable, type LossPoint, type RelayCost } from './sections/network.ts';
 import { combineRuns, median, spread } from './summary.ts';
 
 const SECTIONS = ['pacing', 'layout', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity', 'network'] as const;
@@ -72,12 +72,13 @@ Measures avsock on this machine (loopback only) and prints a table per section:
             and the relay's own CPU at 720p30
 
 Options:
-  --quick          ≤ 2 min: one clip (30 fps 720p) for every section, shorter recordings, one round, no grader run
+  --quick          ≤ 2 min: one 30 fps 720p clip, shorter recordings, one round, no floor sender beside
+                   the fan-out, the loss curve at 10 % only and no relay cost, no grader run
   --runs N         repeat every measurement N times, report medians and their spread (default 1)
   --only LIST      comma-separated sections, e.g. --only pacing,fanout
   --class-size N   students in the class section (default 3, extrapolated to 30; 30 measures it)
   --json FILE      write the results as JSON
-  --no-doc         do not update docs/PERFORMANCE.md (a full run of all sections updates it)
+  --no-doc         do not update docs/PERFORMANCE.md (a full, not --quick, run of all sections updates it)
   --nice=N         run the bench and everything it starts at this nice level (e.g. --nice=-10; negative needs root):
                    shields the measurement from other jobs on a shared machine (stated in the results)
   --help
@@ -112,10 +113,10 @@ function makePlan(quick: boolean, runs: number, sections: Set<Section>): Plan {
     sections,
     // --quick: every section reads the one 14-s 30 fps 720p clip, so a fresh clone makes one clip.
     rates: quick ? ['30'] : ['15', '24000/1001', '25', '30', '60'],
-    pacingSeconds: quick ? 5 : 8,
-    fanoutClients: quick ? [1, 200] : [1, 10, 50, 100, 200],
+    pacingSeconds: quick ? 4 : 8,
+    fanoutClients: quick ? [200] : [1, 10, 50, 100, 200],
     fanoutSeconds: quick ? 4 : 8,
-    layoutSeconds: quick ? 4 : 8,
+    layoutSeconds: quick ? 3 : 8,
     layoutRounds: quick ? 1 : 3,
     senders: (rate) => {
       const all: Method[] = ['floor', 'deadline'];
@@ -291,9 +292,12 @@ async function runFanout({ plan, runs, log }: Run, m: Measured): Promise<void> {
     log(`fan-out ${clients} clients`);
     m.raw.fanout.push(await repeat(runs, () => measureFanout(clients, plan.fanoutSeconds, log)));
   }
-  const most = Math.max(...plan.fanoutClients);
-  log(`fan-out ${most} clients, floor`);
-  m.raw.fanout.push(await repeat(runs, () => measureFanout(most, plan.fanoutSeconds, log, 'floor')));
+  // The floor (a bare sender) beside the largest fan-out; --quick leaves it to the full bench.
+  if (!plan.quick) {
+    const most = Math.max(...plan.fanoutClients);
+    log(`fan-out ${most} clients, floor`);
+    m.raw.fanout.push(await repeat(runs, () => measureFanout(most, plan.fanoutSeconds, log, 'floor')));
+  }
   print('fan-out (framed wire)', fanoutTable(m.raw.fanout.map((g) => combineRuns(g).value)));
 }
 
@@ -335,14 +339,15 @@ async function measureSections(run: Run): Promise<Measured> {
     if (sections.has('startup')) await runStartup(run, m);
     if (sections.has('class')) await runClass(run, m);
     if (sections.has('network')) {
-      const lossCurve = await measureLossCurve(plan.quick ? 4 : 8, log);
+      // --quick: the curve's far end (10 %) only and no relay cost (its floor comparison needs long runs).
+      const lossCurve = await measureLossCurve(plan.quick ? 3 : 8, log, plan.quick ? [10] : LOSSES_PCT);
       print('the network as the lesson: frames delivered whole as loss rises (MTU 1500, relay seed 1)', lossCurveTable(lossCurve));
-      const relayCost = await measureRelayCost(plan.quick ? 6 : 10, log);
-      print("the relay's own cost (profile lan, 30 fps)", relayCostTable(relayCost));
+      const relayCost = plan.quick ? [] : await measureRelayCost(10, log);
+      if (!plan.quick) print("the relay's own cost (profile lan, 30 fps)", relayCostTable(relayCost));
       m.network = { lossCurve, relayCost };
     }
     if (sections.has('fidelity')) {
-      m.fidelity = await measureFidelity(plan.quick ? 5 : 8, log, runs);
+      m.fidelity = await measureFidelity(plan.quick ? 4 : 8, log, runs);
       print("fidelity: the grader's probe vs an independent real-time client (tutorial server.py)", fidelityTable(m.fidelity));
     }
   } finally {
@@ -435,7 +440,8 @@ runMain('bench', async (argv) => {
     await writeFile(values.json, `${JSON.stringify({ ...result, ...(fidelity ? { fidelity } : {}), ...(network ? { network } : {}) }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
     process.stdout.write(`json: ${values.json}\n`);
   }
-  if (!values['no-doc'] && sections.size === SECTIONS.length) {
+  // Only a full run of every section writes the document: --quick's shorter recordings are a check, not the record.
+  if (!values['no-doc'] && !values.quick && sections.size === SECTIONS.length) {
     await updateDoc(result);
     process.stdout.write(`updated ${DOC}\n`);
   }

@@ -117,11 +117,11 @@ function longestGap(times: readonly number[]): number {
 }
 
 /** The loss curve for both wires: 400-px frames as students stream them, MTU 1500, independent loss. */
-export async function measureLossCurve(seconds: number, log: (msg: string) => void): Promise<LossPoint[]> {
+export async function measureLossCurve(seconds: number, log: (msg: string) => void, losses: readonly number[] = LOSSES_PCT): Promise<LossPoint[]> {
   const file = await benchClip({ fps: '30', seconds, width: 1280, height: 720 }, log);
   const points: LossPoint[] = [];
   for (const wire of ['framed', 'tutorial'] as const) {
-    for (const lossPct of LOSSES_PCT) {
+    for (const lossPct of losses) {
       log(`network: ${wire} wire, ${lossPct} % loss`);
       const r = await play({ wire, file, width: 400, profile: `loss=${lossPct}%,mtu=1500,seed=1`, seconds, log });
       const f = r.relay!.frames;
@@ -158,7 +158,8 @@ function fmt(x: number | null, digits = 0): string {
 /** The curve, the two wires side by side. */
 export function lossCurveTable(points: readonly LossPoint[]): string {
   const head = '| loss | framed: whole frames | framed: longest freeze | framed: A/V mean / max | tutorial: whole frames | tutorial: longest freeze | audio held back (max) |';
-  const rows = LOSSES_PCT.map((loss) => {
+  const losses = [...new Set(points.map((p) => p.lossPct))].sort((a, b) => a - b);
+  const rows = losses.map((loss) => {
     const f = points.find((p) => p.wire === 'framed' && p.lossPct === loss);
     const t = points.find((p) => p.wire === 'tutorial' && p.lossPct === loss);
     const share = (p: LossPoint | undefined): string => (p ? `${(100 * p.wholeShare).toFixed(1)} % (${p.whole}/${p.frames}, shown ${p.shown})` : '–');

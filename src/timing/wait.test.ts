@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settlesWithin, sleep } from './wait.ts';
+import { settlesWithin, sleep, waitWithin } from './wait.ts';
 
 describe('settlesWithin()', () => {
   it('is true when the work resolves or rejects before the time is up', async () => {
@@ -19,5 +19,22 @@ describe('sleep()', () => {
     const slept = sleep(60_000, { signal: abort.signal });
     abort.abort(new Error('stop'));
     await expect(slept).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('waitWithin()', () => {
+  it('takes a fractional time limit (a computed deadline) with or without keeping the process alive', async () => {
+    const never = new Promise<void>(() => {});
+    expect(await waitWithin(never, 1.5)).toEqual({ ok: false, reason: 'timeout' });
+    expect(await waitWithin(never, 1.5, { keepAlive: false })).toEqual({ ok: false, reason: 'timeout' });
+    expect(await waitWithin(Promise.resolve(7), 0.2, { keepAlive: false })).toEqual({ ok: true, value: 7 });
+  });
+
+  it('says aborted when its signal aborts first, and passes a rejection on', async () => {
+    const abort = new AbortController();
+    const waited = waitWithin(new Promise<void>(() => {}), 60_000, { signal: abort.signal });
+    abort.abort();
+    expect(await waited).toEqual({ ok: false, reason: 'aborted' });
+    await expect(waitWithin(Promise.reject(new Error('boom')), 60_000)).rejects.toThrow('boom');
   });
 });

@@ -46,7 +46,9 @@ export type Waited<T> = { readonly ok: true; readonly value: T } | { readonly ok
  * releases once the wait is over.
  */
 function deadline(ms: number, keepAlive: boolean): { signal: AbortSignal; clear(): void } {
-  if (!keepAlive) return { signal: AbortSignal.timeout(ms), clear: () => {} };
+  // AbortSignal.timeout() takes whole non-negative milliseconds only (a computed 999.85 throws
+  // ERR_OUT_OF_RANGE); rounding up never ends a wait early.
+  if (!keepAlive) return { signal: AbortSignal.timeout(Math.max(0, Math.ceil(ms))), clear: () => {} };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')), ms);
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
