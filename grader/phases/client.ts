@@ -93,6 +93,8 @@ interface WindowSeen {
 
 /** Recorded pictures per second: twice the clip's rate and more, so a frame held for one frame time is seen. */
 const RECORD_RATE = 60;
+/** The shortest recording of the window: 60 frames at 30 fps, twice MIN_SEEN_FRAMES. */
+const MIN_RECORD_SECONDS = 2;
 
 async function watchWindow(run: Run, sub: PythonSubmission, endAt: number, stop: () => string | undefined): Promise<WindowSeen> {
   if (!run.input.display || stop()) return { live: null };
@@ -102,8 +104,9 @@ async function watchWindow(run: Run, sub: PythonSubmission, endAt: number, stop:
   // Retried: the demo countdown can look the same for 0.7 s between its digits and flashes.
   const [grab] = await grabLiveWindows(run.input.display, [band], { timeoutMs: 8000, stop });
   if (!grab?.live || !grab.region) return { live: false, ...(grab?.problem ? { problem: grab.problem } : {}) };
-  const seconds = (endAt - performance.now()) / 1000;
-  if (seconds < 1) return { live: true };
+  // Recorded until the end of the window, and at least MIN_RECORD_SECONDS once it is live: a
+  // client.py that opens its window late on a busy machine is still seen showing frames.
+  const seconds = Math.max(MIN_RECORD_SECONDS, (endAt - performance.now()) / 1000);
   const shown = await recordShownFrames(run.input.display, grab.region, { seconds, rate: RECORD_RATE, stop }).catch((error: unknown) => (error as Error).message);
   if (typeof shown === 'string') return { live: true, problem: `its window could not be recorded: ${shown}` };
   return { live: true, shown };
