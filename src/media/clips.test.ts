@@ -74,10 +74,8 @@ describe('ensureDemoClip', () => {
     expect(b).toBe(a);
     expect(a).toMatch(/[/\\]\.cache[/\\]demo[/\\]countdown-v2\.mp4$/);
     const mtime = statSync(a).mtimeMs;
-    const t0 = performance.now();
     await ensureDemoClip();
-    expect(performance.now() - t0).toBeLessThan(500);
-    expect(statSync(a).mtimeMs).toBe(mtime);
+    expect(statSync(a).mtimeMs).toBe(mtime); // reused, not made again
   });
 
   it('is 20 s of 1280x720 30 fps H.264 with 44.1 kHz stereo AAC', async () => {

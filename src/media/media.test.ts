@@ -180,9 +180,7 @@ describe('openJpegFrames', () => {
     await it.next();
     const pids = ffmpegAlive();
     expect(pids.length).toBeGreaterThan(0);
-    const t0 = performance.now();
     await src.close();
-    expect(performance.now() - t0).toBeLessThan(1000); // no wait for the SIGTERM/SIGKILL steps
     expect((await it.next()).done).toBe(true);
     await vi.waitFor(() => expect(ffmpegAlive()).toEqual([]));
   });

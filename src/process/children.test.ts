@@ -37,14 +37,12 @@ describe('startChild / stop', () => {
   it('stop() ends a cooperative child with SIGINT, and is idempotent', async () => {
     const child = startChild(node, ['-e', 'setInterval(() => {}, 1000)'], { name: 'sleeper' });
     await child.started;
-    const t0 = performance.now();
     const a = child.stop();
     const b = child.stop();
     expect(a).toBe(b);
     await a;
     await child.stop();
-    expect(performance.now() - t0).toBeLessThan(900);
-    expect((await child.exited).signal).toBe('SIGINT');
+    expect((await child.exited).signal).toBe('SIGINT'); // ended by the first step, not by an escalation
     await expect(child.done).resolves.toBeUndefined(); // stopped by us: not an error
   });
 
