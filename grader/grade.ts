@@ -11,7 +11,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Wire } from './measure/probe-client.ts';
+import type { WireName } from '../src/wire/index.ts';
 import { measureClient } from './phases/client.ts';
 import { runChecks } from './phases/checks.ts';
 import { prepare, type Prepared } from './phases/prepare.ts';
@@ -33,7 +33,7 @@ export { GRADER_ROOT } from './run/reference.ts';
 
 export interface GradeOptions {
   repo: string;
-  wire?: Wire;
+  wire?: WireName;
   /** Measurement window, s (default 8). */
   seconds?: number;
   /** Report folder. */

@@ -17,7 +17,7 @@ import { GRADER_ROOT, gradeSubmission } from '../grade.ts';
 import { createProgress } from '../progress.ts';
 import { writeReports } from '../report/writers.ts';
 import type { Rubric } from '../score/rubric.ts';
-import type { Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
 import { findLabInPractice } from './lab-in-practice.ts';
 import { detectKind } from '../run/launch/launch.ts';
 import { failedRow, gradebookCsv, gradebookRow, parseReport } from './collect.ts';
@@ -88,7 +88,7 @@ export interface ClassOptions {
   jobs: number;
   seconds: number;
   rubric: Rubric;
-  wire?: Wire;
+  wire?: WireName;
   lab?: string;
   noSave: boolean;
   quiet: boolean;

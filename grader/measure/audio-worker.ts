@@ -15,13 +15,13 @@ import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { monoMs } from './mono-clock.ts';
 import { PlayoutBuffer } from './playout.ts';
-import { emptyPlayout, type AudioPlayoutRecord, type ProbeAudio } from './recording.ts';
-import { probeWire, wireFromStream, type AudioDecoder, type HandshakeInfo, type ProbeWire, type Wire } from './wires/index.ts';
+import { emptyPlayout, type AudioPlayoutRecord, type HandshakeInfo, type ProbeAudio } from './recording.ts';
+import { wireFor, wireFromStream, type StreamReader, type Wire, type WireName } from '../../src/wire/index.ts';
 
 export interface AudioWorkerData {
   host: string;
   port: number;
-  wire: Wire | 'auto';
+  wire: WireName | 'auto';
   /** Keep retrying the connect this long after main says `connect`, ms. */
   connectTimeoutMs: number;
   maxAheadMs: number;
@@ -33,12 +33,12 @@ export type WorkerToMain =
   | { type: 'ready' }
   | { type: 'connected'; atMs: number }
   | { type: 'connect-failed'; problem: string }
-  | { type: 'wire'; wire: Wire }
+  | { type: 'wire'; wire: WireName }
   | { type: 'handshake'; handshake: HandshakeInfo; atMs: number }
   | { type: 'closed'; atMs: number; error?: string }
   | { type: 'recording'; recording: AudioRecording };
 
-export type MainToWorker = { type: 'connect' } | { type: 'wire'; wire: Wire } | { type: 'stop' };
+export type MainToWorker = { type: 'connect' } | { type: 'wire'; wire: WireName } | { type: 'stop' };
 
 export interface AudioRecording {
   audio: ProbeAudio[];
@@ -50,6 +50,8 @@ export interface AudioRecording {
 }
 
 const MAX_HELD_BACK_ENTRIES = 10_000;
+/** The largest audio message a hostile server can make the probe hold (a real client caps lower). */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** One audio connection recorded as a real-time player would consume it; its methods are the worker's event handlers. */
 class AudioRecorder {
@@ -57,8 +59,8 @@ class AudioRecorder {
   readonly #post: (m: WorkerToMain) => void;
   readonly #rec: AudioRecording;
   readonly #pending: Buffer[] = [];
-  #wire: ProbeWire | undefined;
-  #decoder: AudioDecoder | undefined;
+  #wire: Wire | undefined;
+  #reader: StreamReader | undefined;
   #playout: PlayoutBuffer | undefined;
   #keptPcm = 0;
   #socket: net.Socket | undefined;
@@ -79,12 +81,16 @@ class AudioRecorder {
     if (!this.#rec.truncated.includes(what)) this.#rec.truncated.push(what);
   }
 
-  #setWire(name: Wire): void {
+  #setWire(name: WireName): void {
     if (this.#wire) return;
-    this.#wire = probeWire(name);
-    this.#decoder = this.#wire.audio();
-    // A wire with a fixed format can play at once; otherwise the handshake says (see #handle()).
-    if (this.#wire.audioBytesPerSecond) this.#playout = new PlayoutBuffer({ bytesPerSecond: this.#wire.audioBytesPerSecond, maxAheadMs: this.#d.maxAheadMs });
+    this.#wire = wireFor(name);
+    this.#reader = this.#wire.newStreamReader({ maxMessageBytes: MAX_MESSAGE_BYTES });
+    // A wire with a fixed format can play at once; otherwise the greeting says (see #handle()).
+    if (this.#wire.fixedAudioFormat) this.#startPlayout(this.#wire.fixedAudioFormat);
+  }
+
+  #startPlayout(format: { sampleRate: number; channels: number }): void {
+    this.#playout = new PlayoutBuffer({ bytesPerSecond: Math.max(1, format.sampleRate * format.channels * 2), maxAheadMs: this.#d.maxAheadMs });
   }
 
   /** Closes the current held-back interval (the socket was paused since #pausedAt). */
@@ -132,17 +138,22 @@ class AudioRecorder {
   }
 
   #handle(chunk: Buffer, at: number): void {
-    if (!this.#decoder) return;
-    const out = this.#decoder.push(chunk);
-    if (out.handshake && !this.#playout) {
-      const h = out.handshake;
-      this.#playout = new PlayoutBuffer({ bytesPerSecond: Math.max(1, h.sampleRate * h.channels * 2), maxAheadMs: this.#d.maxAheadMs });
-      this.#post({ type: 'handshake', handshake: h, atMs: at });
+    if (!this.#reader || !this.#wire) return;
+    const { events, error } = this.#reader.push(chunk);
+    for (const event of events) {
+      if (event.type === 'greeting') {
+        if (this.#playout) continue;
+        const { type: _type, ...handshake } = event.handshake;
+        this.#startPlayout(handshake);
+        this.#post({ type: 'handshake', handshake, atMs: at });
+      } else if (event.type === 'audio') {
+        // A wire without timestamps gives the sound's own length as its clock: not a sender's
+        // clock, so the analysis must not read it as one.
+        this.#keep(this.#wire.numbersFrames ? { pcm: event.pcm, ptsUs: event.ptsUs } : { pcm: event.pcm }, at);
+      } else this.#rec.eos = true;
     }
-    for (const m of out.messages) this.#keep(m, at);
-    if (out.eos) this.#rec.eos = true;
-    if (out.error) {
-      this.#rec.audioError ??= out.error;
+    if (error) {
+      this.#rec.audioError ??= error.message;
       this.#socket?.destroy();
     }
   }
@@ -152,7 +163,7 @@ class AudioRecorder {
     if (!this.#wire) {
       this.#pending.push(chunk);
       const all = Buffer.concat(this.#pending);
-      const decided = wireFromStream(all);
+      const decided = wireFromStream(all, MAX_MESSAGE_BYTES);
       if (!decided) return; // not enough bytes to tell yet
       this.#pending.length = 0;
       this.#setWire(decided);
@@ -193,7 +204,7 @@ class AudioRecorder {
   };
 
   /** Main said which wire (decided from a datagram): decode what was held back meanwhile. */
-  #wireFromMain(name: Wire): void {
+  #wireFromMain(name: WireName): void {
     if (this.#wire) return;
     this.#setWire(name);
     if (this.#pending.length) {

@@ -5,7 +5,7 @@
  * playout buffer that applies TCP back-pressure as a sound card does). It shows nothing, so what it
  * measures is the server, as a correct real-time player would receive it.
  *
- * Registration, per wire (wires/):
+ * Registration follows the wire's rules (src/wire: helloBeforeConnect, hello, helloNeeded):
  * - framed: TCP connect to the audio port → Handshake{token} → UDP Hello{token} now and every 1 s
  *   (registration and keepalive, docs/PROTOCOL.md).
  * - tutorial: UDP b'Hello' then TCP connect, in client.py's order. Hello is repeated every 1 s
@@ -23,10 +23,10 @@ import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { monoToPerformanceOffset } from './mono-clock.ts';
 import { record, type RecorderOptions } from './recorder.ts';
-import { emptyRecording, shiftRecording, type ProbeRecording, type Wire } from './recording.ts';
+import type { WireName } from '../../src/wire/index.ts';
+import { emptyRecording, shiftRecording, type ProbeRecording } from './recording.ts';
 import { decodeResult } from './result-codec.ts';
 
-export type { Wire };
 export type { ProbeAudio, ProbeFrame, ProbeRecording, AudioPlayoutRecord } from './recording.ts';
 
 /** A command to run: the probe's own, possibly wrapped (e.g. `ip netns exec NS node …`). */
@@ -39,7 +39,7 @@ export interface ProbeOptions {
   host: string;
   videoPort: number;
   audioPort: number;
-  wire: Wire | 'auto';
+  wire: WireName | 'auto';
   /** Recording length after the first frame, s. */
   seconds: number;
   /** How long to keep retrying the TCP connect while the server starts, ms (default 20000). */

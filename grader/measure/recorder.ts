@@ -1,7 +1,7 @@
 /**
  * The probe process's main thread: it owns the UDP socket and does nothing else while recording,
  * so every video datagram is stamped the moment the event loop sees it. Audio lives in a worker
- * thread (audio-worker.ts). Registration per wire is in wires/; with wire 'auto' both
+ * thread (audio-worker.ts). Registration follows the wire's rules (src/wire); with wire 'auto' both
  * registrations go out at once and the first decisive bytes choose (a framed server ignores a
  * stray b'Hello').
  */
@@ -11,7 +11,7 @@ import { waitWithin } from '../../src/timing/wait.ts';
 import type { AudioRecording, AudioWorkerData, MainToWorker, WorkerToMain } from './audio-worker.ts';
 import { monoMs } from './mono-clock.ts';
 import { emptyRecording, type ProbeFrame, type ProbeRecording } from './recording.ts';
-import { probeWire, wireFromDatagram, type ProbeWire, type VideoDecoder, type Wire } from './wires/index.ts';
+import { wireFor, wireFromDatagram, type VideoReader, type Wire, type WireName } from '../../src/wire/index.ts';
 
 /** Loading the audio worker (tsx compiles it on a cold cache) must not take longer than this, ms. */
 const WORKER_START_BOUND_MS = 20_000;
@@ -20,7 +20,7 @@ export interface RecorderOptions {
   host: string;
   videoPort: number;
   audioPort: number;
-  wire: Wire | 'auto';
+  wire: WireName | 'auto';
   seconds: number;
   connectTimeoutMs: number;
   firstFrameTimeoutMs: number;
@@ -55,8 +55,8 @@ class Recorder {
   readonly #workerReady = signal();
   readonly #recordingArrived = signal<AudioRecording | undefined>();
   #keptJpeg = 0;
-  #wire: ProbeWire | undefined;
-  #video: VideoDecoder | undefined;
+  #wire: Wire | undefined;
+  #video: VideoReader | undefined;
   #worker: Worker | undefined;
 
   constructor(o: RecorderOptions, log: (msg: string) => void) {
@@ -80,10 +80,10 @@ class Recorder {
     this.#worker?.postMessage(m);
   }
 
-  #chooseWire(name: Wire, from: 'datagram' | 'worker'): void {
+  #chooseWire(name: WireName, from: 'datagram' | 'worker'): void {
     if (this.#wire) return;
-    this.#wire = probeWire(name);
-    this.#video = this.#wire.video();
+    this.#wire = wireFor(name);
+    this.#video = this.#wire.newVideoReader();
     this.rec.wire = name;
     if (from === 'datagram') this.#toWorker({ type: 'wire', wire: name });
   }
@@ -120,15 +120,19 @@ class Recorder {
     }
   };
 
+  /** Until the wire is known, the tutorial's rules: its Hello goes out, and a framed server ignores it. */
+  #rules(): Wire {
+    return this.#wire ?? wireFor('tutorial');
+  }
+
   #sendHello(): void {
-    // Before the wire is known the tutorial's Hello goes out: a framed server ignores it.
-    const hello = (this.#wire ?? probeWire('tutorial')).hello(this.rec.handshake);
+    const hello = this.#rules().hello(this.rec.handshake);
     if (hello) this.#udp.send(hello, this.#o.videoPort, this.#o.host, () => {});
   }
 
   /** Hello and the moment of registering, for wires that register by Hello (tutorial, auto). */
   #registerByHello(): void {
-    if (this.#wire?.registration === 'keepalive') return;
+    if (!this.#rules().helloBeforeConnect) return;
     this.#sendHello();
     this.rec.registeredMs = monoMs();
   }
@@ -146,8 +150,7 @@ class Recorder {
     udp.on('message', this.#onDatagram);
     this.#timers.push(
       setInterval(() => {
-        const keepalive = (this.#wire?.registration ?? 'until-first-frame') === 'keepalive';
-        if (keepalive ? this.rec.handshake : this.rec.firstFrameMs === undefined) this.#sendHello();
+        if (this.#rules().helloNeeded(this.rec.firstFrameMs !== undefined)) this.#sendHello();
       }, 1000),
     );
   }
@@ -237,7 +240,7 @@ class Recorder {
     void this.#connectSettled.promise.then(connectedOrFrame.fire);
     void this.#firstFrame.promise.then(connectedOrFrame.fire);
     await waitWithin(connectedOrFrame.promise, undefined, until);
-    if (!rec.connected && this.#wire?.registration === 'keepalive') return; // registration needs the TCP handshake: nothing more can come
+    if (!rec.connected && !this.#rules().helloBeforeConnect) return; // registration needs the TCP greeting: nothing more can come
 
     const firstWaitS = o.firstFrameTimeoutMs / 1000;
     const first = await waitWithin(this.#firstFrame.promise, o.firstFrameTimeoutMs, until);
@@ -291,10 +294,10 @@ class Recorder {
         r(); // never bound
       }
     });
-    const loss = this.#video?.loss();
-    if (loss) {
-      rec.datagramsLost = loss.datagramsLost;
-      rec.framesIncomplete = loss.framesIncomplete;
+    const counts = this.#video?.counts();
+    if (counts && counts.datagramsLost !== null) {
+      rec.datagramsLost = Math.max(0, counts.datagramsLost);
+      rec.framesIncomplete = counts.framesDropped;
     }
     this.#log(`probe: ${rec.frames.length} frames, ${(rec.audioBytes / 176400).toFixed(2)} s audio, wire ${rec.wire}`);
   }

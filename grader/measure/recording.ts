@@ -3,9 +3,11 @@
  * a real-time player starts playing it). Times are ms on the caller's performance.now() timeline
  * once probeServer() returns (the probe process stamps CLOCK_MONOTONIC; see clock.ts).
  */
-import type { HandshakeInfo, Wire } from './wires/types.ts';
+import type { Handshake } from '../../src/protocol/framed/index.ts';
+import type { WireName } from '../../src/wire/index.ts';
 
-export type { Wire, HandshakeInfo };
+/** The server's greeting as recorded (the framed Handshake without its message type). */
+export type HandshakeInfo = Omit<Handshake, 'type'>;
 
 export interface ProbeFrame {
   arrivalMs: number;
@@ -41,7 +43,7 @@ export interface AudioPlayoutRecord {
 }
 
 export interface ProbeRecording {
-  wire: Wire | 'unknown';
+  wire: WireName | 'unknown';
   handshake?: HandshakeInfo;
   connected: boolean;
   /** When the probe started (its UDP socket bound), ms. */
@@ -79,7 +81,7 @@ export function emptyPlayout(maxAheadMs: number): AudioPlayoutRecord {
 }
 
 /** A recording with nothing in it yet (the wire is 'unknown' until the server's bytes tell). */
-export function emptyRecording(wire: Wire | 'auto', startedMs: number, audioReadAheadMs: number): ProbeRecording {
+export function emptyRecording(wire: WireName | 'auto', startedMs: number, audioReadAheadMs: number): ProbeRecording {
   return {
     wire: wire === 'auto' ? 'unknown' : wire,
     connected: false,

@@ -21,7 +21,8 @@ export class ResultDecodeError extends Error {
   readonly code = 'E_PROBE_RESULT';
 }
 
-type Wire = Omit<ProbeRecording, 'frames' | 'audio'> & {
+/** The recording as JSON: its JPEGs and PCM become lengths of the blobs that follow. */
+type RecordingHeader = Omit<ProbeRecording, 'frames' | 'audio'> & {
   frames: Array<Omit<ProbeRecording['frames'][number], 'jpeg'> & { jpegBytes?: number }>;
   audio: Array<Omit<ProbeRecording['audio'][number], 'pcm'> & { pcmBytes?: number }>;
 };
@@ -34,13 +35,13 @@ export function encodeResult(rec: ProbeRecording): Buffer {
     blobs.push(len, b);
     return b.length;
   };
-  const wire: Wire = {
+  const header: RecordingHeader = {
     ...rec,
     frames: rec.frames.map(({ jpeg, ...f }) => (jpeg ? { ...f, jpegBytes: blob(jpeg) } : f)),
     audio: [],
   };
-  wire.audio = rec.audio.map(({ pcm, ...a }) => (pcm ? { ...a, pcmBytes: blob(pcm) } : a));
-  const json = Buffer.from(JSON.stringify(wire));
+  header.audio = rec.audio.map(({ pcm, ...a }) => (pcm ? { ...a, pcmBytes: blob(pcm) } : a));
+  const json = Buffer.from(JSON.stringify(header));
   const head = Buffer.alloc(OFF_JSON);
   RESULT_MAGIC.copy(head, 0);
   head.writeUInt32BE(json.length, OFF_JSON_LENGTH);
@@ -56,9 +57,9 @@ export function decodeResult(buf: Buffer): ProbeRecording {
   const jsonLength = buf.readUInt32BE(OFF_JSON_LENGTH);
   if (jsonLength > MAX_JSON_BYTES) throw new ResultDecodeError(`probe result JSON of ${jsonLength} bytes is above the ${MAX_JSON_BYTES}-byte cap`);
   if (OFF_JSON + jsonLength > buf.length) throw new ResultDecodeError(`probe result truncated: JSON of ${jsonLength} bytes, ${buf.length - OFF_JSON} present`);
-  let wire: Wire;
+  let header: RecordingHeader;
   try {
-    wire = JSON.parse(buf.subarray(OFF_JSON, OFF_JSON + jsonLength).toString('utf8')) as Wire;
+    header = JSON.parse(buf.subarray(OFF_JSON, OFF_JSON + jsonLength).toString('utf8')) as RecordingHeader;
   } catch (error) {
     throw new ResultDecodeError(`probe result JSON does not parse: ${(error as Error).message}`);
   }
@@ -72,8 +73,8 @@ export function decodeResult(buf: Buffer): ProbeRecording {
     at += 4 + len;
     return b;
   };
-  const frames = wire.frames.map(({ jpegBytes, ...f }) => (jpegBytes === undefined ? f : { ...f, jpeg: take(jpegBytes, 'jpeg') }));
-  const audio = wire.audio.map(({ pcmBytes, ...a }) => (pcmBytes === undefined ? a : { ...a, pcm: take(pcmBytes, 'pcm') }));
+  const frames = header.frames.map(({ jpegBytes, ...f }) => (jpegBytes === undefined ? f : { ...f, jpeg: take(jpegBytes, 'jpeg') }));
+  const audio = header.audio.map(({ pcmBytes, ...a }) => (pcmBytes === undefined ? a : { ...a, pcm: take(pcmBytes, 'pcm') }));
   if (at !== buf.length) throw new ResultDecodeError(`probe result has ${buf.length - at} bytes after its last blob`);
-  return { ...wire, frames, audio };
+  return { ...header, frames, audio };
 }

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { DEMO_CLIP, ensureDemoClip } from '../../src/media/clips.ts';
 import { probeMedia } from '../../src/media/probe.ts';
 import { toNumber } from '../../src/media/rational.ts';
-import type { Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
 import { prepareSubmission, type Submission } from '../run/kinds.ts';
 import { fmt } from '../score/score.ts';
 import { failed, failedOurs, succeeded, type Outcome } from './runner.ts';
@@ -13,7 +13,7 @@ import { failed, failedOurs, succeeded, type Outcome } from './runner.ts';
 export interface PrepareInput {
   repo: string;
   clip?: string;
-  wire?: Wire;
+  wire?: WireName;
   /** Run the install (npm ci) in a sandbox too. */
   sandbox?: boolean;
   note: (m: string) => void;
@@ -24,7 +24,7 @@ export interface Prepared {
   clip: string;
   sourceFps: number;
   /** The wire to ask for (Python submissions speak the tutorial's); undefined: detected. */
-  wire: Wire | undefined;
+  wire: WireName | undefined;
 }
 
 export async function prepare(input: PrepareInput): Promise<Outcome<Prepared>> {

@@ -10,7 +10,7 @@ import { TimeoutError, waitWithin } from '../../src/timing/wait.ts';
 import type { Progress } from '../progress.ts';
 import type { PhaseRecord } from '../report/types.ts';
 
-import type { Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
 import type { Submission } from '../run/kinds.ts';
 
 /** What the timed phases (server, client) both take. */
@@ -18,7 +18,7 @@ export interface TimedPhaseInput {
   submission: Submission;
   clip: string;
   sourceFps: number;
-  wire: Wire | undefined;
+  wire: WireName | undefined;
   /** How long the stream is measured (server) or the client runs, s. */
   seconds: number;
   startTimeoutMs: number;

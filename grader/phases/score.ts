@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { git } from '../../src/platform/git.ts';
 import type { Finding } from '../../src/check/readiness.ts';
-import type { Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
 import { figureValue, type Figures } from '../score/figure-record.ts';
 import type { Rubric } from '../score/rubric.ts';
@@ -19,7 +19,7 @@ import type { Outcome } from './runner.ts';
 export interface Results {
   repo: string;
   kind: 'node' | 'python' | 'unknown';
-  wire: Wire | undefined;
+  wire: WireName | undefined;
   server: Outcome<ServerMeasured>;
   client: Outcome<Figures['client']>;
   screenshot: Outcome<Screenshot>;

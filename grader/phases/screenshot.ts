@@ -9,7 +9,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BrowserUnavailableError } from '../../src/platform/browser.ts';
 import { git } from '../../src/platform/git.ts';
-import type { Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
 import type { NodeSubmission, PythonSubmission, Submission } from '../run/kinds.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/launch/ports.ts';
 import { UI_LINE, type Launched } from '../run/launch/launch.ts';
@@ -26,7 +26,7 @@ import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 export interface ScreenshotInput {
   submission: Submission;
   clip: string;
-  wire: Wire | undefined;
+  wire: WireName | undefined;
   display: string | undefined;
   /** The Node server measured in phase 2, still running. */
   live: { server: Launched; ports: StreamPorts } | undefined;
@@ -129,7 +129,7 @@ export async function takeScreenshot(input: ScreenshotInput): Promise<Outcome<Sc
 }
 
 /** The caption's first line: when, which repo at which commit, which wire (git run asynchronously). */
-export async function captionHead(repo: string, wire: Wire | undefined): Promise<string> {
+export async function captionHead(repo: string, wire: WireName | undefined): Promise<string> {
   const head = await git(repo, ['rev-parse', 'HEAD'], { allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
   const commit = head && head.code === 0 ? head.stdout.trim() : undefined;
   return `avsock · ${new Date().toLocaleString('sv-SE')} · ${basename(repo)}${commit ? ` @ ${commit.slice(0, 10)}` : ''} · wire ${wire ?? '?'}`;

@@ -5,7 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { computeServerFigures, type ServerFigures } from '../measure/server-figures.ts';
-import { probeServer, type Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
+import { probeServer } from '../measure/probe-client.ts';
 import { startLoadWatch, type MachineLoad } from '../run/launch/machine-load.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/launch/ports.ts';
 import type { Launched } from '../run/launch/launch.ts';
@@ -24,7 +25,7 @@ export interface ServerInput extends TimedPhaseInput {
 export interface ServerMeasured {
   figures: ServerFigures | null;
   stream: StreamFigures;
-  wire: Wire | undefined;
+  wire: WireName | undefined;
   machine: MachineLoad;
   /** The server's last output lines (its traceback when it died). */
   outputTail: string;

@@ -18,7 +18,7 @@ import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
 import type { StreamPorts } from './launch/ports.ts';
 import { nodeServerArgs } from './reference.ts';
 import { adaptPythonScript, describeChanges, type PythonFacts } from './python/adapt.ts';
@@ -29,14 +29,14 @@ import { pythonCommand, resolvePythonAsync } from './python/python.ts';
 export interface ServerStart {
   clip: string;
   ports: StreamPorts;
-  wire?: Wire;
+  wire?: WireName;
   /** X display for the OpenCV windows (Python). */
   display?: string;
 }
 
 export interface ClientStart {
   ports: StreamPorts;
-  wire?: Wire;
+  wire?: WireName;
   display?: string;
   /** Extra environment (Python: the ALSA file sink that records what it plays). */
   env?: Record<string, string>;

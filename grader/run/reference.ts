@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Wire } from '../measure/probe-client.ts';
+import type { WireName } from '../../src/wire/index.ts';
 import type { StreamPorts } from './launch/ports.ts';
 import type { CommandWrap } from './sandbox/sandbox.ts';
 import { launch, UI_LINE, type Launched } from './launch/launch.ts';
@@ -15,7 +15,7 @@ import { timedLines, why, type TimedLine } from './launch/watch.ts';
 export const GRADER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** `npm run server` arguments of this template (and of a Node submission, which shares its CLI). */
-export function nodeServerArgs(clip: string, p: StreamPorts, wire?: Wire): string[] {
+export function nodeServerArgs(clip: string, p: StreamPorts, wire?: WireName): string[] {
   const args = ['run', 'server', '--', '--file', clip, '--port', String(p.videoPort), '--audio-port', String(p.audioPort), '--host', '127.0.0.1', '--no-window', '--ui-port', String(p.uiPort)];
   if (wire) args.push('--wire', wire);
   return args;
@@ -27,7 +27,7 @@ export interface ReferenceServer {
 }
 
 /** Starts the reference server and waits for its `ui:` line; an error names why it did not start. */
-export async function startReferenceServer(clip: string, ports: StreamPorts, wire: Wire | undefined, startTimeoutMs: number, wrap?: CommandWrap): Promise<ReferenceServer | string> {
+export async function startReferenceServer(clip: string, ports: StreamPorts, wire: WireName | undefined, startTimeoutMs: number, wrap?: CommandWrap): Promise<ReferenceServer | string> {
   // wrap: into the submission's sandbox network (grader/run/sandbox/sandbox.ts), where its client runs.
   const launched = launch('reference server', 'npm', nodeServerArgs(clip, ports, wire), { cwd: GRADER_ROOT, ...(wrap ? { wrap } : {}) });
   const lines = timedLines(launched);

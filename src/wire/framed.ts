@@ -84,7 +84,10 @@ export const framedWire: Wire = {
       hello: encodeHello(handshake.token),
     };
   },
+  helloBeforeConnect: false,
+  hello: (greeting) => (greeting ? encodeHello(greeting.token) : undefined),
   helloNeeded: () => true, // registration and keepalive
+  fixedAudioFormat: undefined,
   newVideoReader() {
     const reassembler = new FrameReassembler();
     const sequence = new SequenceTracker();
@@ -93,10 +96,10 @@ export const framedWire: Wire = {
         let message;
         try {
           message = decodeDatagram(datagram);
-        } catch {
-          return { garbage: true };
+        } catch (error) {
+          return { garbage: (error as Error).message };
         }
-        if (message.type !== 'fragment') return { garbage: true };
+        if (message.type !== 'fragment') return { garbage: `a ${message.type} datagram from the server` };
         sequence.observe(message.seq);
         const frame = reassembler.push(message);
         return frame ? { frame: { jpeg: frame.jpeg, ptsUs: frame.ptsUs, frameId: frame.frameId } } : {};
@@ -104,8 +107,8 @@ export const framedWire: Wire = {
       counts: () => ({ framesDropped: reassembler.stats.framesDropped, datagramsLost: sequence.lost }),
     };
   },
-  newStreamReader() {
-    const deframer = new StreamDeframer();
+  newStreamReader(limits = {}) {
+    const deframer = new StreamDeframer(limits);
     return {
       push(chunk) {
         const { messages, error } = deframer.push(chunk);

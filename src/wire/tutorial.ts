@@ -10,6 +10,9 @@ import { CHANNELS, pcmDurationUs, SAMPLE_RATE } from './audio-format.ts';
 import { hostKey, MAX_PENDING, removeWhere, sameUdp, type AudioPeer, type Registration, type UdpAddress } from './registration.ts';
 import type { StreamEvent, Wire } from './wire.ts';
 
+/** client.py opens PyAudio with rate=44100, channels=2, 16-bit: the wire carries no format. */
+const TUTORIAL_AUDIO = { sampleRate: SAMPLE_RATE, channels: CHANNELS } as const;
+
 /** A tutorial hello waits this long for its TCP connection (and a connection for its hello) before it is forgotten. */
 export const TUTORIAL_PAIRING_TIMEOUT_MS = 5000;
 
@@ -78,24 +81,31 @@ export const tutorialWire: Wire = {
     // client.py: sendto(b'Hello') first, then the TCP connection.
     link.sendHello(TUTORIAL_HELLO);
     await link.connect();
-    return { handshake: undefined, frameDurationUs: undefined, audio: { sampleRate: SAMPLE_RATE, channels: CHANNELS }, hello: TUTORIAL_HELLO };
+    return { handshake: undefined, frameDurationUs: undefined, audio: TUTORIAL_AUDIO, hello: TUTORIAL_HELLO };
   },
+  helloBeforeConnect: true,
+  hello: () => TUTORIAL_HELLO,
   // client.py sends its hello once; repeat it only until video flows, in case the first was lost.
   helloNeeded: (videoStarted) => !videoStarted,
+  fixedAudioFormat: TUTORIAL_AUDIO,
   newVideoReader() {
     return {
       push(datagram) {
+        let jpeg: Buffer;
         try {
-          return { frame: { jpeg: decodeTutorialFrame(datagram) } };
-        } catch {
-          return { garbage: true };
+          jpeg = decodeTutorialFrame(datagram);
+        } catch (error) {
+          return { garbage: (error as Error).message };
         }
+        // Base64 of anything decodes: only a JPEG's start-of-image marker makes it a picture.
+        if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return { garbage: 'tutorial frame: base64, but not a JPEG' };
+        return { frame: { jpeg } };
       },
       counts: () => ({ framesDropped: 0, datagramsLost: null }),
     };
   },
-  newStreamReader() {
-    const deframer = new TutorialAudioDeframer();
+  newStreamReader(limits = {}) {
+    const deframer = new TutorialAudioDeframer(limits);
     let ptsUs = 0; // no timestamps on this wire: the sound's own length is its clock
     return {
       push(chunk) {

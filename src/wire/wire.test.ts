@@ -39,7 +39,8 @@ describe('framed wire', () => {
     const frames = datagrams.map((d) => reader.push(d).frame).filter((f) => f !== undefined);
     expect(frames).toEqual([{ jpeg, ptsUs: 33_366, frameId: 9 }]);
     expect(reader.counts()).toEqual({ framesDropped: 0, datagramsLost: 0 });
-    expect(reader.push(Buffer.from('junk')).garbage).toBe(true);
+    expect(reader.push(Buffer.from('junk')).garbage).toMatch(/^framed datagram: bad magic/);
+    expect(reader.push(wire.hello({ token: 3 })!).garbage).toBe('a hello datagram from the server');
   });
 
   it('greets with a Handshake carrying the token, reads it back, then audio and the end', () => {
@@ -57,6 +58,21 @@ describe('framed wire', () => {
     expect(wire.readHello(encodeHello(5))).toEqual({ token: 5 });
     expect(wire.readHello(Buffer.from('Hello'))).toBeUndefined();
   });
+
+  it('says hello only once the greeting gave the token, after connecting, and keeps saying it', () => {
+    expect(wire.helloBeforeConnect).toBe(false);
+    expect(wire.hello(undefined)).toBeUndefined();
+    expect(wire.readHello(wire.hello({ token: 42 })!)).toEqual({ token: 42 });
+    expect([wire.helloNeeded(false), wire.helloNeeded(true)]).toEqual([true, true]);
+    expect(wire.fixedAudioFormat).toBeUndefined(); // the greeting says
+  });
+
+  it('caps an audio message before allocating it, at the limit the reader was given', () => {
+    const bytes = Buffer.concat([wire.greeting(1, stream)!, wire.newAudioPacker().pack(0, Buffer.alloc(4096))]);
+    expect(wire.newStreamReader().push(bytes).error).toBeUndefined();
+    const header = bytes.subarray(0, bytes.length - 4000); // the audio message's header, not its body
+    expect(wire.newStreamReader({ maxMessageBytes: 1024 }).push(header).error?.code).toBe('E_TOO_LARGE');
+  });
 });
 
 describe('tutorial wire', () => {
@@ -66,6 +82,9 @@ describe('tutorial wire', () => {
     const datagrams = wire.newFramePacker().pack({ frameId: 0, ptsUs: 0, jpeg });
     expect(datagrams).toHaveLength(1);
     expect(wire.newVideoReader().push(datagrams[0]!)).toEqual({ frame: { jpeg } });
+    expect(wire.newVideoReader().push(Buffer.from('not base64 at all!')).garbage).toMatch(/^tutorial frame/);
+    const notJpeg = wire.newFramePacker().pack({ frameId: 0, ptsUs: 0, jpeg: Buffer.from('GIF89a…') })[0]!;
+    expect(wire.newVideoReader().push(notJpeg)).toEqual({ garbage: 'tutorial frame: base64, but not a JPEG' });
     const huge = Buffer.alloc(MAX_TUTORIAL_JPEG + 3, 1);
     expect(() => wire.newFramePacker().pack({ frameId: 0, ptsUs: 0, jpeg: huge })).toThrow(FrameTooLargeError);
   });
@@ -83,5 +102,8 @@ describe('tutorial wire', () => {
     expect(wire.readHello(Buffer.from('anything'))).toEqual({ token: undefined });
     expect(wire.helloNeeded(false)).toBe(true);
     expect(wire.helloNeeded(true)).toBe(false);
+    expect(wire.helloBeforeConnect).toBe(true);
+    expect(wire.hello(undefined)).toEqual(Buffer.from('Hello'));
+    expect(wire.fixedAudioFormat).toEqual({ sampleRate: 44100, channels: 2 });
   });
 });

@@ -44,8 +44,8 @@ export interface ReceivedFrame {
 
 /** Reads the server's datagrams back into pictures (reassembling fragments where the wire has them). */
 export interface VideoReader {
-  /** `frame` when a picture completed; `garbage` when the datagram was not one of ours. */
-  push(datagram: Buffer): { frame?: ReceivedFrame; garbage?: true };
+  /** `frame` when a picture completed; `garbage`, saying why, when the datagram was not one of ours. */
+  push(datagram: Buffer): { frame?: ReceivedFrame; garbage?: string };
   /** Incomplete frames given up, and datagrams known lost (null when the wire cannot tell). */
   counts(): { framesDropped: number; datagramsLost: number | null };
 }
@@ -71,6 +71,18 @@ export interface StreamReader {
   push(chunk: Buffer): { events: StreamEvent[]; error?: DecodeError };
 }
 
+/** Caps a reader applies before it allocates (a hostile server must not make it hold more). */
+export interface ReaderLimits {
+  /** Largest audio-connection message accepted, bytes (default: the protocol module's). */
+  readonly maxMessageBytes?: number;
+}
+
+/** A sound format: 16-bit signed little-endian samples, interleaved. */
+export interface PcmFormat {
+  readonly sampleRate: number;
+  readonly channels: number;
+}
+
 /** What the client needs from its sockets while it registers (the order is the wire's). */
 export interface ClientLink {
   /** Sends one datagram to the server's video port. */
@@ -88,7 +100,7 @@ export interface ClientSession {
   /** Frame duration (µs) the server announced; undefined when the wire does not say (frames are shown as they arrive). */
   readonly frameDurationUs: number | undefined;
   /** The sound's format; undefined when the stream has none. */
-  readonly audio: { readonly sampleRate: number; readonly channels: number } | undefined;
+  readonly audio: PcmFormat | undefined;
   /** The datagram that registers this client and keeps it alive. */
   readonly hello: Buffer;
 }
@@ -131,10 +143,19 @@ export interface Wire {
   // ---- client side
   /** Registers over `link` in this wire's order and says what the stream is. */
   register(link: ClientLink): Promise<ClientSession>;
+  /**
+   * Whether the hello goes out before the audio connection is opened (the tutorial: the server
+   * pairs them by address); otherwise it needs the greeting's token and follows it.
+   */
+  readonly helloBeforeConnect: boolean;
+  /** The datagram that registers a client and keeps it alive; undefined while the token it needs is unknown. */
+  hello(greeting: { readonly token: number } | undefined): Buffer | undefined;
   /** Whether the client still sends its hello once a second (video started or not). */
   helloNeeded(videoStarted: boolean): boolean;
+  /** The sound's format when the wire fixes it (the tutorial: what client.py opens PyAudio with); else the greeting says. */
+  readonly fixedAudioFormat: PcmFormat | undefined;
   newVideoReader(): VideoReader;
-  newStreamReader(): StreamReader;
+  newStreamReader(limits?: ReaderLimits): StreamReader;
   readonly connectionClosed: ConnectionClosed;
   readonly hints: WireHints;
 
