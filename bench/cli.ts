@@ -64,7 +64,7 @@ Measures avsock on this machine (loopback only) and prints a table per section:
   startup   server start → first frame at a client; the grader's wall time for one submission
   rss       peak RSS of server and client (tree Σ VmHWM)
   class     sandbox start-up per submission; a generated class of tutorial copies graded with
-            --class (default --jobs, sandboxed): minutes per 30 students
+            class (default --jobs, sandboxed): minutes per 30 students
   fidelity  the tutorial's server.py measured by the grader's probe and by an independent real-time
             client (grader/testing/plain_client.py), side by side
   network   both wires through the impairment relay (npm run relay) at 0, 0.5, 1, 2, 5, 10 % loss,
@@ -320,7 +320,7 @@ async function runClass({ plan, classSize, log }: Run, m: Measured): Promise<voi
   // --quick runs no grader (it takes minutes) unless --class-size asks for it.
   const klass = plan.quick && classSize === undefined ? { students, jobs: 0, sandbox: startup.measured, measured: false, reason: '--quick grades no class (add --class-size N)' } : await measureClass({ students, log });
   m.classResult = { startup, class: klass };
-  print('class throughput (grade --class, sandboxed)', classTable(klass, startup));
+  print('class throughput (grade class, sandboxed)', classTable(klass, startup));
 }
 
 /** Runs the chosen sections in order; every child process is stopped whatever happens. */

@@ -1,6 +1,6 @@
 /**
  * Class throughput: a generated class of N copies of the tutorial (its own server.py and client.py,
- * test/fixtures/tutorial/) graded by `npm run grade -- --class DIR` as an instructor would, with the
+ * test/fixtures/tutorial/) graded by `npm run grade -- class DIR` as an instructor would, with the
  * default --jobs and the sandbox; wall time extrapolated to minutes per 30 students. Plus the
  * sandbox's own start-up cost per submission: open the sandbox (network namespace holder) and run
  * `true` in it, against `true` run directly.
@@ -91,9 +91,9 @@ export async function measureClass(opts: { students: number; jobs?: number; log:
   const dir = await makeClass(opts.students);
   const out = join(dir, 'reports');
   const t0 = performance.now();
-  const args = ['--import', 'tsx', 'grader/cli.ts', '--class', dir, '--jobs', String(jobs), '--out', out, '--quiet', ...(sandbox ? [] : ['--no-sandbox'])];
+  const args = ['--import', 'tsx', 'grader/cli.ts', 'class', dir, '--jobs', String(jobs), '--out', out, '--quiet', ...(sandbox ? [] : ['--no-sandbox'])];
   opts.log(`class: ${opts.students} tutorial copies, --jobs ${jobs}${sandbox ? ', sandboxed' : ', NO sandbox'}`);
-  const child = startChild(process.execPath, args, { name: 'grader --class', cwd: REPO_ROOT, detached: true });
+  const child = startChild(process.execPath, args, { name: 'grader class', cwd: REPO_ROOT, detached: true });
   child.process.stdout?.resume();
   // Bounded: 4 minutes per student at one job is far beyond any healthy run.
   const timeout = setTimeout(() => void child.stop(), opts.students * 240_000);
@@ -101,7 +101,7 @@ export async function measureClass(opts: { students: number; jobs?: number; log:
     const exit = await child.exited.catch((e: unknown) => ({ code: -1, signal: null, error: e }));
     const wallS = (performance.now() - t0) / 1000;
     if (child.stopping) return { ...base, measured: false, reason: `stopped after ${wallS.toFixed(0)} s` };
-    if (exit.code !== 0) return { ...base, measured: false, reason: `grader --class exited ${exit.code ?? exit.signal}: ${child.stderrTail(2).trim()}` };
+    if (exit.code !== 0) return { ...base, measured: false, reason: `grader class exited ${exit.code ?? exit.signal}: ${child.stderrTail(2).trim()}` };
     const csv = await readFile(join(out, 'gradebook.csv'), 'utf8');
     const passed = csv.split('\n').slice(1).filter((l) => /,yes,/.test(l)).length;
     opts.log(`class: ${wallS.toFixed(1)} s for ${opts.students}, ${passed} passed`);

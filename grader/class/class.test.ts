@@ -64,7 +64,7 @@ describe('--practice', () => {
   });
 });
 
-describe.skipIf(noPython)('--class', () => {
+describe.skipIf(noPython)('class', () => {
   it('grades a folder of 3 (a lab, a practice repo with the lab, a broken one) into a gradebook', async () => {
     const dir = await tempDir('avsock-class-');
     made.push(dir);

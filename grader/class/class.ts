@@ -1,5 +1,5 @@
 /**
- * --class DIR|roster.csv: grade many submissions with bounded parallelism. One broken submission
+ * npm run grade -- class DIR|roster.csv: grade many submissions with bounded parallelism. One broken submission
  * never stops the rest (each job is caught and becomes a row with its reason); ports come from the
  * grader's reservation (grader/run/launch/ports.ts) so parallel jobs never collide. Writes gradebook.csv
  * (student, score, each rubric item) and a folder per student with its reports and screenshot.

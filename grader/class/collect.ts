@@ -1,5 +1,5 @@
 /**
- * --collect DIR --out gradebook.csv: a gradebook from report folders graded elsewhere (one GitHub
+ * npm run grade -- collect DIR --out gradebook.csv: a gradebook from report folders graded elsewhere (one GitHub
  * Actions job per student, see grader/workflows/grade-class.yml). DIR holds one folder per student
  * (`report-<student>` as actions/download-artifact names them, or just `<student>`), each with the
  * report.json that `npm run grade -- --out` wrote. A folder without one, or with one that is not a
@@ -24,7 +24,7 @@ export function gradebookHeader(rubric: Rubric): string[] {
   return ['student', 'repo', 'score', 'maxScore', 'passed', ...rubric.items.map((i) => i.id), 'notes'];
 }
 
-/** One gradebook row from a report (the same columns --class writes). */
+/** One gradebook row from a report (the same columns `class` writes). */
 export function gradebookRow(student: string, repo: string, report: GradeReport, rubric: Rubric, note = ''): string[] {
   const points = new Map(report.checks.map((c) => [c.id, c.points]));
   const problems = Object.entries(report.problems ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
@@ -73,10 +73,10 @@ export interface CollectResult {
 
 export async function collectGradebook(dir: string, out: string, rubric: Rubric): Promise<CollectResult> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`--collect ${dir}: ${error.code === 'ENOENT' ? 'no such folder' : error.message}; pass the folder the report artifacts were downloaded into`);
+    throw new UsageError(`collect ${dir}: ${error.code === 'ENOENT' ? 'no such folder' : error.message}; pass the folder the report artifacts were downloaded into`);
   });
   const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  if (folders.length === 0) throw new UsageError(`--collect ${dir}: no student folders in it (expected report-<student>/report.json from each job)`);
+  if (folders.length === 0) throw new UsageError(`collect ${dir}: no student folders in it (expected report-<student>/report.json from each job)`);
   const rows: string[][] = [];
   const book: GradebookEntry[] = [];
   let reports = 0;

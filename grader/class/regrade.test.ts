@@ -20,7 +20,7 @@ function report(o: Partial<GradeReport>): GradeReport {
   };
 }
 
-describe('--class --regrade-not-graded', () => {
+describe('class --regrade-not-graded', () => {
   it('grades again only the students whose earlier report says "not graded"; the others keep their row', async () => {
     const dir = await tempDir('avsock-regrade-');
     made.push(dir);

@@ -1,5 +1,5 @@
 /**
- * --init-class-workflow DIR: copies the class workflow (grader/workflows/grade-class.yml) into
+ * npm run grade -- init-class-workflow DIR: copies the class workflow (grader/workflows/grade-class.yml) into
  * DIR/.github/workflows/ and a roster.csv template beside it when DIR has none. An existing
  * workflow of the same name is never overwritten.
  */
@@ -13,7 +13,7 @@ const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => f
 
 export async function initClassWorkflow(dir: string): Promise<string> {
   const st = await stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) throw new UsageError(`--init-class-workflow ${dir}: not a folder; pass the root of your repo`);
+  if (!st?.isDirectory()) throw new UsageError(`init-class-workflow ${dir}: not a folder; pass the root of your repo`);
   const target = join(dir, '.github', 'workflows', 'grade-class.yml');
   if (await exists(target)) throw new UsageError(`${target} already exists; delete it first to get the current version`);
   await mkdir(join(dir, '.github', 'workflows'), { recursive: true });

@@ -1,5 +1,5 @@
 /**
- * The Gradescope autograder zip, round-tripped: written by --gradescope-package, unpacked with
+ * The Gradescope autograder zip, round-tripped: written by `gradescope-package`, unpacked with
  * Info-ZIP's unzip into a temporary root laid out like /autograder, run_autograder run on a
  * submission there, and results.json checked against Gradescope's format.
  */
@@ -52,7 +52,7 @@ describe('zip()', () => {
   });
 });
 
-describe('--gradescope-package', () => {
+describe('gradescope-package', () => {
   it('ships setup.sh and run_autograder at the root, executable, with the grader beside them', async () => {
     const names = (await gradescopeEntries()).map((e) => [e.name, e.mode]);
     expect(names).toContainEqual(['setup.sh', 0o755]);

@@ -1,8 +1,8 @@
 /**
- * --gradescope-package FILE.zip: the autograder zip Gradescope expects. Its root holds setup.sh (run
- * once on Gradescope's Ubuntu image) and run_autograder (run per submission); beside them, the
- * grader itself (package.json, package-lock.json, src/, grader/) — Gradescope unpacks the zip into
- * /autograder/source, and run_autograder grades /autograder/submission from there.
+ * `npm run grade -- gradescope-package FILE.zip`: the autograder zip Gradescope expects. Its root
+ * holds setup.sh (run once on Gradescope's Ubuntu image) and run_autograder (run per submission);
+ * beside them, the grader itself (package.json, package-lock.json, src/, grader/) — Gradescope
+ * unpacks the zip into /autograder/source, and run_autograder grades /autograder/submission from there.
  */
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
@@ -41,7 +41,7 @@ export async function gradescopeEntries(root = GRADER_ROOT): Promise<ZipEntry[]>
 }
 
 export async function writeGradescopePackage(file: string): Promise<string> {
-  if (!file.toLowerCase().endsWith('.zip')) throw new UsageError(`--gradescope-package ${file}: the file name must end in .zip (Gradescope takes a zip)`);
+  if (!file.toLowerCase().endsWith('.zip')) throw new UsageError(`gradescope-package ${file}: the file name must end in .zip (Gradescope takes a zip)`);
   const entries = await gradescopeEntries();
   const bytes = zip(entries);
   await writeFile(file, bytes).catch((error: NodeJS.ErrnoException) => {

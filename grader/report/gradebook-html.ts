@@ -1,5 +1,5 @@
 /**
- * gradebook.html beside gradebook.csv (--class, --collect): one row per student with the score,
+ * gradebook.html beside gradebook.csv (the class and collect commands): one row per student with the score,
  * pass/fail, a thumbnail of the grader's screenshot, the key figures, flags (not graded, disturbed
  * run, no sandbox, screenshot reused) and a link to the student's report.html; the score
  * distribution above. Self-contained: thumbnails are data: URLs, the distribution an inline SVG,

@@ -1,7 +1,7 @@
 /**
  * Every workflow file in the repo (.github/workflows/*.yml, grader/workflows/*.yml) against GitHub's
  * own workflow schema, with GitHub's parser (@actions/workflow-parser, offline), plus what the class
- * workflow must do: roster → a matrix job per student with max-parallel → artifacts → --collect.
+ * workflow must do: roster → a matrix job per student with max-parallel → artifacts → collect.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,9 +65,9 @@ describe('grader/workflows/grade-class.yml', () => {
     const { jobs } = await load();
     expect(jobs.gradebook!.needs).toBe('grade');
     expect(jobs.gradebook!.if).toBe('always()');
-    expect(jobs.gradebook!.steps.map((s) => s.run ?? '').join('\n')).toContain('npm run grade -- --collect reports --out gradebook.csv');
+    expect(jobs.gradebook!.steps.map((s) => s.run ?? '').join('\n')).toContain('npm run grade -- collect reports --out gradebook.csv');
   });
-  it('--init-class-workflow copies it with a roster template, and never overwrites one', async () => {
+  it('init-class-workflow copies it with a roster template, and never overwrites one', async () => {
     const dir = await tempDir('avsock-init-wf-');
     made.push(dir);
     expect(await initClassWorkflow(dir)).toMatch(/grade-class.yml and .*roster.csv/);

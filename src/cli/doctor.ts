@@ -143,7 +143,7 @@ async function checkSandbox(): Promise<DoctorRow> {
   const s = detectSandbox();
   return s.ok
     ? { item: 'Sandbox', status: 'ok', detail: `bubblewrap works (${s.mode === 'root' ? 'as root: a uid of its own per submission' : 'unprivileged user namespaces'})`, required: false }
-    : { item: 'Sandbox', status: 'warn', detail: `${s.reason}: npm run grade -- --class/--practice refuse to run`, ...(s.fix ? { fix: s.fix } : {}), required: false };
+    : { item: 'Sandbox', status: 'warn', detail: `${s.reason}: npm run grade -- class and --practice refuse to run`, ...(s.fix ? { fix: s.fix } : {}), required: false };
 }
 
 export async function runDoctor(): Promise<DoctorRow[]> {

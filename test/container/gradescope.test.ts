@@ -1,6 +1,6 @@
 /**
  * The Gradescope package end to end, the way Gradescope runs it (npm run test:container's tier):
- * the zip the grader writes (--gradescope-package) is unpacked to /autograder/source in a fresh
+ * the zip the grader writes (gradescope-package) is unpacked to /autograder/source in a fresh
  * container of a stand-in base image (the Debian 12 base made here; ubuntu:24.04, Gradescope's own
  * family, where the engine can pull it), setup.sh runs once and the result is kept as an image
  * (reused while the zip is the same); then run_autograder grades three hand-ins in turn, each in a

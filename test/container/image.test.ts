@@ -149,7 +149,7 @@ describe.each([
   }, 10 * 60_000);
 
   it('grades a class of three into a gradebook', async () => {
-    const r = await grade(sandbox, out, [`${TUTORIAL}:/class/tutorial`, `${ROOT}:/class/avsock`, `${CRASHING}:/class/crashing`], ['--class', '/class', '--out', '/out/class']);
+    const r = await grade(sandbox, out, [`${TUTORIAL}:/class/tutorial`, `${ROOT}:/class/avsock`, `${CRASHING}:/class/crashing`], ['class', '/class', '--out', '/out/class']);
     expect(r.output, r.output).toMatch(/gradebook: \/out\/class\/gradebook\.csv \(3 students/);
     const rows = readFileSync(join(out, 'class', 'gradebook.csv'), 'utf8').trim().split('\n');
     expect(rows).toHaveLength(4);
