@@ -43,9 +43,15 @@ describe.skipIf(noPython)('gradeSubmission() with tutorial-style Python submissi
     expect(r.kind).toBe('python');
     expect(r.wire).toBe('tutorial');
     const s = r.measured.server!;
-    expect(Math.abs(s.fpsErrorPct)).toBeLessThan(1);
+    // The fixture paces by absolute deadlines, so its rate is the file's. The figure is frames over
+    // the span from the window's first to its last arrival: on a loaded machine an edge frame can be
+    // stamped up to one frame interval late, which over a 2-s window moves it by 1.7 % (seen: 1.37 %
+    // with two busy loops). The rubric's ±1 % is for 8-s windows on a grading machine.
+    const oneFramePct = 100 / (s.framesInWindow - 1);
+    expect(Math.abs(s.fpsErrorPct), `${s.framesInWindow} frames in the window`).toBeLessThan(1 + oneFramePct);
     expect(s.paced).toBe(true);
-    expect(r.checks.find((c) => c.id === 'server.fps')!.status).toBe('pass');
+    const fpsCheck = r.checks.find((c) => c.id === 'server.fps')!;
+    expect(fpsCheck.status, fpsCheck.message).toBe(Math.abs(s.fpsErrorPct) <= 1 ? 'pass' : 'fail');
     expect(r.checks.find((c) => c.id === 'client.works')!.message).toMatch(/no client\.py beside server\.py: not measured/);
   });
 
