@@ -86,10 +86,10 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promis
     server = await runner.run('server', QUEUE_MS, () =>
       measureServer({ ...common, wire: p.wire, seconds, firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10_000, display, budgetMs: startTimeoutMs + (seconds + 25) * 1000 }),
     );
-    const measured = server.ok ? server.value : server.value;
+    const measured = server.value;
     const wire = measured?.wire ?? p.wire;
     const client = await runner.run('client', QUEUE_MS, () => measureClient({ ...common, wire, seconds: clientSeconds, display, out: opts.out, budgetMs: startTimeoutMs * 2 + (clientSeconds + 20) * 1000 }));
-    const clientFigures = (client.ok ? client.value : client.value) ?? null;
+    const clientFigures = client.value ?? null;
     const caption = [await captionHead(p.submission.repo, wire), ...captionLines({ server: measured?.figures ?? null, client: clientFigures })];
     const screenshot = await runner.run('screenshot', startTimeoutMs + 45_000, () =>
       takeScreenshot({ submission: p.submission, clip: p.clip, wire, display, live: measured?.live, caption, startTimeoutMs, out: opts.out, noSave: Boolean(opts.noSave) }),
@@ -125,7 +125,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   }
   const repo = prepared.ok ? prepared.value.submission.repo : resolve(opts.repo);
   const checks = await runner.run('checks', 90_000, () => runChecks(repo));
-  const server = ran.server.ok ? ran.server.value : ran.server.value;
+  const server = ran.server.value;
   const results: Results = {
     repo,
     kind: prepared.ok ? prepared.value.submission.kind : 'unknown',

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { framesSent, nonSilentSeconds, parseStatusLine, type StatusSample } from '../measure/tutorial-client.ts';
 import type { PythonSubmission } from '../run/kinds.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/launch/ports.ts';
-import { startReferenceServer, type ReferenceServer } from '../run/reference.ts';
+import { ReferenceServerError, startReferenceServer, type ReferenceServer } from '../run/reference.ts';
 import { type Launched } from '../run/launch/launch.ts';
 import { FILE_ALSA_CONF } from '../run/python/python.ts';
 import { withTimingSlot } from '../run/launch/timing-slot.ts';
@@ -185,8 +185,13 @@ export async function measureClient(input: ClientInput): Promise<Outcome<ClientF
     const ports = await allocateStreamPorts();
     const started: Launched[] = [];
     try {
-      const ref = await startReferenceServer(input.clip, ports, input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined), input.startTimeoutMs, sub.sandbox?.joinNetwork);
-      if (typeof ref === 'string') return failedOurs(ref);
+      let ref: ReferenceServer;
+      try {
+        ref = await startReferenceServer(input.clip, ports, input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined), input.startTimeoutMs, sub.sandbox?.joinNetwork);
+      } catch (error) {
+        if (error instanceof ReferenceServerError) return failedOurs(error.message);
+        throw error;
+      }
       started.push(ref.launched);
       const run: Run = { input, ref, ports, started };
       return sub.kind === 'python' ? await pythonClient(run, sub) : await nodeClient(run);

@@ -42,17 +42,17 @@ function problemsOf(r: Results): Record<string, string> {
   const not = r.prepareProblem ? `not run: ${r.prepareProblem}` : undefined;
   const entries: Array<[string, Outcome<unknown>]> = [['server', r.server], ['client', r.client], ['screenshot', r.screenshot], ['checks', r.checks]];
   for (const [name, o] of entries) if (!o.ok) problems[name] = not ?? o.reason;
-  const client = r.client.ok ? r.client.value : r.client.value;
+  const client = r.client.value;
   if (client?.problem && !problems.client) problems.client = client.problem;
   return problems;
 }
 
 export function figuresOf(r: Results): Figures {
-  const server = r.server.ok ? r.server.value : r.server.value;
+  const server = r.server.value;
   return {
     server: server?.figures ?? null,
     stream: server?.stream ?? null,
-    client: (r.client.ok ? r.client.value : r.client.value) ?? null,
+    client: r.client.value ?? null,
     screenshot: { ok: r.screenshot.ok },
   };
 }
@@ -100,7 +100,7 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
   const result = scoreSubmission(meta.rubric, { figures, ...(r.checks.ok ? { findings: r.checks.value } : {}), problems, language: r.kind === 'python' ? 'python' : 'node', notMeasurable: notMeasurableOf(r, figures), lang });
   const head = await git(r.repo, ['rev-parse', 'HEAD'], { allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
   const commit = head?.code === 0 ? head.stdout.trim() : undefined;
-  const server = r.server.ok ? r.server.value : r.server.value;
+  const server = r.server.value;
   const shot = r.screenshot;
   const notGraded = notGradedReason({ ours: oursOf(r), problems, ...(server ? { machine: server.machine } : {}), items: result.items, rubric: meta.rubric });
   return {

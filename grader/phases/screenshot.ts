@@ -15,7 +15,7 @@ import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/laun
 import { UI_LINE, type Launched } from '../run/launch/launch.ts';
 import { bridgeUrls } from '../run/sandbox/port-bridge.ts';
 import { withTimingSlot } from '../run/launch/timing-slot.ts';
-import { why } from '../run/launch/watch.ts';
+import { lineBeforeExit, why } from '../run/launch/watch.ts';
 import { grabPages } from '../screenshot/capture.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowShot } from '../screenshot/compose.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
@@ -54,7 +54,7 @@ async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Sh
   let client: Launched | undefined;
   try {
     client = await sub.startClient({ ports: live.ports, ...(input.wire ? { wire: input.wire } : {}), mode: { kind: 'window', uiPort: clientPorts.uiPort } });
-    const clientUi = await client.out.waitForLine(UI_LINE, input.startTimeoutMs);
+    const clientUi = await lineBeforeExit(client, UI_LINE, input.startTimeoutMs);
     if (!clientUi) return failed(why(client, "the client printed no 'ui: http://127.0.0.1:PORT/' line"));
     // Sandboxed pages listen on the sandbox's own loopback: the browser reaches them through bridges.
     const pages = sub.sandbox ? await bridgeUrls(sub.sandbox.joinNetwork, [serverUi[1]!, clientUi[1]!]) : { urls: [serverUi[1]!, clientUi[1]!], close: async () => {} };
@@ -86,7 +86,7 @@ async function pythonPair(input: ScreenshotInput, sub: PythonSubmission): Promis
     const server = await sub.startServer({ clip: input.clip, ports, display });
     started.push(server);
     // audio_stream() prints this once its TCP socket listens (the UDP one is bound before).
-    if (!(await server.out.waitForLine(/listening at/i, input.startTimeoutMs))) return failed(why(server, "server.py did not start (no 'listening at')"));
+    if (!(await lineBeforeExit(server, /listening at/i, input.startTimeoutMs))) return failed(why(server, "server.py did not start (no 'listening at')"));
     const client = await sub.startClient({ ports, display, mode: { kind: 'window', uiPort: 0 } });
     started.push(client);
     const stopped = (): string | undefined => (server.exit ? why(server, 'server.py stopped') : client.exit ? why(client, 'client.py stopped') : undefined);

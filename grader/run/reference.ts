@@ -5,11 +5,12 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AvsockError } from '../../src/errors.ts';
 import type { WireName } from '../../src/wire/index.ts';
 import type { StreamPorts } from './launch/ports.ts';
 import type { CommandWrap } from './sandbox/sandbox.ts';
 import { launch, UI_LINE, type Launched } from './launch/launch.ts';
-import { timedLines, why, type TimedLine } from './launch/watch.ts';
+import { lineBeforeExit, timedLines, why, type TimedLine } from './launch/watch.ts';
 
 /** The grader's own checkout: its `npm run server` is the reference server for client grading. */
 export const GRADER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,14 +27,21 @@ export interface ReferenceServer {
   lines: TimedLine[];
 }
 
-/** Starts the reference server and waits for its `ui:` line; an error names why it did not start. */
-export async function startReferenceServer(clip: string, ports: StreamPorts, wire: WireName | undefined, startTimeoutMs: number, wrap?: CommandWrap): Promise<ReferenceServer | string> {
+/** The grader's own server did not start: the grader's or its machine's failure, never the submission's. */
+export class ReferenceServerError extends AvsockError {
+  constructor(message: string) {
+    super('E_REFERENCE_SERVER', message);
+  }
+}
+
+/** Starts the reference server and waits for its `ui:` line; a ReferenceServerError names why it did not start. */
+export async function startReferenceServer(clip: string, ports: StreamPorts, wire: WireName | undefined, startTimeoutMs: number, wrap?: CommandWrap): Promise<ReferenceServer> {
   // wrap: into the submission's sandbox network (grader/run/sandbox/sandbox.ts), where its client runs.
   const launched = launch('reference server', 'npm', nodeServerArgs(clip, ports, wire), { cwd: GRADER_ROOT, ...(wrap ? { wrap } : {}) });
   const lines = timedLines(launched);
-  if (!(await launched.out.waitForLine(UI_LINE, startTimeoutMs))) {
+  if (!(await lineBeforeExit(launched, UI_LINE, startTimeoutMs))) {
     await launched.handle.stop();
-    return why(launched, 'the reference server did not start');
+    throw new ReferenceServerError(why(launched, 'the reference server did not start'));
   }
   return { launched, lines };
 }
