@@ -22,7 +22,7 @@
  * All times are epoch ms (performance.timeOrigin + performance.now() of the process that took them).
  */
 import { percentile } from '../src/timing/stats.ts';
-import type { SenderTrace } from '../src/server/video-sender.ts';
+import type { SenderTrace } from '../src/server/send-trace.ts';
 
 export const STAGES = ['main thread late', 'sender wake-up', 'send calls', 'after the send (kernel + probe)'] as const;
 export type StageName = (typeof STAGES)[number];

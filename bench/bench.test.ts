@@ -3,7 +3,7 @@ import { avTimelineOffset } from './avtimeline.ts';
 import { descendants, parseProcStat, parseVmHwmKb, statTicks, treeCpuSeconds, windowCpuPct } from './proc.ts';
 import { pacingRatios, evaluateTargets } from './report.ts';
 import { attributeRun, summarizeTails } from './attribution.ts';
-import type { SenderTrace } from '../src/server/video-sender.ts';
+import type { SenderTrace } from '../src/server/send-trace.ts';
 import { combineRuns, fmt, formatTable, median, replaceBetweenMarkers, spread } from './summary.ts';
 import type { PacingResult } from './sections/pacing.ts';
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { analyzeAudio, analyzeVideo } from '../../grader/measure/analysis.ts';
 import { probeServer } from '../../grader/measure/probe-client.ts';
-import type { SenderTrace } from '../../src/server/video-sender.ts';
+import type { SenderTrace } from '../../src/server/send-trace.ts';
 import { attributeRun, type RunTail } from '../attribution.ts';
 import { avTimelineOffset } from '../avtimeline.ts';
 import { benchClip, epochMs, fpsOf, type ClipSpec } from '../launch.ts';

@@ -39,9 +39,10 @@ const waitAsync = /** @type {any} */ (Atomics).waitAsync;
 const now = () => performance.now() + toMain;
 
 /** Trace (bench only): per frame 8 f64 — deadline, wake, send start, send end, published, pts, datagrams sent, 1 = dropped. */
-const trace = d.traceSab ? new Float64Array(d.traceSab) : undefined;
-const TRACE_FIELDS = 8;
-const traceFrames = trace ? Math.floor((trace.length - 1 - 2 * d.traceGcEntries) / TRACE_FIELDS) : 0;
+const trace = d.trace ? new Float64Array(d.trace.sab) : undefined;
+const traceGcEntries = d.trace?.gcEntries ?? 0;
+const TRACE_FIELDS = d.trace?.frameFields ?? 0;
+const traceFrames = trace ? Math.floor((trace.length - 1 - 2 * traceGcEntries) / TRACE_FIELDS) : 0;
 let traced = 0;
 let gcTraced = 0;
 /** @type {PerformanceObserver | undefined} */
@@ -49,7 +50,7 @@ let gcObserver;
 if (trace) {
   gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      if (gcTraced >= d.traceGcEntries) break;
+      if (gcTraced >= traceGcEntries) break;
       const at = 1 + traceFrames * TRACE_FIELDS + gcTraced * 2;
       trace[at] = e.startTime + toMain;
       trace[at + 1] = e.duration;

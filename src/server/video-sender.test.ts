@@ -1,11 +1,15 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fragmentFrame } from '../protocol/framed/index.ts';
 import { encodeTutorialFrame } from '../protocol/tutorial/index.ts';
 import { FrameTooLargeError } from '../protocol/errors.ts';
 import { ringLayout, slotBytesFor, writeDatagrams } from './frame-ring.ts';
+import type { SenderTrace } from './send-trace.ts';
 import { VideoSender, type SentFrame } from './video-sender.ts';
 
 function datagramsOf(slot: Buffer, c: { count: number; full: number; last: number }): Buffer[] {
@@ -121,6 +125,37 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
       await sender.close();
       r.socket.close();
     }
+  });
+
+  it('with a trace file, close() writes each frame\'s publish, deadline, wake-up and send times, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'avsock-trace-'));
+    const traceFile = join(dir, 'trace.json');
+    const sender = await VideoSender.start({ host: '127.0.0.1', port: 0, slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {}, traceFile });
+    const r = await receiver();
+    try {
+      sender.setClients([{ address: '127.0.0.1', port: r.port }]);
+      const t0 = performance.now();
+      for (let i = 0; i < 3; i++) {
+        const jpeg = Buffer.from(`frame ${i}`);
+        await sender.enqueue(t0 + i * 5, i * 1000, jpeg, (slot) => writeDatagrams(slot, [encodeTutorialFrame(jpeg)]));
+      }
+      await sender.drain();
+      for (let i = 0; i < 3; i++) await r.next();
+    } finally {
+      await sender.close();
+      r.socket.close();
+    }
+    const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as SenderTrace;
+    rmSync(dir, { recursive: true, force: true });
+    expect(trace.frames.map((f) => [f.ptsUs, f.datagrams, f.dropped])).toEqual([[0, 1, false], [1000, 1, false], [2000, 1, false]]);
+    for (const f of trace.frames) {
+      // The main thread publishes the slot; the sender thread sleeps to the deadline, then sends.
+      expect(f.sendStartMs).toBeGreaterThanOrEqual(f.publishedMs);
+      expect(f.sendStartMs).toBeGreaterThanOrEqual(f.wokeMs);
+      expect(f.sendEndMs).toBeGreaterThanOrEqual(f.sendStartMs);
+    }
+    expect(trace.timeOrigin).toBeCloseTo(performance.timeOrigin, 3);
+    expect(Number.isFinite(trace.mainLoopDelay.max)).toBe(true);
   });
 
   it('rejects with the errno code when the port is taken (the server turns it into E_PORT_IN_USE)', async () => {

@@ -11,16 +11,14 @@
  * nothing, so it rarely collects garbage, and a busy main thread only matters if it falls a whole
  * ring (DEFAULT_SLOTS frames) behind.
  *
- * Set AVSOCK_SEND_TRACE=FILE to have close() write, as JSON, every frame's deadline, wake-up, send
- * start/end and publish time, the worker's and the main thread's GC pauses and the main thread's
- * event-loop delay — what `npm run bench` uses to say where the tail of the jitter comes from.
+ * The bench's timing trace (AVSOCK_SEND_TRACE) is send-trace.ts; the sender only hands it over.
  */
-import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { EnvironmentError } from '../errors.ts';
 import * as ring from './frame-ring.ts';
 import type { UdpAddress } from './registry.ts';
+import { SendTrace, type SenderTrace, type TraceBuffer } from './send-trace.ts';
 
 export interface VideoSenderOptions {
   readonly host: string;
@@ -55,14 +53,10 @@ export interface SentFrame {
  * core at 30 fps), 5 % of a core at the most.
  */
 const SPIN_MS = 0.15;
-const TRACE_FRAMES = 20_000;
-/** Event-loop delay sampling period when tracing (ms): coarse, so the probe itself costs next to no CPU. */
-const LOOP_DELAY_RESOLUTION_MS = 20;
 
 /** Atomics.waitAsync (V8 8.7+, every Node ≥ 16), not yet in TypeScript's ES2023 lib. */
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, timeoutMs?: number) => WaitAsyncResult }).waitAsync;
-const TRACE_GC = 4_000;
 
 interface Pending {
   ptsUs: number;
@@ -84,20 +78,8 @@ export interface SenderWorkerData {
   readonly sendBufferBytes: number;
   readonly burstDatagrams: number;
   readonly spinMs: number;
-  /** Bench only: per-frame timings are written here when set. */
-  readonly traceSab: SharedArrayBuffer | undefined;
-  readonly traceGcEntries: number;
-}
-
-export interface SenderTrace {
-  /** Per frame: main-thread ms. */
-  frames: Array<{ deadlineMs: number; wokeMs: number; sendStartMs: number; sendEndMs: number; publishedMs: number; ptsUs: number; datagrams: number; dropped: boolean }>;
-  workerGc: Array<{ startMs: number; durationMs: number }>;
-  mainGc: Array<{ startMs: number; durationMs: number; kind: number }>;
-  /** The main thread's event-loop delay histogram (ms). */
-  mainLoopDelay: { p50: number; p99: number; max: number; mean: number };
-  /** performance.timeOrigin of the main thread (epoch ms): ms + this = epoch ms. */
-  timeOrigin: number;
+  /** Bench only (send-trace.ts): per-frame timings are written here when set. */
+  readonly trace: TraceBuffer | undefined;
 }
 
 export class VideoSender {
@@ -105,22 +87,19 @@ export class VideoSender {
   readonly #writer: ring.FrameRingWriter;
   readonly #opts: VideoSenderOptions;
   readonly #pending: Array<Pending | undefined>;
-  readonly #traceSab: SharedArrayBuffer | undefined;
+  readonly #trace: SendTrace | undefined;
   readonly #address: { address: string; port: number; family: string };
   #reported: number;
   #clients: UdpAddress[] = [];
   #closed = false;
   #closedPromise: Promise<void> | undefined;
-  #mainGc: SenderTrace['mainGc'] = [];
-  #gcObserver: PerformanceObserver | undefined;
-  #loopDelay: IntervalHistogram | undefined;
 
-  private constructor(worker: Worker, writer: ring.FrameRingWriter, opts: VideoSenderOptions, address: { address: string; port: number; family: string }, traceSab: SharedArrayBuffer | undefined) {
+  private constructor(worker: Worker, writer: ring.FrameRingWriter, opts: VideoSenderOptions, address: { address: string; port: number; family: string }, trace: SendTrace | undefined) {
     this.#worker = worker;
     this.#writer = writer;
     this.#opts = opts;
     this.#address = address;
-    this.#traceSab = traceSab;
+    this.#trace = trace;
     this.#pending = new Array<Pending | undefined>(writer.layout.slots).fill(undefined);
     this.#reported = Atomics.load(writer.control, ring.C_SENT);
     worker.on('message', (m: WorkerMessage) => {
@@ -128,16 +107,6 @@ export class VideoSender {
       else if (m.type === 'send-error') opts.debug?.(`udp send: ${m.message}`);
     });
     worker.on('error', (error) => opts.debug?.(`video sender thread: ${error.message}`));
-    if (traceSab) {
-      this.#gcObserver = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) {
-          if (this.#mainGc.length < TRACE_GC) this.#mainGc.push({ startMs: e.startTime, durationMs: e.duration, kind: ((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? 0 });
-        }
-      });
-      this.#gcObserver.observe({ entryTypes: ['gc'] });
-      this.#loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-      this.#loopDelay.enable();
-    }
     void this.#watchSent();
   }
 
@@ -145,8 +114,7 @@ export class VideoSender {
   static async start(opts: VideoSenderOptions): Promise<VideoSender> {
     const layout = ring.ringLayout(opts.slots ?? ring.DEFAULT_SLOTS, opts.slotBytes);
     const writer = new ring.FrameRingWriter(layout);
-    const traceFile = opts.traceFile ?? process.env.AVSOCK_SEND_TRACE;
-    const traceSab = traceFile ? new SharedArrayBuffer((1 + TRACE_FRAMES * 8 + TRACE_GC * 2) * 8) : undefined;
+    const trace = SendTrace.open(opts.traceFile);
     const workerData: SenderWorkerData = {
         sab: writer.sab,
         layout,
@@ -158,8 +126,7 @@ export class VideoSender {
         sendBufferBytes: opts.sendBufferBytes,
         burstDatagrams: opts.burstDatagrams,
         spinMs: SPIN_MS,
-        traceSab,
-        traceGcEntries: TRACE_GC,
+        trace: trace?.buffer,
       };
     const worker = new Worker(new URL('./video-sender-worker.mjs', import.meta.url), {
       workerData,
@@ -190,8 +157,7 @@ export class VideoSender {
       worker.on('message', onMessage);
       worker.on('error', onError);
     });
-    const sender = new VideoSender(worker, writer, { ...opts, ...(traceFile ? { traceFile } : {}) }, address, traceSab);
-    return sender;
+    return new VideoSender(worker, writer, opts, address, trace);
   }
 
   address(): { address: string; port: number; family: string } {
@@ -297,44 +263,12 @@ export class VideoSender {
       });
     });
     await this.#worker.terminate();
-    this.#gcObserver?.disconnect();
-    this.#loopDelay?.disable();
-    const file = this.#opts.traceFile;
-    if (file && this.#traceSab) {
-      try {
-        writeFileSync(file, JSON.stringify(this.trace()));
-      } catch (error) {
-        this.#opts.debug?.(`send trace: ${(error as Error).message}`);
-      }
-    }
+    this.#trace?.finish(this.#opts.debug);
   }
 
   /** What the trace holds so far (undefined unless tracing). */
   trace(): SenderTrace | undefined {
-    if (!this.#traceSab) return undefined;
-    const t = new Float64Array(this.#traceSab);
-    const n = t[0]!;
-    const frames: SenderTrace['frames'] = [];
-    for (let i = 0; i < n; i++) {
-      const a = 1 + i * 8;
-      frames.push({ deadlineMs: t[a]!, wokeMs: t[a + 1]!, sendStartMs: t[a + 2]!, sendEndMs: t[a + 3]!, publishedMs: t[a + 4]!, ptsUs: t[a + 5]!, datagrams: t[a + 6]!, dropped: t[a + 7] === 1 });
-    }
-    const workerGc: SenderTrace['workerGc'] = [];
-    for (let i = 0; i < TRACE_GC; i++) {
-      const a = 1 + TRACE_FRAMES * 8 + i * 2;
-      if (t[a] === 0 && t[a + 1] === 0) break;
-      workerGc.push({ startMs: t[a]!, durationMs: t[a + 1]! });
-    }
-    const h = this.#loopDelay;
-    // The histogram holds whole timer intervals (resolution + delay): the delay is the excess.
-    const ms = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS);
-    return {
-      frames,
-      workerGc,
-      mainGc: this.#mainGc,
-      mainLoopDelay: h ? { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) } : { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN },
-      timeOrigin: performance.timeOrigin,
-    };
+    return this.#trace?.read();
   }
 }
 
