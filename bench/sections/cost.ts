@@ -4,6 +4,8 @@
  * and start-up: server spawn → first frame at a probe client (clip cached), with the probe started
  * after the server listens (its own start-up counted) and with a probe already waiting.
  */
+import * as v from 'valibot';
+import { parseJson } from '../../src/json.ts';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -53,9 +55,9 @@ export async function measureCost(seconds: number, log: (msg: string) => void): 
     clientSampler.stop();
     let clientStats: Record<string, unknown> | undefined;
     try {
-      clientStats = JSON.parse(await readFile(statsFile, 'utf8')) as Record<string, unknown>;
-    } catch {
-      clientExit ??= 'the client wrote no --stats file';
+      clientStats = parseJson(await readFile(statsFile, 'utf8'), v.record(v.string(), v.unknown()), 'the client\'s --stats file');
+    } catch (error) {
+      clientExit ??= (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the client wrote no --stats file' : (error as Error).message;
     }
     return {
       seconds: (to - from) / 1000,

@@ -17,7 +17,7 @@ describe('parseReport()', () => {
   it('names what is wrong with a file that is not a grader report', () => {
     expect(() => parseReport('{"score": 3')).toThrow(/not JSON/);
     expect(() => parseReport('[]')).toThrow(/not an avsock grader report/);
-    expect(() => parseReport('{"tool":"avsock-grader","score":"9"}')).toThrow(/lacks score/);
+    expect(() => parseReport('{"tool":"avsock-grader","score":"9"}')).toThrow('report.json score: expected number, got "9"');
   });
 });
 

@@ -5,6 +5,8 @@
  * report.json that `npm run grade -- --out` wrote. A folder without one, or with one that is not a
  * grader report, is still a row: score 0 and the reason (the job's error.txt when it left one).
  */
+import * as v from 'valibot';
+import { checkShape, JsonShapeError, parseJson } from '../../src/json.ts';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
@@ -41,18 +43,25 @@ export function gradebookCsv(rows: string[][], rubric: Rubric): string {
   return [gradebookHeader(rubric), ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
+/** What the gradebook reads of a report.json; the rest is kept as it is. */
+const ReportFieldsSchema = v.looseObject({
+  score: v.number(),
+  maxScore: v.number(),
+  passed: v.boolean(),
+  checks: v.array(v.looseObject({ id: v.string(), points: v.number() })),
+  notGraded: v.optional(v.nullable(v.string())),
+  problems: v.optional(v.record(v.string(), v.string())),
+  repo: v.optional(v.nullable(v.string())),
+});
+
 /** Parses and checks a report.json; throws a one-line reason when it is not a grader report. */
 export function parseReport(text: string): GradeReport {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`report.json is not JSON (${(error as Error).message})`);
+  const value = parseJson(text, v.unknown(), 'report.json');
+  if (typeof value !== 'object' || value === null || (value as { tool?: unknown }).tool !== 'avsock-grader') {
+    throw new JsonShapeError('report.json is not an avsock grader report (no "tool": "avsock-grader")');
   }
-  const r = raw as Partial<GradeReport> | null;
-  if (!r || typeof r !== 'object' || r.tool !== 'avsock-grader') throw new Error('report.json is not an avsock grader report (no "tool": "avsock-grader")');
-  if (typeof r.score !== 'number' || typeof r.maxScore !== 'number' || !Array.isArray(r.checks)) throw new Error('report.json lacks score, maxScore or checks[]');
-  return r as GradeReport;
+  // Checked: the fields the gradebook reads; the others are the grader's own writing, passed through.
+  return checkShape(value, ReportFieldsSchema, 'report.json') as unknown as GradeReport;
 }
 
 async function firstLine(file: string): Promise<string | undefined> {

@@ -5,6 +5,9 @@
  * Being a process of its own, it can be started inside another network namespace (probe-client.ts's
  * wrapCommand), and nothing the grader does can delay its timestamps.
  */
+import * as v from 'valibot';
+import { parseJson, type Schema } from '../../src/json.ts';
+import { WIRE_NAMES } from '../../src/wire/index.ts';
 import { record, type RecorderOptions } from './recorder.ts';
 import { encodeResult } from './result-codec.ts';
 
@@ -13,14 +16,28 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
+const RecorderOptionsSchema: Schema<RecorderOptions> = v.object({
+  host: v.string(),
+  videoPort: v.number(),
+  audioPort: v.number(),
+  wire: v.picklist([...WIRE_NAMES, 'auto']),
+  seconds: v.number(),
+  connectTimeoutMs: v.number(),
+  firstFrameTimeoutMs: v.number(),
+  audioReadAheadMs: v.number(),
+  maxKeptJpegBytes: v.number(),
+  maxKeptPcmBytes: v.number(),
+  maxFrames: v.number(),
+});
+
 async function main(): Promise<void> {
   const raw = process.argv[2];
   if (!raw) fail('usage: probe-process.ts \'{"host":…,"videoPort":…,…}\'');
   let opts: RecorderOptions;
   try {
-    opts = JSON.parse(raw) as RecorderOptions;
+    opts = parseJson(raw, RecorderOptionsSchema, 'options');
   } catch (error) {
-    fail(`options are not JSON: ${(error as Error).message}`);
+    fail((error as Error).message);
   }
   let isStopped = false;
   let resolveStop!: () => void;

@@ -9,6 +9,8 @@
  *   each blob: u32be length + bytes, in order: frames with `jpeg`, then audio with `pcm`
  *   (the JSON marks them with `jpegBytes` / `pcmBytes`). NaN/undefined never appear in the JSON.
  */
+import * as v from 'valibot';
+import { JsonShapeError, parseJson } from '../../src/json.ts';
 import type { ProbeRecording } from './recording.ts';
 
 export const RESULT_MAGIC = Buffer.from('AVSR');
@@ -26,6 +28,12 @@ type RecordingHeader = Omit<ProbeRecording, 'frames' | 'audio'> & {
   frames: Array<Omit<ProbeRecording['frames'][number], 'jpeg'> & { jpegBytes?: number }>;
   audio: Array<Omit<ProbeRecording['audio'][number], 'pcm'> & { pcmBytes?: number }>;
 };
+
+const HeaderFieldsSchema = v.looseObject({
+  wire: v.string(),
+  frames: v.array(v.looseObject({ arrivalMs: v.number(), bytes: v.number(), jpegBytes: v.optional(v.number()) })),
+  audio: v.array(v.looseObject({ arrivalMs: v.number(), playMs: v.number(), bytes: v.number(), pcmBytes: v.optional(v.number()) })),
+});
 
 export function encodeResult(rec: ProbeRecording): Buffer {
   const blobs: Buffer[] = [];
@@ -59,9 +67,11 @@ export function decodeResult(buf: Buffer): ProbeRecording {
   if (OFF_JSON + jsonLength > buf.length) throw new ResultDecodeError(`probe result truncated: JSON of ${jsonLength} bytes, ${buf.length - OFF_JSON} present`);
   let header: RecordingHeader;
   try {
-    header = JSON.parse(buf.subarray(OFF_JSON, OFF_JSON + jsonLength).toString('utf8')) as RecordingHeader;
+    // Checked: what the blobs and the analysis index by; the rest is the probe's own writing.
+    header = parseJson(buf.subarray(OFF_JSON, OFF_JSON + jsonLength).toString('utf8'), HeaderFieldsSchema, 'probe result JSON') as unknown as RecordingHeader;
   } catch (error) {
-    throw new ResultDecodeError(`probe result JSON does not parse: ${(error as Error).message}`);
+    if (error instanceof JsonShapeError) throw new ResultDecodeError(error.message);
+    throw error;
   }
   let at = OFF_JSON + jsonLength;
   const take = (expected: number, what: string): Buffer => {

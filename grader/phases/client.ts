@@ -19,6 +19,8 @@ import { type Launched } from '../run/launch/launch.ts';
 import { FILE_ALSA_CONF } from '../run/python/python.ts';
 import { withTimingSlot } from '../run/launch/timing-slot.ts';
 import { sleep } from '../../src/timing/wait.ts';
+import { ClientStatsFileSchema, type ClientStatsFile } from '../../src/client/client-stats.ts';
+import { JsonShapeError, parseJson } from '../../src/json.ts';
 import { exitWithin, until, why, type TimedLine } from '../run/launch/watch.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
 import { recordShownFrames, type ShownFrames } from '../screenshot/shown-frames.ts';
@@ -54,32 +56,38 @@ async function nodeClient(run: Run): Promise<Outcome<ClientFigures>> {
   run.started.push(client);
   const exit = await exitWithin(client, input.startTimeoutMs + (input.seconds + 15) * 1000);
   if (exit === 'timeout') return failed(why(client, `the client did not exit within ${input.seconds} s + start-up (--duration ${input.seconds})`));
-  let stats: Record<string, unknown>;
+  let text: string;
   try {
-    stats = JSON.parse(await readFile(statsFile, 'utf8')) as Record<string, unknown>;
+    text = await readFile(statsFile, 'utf8');
   } catch (error) {
     return failed(why(client, `no readable --stats file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`));
   }
-  const num = (k: string): number => (typeof stats[k] === 'number' ? (stats[k]) : Number.NaN);
+  let stats: ClientStatsFile;
+  try {
+    stats = parseJson(text, ClientStatsFileSchema, 'the client\'s --stats file');
+  } catch (error) {
+    if (error instanceof JsonShapeError) return failed(error.message);
+    throw error;
+  }
   const sent = sentSince(run.ref.lines, t0);
   const sentFps = sent && sent.fps > 0 ? sent.fps : input.sourceFps;
-  const fps = num('fps');
-  const optional = (k: 'framesLost' | 'framesLate' | 'jitterMs' | 'avOffsetMs'): Partial<ClientFigures> => (Number.isFinite(num(k)) ? { [k]: num(k) } : {});
+  const { fps, framesLost, framesLate, jitterMs } = stats;
+  const avOffsetMs = stats.avOffsetMs?.mean;
   const figures: ClientFigures = {
     measuredFrom: `the client's own --stats file; sent rate from the reference server's status (${sent ? 'measured' : 'not printed: the clip rate'})`,
     running: exit.code === 0,
     windowLive: null,
-    framesReceived: num('framesReceived'),
+    framesReceived: stats.framesReceived,
     fps,
     sentFps,
     fpsErrorPct: ((fps - sentFps) / sentFps) * 100,
-    audioSeconds: num('audioSeconds'),
+    audioSeconds: stats.audioSeconds,
     listenedSeconds: input.seconds,
-    audioRatio: num('audioSeconds') / input.seconds,
-    ...optional('framesLost'),
-    ...optional('framesLate'),
-    ...optional('jitterMs'),
-    ...optional('avOffsetMs'),
+    audioRatio: stats.audioSeconds / input.seconds,
+    ...(typeof framesLost === 'number' ? { framesLost } : {}),
+    ...(framesLate !== undefined ? { framesLate } : {}),
+    ...(jitterMs !== undefined ? { jitterMs } : {}),
+    ...(typeof avOffsetMs === 'number' ? { avOffsetMs } : {}),
   };
   return succeeded(figures, `${fmt(figures.framesReceived)} frames at ${fmt(fps)} fps (sent ${fmt(sentFps)}), ${fmt(figures.audioSeconds)} s of sound`);
 }

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import sharp from 'sharp';
@@ -7,13 +8,14 @@ import { GRADER_ROOT } from '../run/reference.ts';
 import { loadRubric, validateRubric } from '../score/rubric.ts';
 import { toGradescope } from './gradescope.ts';
 import { PRAIRIELEARN_LIMIT_BYTES, toPrairieLearn } from './prairielearn.ts';
-import type { ReportSeries } from './series.ts';
+
 import type { GradeReport } from './types.ts';
-import { toJson } from './writers.ts';
+import { readSeries, toJson } from './writers.ts';
 
 const RECORDED = join(GRADER_ROOT, 'grader', 'testing', 'recorded');
 const recorded = JSON.parse(await readFile(join(RECORDED, 'report.json'), 'utf8')) as GradeReport;
-const series = JSON.parse(await readFile(join(RECORDED, 'series.json'), 'utf8')) as ReportSeries;
+// Read as the writers read it: through its schema (a recorded grading's series.json).
+const series = (await readSeries(join(RECORDED, 'series.json')))!;
 const schema = JSON.parse(await readFile(join(GRADER_ROOT, 'grader', 'report', 'gradescope-results.schema.json'), 'utf8')) as object;
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
@@ -22,6 +24,19 @@ function graded(o: Partial<GradeReport> = {}): GradeReport {
   if (!('notGraded' in o)) delete r.notGraded;
   return r;
 }
+
+describe('series.json', () => {
+  it('a recorded grading\'s series reads back through its schema; a changed one is refused', async () => {
+    expect(series.intervals.length).toBeGreaterThan(10);
+    const dir = await mkdtemp(join(tmpdir(), 'avsock-series-'));
+    try {
+      await writeFile(join(dir, 'series.json'), JSON.stringify({ ...series, version: 2 }));
+      expect(await readSeries(join(dir, 'series.json'))).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('Gradescope results.json', () => {
   it('validates against the schema written from Gradescope\'s spec, Markdown outputs, extra_data, leaderboard', () => {

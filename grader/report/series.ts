@@ -3,6 +3,7 @@
  * as series.json beside report.json, so every plot can be redrawn. Times are seconds from the first
  * frame (the start of the window the probe judged).
  */
+import * as v from 'valibot';
 import type { ServerFigures } from '../measure/server-figures.ts';
 import type { ProbeRecording } from '../measure/recording.ts';
 import { STALL_LIMIT_MS } from '../score/judge.ts';
@@ -28,6 +29,23 @@ export interface ReportSeries {
   /** Histogram of |D| (RFC 3550: arrival spacing minus sender spacing) per frame, ms. */
   jitter: Array<{ fromMs: number; toMs: number; count: number }>;
 }
+
+const point = (fields: readonly string[]) => v.looseObject(Object.fromEntries(fields.map((f) => [f, v.number()])));
+
+/** series.json as written by seriesOf(): checked before it is drawn again (a file on disk may be anyone's). */
+export const ReportSeriesSchema = v.object({
+  version: v.literal(1),
+  sourceFps: v.number(),
+  nominalIntervalMs: v.number(),
+  windowS: v.number(),
+  intervals: v.array(v.object({ t: v.number(), ms: v.number(), mark: v.optional(v.picklist(['freeze', 'stall'])) })),
+  fpsPerSecond: v.array(point(['second', 'fps'])),
+  av: v.array(point(['t', 'offsetMs'])),
+  audioLevel: v.array(point(['t', 'ms'])),
+  underruns: v.array(point(['t', 'ms'])),
+  heldBack: v.array(point(['from', 'to'])),
+  jitter: v.array(point(['fromMs', 'toMs', 'count'])),
+});
 
 /** Points per series at most: a 2-minute 60 fps window would otherwise put 7200 dots in one plot. */
 const MAX_POINTS = 1500;

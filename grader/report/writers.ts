@@ -6,7 +6,8 @@ import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { toGradescope } from './gradescope.ts';
 import { reportHtml, screenshotDataUrl } from './html.ts';
-import type { ReportSeries } from './series.ts';
+import { ReportSeriesSchema, type ReportSeries } from './series.ts';
+import { parseJson } from '../../src/json.ts';
 import type { ServerFigureName } from '../measure/server-figures.ts';
 import { fmt } from '../score/score.ts';
 import type { GradeReport } from './types.ts';
@@ -125,9 +126,9 @@ export async function readSeries(file: string): Promise<ReportSeries | null> {
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) return null;
   try {
-    return JSON.parse(text) as ReportSeries;
+    return parseJson(text, ReportSeriesSchema, 'series.json') as ReportSeries;
   } catch {
-    return null;
+    return null; // drawn without plots, as when no frame arrived
   }
 }
 

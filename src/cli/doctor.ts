@@ -3,6 +3,8 @@
  * a browser (Chrome/Chromium/Edge), audio devices, a display, git — each missing piece with its fix. Exit 1 only when a
  * required tool (node, ffmpeg, ffprobe, git) is missing; the rest have fallbacks.
  */
+import * as v from 'valibot';
+import { parseJson, type Schema } from '../json.ts';
 import { fileURLToPath } from 'node:url';
 import { ffmpegFeatures } from '../media/ffmpeg-features.ts';
 import { BrowserUnavailableError, findBrowser } from '../platform/browser.ts';
@@ -88,6 +90,13 @@ async function checkBrowser(): Promise<DoctorRow> {
  * naudiodon is probed in a child process: PortAudio prints pages of ALSA noise on a machine without
  * a sound card, and a native crash there must not take the doctor down with it.
  */
+/** What the device-listing child prints: why naudiodon did not load, or the output devices. */
+interface DeviceListing {
+  loadError?: string | undefined;
+  outputs?: string[] | undefined;
+}
+const DeviceListingSchema: Schema<DeviceListing> = v.object({ loadError: v.optional(v.string()), outputs: v.optional(v.array(v.string())) });
+
 async function checkAudio(): Promise<DoctorRow> {
   const script = `
     let n;
@@ -98,9 +107,9 @@ async function checkAudio(): Promise<DoctorRow> {
     process.exit(0);`;
   const result = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, timeoutMs: 20_000 });
   const line = result.stdout.trim().split('\n').pop() ?? '';
-  let parsed: { loadError?: string; outputs?: string[] } | undefined;
+  let parsed: DeviceListing | undefined;
   try {
-    parsed = JSON.parse(line) as typeof parsed;
+    parsed = parseJson(line, DeviceListingSchema, 'the device listing');
   } catch {
     parsed = undefined;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ClientStats } from './client-stats.ts';
+import { parseJson } from '../json.ts';
+import { ClientStats, ClientStatsFileSchema } from './client-stats.ts';
 
 describe('ClientStats', () => {
   it('mean fps excludes the first second; lost frames come from frame-id gaps', () => {
@@ -23,5 +24,16 @@ describe('ClientStats', () => {
     expect(j.jitterMs).toBeLessThan(0.01);
     expect(j.framesLost).toBeNull();
     expect(j.sourceFps).toBeCloseTo(30.03, 1);
+  });
+
+  it('the stats file the client writes reads back through the schema other programs use, on both wires', () => {
+    for (const wire of ['framed', 'tutorial'] as const) {
+      const s = new ClientStats(wire, 0);
+      for (let n = 0; n < 40; n++) s.onFrameReceived(n * 33.3, wire === 'framed' ? { ptsUs: n * 33_333, frameId: n } : undefined);
+      const j = s.toJSON(2000);
+      const read = parseJson(JSON.stringify(j), ClientStatsFileSchema, 'client-stats.json');
+      expect(read).toEqual({ fps: j.fps, framesReceived: 40, audioSeconds: j.audioSeconds, framesLost: j.framesLost, framesLate: j.framesLate, jitterMs: j.jitterMs, avOffsetMs: j.avOffsetMs });
+    }
+    expect(() => parseJson('{"fps": 30, "framesReceived": 1}', ClientStatsFileSchema, 'client-stats.json')).toThrow('client-stats.json audioSeconds: missing');
   });
 });

@@ -9,6 +9,8 @@
  *   tutorial — unknown (null): its datagrams carry no sequence number.
  * - avOffsetMs: picture pts − audio clock at the moment each frame is shown (framed); null in tutorial.
  */
+import * as v from 'valibot';
+import type { Schema } from '../json.ts';
 import { wireFor, type Wire, type WireName } from '../wire/index.ts';
 import { FpsMeter, InterarrivalJitter, Summary } from '../timing/stats.ts';
 
@@ -46,6 +48,20 @@ export interface ClientStatsJson {
   readonly audioSink: string | null;
   readonly endReason: string | null;
 }
+
+/** The part of the stats file another program may rely on (the grader reads a submission's, which may be older or changed). */
+export type ClientStatsFile = Pick<ClientStatsJson, 'fps' | 'framesReceived' | 'audioSeconds'> &
+  Partial<Pick<ClientStatsJson, 'framesLost' | 'framesLate' | 'jitterMs' | 'avOffsetMs'>>;
+
+export const ClientStatsFileSchema: Schema<ClientStatsFile> = v.object({
+  fps: v.number(),
+  framesReceived: v.number(),
+  audioSeconds: v.number(),
+  framesLost: v.optional(v.nullable(v.number())),
+  framesLate: v.optional(v.number()),
+  jitterMs: v.optional(v.number()),
+  avOffsetMs: v.optional(v.object({ mean: v.nullable(v.number()), maxAbs: v.nullable(v.number()) })),
+});
 
 export class ClientStats {
   readonly #wire: Wire;

@@ -6,6 +6,8 @@
  *
  * May import: src/, grader/run/sandbox/ (types only).
  */
+import * as v from 'valibot';
+import { parseJson, type Schema } from '../../../src/json.ts';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -117,9 +119,12 @@ async function findFile(dir: string, name: string, depth = 2): Promise<string | 
   return undefined;
 }
 
+/** Of a submission's package.json, only its scripts matter here. */
+const PackageScriptsSchema: Schema<{ scripts?: Record<string, string> | undefined }> = v.object({ scripts: v.optional(v.record(v.string(), v.string())) });
+
 export async function detectKind(repo: string): Promise<{ kind: SubmissionKind; python?: { server: string; client?: string } }> {
   try {
-    const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const pkg = parseJson(await readFile(join(repo, 'package.json'), 'utf8'), PackageScriptsSchema, 'package.json');
     if (pkg.scripts?.server && pkg.scripts?.client) return { kind: 'node' };
   } catch {
     // not a Node submission

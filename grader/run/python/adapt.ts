@@ -4,6 +4,8 @@
  * file name is found; the student's code is parsed, never run). Every change is returned for the
  * report.
  */
+import * as v from 'valibot';
+import { parseJson, type Schema } from '../../../src/json.ts';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +32,26 @@ export interface PythonFacts {
   noPort?: boolean;
 }
 
+/** What adapt.py prints: the adapted source, the changes made, the facts read. */
+interface AdapterOutput {
+  source: string;
+  changes: PythonChange[];
+  facts: PythonFacts;
+  error?: string | undefined;
+}
+
+const AdapterOutputSchema: Schema<AdapterOutput> = v.object({
+  source: v.string(),
+  changes: v.array(v.object({ line: v.number(), old: v.string(), new: v.string(), why: v.string() })),
+  facts: v.object({
+    windows: v.array(v.object({ title: v.string(), x: v.number(), y: v.number() })),
+    resizeWidth: v.nullable(v.number()),
+    writesTempWav: v.boolean(),
+    noPort: v.optional(v.boolean()),
+  }),
+  error: v.optional(v.string()),
+});
+
 export interface AdaptedScript {
   path: string;
   changes: PythonChange[];
@@ -38,7 +60,7 @@ export interface AdaptedScript {
   error?: string;
 }
 
-async function runAdapter(python: string, script: string, port: number, clip: string | undefined): Promise<{ source: string; changes: PythonChange[]; facts: PythonFacts; error?: string }> {
+async function runAdapter(python: string, script: string, port: number, clip: string | undefined): Promise<AdapterOutput> {
   let stdout: string;
   try {
     ({ stdout } = await runProgram(python, [ADAPT_PY, script, String(port), clip ?? ''], { timeoutMs: 20_000, maxOutputBytes: 16 * 1024 * 1024, env: submissionEnv() }));
@@ -46,11 +68,7 @@ async function runAdapter(python: string, script: string, port: number, clip: st
     const tail = (error as { stderrTail?: string }).stderrTail?.trim().split('\n').pop();
     throw new Error(`cannot read ${basename(script)} with python3's ast: ${tail || (error as Error).message}`, { cause: error });
   }
-  try {
-    return JSON.parse(stdout) as { source: string; changes: PythonChange[]; facts: PythonFacts; error?: string };
-  } catch (e) {
-    throw new Error(`adapt.py printed no JSON for ${basename(script)}: ${(e as Error).message}`, { cause: e });
-  }
+  return parseJson(stdout, AdapterOutputSchema, `adapt.py's output for ${basename(script)}`);
 }
 
 /** Writes `<name>-grader-<tag>.py` beside `script` (same folder, for its relative files). */
