@@ -7,6 +7,8 @@
  * (bench/fanout-worker.ts) is used instead, and the table says so.
  * The floor (bench/floor-sender.ts) is measured the same way at the largest N.
  */
+import * as v from 'valibot';
+import { parseJson } from '../../src/json.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startChild } from '../../src/process/children.ts';
@@ -58,7 +60,7 @@ function runJsonChild(command: string, args: string[], name: string, samplers: T
   child.process.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   return child.started.then(() => {
     samplers.push(new TreeSampler(child.pid!).start());
-    return child.done.then((): unknown => JSON.parse(out));
+    return child.done.then((): unknown => parseJson(out, v.unknown(), `${name}'s figures`));
   });
 }
 

@@ -9,6 +9,8 @@
  * Written down before measuring (EXPECTED): what both receivers should read on a quiet machine,
  * and how close they must agree (fps error within 1 point; jitter p99 within 2× + 3 ms).
  */
+import * as v from 'valibot';
+import { parseJson } from '../../src/json.ts';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { computeServerFigures } from '../../grader/measure/server-figures.ts';
@@ -109,7 +111,7 @@ async function byPlainClient(seconds: number, log: (msg: string) => void): Promi
         else reject(new Error(`plain_client.py exited with ${code}: ${stderr.trim().split('\n').pop() ?? ''}`));
       });
     });
-    const j = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+    const j = parseJson(out.trim().split('\n').pop() ?? '', v.record(v.string(), v.unknown()), "plain_client.py's figures");
     return {
       fps: num(j.fps),
       fpsErrorPct: num(j.fpsErrorPct),

@@ -8,6 +8,8 @@
  * `npm run client -- --audio null`), so every frame it shows is timed here. The relay's share of
  * whole frames is its own count; the client's shown frames are counted independently of it.
  */
+import * as v from 'valibot';
+import { parseJson } from '../../src/json.ts';
 import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,9 @@ import { settlesWithin } from '../../src/timing/wait.ts';
 import type { WireName } from '../../src/wire/index.ts';
 import { benchClip, REPO_ROOT, startServer, waitForLine } from '../launch.ts';
 import { TreeSampler } from '../proc.ts';
+
+/** What the section reads of the relay's report; the rest is the relay's own writing. */
+const RelayReportFieldsSchema = v.looseObject({ net: v.string(), video: v.looseObject({}), audio: v.looseObject({}), frames: v.looseObject({}), clients: v.number() });
 
 export const LOSSES_PCT = [0, 0.5, 1, 2, 5, 10] as const;
 
@@ -99,7 +104,7 @@ async function play(opts: { wire: WireName; file: string; width: number; profile
     const snapshot = await client.close();
     client = undefined;
     await relay.child.stop();
-    const report = opts.profile === undefined ? undefined : JSON.parse(await readFile(statsFile, 'utf8')) as RelayReport;
+    const report = opts.profile === undefined ? undefined : (parseJson(await readFile(statsFile, 'utf8'), RelayReportFieldsSchema, 'the relay\'s stats file') as unknown as RelayReport);
     // Steady part: after the first STEADY_AFTER_MS (the relay's JIT warming up on the first traffic), to the end of the clip.
     return { shownAtMs, client: snapshot, relay: report, relayCpuPct: sampler.cpuPct(t0 + STEADY_AFTER_MS, t1), seconds: (t1 - t0) / 1000 };
   } finally {

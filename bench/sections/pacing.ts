@@ -4,12 +4,13 @@
  * emulating the tutorial's loop, the bare floor sender, and the tutorial's real server.py.
  * avsock's deadline runs also write the send trace, from which the tail is attributed.
  */
+import { parseJson } from '../../src/json.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { analyzeAudio, analyzeVideo } from '../../grader/measure/analysis.ts';
 import { probeServer } from '../../grader/measure/probe-client.ts';
-import type { SenderTrace } from '../../src/server/send-trace.ts';
+import { SenderTraceSchema } from '../../src/server/send-trace.ts';
 import { attributeRun, type RunTail } from '../attribution.ts';
 import { avTimelineOffset } from '../avtimeline.ts';
 import { benchClip, epochMs, fpsOf, type ClipSpec } from '../launch.ts';
@@ -83,7 +84,7 @@ export async function measurePacing(opts: PacingOptions): Promise<PacingResult> 
       stopped = true;
       await server.stop(); // the server writes its trace as it closes
       try {
-        const trace = JSON.parse(await readFile(traceFile, 'utf8')) as SenderTrace;
+        const trace = parseJson(await readFile(traceFile, 'utf8'), SenderTraceSchema, 'the send trace');
         tail = attributeRun(rec.frames.map((f) => epochMs(f.arrivalMs)), trace, 1000);
       } catch (error) {
         opts.log(`no send trace from the server (${(error as Error).message}): tail not attributed`);

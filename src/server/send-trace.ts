@@ -9,6 +9,8 @@
  * The buffer's layout (Float64): [0] frames traced, then TRACE_FRAMES × FRAME_FIELDS, then
  * TRACE_GC × 2 (start, duration) for the sender thread's GC pauses.
  */
+import * as v from 'valibot';
+import type { Schema } from '../json.ts';
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
@@ -29,6 +31,18 @@ export interface SenderTrace {
   /** performance.timeOrigin of the main thread (epoch ms): ms + this = epoch ms. */
   timeOrigin: number;
 }
+
+const timed = v.object({ startMs: v.number(), durationMs: v.number() });
+const ms = v.nullable(v.number()); // NaN (a dropped frame's send times) is written to JSON as null
+
+/** The trace file as the bench reads it back. */
+export const SenderTraceSchema: Schema<SenderTrace> = v.object({
+  frames: v.array(v.object({ deadlineMs: v.number(), wokeMs: ms, sendStartMs: ms, sendEndMs: ms, publishedMs: v.number(), ptsUs: v.number(), datagrams: v.number(), dropped: v.boolean() })),
+  workerGc: v.array(timed),
+  mainGc: v.array(v.object({ startMs: v.number(), durationMs: v.number(), kind: v.number() })),
+  mainLoopDelay: v.object({ p50: ms, p99: ms, max: ms, mean: ms }),
+  timeOrigin: v.number(),
+}) as unknown as Schema<SenderTrace>;
 
 /** What the sender thread is given when tracing is on. */
 export interface TraceBuffer {
