@@ -13,7 +13,7 @@ import { git } from '../src/platform/git.ts';
 import { resolveFfmpeg } from '../src/platform/tools.ts';
 import { startChild, stopAllChildren } from '../src/process/children.ts';
 import { describeError, numberOption, parseOptions, runMain } from '../src/cli/main.ts';
-import { REPO_ROOT } from './launch.ts';
+import { REPO_ROOT } from './start-programs.ts';
 import {
   updateDoc,
   DOC,
@@ -314,7 +314,7 @@ async function runStartup({ plan, runs, log }: Run, m: Measured): Promise<void> 
 }
 
 async function runClass({ plan, classSize, log }: Run, m: Measured): Promise<void> {
-  const { classTable, measureClass, measureSandboxStartup } = await import('./sections/class.ts');
+  const { classTable, measureClass, measureSandboxStartup } = await import('./sections/class-throughput.ts');
   const students = numberOption('class-size', classSize, 3, { min: 1, max: 60, integer: true });
   const startup = await measureSandboxStartup(plan.quick ? 3 : 10);
   // --quick runs no grader (it takes minutes) unless --class-size asks for it.

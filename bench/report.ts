@@ -13,7 +13,7 @@ import type { PacingResult } from './sections/pacing.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from './launch.ts';
+import { REPO_ROOT } from './start-programs.ts';
 import { fmt, formatTable, median, replaceBetweenMarkers, type Column } from './summary.ts';
 
 export interface Machine {

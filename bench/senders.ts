@@ -13,7 +13,7 @@ import { launch } from '../grader/run/launch/launch.ts';
 import { pythonCommand, resolvePython, rewriteTutorialPython } from '../grader/run/python/python.ts';
 import { hasDisplay } from '../src/platform/tools.ts';
 import { startChild } from '../src/process/children.ts';
-import { REPO_ROOT, startServer, waitForLine, LISTENING } from './launch.ts';
+import { REPO_ROOT, startServer, waitForLine, LISTENING } from './start-programs.ts';
 
 export type Method = 'floor' | 'deadline' | 'tutorial' | 'server.py';
 

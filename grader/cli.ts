@@ -13,7 +13,7 @@ import { GRADER_ROOT, gradeSubmission } from './grade.ts';
 import { createProgress } from './progress.ts';
 import { loadRubric, type Rubric } from './score/rubric.ts';
 import { LANGS, translator, type Lang } from './i18n/messages.ts';
-import { fmt, fmtUnit } from './score/score.ts';
+import { fmt, fmtUnit } from './score/score-submission.ts';
 import { writeReports } from './report/writers.ts';
 import type { GradeReport } from './report/types.ts';
 import { screenshotName } from './screenshot/compose.ts';
@@ -290,7 +290,7 @@ async function classCommand(args: string[]): Promise<number> {
   const out = resolve(values.out ?? defaultOut());
   const sandbox = await sandboxFor('class', Boolean(values['no-sandbox']));
   stopChildrenOnSignal();
-  const { gradeClass } = await import('./class/class.ts');
+  const { gradeClass } = await import('./class/grade-class.ts');
   const book = await gradeClass({ source, out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet), lang, regradeNotGraded: Boolean(values['regrade-not-graded']) });
   process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.regraded} graded now, ${book.passed} passed${book.notGraded ? `, ${book.notGraded} NOT GRADED: grade them again with npm run grade -- class ${positionals[0]} --regrade-not-graded --out ${out}` : ''})\n`);
   process.stdout.write(`gradebook: ${pathToFileURL(join(out, 'gradebook.html')).href}\n`);

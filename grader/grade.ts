@@ -12,13 +12,13 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { WireName } from '../src/wire/index.ts';
-import { measureClient } from './phases/client.ts';
+import { measureClient } from './phases/measure-client.ts';
 import { runChecks } from './phases/checks.ts';
 import { prepare, type Prepared } from './phases/prepare.ts';
 import { failed, PhaseRunner, type Outcome } from './phases/runner.ts';
-import { buildReport, captionLines, type Results } from './phases/score.ts';
+import { buildReport, captionLines, type Results } from './phases/build-report.ts';
 import { captionHead, takeScreenshot, type Screenshot } from './phases/screenshot.ts';
-import { measureServer, type ServerMeasured } from './phases/server.ts';
+import { measureServer, type ServerMeasured } from './phases/measure-server.ts';
 import type { Progress } from './progress.ts';
 import type { Lang } from './i18n/messages.ts';
 import type { GradeReport } from './report/types.ts';

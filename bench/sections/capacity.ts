@@ -19,7 +19,7 @@ import sharp from 'sharp';
 import { fragmentFrame } from '../../src/protocol/framed/index.ts';
 import { openJpegFrames } from '../../src/media/index.ts';
 import { runFfmpeg, startFfmpegPipe } from '../../src/media/ffmpeg.ts';
-import { benchClip, fpsOf, type ClipSpec } from '../launch.ts';
+import { benchClip, fpsOf, type ClipSpec } from '../start-programs.ts';
 import { treeCpuSeconds } from '../proc.ts';
 import { sleep } from '../../src/timing/wait.ts';
 

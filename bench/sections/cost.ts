@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeServer } from '../../grader/measure/probe-client.ts';
-import { benchClip, epochMs, startClient, startServer } from '../launch.ts';
+import { benchClip, epochMs, startClient, startServer } from '../start-programs.ts';
 import { sleep } from '../../src/timing/wait.ts';
 import { TreeSampler } from '../proc.ts';
 import { pacingClip } from './pacing.ts';

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startChild } from '../../src/process/children.ts';
 import { fanoutResult, type FanoutProbeResult } from '../fanout-figures.ts';
-import { REPO_ROOT, benchClip, fpsOf } from '../launch.ts';
+import { REPO_ROOT, benchClip, fpsOf } from '../start-programs.ts';
 import { pacingClip } from './pacing.ts';
 import { TreeSampler } from '../proc.ts';
 import { startSender } from '../senders.ts';

@@ -7,7 +7,7 @@
  * burst of load on the machine does not land on one layout only.
  */
 import { startChild } from '../../src/process/children.ts';
-import { REPO_ROOT, benchClip } from '../launch.ts';
+import { REPO_ROOT, benchClip } from '../start-programs.ts';
 import { TreeSampler } from '../proc.ts';
 import { pacingClip } from './pacing.ts';
 

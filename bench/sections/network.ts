@@ -15,11 +15,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { NullSink } from '../../src/audio/sinks.ts';
 import { StreamClient } from '../../src/client/stream-client.ts';
-import type { RelayReport } from '../../src/net/relay.ts';
+import type { RelayReport } from '../../src/net/impairment-relay.ts';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
 import { settlesWithin } from '../../src/timing/wait.ts';
 import type { WireName } from '../../src/wire/index.ts';
-import { benchClip, REPO_ROOT, startServer, waitForLine } from '../launch.ts';
+import { benchClip, REPO_ROOT, startServer, waitForLine } from '../start-programs.ts';
 import { TreeSampler } from '../proc.ts';
 
 /** What the section reads of the relay's report; the rest is the relay's own writing. */

@@ -13,7 +13,7 @@ import { probeServer } from '../../grader/measure/probe-client.ts';
 import { SenderTraceSchema } from '../../src/server/send-trace.ts';
 import { attributeRun, type RunTail } from '../attribution.ts';
 import { avTimelineOffset } from '../avtimeline.ts';
-import { benchClip, epochMs, fpsOf, type ClipSpec } from '../launch.ts';
+import { benchClip, epochMs, fpsOf, type ClipSpec } from '../start-programs.ts';
 import { TreeSampler } from '../proc.ts';
 import { startSender, type Method } from '../senders.ts';
 

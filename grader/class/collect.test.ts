@@ -5,7 +5,7 @@ import { gradeSubmission } from '../grade.ts';
 import { writeReports } from '../report/writers.ts';
 import { loadRubric } from '../score/rubric.ts';
 import { makeTutorialSubmission, tempDir } from '../testing/fixtures.ts';
-import { parseCsv } from './class.ts';
+import { parseCsv } from './grade-class.ts';
 import { collectGradebook, parseReport } from './collect.ts';
 
 const made: string[] = [];

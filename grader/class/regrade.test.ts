@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gradeClass, parseCsv } from './class.ts';
+import { gradeClass, parseCsv } from './grade-class.ts';
 import { toJson } from '../report/writers.ts';
 import type { GradeReport } from '../report/types.ts';
 import { loadRubric } from '../score/rubric.ts';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { LANGS, MESSAGES, t } from './messages.ts';
 import { loadRubric } from '../score/rubric.ts';
-import { scoreSubmission } from '../score/score.ts';
+import { scoreSubmission } from '../score/score-submission.ts';
 import { allFigures, serverFigures } from '../testing/figure-fixtures.ts';
 import { reportHtml } from '../report/html.ts';
 import { toGradescope } from '../report/gradescope.ts';

@@ -1,15 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { Writable } from 'node:stream';
-import { buildReport, captionLines, type Results } from './score.ts';
+import { buildReport, captionLines, type Results } from './build-report.ts';
 import { failed, failedOurs, PhaseRunner, succeeded } from './runner.ts';
-import type { ServerMeasured } from './server.ts';
+import type { ServerMeasured } from './measure-server.ts';
 import { exitCodeOf, printTable } from '../cli.ts';
 import { toJunit, toMarkdown } from '../report/writers.ts';
 import { PYTHON_MODULES_HINT } from '../run/python/python.ts';
 import type { MachineLoad } from '../run/launch/machine-load.ts';
 import { allFigures, clientFigures, serverFigures, streamFigures } from '../testing/figure-fixtures.ts';
 import { loadRubric } from '../score/rubric.ts';
-import { scoreSubmission } from '../score/score.ts';
+import { scoreSubmission } from '../score/score-submission.ts';
 
 const rubric = await loadRubric();
 const quiet: MachineLoad = { cores: 2, loadavgStart: 0.3, loadavgEnd: 0.4, cpuBusyPct: 30, disturbed: false };

@@ -7,7 +7,7 @@ import { probeMedia } from '../../src/media/probe.ts';
 import { toNumber } from '../../src/media/rational.ts';
 import type { WireName } from '../../src/wire/index.ts';
 import { prepareSubmission, type Submission } from '../run/kinds.ts';
-import { fmt } from '../score/score.ts';
+import { fmt } from '../score/score-submission.ts';
 import { failed, failedOurs, succeeded, type Outcome } from './runner.ts';
 
 export interface PrepareInput {

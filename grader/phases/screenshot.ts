@@ -20,7 +20,7 @@ import { grabPages } from '../screenshot/capture.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowShot } from '../screenshot/compose.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
 import { failed, failedOurs, succeeded, type Outcome } from './runner.ts';
-import { pythonWindowRegions } from './windows.ts';
+import { pythonWindowRegions } from './python-windows.ts';
 import { findVirtualDisplayTool } from '../../src/platform/virtual-display.ts';
 
 export interface ScreenshotInput {

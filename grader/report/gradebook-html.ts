@@ -12,7 +12,7 @@ import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
 import sharp from 'sharp';
 import { GRADER_ROOT } from '../run/reference.ts';
-import { fmt } from '../score/score.ts';
+import { fmt } from '../score/score-submission.ts';
 import { esc, page } from './html.ts';
 import { committedScreenshotHashes, findReuse } from './phash.ts';
 import type { GradeReport } from './types.ts';

@@ -4,7 +4,7 @@
  * rubric; the measured figures in extra_data; the rubric's leaderboard figures. Nothing links
  * outside the results (report.html stays in the autograder's artifacts).
  */
-import { fmt } from '../score/score.ts';
+import { fmt } from '../score/score-submission.ts';
 import type { Visibility } from '../score/rubric.ts';
 import type { GradeReport } from './types.ts';
 import { translator } from '../i18n/messages.ts';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { fmt } from '../score/score.ts';
+import { fmt } from '../score/score-submission.ts';
 import { renderPlots, type RenderedPlot } from './plots.ts';
 import type { ReportSeries } from './series.ts';
 import type { GradeReport } from './types.ts';

@@ -3,7 +3,7 @@ import type { Lang } from '../i18n/messages.ts';
 import type { ServerFigures } from '../measure/server-figures.ts';
 import type { MachineLoad } from '../run/launch/machine-load.ts';
 import type { ClientFigures, StreamFigures } from '../score/figure-record.ts';
-import type { ItemResult } from '../score/score.ts';
+import type { ItemResult } from '../score/score-submission.ts';
 
 export interface PhaseRecord {
   name: string;

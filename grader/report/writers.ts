@@ -9,7 +9,7 @@ import { reportHtml, screenshotDataUrl } from './html.ts';
 import { ReportSeriesSchema, type ReportSeries } from './series.ts';
 import { parseJson } from '../../src/json.ts';
 import type { ServerFigureName } from '../measure/server-figures.ts';
-import { fmt } from '../score/score.ts';
+import { fmt } from '../score/score-submission.ts';
 import type { GradeReport } from './types.ts';
 
 /** JSON with NaN/Infinity as null (JSON has no NaN), Buffers never included. */

@@ -8,7 +8,7 @@
 import type { MachineLoad } from '../run/launch/machine-load.ts';
 import { PYTHON_MODULES_HINT } from '../run/python/python.ts';
 import type { Rubric } from './rubric.ts';
-import type { ItemResult } from './score.ts';
+import type { ItemResult } from './score-submission.ts';
 
 /** Figures a saturated machine can spoil: the timing of frames, sound and the client's display. */
 const TIMING_FIGURES = new Set([

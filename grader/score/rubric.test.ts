@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { allFigures, clientFigures, serverFigures, streamFigures } from '../testing/figure-fixtures.ts';
 import { FIGURE_NAMES } from './figure-record.ts';
 import { loadRubric, RubricError, validateRubric } from './rubric.ts';
-import { scoreSubmission } from './score.ts';
+import { scoreSubmission } from './score-submission.ts';
 
 const item = (o: Record<string, unknown>) => ({ id: 'x', title: 'X', kind: 'measure', points: 1, figure: 'server.fps', min: 1, fix: 'do it', ...o });
 

@@ -4,7 +4,7 @@
  * client (and `npm start`) between itself and the server.
  */
 import { netRows, netStatus, netSummary } from '../net/describe.ts';
-import { ImpairmentRelay, type RelayReport } from '../net/relay.ts';
+import { ImpairmentRelay, type RelayReport } from '../net/impairment-relay.ts';
 import type { NetSetting } from '../net/spec.ts';
 import { newDetectingFrameTagger } from '../wire/index.ts';
 import type { SessionIo } from './sessions.ts';

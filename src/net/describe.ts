@@ -2,7 +2,7 @@
  * The relay's report in words: rows for a window's stats table, the one-line status, and the
  * closing summary. Pure formatting; the figures are RelayReport's.
  */
-import type { RelayReport } from './relay.ts';
+import type { RelayReport } from './impairment-relay.ts';
 
 function droppedOf(r: RelayReport): number {
   const d = r.video.down.dropped;

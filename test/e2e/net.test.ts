@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { RelayReport } from '../../src/net/relay.ts';
+import type { RelayReport } from '../../src/net/impairment-relay.ts';
 import { useClip } from '../support/fixture.ts';
 import { readStats, run, startClient, startServer, stop, waitFor } from '../support/processes.ts';
 

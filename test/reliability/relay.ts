@@ -8,7 +8,7 @@
  * drop is recorded; `expectedLoss()` turns that into the figures the client must report.
  */
 import { decodeDatagram } from '../../src/protocol/framed/index.ts';
-import { ImpairmentRelay } from '../../src/net/relay.ts';
+import { ImpairmentRelay } from '../../src/net/impairment-relay.ts';
 import { NO_IMPAIRMENT, type NetSpec } from '../../src/net/spec.ts';
 import { wireFor } from '../../src/wire/index.ts';
 

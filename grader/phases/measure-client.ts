@@ -25,9 +25,9 @@ import { exitWithin, until, why, type TimedLine } from '../run/launch/watch.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
 import { recordShownFrames, type ShownFrames } from '../screenshot/shown-frames.ts';
 import type { ClientFigures } from '../score/figure-record.ts';
-import { fmt } from '../score/score.ts';
+import { fmt } from '../score/score-submission.ts';
 import { bounded, failed, failedOurs, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
-import { pythonWindowRegions } from './windows.ts';
+import { pythonWindowRegions } from './python-windows.ts';
 
 export interface ClientInput extends TimedPhaseInput {
   /** Report folder (stats and PCM files). */

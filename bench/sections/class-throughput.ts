@@ -12,7 +12,7 @@ import { startChild } from '../../src/process/children.ts';
 import { defaultJobs } from '../../grader/cli.ts';
 import { detectSandbox, SubmissionSandbox } from '../../grader/run/sandbox/sandbox.ts';
 import { launch } from '../../grader/run/launch/launch.ts';
-import { REPO_ROOT } from '../launch.ts';
+import { REPO_ROOT } from '../start-programs.ts';
 import { median } from '../summary.ts';
 
 export interface SandboxStartup {

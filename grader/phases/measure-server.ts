@@ -15,7 +15,7 @@ import { why } from '../run/launch/watch.ts';
 import type { StreamFigures } from '../score/figure-record.ts';
 import { judgeStream } from '../score/judge.ts';
 import { seriesFromRecording, type ReportSeries } from '../report/series.ts';
-import { fmt, fmtUnit } from '../score/score.ts';
+import { fmt, fmtUnit } from '../score/score-submission.ts';
 import { bounded, failed, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
 
 export interface ServerInput extends TimedPhaseInput {

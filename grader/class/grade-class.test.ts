@@ -3,7 +3,7 @@ import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findLabInPractice } from './lab-in-practice.ts';
 import { normalizeRepoUrl } from '../../src/platform/gitmodules.ts';
-import { gradeClass, parseCsv, csvField, readRoster } from './class.ts';
+import { gradeClass, parseCsv, csvField, readRoster } from './grade-class.ts';
 import { loadRubric } from '../score/rubric.ts';
 import { need } from '../../test/support/requirements.ts';
 

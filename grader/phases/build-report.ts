@@ -11,8 +11,8 @@ import type { Rubric } from '../score/rubric.ts';
 import type { Lang } from '../i18n/messages.ts';
 import { committedScreenshotHashes } from '../report/phash.ts';
 import { notGradedReason } from '../score/not-graded.ts';
-import { fmt, fmtUnit, scoreSubmission } from '../score/score.ts';
-import type { ServerMeasured } from './server.ts';
+import { fmt, fmtUnit, scoreSubmission } from '../score/score-submission.ts';
+import type { ServerMeasured } from './measure-server.ts';
 import type { Screenshot } from './screenshot.ts';
 import type { Outcome } from './runner.ts';
 

@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import { ImpairmentRelay, STREAM_BUFFER_BYTES } from './relay.ts';
+import { ImpairmentRelay, STREAM_BUFFER_BYTES } from './impairment-relay.ts';
 import { NO_IMPAIRMENT, parseNet, parseSpec } from './spec.ts';
 import type { FramePart } from '../wire/wire.ts';
 
