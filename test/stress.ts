@@ -2,7 +2,8 @@
  * `npm run test:stress -- [--runs 5] [--load 2] [--keep]`: is the suite green on a fresh clone, run
  * after run, with the machine busy?
  *
- * Each run clones this repository's HEAD into a new folder (committed work only, as CI sees it),
+ * Each run clones this repository's HEAD as it was when the command started (committed work only,
+ * as CI sees it; one commit for every run, so later commits cannot mix in) into a new folder,
  * gives it the node_modules of one `npm ci` made for the first clone (copied, so no run can change
  * another's), starts `--load` busy loops at normal priority (a student's laptop with a browser and
  * an editor open), and runs the README's `npm test` with CI=true. One line per run; at the end, every
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numberOption, parseOptions, runMain } from '../src/cli/main.ts';
+import { runProgram } from '../src/process/exec.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** A run that takes longer than this is stopped and counted as failed (the suite's target is 300 s). */
@@ -75,10 +77,17 @@ function failuresFrom(jsonFile: string, clone: string): { tests: number; failure
   return { tests: report.numTotalTests, failures };
 }
 
-async function stressRun(index: number, load: number, modules: string, work: string): Promise<RunResult> {
+/** A fresh clone of `commit` in `dir`; throws when git fails. */
+async function cloneAt(commit: string, dir: string, work: string, log: string): Promise<void> {
+  if ((await runLogged('git', ['clone', '--quiet', '--no-checkout', REPO, dir], work, log)) !== 0 || (await runLogged('git', ['checkout', '--quiet', commit], dir, log)) !== 0) {
+    throw new Error(`git could not clone ${commit} into ${dir}; see ${log}`);
+  }
+}
+
+async function stressRun(commit: string, index: number, load: number, modules: string, work: string): Promise<RunResult> {
   const clone = join(work, `run-${index}`);
   const log = join(work, `run-${index}.log`);
-  await runLogged('git', ['clone', '--quiet', REPO, clone], work, log);
+  await cloneAt(commit, clone, work, log);
   cpSync(modules, join(clone, 'node_modules'), { recursive: true, verbatimSymlinks: true });
   const jsonFile = join(clone, 'vitest-results.json');
   const loops = busyLoops(load);
@@ -114,16 +123,17 @@ runMain('test:stress', async (argv) => {
   const failedIn = new Map<string, number[]>();
   let green = 0;
   try {
-    say(`test:stress: ${runs} run(s) of npm test, each on a fresh clone of HEAD, with ${load} busy loop(s); work folder ${work}`);
+    const commit = (await runProgram('git', ['rev-parse', 'HEAD'], { cwd: REPO })).stdout.trim();
+    say(`test:stress: ${runs} run(s) of npm test, each on a fresh clone of ${commit.slice(0, 10)}, with ${load} busy loop(s); work folder ${work}`);
     // One npm ci, for the first clone; every run gets its own copy of that node_modules.
     const seed = join(work, 'install');
     const installLog = join(work, 'install.log');
-    await runLogged('git', ['clone', '--quiet', REPO, seed], work, installLog);
+    await cloneAt(commit, seed, work, installLog);
     const installed = await runLogged('npm', ['ci', '--no-audit', '--no-fund'], seed, installLog, { HUSKY: '0' });
     if (installed !== 0) throw new Error(`npm ci failed in a fresh clone; see ${installLog}`);
     const modules = join(seed, 'node_modules');
     for (let i = 1; i <= runs; i++) {
-      const r = await stressRun(i, load, modules, work);
+      const r = await stressRun(commit, i, load, modules, work);
       if (r.passed) green += 1;
       for (const f of r.failures) failedIn.set(f, [...(failedIn.get(f) ?? []), i]);
       const verdict = r.passed ? 'green' : `RED (${r.failures.length} failed; log ${r.log})`;
