@@ -4,7 +4,9 @@ import tseslint from 'typescript-eslint';
 
 /** The Node globals the plain .mjs/.cjs entry points use (they are outside tsc's checking). */
 const nodeGlobals = Object.fromEntries(
-  ['process', 'Buffer', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'URL', 'module', 'require', '__dirname'].map((name) => [name, 'readonly']),
+  ['process', 'Buffer', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'URL', 'module', 'require', '__dirname'].map(
+    (name) => [name, 'readonly'],
+  ),
 );
 
 export default tseslint.config(
@@ -24,7 +26,10 @@ export default tseslint.config(
       // tsc already refuses undefined names in every file it checks (the browser page's script included).
       'no-undef': 'off',
       // A leading underscore marks what is unused on purpose (a callback's parameter, a skipped element).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // Rejecting with an AbortSignal's reason (typed any) is the platform's own convention for aborts.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
       // `async` without `await` is kept on purpose: it turns a synchronous throw into a rejection,

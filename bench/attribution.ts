@@ -108,7 +108,12 @@ export function attributeRun(arrivalsEpochMs: readonly number[], trace: SenderTr
     intervals: d.length,
     thresholdMs: threshold,
     tail,
-    wakeLateP99Ms: rows.length ? percentile(rows.map((r) => r.wake), 99) : Number.NaN,
+    wakeLateP99Ms: rows.length
+      ? percentile(
+          rows.map((r) => r.wake),
+          99,
+        )
+      : Number.NaN,
     sendCallP50Ms: sendCalls.length ? percentile(sendCalls, 50) : Number.NaN,
     sendCallP99Ms: sendCalls.length ? percentile(sendCalls, 99) : Number.NaN,
     sendCallMaxMs: sendCalls.length ? Math.max(...sendCalls) : Number.NaN,

@@ -32,7 +32,8 @@ describe('median and spread', () => {
 
 describe('/proc parsing', () => {
   // A real line shape; comm holds a space and a ')' to check we split on the LAST ')'.
-  const line = '4242 (node (x) y) S 4200 4242 4200 0 -1 4194560 5000 0 0 0 123 45 6 7 20 0 11 0 1000 1200000000 30000 18446744073709551615 1 1 0 0 0 0 0 16781312 134235650 0 0 0 17 1 0 0 0 0 0\n';
+  const line =
+    '4242 (node (x) y) S 4200 4242 4200 0 -1 4194560 5000 0 0 0 123 45 6 7 20 0 11 0 1000 1200000000 30000 18446744073709551615 1 1 0 0 0 0 0 16781312 134235650 0 0 0 17 1 0 0 0 0 0\n';
   it('takes ppid and utime/stime/cutime/cstime from the fields after the last ")"', () => {
     const s = parseProcStat(line);
     expect(s).toMatchObject({ pid: 4242, comm: 'node (x) y', state: 'S', ppid: 4200, utime: 123, stime: 45, cutime: 6, cstime: 7 });
@@ -100,7 +101,11 @@ describe('A/V offset against the clip timeline', () => {
     const audio = Array.from({ length: 200 }, (_, k) => ({ arrivalMs: 1000 + k * 20, bytes: 176_400 / 50 }));
     const onTime = avTimelineOffset(frames, audio, { fps });
     expect(onTime.maxAbsMs).toBeCloseTo(0, 6);
-    const late = avTimelineOffset(frames.map((f) => ({ arrivalMs: f.arrivalMs + 30 })), audio, { fps });
+    const late = avTimelineOffset(
+      frames.map((f) => ({ arrivalMs: f.arrivalMs + 30 })),
+      audio,
+      { fps },
+    );
     expect(late.endMs).toBeCloseTo(30, 6);
     expect(late.maxAbsMs).toBeCloseTo(30, 6);
   });
@@ -114,7 +119,16 @@ describe('A/V offset against the clip timeline', () => {
 
 describe('targets', () => {
   const row = (method: PacingResult['method'], jitter: number, rate = '30'): PacingResult =>
-    ({ clipFps: Number(rate), clipRate: rate, method, fpsErrorPct: 0.01, jitterP99Ms: jitter, driftMaxMs: 1, avOffsetMaxMs: 5, serverCpuPct: 5 }) as PacingResult;
+    ({
+      clipFps: Number(rate),
+      clipRate: rate,
+      method,
+      fpsErrorPct: 0.01,
+      jitterP99Ms: jitter,
+      driftMaxMs: 1,
+      avOffsetMaxMs: 5,
+      serverCpuPct: 5,
+    }) as PacingResult;
   it('compares avsock with the floor and the real server.py per clip, and marks what was not measured', () => {
     const pacing = [row('floor', 0.5), row('deadline', 0.7), row('server.py', 5), row('tutorial', 1), row('floor', 0.4, '60'), row('deadline', 1, '60')];
     const ratios = pacingRatios(pacing);
@@ -140,7 +154,16 @@ describe('tail attribution', () => {
   const frames = Array.from({ length: 100 }, (_, i) => {
     const deadlineMs = 100 + i * period;
     const wake = i === 40 ? 3 : 0.05;
-    return { deadlineMs, wokeMs: deadlineMs, sendStartMs: deadlineMs + wake, sendEndMs: deadlineMs + wake + 0.02, publishedMs: deadlineMs - 20, ptsUs: i * period * 1000, datagrams: 1, dropped: false };
+    return {
+      deadlineMs,
+      wokeMs: deadlineMs,
+      sendStartMs: deadlineMs + wake,
+      sendEndMs: deadlineMs + wake + 0.02,
+      publishedMs: deadlineMs - 20,
+      ptsUs: i * period * 1000,
+      datagrams: 1,
+      dropped: false,
+    };
   });
   const trace: SenderTrace = {
     frames,
@@ -167,7 +190,12 @@ describe('tail attribution', () => {
     expect(run.framesLateFromMain).toBe(0);
   });
   it('blames the main thread when a frame reached the ring after its deadline', () => {
-    const late = { ...trace, frames: trace.frames.map((f, i) => (i === 50 ? { ...f, publishedMs: f.deadlineMs + 4, sendStartMs: f.deadlineMs + 4, sendEndMs: f.deadlineMs + 4.02 } : f)) };
+    const late = {
+      ...trace,
+      frames: trace.frames.map((f, i) =>
+        i === 50 ? { ...f, publishedMs: f.deadlineMs + 4, sendStartMs: f.deadlineMs + 4, sendEndMs: f.deadlineMs + 4.02 } : f,
+      ),
+    };
     const arr = late.frames.map((f) => origin + f.sendEndMs + 0.1);
     const run = attributeRun(arr, late, 0);
     expect(run.framesLateFromMain).toBe(1);

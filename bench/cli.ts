@@ -128,7 +128,10 @@ function makePlan(quick: boolean, runs: number, sections: Set<Section>): Plan {
     startupRuns: quick ? 1 : 3,
     capacity: quick
       ? [{ height: 720, stages: STAGES, clipSeconds: 14 }]
-      : [{ height: 720, stages: STAGES }, { height: 1080, stages: STAGES }],
+      : [
+          { height: 720, stages: STAGES },
+          { height: 1080, stages: STAGES },
+        ],
     grader: !quick,
   };
 }
@@ -190,7 +193,10 @@ async function timeGrader(log: (msg: string) => void): Promise<GraderTiming> {
   }
 }
 
-function noiseOf(plan: Plan, runs: { pacing: PacingResult[][]; fanout: FanoutResult[][]; capacity: StageResult[][]; startup: StartupResult[] }): BenchResult['noise'] {
+function noiseOf(
+  plan: Plan,
+  runs: { pacing: PacingResult[][]; fanout: FanoutResult[][]; capacity: StageResult[][]; startup: StartupResult[] },
+): BenchResult['noise'] {
   const spreads: BenchResult['noise']['spreads'] = {};
   for (const group of runs.pacing) {
     if (group.length < 2) continue;
@@ -210,7 +216,9 @@ function noiseOf(plan: Plan, runs: { pacing: PacingResult[][]; fanout: FanoutRes
     spreads[`capacity ${group[0]!.source} ${group[0]!.stage} fpsPerCore`] = spread(group.map((g) => g.fpsPerCore));
   }
   if (runs.startup.length >= 2) spreads['startup firstFrameMs'] = spread(runs.startup.map((s) => s.firstFrameMs));
-  const rel = Object.values(spreads).map((s) => s.relPct).filter(Number.isFinite);
+  const rel = Object.values(spreads)
+    .map((s) => s.relPct)
+    .filter(Number.isFinite);
   const note =
     rel.length === 0
       ? 'single run: spread not measured (use --runs 3); the load average shows how busy the machine was.'
@@ -259,7 +267,7 @@ async function runPacing({ plan, runs, log }: Run, m: Measured): Promise<void> {
   print('jitter p99 side by side', ratioTable(pacingRatios(rows)));
   const tail = tailOf(rows);
   if (tail) {
-    print('where the tail of avsock\'s jitter comes from', tailTable(tail));
+    print("where the tail of avsock's jitter comes from", tailTable(tail));
     print('per run', tailRunTable(tail));
   }
 }
@@ -318,7 +326,10 @@ async function runClass({ plan, classSize, log }: Run, m: Measured): Promise<voi
   const students = numberOption('class-size', classSize, 3, { min: 1, max: 60, integer: true });
   const startup = await measureSandboxStartup(plan.quick ? 3 : 10);
   // --quick runs no grader (it takes minutes) unless --class-size asks for it.
-  const klass = plan.quick && classSize === undefined ? { students, jobs: 0, sandbox: startup.measured, measured: false, reason: '--quick grades no class (add --class-size N)' } : await measureClass({ students, log });
+  const klass =
+    plan.quick && classSize === undefined
+      ? { students, jobs: 0, sandbox: startup.measured, measured: false, reason: '--quick grades no class (add --class-size N)' }
+      : await measureClass({ students, log });
   m.classResult = { startup, class: klass };
   print('class throughput (grade class, sandboxed)', classTable(klass, startup));
 }
@@ -384,7 +395,10 @@ function benchResult(run: Run, m: Measured, machine: Machine, durationS: number)
 /** --only's sections, each checked against the known ones. */
 function chosenSections(only: string | undefined): Set<Section> {
   const sections = new Set<Section>();
-  for (const name of (only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of (only ?? SECTIONS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(SECTIONS as readonly string[]).includes(name)) throw new UsageError(`--only: unknown section "${name}"; choose from ${SECTIONS.join(', ')}`);
     sections.add(name as Section);
   }
@@ -434,10 +448,15 @@ runMain('bench', async (argv) => {
   const result = benchResult(run, measured, machine, (performance.now() - started) / 1000);
   if (measured.cost || result.startup || measured.grader) print('cost, start-up, memory', costTable(result));
   print('targets', targetTable(result.targets));
-  process.stdout.write(`\nnoise: ${result.noise.note}\nmachine after: load average ${machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}; ${result.durationS.toFixed(0)} s in all\n`);
+  process.stdout.write(
+    `\nnoise: ${result.noise.note}\nmachine after: load average ${machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')}; ${result.durationS.toFixed(0)} s in all\n`,
+  );
   if (values.json) {
     const { fidelity, network } = measured;
-    await writeFile(values.json, `${JSON.stringify({ ...result, ...(fidelity ? { fidelity } : {}), ...(network ? { network } : {}) }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    await writeFile(
+      values.json,
+      `${JSON.stringify({ ...result, ...(fidelity ? { fidelity } : {}), ...(network ? { network } : {}) }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+    );
     process.stdout.write(`json: ${values.json}\n`);
   }
   // Only a full run of every section writes the document: --quick's shorter recordings are a check, not the record.

@@ -36,7 +36,13 @@ async function main(): Promise<void> {
   } else {
     const sized = layout === 'one-sized';
     ({ frames, pcm } = openAvSources({
-      file: file!, fps, width: 400, quality: 80, sourceWidth: v.width, sourceHeight: v.height, audio: {},
+      file: file!,
+      fps,
+      width: 400,
+      quality: 80,
+      sourceWidth: v.width,
+      sourceHeight: v.height,
+      audio: {},
       ...(sized ? {} : { decoderThreads: 0, encoderThreads: 0 }),
     }));
   }

@@ -68,8 +68,15 @@ async function prepare(wire: Wire): Promise<Programme> {
     video: jpegs.map((f, i) => ({ dueMs: f.ptsUs / 1000, datagrams: framePacker.pack({ frameId: i, ptsUs: f.ptsUs, jpeg: f.jpeg }) })),
     audio: chunks.map((c) => ({ dueMs: c.ptsUs / 1000 - AUDIO_LEAD_MS, message: audioPacker.pack(c.ptsUs, c.pcm) })),
     stream: {
-      fpsNum: fps.num, fpsDen: fps.den, width, height: scaledHeight(width, video0.width, video0.height),
-      durationUs: Math.round(media.durationS * 1e6), sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES, hasAudio: media.hasAudio,
+      fpsNum: fps.num,
+      fpsDen: fps.den,
+      width,
+      height: scaledHeight(width, video0.width, video0.height),
+      durationUs: Math.round(media.durationS * 1e6),
+      sampleRate: SAMPLE_RATE,
+      channels: CHANNELS,
+      chunkFrames: CHUNK_FRAMES,
+      hasAudio: media.hasAudio,
     },
   };
 }
@@ -110,7 +117,9 @@ async function main(): Promise<void> {
     }
   });
   const tcpAddress = tcp.address();
-  process.stdout.write(`listening: video udp://127.0.0.1:${udp.address().port} audio tcp://127.0.0.1:${typeof tcpAddress === 'object' && tcpAddress ? tcpAddress.port : 0}\n`);
+  process.stdout.write(
+    `listening: video udp://127.0.0.1:${udp.address().port} audio tcp://127.0.0.1:${typeof tcpAddress === 'object' && tcpAddress ? tcpAddress.port : 0}\n`,
+  );
 
   let stopped = false;
   const stop = (): void => {
@@ -141,11 +150,14 @@ async function main(): Promise<void> {
   function scheduleAudio(k: number): void {
     if (stopped || k >= audio.length) return;
     const wait = t0! + audio[k]!.dueMs - performance.now();
-    setTimeout(() => {
-      if (stopped) return;
-      for (const s of tcpClients) s.write(audio[k]!.message);
-      scheduleAudio(k + 1);
-    }, Math.max(0, wait));
+    setTimeout(
+      () => {
+        if (stopped) return;
+        for (const s of tcpClients) s.write(audio[k]!.message);
+        scheduleAudio(k + 1);
+      },
+      Math.max(0, wait),
+    );
   }
 }
 

@@ -7,7 +7,14 @@
  * Peak RSS of a tree = Σ VmHWM of the live members (an upper bound of the tree's true peak: the
  * members need not have peaked at the same moment).
  */
-import { LINUX_CLOCK_TICKS_PER_SECOND, linuxProcStatsSync, linuxProcStatusSync, parseProcStatFields, parseProcStatusNumber, type ProcStatFields } from '../src/platform/processes.ts';
+import {
+  LINUX_CLOCK_TICKS_PER_SECOND,
+  linuxProcStatsSync,
+  linuxProcStatusSync,
+  parseProcStatFields,
+  parseProcStatusNumber,
+  type ProcStatFields,
+} from '../src/platform/processes.ts';
 
 /** A process's stat line (proc(5)) as the bench reads it (src/platform/processes.ts parses it). */
 export type ProcStat = ProcStatFields;

@@ -192,16 +192,28 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): Target[] {
   out.push({
     name: "jitter p99 ÷ the tutorial's real server.py (worst rate)",
     target: '≤ 0.3×',
-    measured: worstPy ? `${num(worstPy.vsServerPy)}× (${num(worstPy.avsockP99Ms)} vs ${num(worstPy.serverPyP99Ms)} ms at ${worstPy.clipFps.toFixed(3)} fps)` : 'not measured',
+    measured: worstPy
+      ? `${num(worstPy.vsServerPy)}× (${num(worstPy.avsockP99Ms)} vs ${num(worstPy.serverPyP99Ms)} ms at ${worstPy.clipFps.toFixed(3)} fps)`
+      : 'not measured',
     met: worstPy ? worstPy.vsServerPy <= 0.3 : undefined,
     floor: worstPy ? `${num(worstPy.floorP99Ms)} ms` : '–',
   });
   // The cost section's server (framed, the default wire; no send trace) is the CPU figure; the
   // tutorial-wire pacing run at 30 fps stands in when it was not measured.
   const at30 = dl.find((p) => p.clipRate === '30');
-  const cpu = r.cost ? r.cost.serverCpuPerStreamS * 100 : at30?.serverCpuPct ?? Number.NaN;
+  const cpu = r.cost ? r.cost.serverCpuPerStreamS * 100 : (at30?.serverCpuPct ?? Number.NaN);
   const reader = r.ffmpegLayouts?.find((l) => l.layout === 'one-sized');
-  out.push(t(`server tree CPU at 720p30 (ffmpeg included${r.cost ? '' : ', tutorial wire'})`, '≤ 6 % of a core', cpu, 6, '%', 1, reader ? `${num(reader.cpuPct, 1)} % (ffmpeg + reader alone)` : undefined));
+  out.push(
+    t(
+      `server tree CPU at 720p30 (ffmpeg included${r.cost ? '' : ', tutorial wire'})`,
+      '≤ 6 % of a core',
+      cpu,
+      6,
+      '%',
+      1,
+      reader ? `${num(reader.cpuPct, 1)} % (ffmpeg + reader alone)` : undefined,
+    ),
+  );
   const fanMax = r.fanout.filter((f) => f.sender === 'avsock').reduce<FanoutResult | undefined>((a, b) => (!a || b.clients > a.clients ? b : a), undefined);
   const fanFloor = r.fanout.find((f) => f.sender === 'floor' && f.clients === fanMax?.clients);
   out.push({
@@ -356,10 +368,17 @@ export function costTable(r: BenchResult, markdown = false): string {
     rows.push(['server start → listening ms (median)', txt(median(r.startup.map((s) => s.listeningMs)), 0)]);
     rows.push(['server start → first frame at client ms (median)', txt(r.startupMs ?? Number.NaN, 0)]);
     rows.push(['server listening → first frame, client started after it ms (median)', txt(median(r.startup.map((s) => s.firstFrameMs - s.listeningMs)), 0)]);
-    rows.push(['server listening → first frame, client already waiting ms (median)', txt(median(r.startup.map((s) => s.waitingFirstFrameMs).filter(Number.isFinite)), 0)]);
+    rows.push([
+      'server listening → first frame, client already waiting ms (median)',
+      txt(median(r.startup.map((s) => s.waitingFirstFrameMs).filter(Number.isFinite)), 0),
+    ]);
     rows.push(['client registered → first frame ms (median)', txt(median(r.startup.map((s) => s.registeredToFirstFrameMs).filter(Number.isFinite)), 0)]);
   }
-  if (r.grader) rows.push(['grader wall time for one submission s', r.grader.measured ? `${txt(r.grader.wallS ?? Number.NaN, 1)}${r.grader.exit ? ` (${r.grader.exit})` : ''}` : `not measured: ${r.grader.reason}`]);
+  if (r.grader)
+    rows.push([
+      'grader wall time for one submission s',
+      r.grader.measured ? `${txt(r.grader.wallS ?? Number.NaN, 1)}${r.grader.exit ? ` (${r.grader.exit})` : ''}` : `not measured: ${r.grader.reason}`,
+    ]);
   return formatTable<[string, string]>(
     [
       { header: 'figure', align: 'left', cell: (x) => x[0] },
@@ -409,7 +428,12 @@ export function generatedMarkdown(r: BenchResult): string {
   ];
   if (r.pacing.length) {
     parts.push('', '### Pacing and sync (tutorial wire, probe client on loopback)', '', pacingTable(r.pacing, true));
-    parts.push('', 'Jitter p99 side by side (avsock = deadline pacing; emulation = avsock with `--pacing tutorial`; server.py = the tutorial\'s own program):', '', ratioTable(r.pacingRatios, true));
+    parts.push(
+      '',
+      "Jitter p99 side by side (avsock = deadline pacing; emulation = avsock with `--pacing tutorial`; server.py = the tutorial's own program):",
+      '',
+      ratioTable(r.pacingRatios, true),
+    );
   }
   if (r.tail) {
     parts.push(
@@ -420,13 +444,21 @@ export function generatedMarkdown(r: BenchResult): string {
       '',
       tailTable(r.tail, true),
       '',
-      'Per run (over every frame): the sender thread\'s wake-up lateness, the send calls, GC pauses (perf_hooks), the main thread\'s event-loop delay (monitorEventLoopDelay, 20 ms resolution), and frames that reached the ring after their deadline:',
+      "Per run (over every frame): the sender thread's wake-up lateness, the send calls, GC pauses (perf_hooks), the main thread's event-loop delay (monitorEventLoopDelay, 20 ms resolution), and frames that reached the ring after their deadline:",
       '',
       tailRunTable(r.tail, true),
     );
   }
   if (r.ffmpegLayouts?.length) parts.push('', '### What the media changes save (process tree, % of a core)', '', layoutTable(r.ffmpegLayouts, true));
-  if (r.capacity) parts.push('', '### Pipeline capacity (unpaced, → 400 px, quality 80)', '', capacityTable(r.capacity.stages, true), '', `Dominant stage at 720p: ${r.capacity.dominantStage720}. ffmpeg-raw + sharp ÷ ffmpeg-MJPEG per core at 720p: ${r.capacity.sharpVsFfmpegPerCore720.toFixed(2)}×.`);
+  if (r.capacity)
+    parts.push(
+      '',
+      '### Pipeline capacity (unpaced, → 400 px, quality 80)',
+      '',
+      capacityTable(r.capacity.stages, true),
+      '',
+      `Dominant stage at 720p: ${r.capacity.dominantStage720}. ffmpeg-raw + sharp ÷ ffmpeg-MJPEG per core at 720p: ${r.capacity.sharpVsFfmpegPerCore720.toFixed(2)}×.`,
+    );
   if (r.fanout.length) parts.push('', '### Fan-out (framed wire, deadline pacing, 720p30)', '', fanoutTable(r.fanout, true));
   if (r.cost || r.rssMb || r.startup || r.grader) parts.push('', '### Cost, start-up, memory', '', costTable(r, true));
   return parts.join('\n');
@@ -436,4 +468,3 @@ export async function updateDoc(r: BenchResult): Promise<void> {
   const doc = existsSync(DOC) ? await readFile(DOC, 'utf8') : '# Performance\n';
   await writeFile(DOC, replaceBetweenMarkers(doc, BEGIN, END, generatedMarkdown(r)));
 }
-

@@ -66,15 +66,26 @@ export async function startSender(spec: SenderSpec): Promise<RunningSender> {
       loop: spec.loop ?? false,
       ...(spec.traceFile ? { env: { ...process.env, AVSOCK_SEND_TRACE: spec.traceFile } } : {}),
     });
-    return { pid: server.pid, host: server.host, videoPort: server.videoPort, audioPort: server.audioPort, ...(spec.traceFile ? { traceFile: spec.traceFile } : {}), stop: () => server.child.stop() };
+    return {
+      pid: server.pid,
+      host: server.host,
+      videoPort: server.videoPort,
+      audioPort: server.audioPort,
+      ...(spec.traceFile ? { traceFile: spec.traceFile } : {}),
+      stop: () => server.child.stop(),
+    };
   }
   if (spec.method === 'floor') {
-    const child = startChild(process.execPath, ['--import', 'tsx', 'bench/floor-sender.ts', '--file', spec.file, '--fps', spec.fps, '--wire', spec.wire, '--seconds', String(spec.seconds ?? 30)], {
-      name: 'floor sender',
-      cwd: REPO_ROOT,
-      detached: true,
-      stopTimeoutsMs: [1000, 1000],
-    });
+    const child = startChild(
+      process.execPath,
+      ['--import', 'tsx', 'bench/floor-sender.ts', '--file', spec.file, '--fps', spec.fps, '--wire', spec.wire, '--seconds', String(spec.seconds ?? 30)],
+      {
+        name: 'floor sender',
+        cwd: REPO_ROOT,
+        detached: true,
+        stopTimeoutsMs: [1000, 1000],
+      },
+    );
     await child.started;
     const m = await waitForLine(child, LISTENING, 60_000);
     return { pid: child.pid!, host: m[1]!, videoPort: Number(m[2]), audioPort: Number(m[4]), stop: () => child.stop() };

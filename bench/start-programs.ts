@@ -100,13 +100,31 @@ export async function startServer(opts: ServerLaunch): Promise<RunningServer> {
   const spawnedMs = performance.now();
   const args = [
     ...(opts.nodeArgs ?? []),
-    '--import', 'tsx', 'src/cli/server.ts',
-    '--file', opts.file, '--wire', opts.wire, '--pacing', opts.pacing,
-    '--host', '127.0.0.1', '--port', String(opts.port ?? 0), ...(opts.audioPort !== undefined ? ['--audio-port', String(opts.audioPort)] : []), '--no-window',
+    '--import',
+    'tsx',
+    'src/cli/server.ts',
+    '--file',
+    opts.file,
+    '--wire',
+    opts.wire,
+    '--pacing',
+    opts.pacing,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(opts.port ?? 0),
+    ...(opts.audioPort !== undefined ? ['--audio-port', String(opts.audioPort)] : []),
+    '--no-window',
     ...(opts.loop ? ['--loop'] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const child = startChild(process.execPath, args, { name: `server (${opts.wire}, ${opts.pacing})`, cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [1500, 1000], ...(opts.env ? { env: opts.env } : {}) });
+  const child = startChild(process.execPath, args, {
+    name: `server (${opts.wire}, ${opts.pacing})`,
+    cwd: REPO_ROOT,
+    detached: true,
+    stopTimeoutsMs: [1500, 1000],
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   await child.started;
   const m = await waitForLine(child, LISTENING, 30_000);
   return { child, pid: child.pid!, host: m[1]!, videoPort: Number(m[2]), audioPort: Number(m[4]), spawnedMs, listeningMs: performance.now() };
@@ -121,9 +139,24 @@ export interface ClientLaunch {
 
 export async function startClient(opts: ClientLaunch): Promise<ChildHandle> {
   const args = [
-    '--import', 'tsx', 'src/cli/client.ts',
-    '--host', opts.server.host, '--port', String(opts.server.videoPort), '--audio-port', String(opts.server.audioPort),
-    '--wire', opts.wire, '--no-window', '--audio', 'null', '--duration', String(opts.durationS), '--stats', opts.statsFile,
+    '--import',
+    'tsx',
+    'src/cli/client.ts',
+    '--host',
+    opts.server.host,
+    '--port',
+    String(opts.server.videoPort),
+    '--audio-port',
+    String(opts.server.audioPort),
+    '--wire',
+    opts.wire,
+    '--no-window',
+    '--audio',
+    'null',
+    '--duration',
+    String(opts.durationS),
+    '--stats',
+    opts.statsFile,
   ];
   const child = startChild(process.execPath, args, { name: 'client', cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [1500, 1000] });
   child.process.stdout?.resume();

@@ -57,8 +57,7 @@ export function formatTable<R>(columns: ReadonlyArray<Column<R>>, rows: readonly
   const esc = (text: string): string => (opts.markdown ? text.replace(/\|/g, '\\|') : text);
   const cells = rows.map((r) => columns.map((c) => esc(c.cell(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
-  const pad = (text: string, i: number): string =>
-    columns[i]!.align === 'left' ? text.padEnd(widths[i]!) : text.padStart(widths[i]!);
+  const pad = (text: string, i: number): string => (columns[i]!.align === 'left' ? text.padEnd(widths[i]!) : text.padStart(widths[i]!));
   if (opts.markdown) {
     const line = (parts: string[]): string => `| ${parts.join(' | ')} |`;
     const rule = columns.map((c, i) => (c.align === 'left' ? ':' + '-'.repeat(Math.max(2, widths[i]! - 1)) : '-'.repeat(Math.max(2, widths[i]! - 1)) + ':'));

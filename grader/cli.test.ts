@@ -36,7 +36,10 @@ describe('npm run grade (cli)', () => {
     expect(splitCommand(['--repo', 'x', '--quiet'], warn)).toEqual({ command: 'grade', args: ['--repo', 'x', '--quiet'] });
     expect(splitCommand(['class', 'roster.csv', '--jobs', '2'], warn)).toEqual({ command: 'class', args: ['roster.csv', '--jobs', '2'] });
     expect(warned).toEqual([]);
-    expect(splitCommand(['--jobs', '2', '--class', 'roster.csv', '--quiet'], warn)).toEqual({ command: 'class', args: ['roster.csv', '--jobs', '2', '--quiet'] });
+    expect(splitCommand(['--jobs', '2', '--class', 'roster.csv', '--quiet'], warn)).toEqual({
+      command: 'class',
+      args: ['roster.csv', '--jobs', '2', '--quiet'],
+    });
     expect(splitCommand(['--collect=reports', '--out', 'g.csv'], warn)).toEqual({ command: 'collect', args: ['reports', '--out', 'g.csv'] });
     expect(warned).toEqual([
       'warning: --class DIR|CSV is now a command: npm run grade -- class DIR|CSV (the flag still works, for now)',

@@ -114,13 +114,20 @@ export function defaultJobs(cores = availableParallelism()): number {
 
 export function printTable(r: GradeReport, out: NodeJS.WriteStream = process.stdout): void {
   const t = translator(r.lang);
-  const rows = r.checks.map((c) => [c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : '-', `${c.points}/${c.maxPoints}`, c.title, c.status === 'fail' ? `${c.message} → ${t('summary.fix')}: ${c.fix ?? ''}` : c.message]);
+  const rows = r.checks.map((c) => [
+    c.status === 'pass' ? 'PASS' : c.status === 'fail' ? 'FAIL' : '-',
+    `${c.points}/${c.maxPoints}`,
+    c.title,
+    c.status === 'fail' ? `${c.message} → ${t('summary.fix')}: ${c.fix ?? ''}` : c.message,
+  ]);
   const w0 = 4;
   const w1 = Math.max(6, ...rows.map((r) => r[1]!.length));
   const w2 = Math.max(...rows.map((r) => r[2]!.length));
   out.write('\n');
   for (const row of rows) out.write(`${row[0]!.padEnd(w0)}  ${row[1]!.padStart(w1)}  ${row[2]!.padEnd(w2)}  ${row[3]}\n`);
-  out.write(`\n${t('summary.score', { score: r.score, max: r.maxScore, pass: r.passMark })}: ${t(r.notGraded ? 'verdict.notGraded' : r.passed ? 'verdict.passed' : 'verdict.failed')}\n`);
+  out.write(
+    `\n${t('summary.score', { score: r.score, max: r.maxScore, pass: r.passMark })}: ${t(r.notGraded ? 'verdict.notGraded' : r.passed ? 'verdict.passed' : 'verdict.failed')}\n`,
+  );
   if (r.notGraded) out.write(`${t('summary.notGraded', { reason: r.notGraded })}\n`);
   if (r.screenshot) out.write(`screenshot: ${r.screenshot}\n`);
 }
@@ -179,10 +186,14 @@ const LEGACY_FLAGS: ReadonlyArray<readonly [flag: string, command: Command, oper
  * The command and its own arguments. A legacy mode flag (`--class DIR`) becomes its command
  * (`class DIR`), with a deprecation line on stderr; no command at all means `grade`.
  */
-export function splitCommand(argv: readonly string[], warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): { command: Command; args: string[] } {
+export function splitCommand(
+  argv: readonly string[],
+  warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): { command: Command; args: string[] } {
   const first = argv[0];
   if (first !== undefined && (COMMANDS as readonly string[]).includes(first)) return { command: first as Command, args: argv.slice(1) };
-  if (first !== undefined && !first.startsWith('-')) throw new UsageError(`unknown command "${first}": use one of ${COMMANDS.join(', ')}; see npm run grade -- --help`);
+  if (first !== undefined && !first.startsWith('-'))
+    throw new UsageError(`unknown command "${first}": use one of ${COMMANDS.join(', ')}; see npm run grade -- --help`);
   const legacy = LEGACY_FLAGS.filter(([flag]) => argv.some((a) => a === flag || a.startsWith(`${flag}=`)));
   if (legacy.length > 1 || (legacy.length === 1 && argv.some((a) => a === '--repo' || a === '--practice'))) {
     throw new UsageError('use one of --repo, --practice, --class, --collect, --init-class-workflow, --gradescope-package');
@@ -201,7 +212,10 @@ export function splitCommand(argv: readonly string[], warn: (line: string) => vo
 
 /** One operand, required, for the commands that take one. */
 function operandOf(command: Command, positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new UsageError(`npm run grade -- ${command} takes one ${what}${positionals.length ? `, got ${positionals.length}` : ''}; see npm run grade -- ${command} --help`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `npm run grade -- ${command} takes one ${what}${positionals.length ? `, got ${positionals.length}` : ''}; see npm run grade -- ${command} --help`,
+    );
   return positionals[0]!;
 }
 
@@ -221,7 +235,12 @@ interface MeasureSettings {
   lang: Lang;
 }
 
-async function measureSettings(values: { wire?: string | undefined; seconds?: string | undefined; rubric?: string | undefined; lang?: string | undefined }): Promise<MeasureSettings> {
+async function measureSettings(values: {
+  wire?: string | undefined;
+  seconds?: string | undefined;
+  rubric?: string | undefined;
+  lang?: string | undefined;
+}): Promise<MeasureSettings> {
   const wire = values.wire === undefined ? undefined : choiceOption('wire', values.wire, WIRE_NAMES, 'framed');
   const seconds = numberOption('seconds', values.seconds, 8, { min: 2, max: 120 });
   const rubric = await loadRubric(values.rubric ? resolve(values.rubric) : undefined);
@@ -291,8 +310,23 @@ async function classCommand(args: string[]): Promise<number> {
   const sandbox = await sandboxFor('class', Boolean(values['no-sandbox']));
   stopChildrenOnSignal();
   const { gradeClass } = await import('./class/grade-class.ts');
-  const book = await gradeClass({ source, out, jobs, seconds, rubric, sandbox, ...(wire ? { wire } : {}), ...(values.lab ? { lab: values.lab } : {}), noSave: true, quiet: Boolean(values.quiet), lang, regradeNotGraded: Boolean(values['regrade-not-graded']) });
-  process.stdout.write(`gradebook: ${book.csv} (${book.rows} students, ${book.regraded} graded now, ${book.passed} passed${book.notGraded ? `, ${book.notGraded} NOT GRADED: grade them again with npm run grade -- class ${positionals[0]} --regrade-not-graded --out ${out}` : ''})\n`);
+  const book = await gradeClass({
+    source,
+    out,
+    jobs,
+    seconds,
+    rubric,
+    sandbox,
+    ...(wire ? { wire } : {}),
+    ...(values.lab ? { lab: values.lab } : {}),
+    noSave: true,
+    quiet: Boolean(values.quiet),
+    lang,
+    regradeNotGraded: Boolean(values['regrade-not-graded']),
+  });
+  process.stdout.write(
+    `gradebook: ${book.csv} (${book.rows} students, ${book.regraded} graded now, ${book.passed} passed${book.notGraded ? `, ${book.notGraded} NOT GRADED: grade them again with npm run grade -- class ${positionals[0]} --regrade-not-graded --out ${out}` : ''})\n`,
+  );
   process.stdout.write(`gradebook: ${pathToFileURL(join(out, 'gradebook.html')).href}\n`);
   return book.notGraded ? 3 : 0;
 }
@@ -317,7 +351,18 @@ async function gradeCommand(args: string[]): Promise<number> {
 
   await mkdir(out, { recursive: true });
   const progress = createProgress({ total: 5, quiet: Boolean(values.quiet) });
-  const report = await gradeSubmission({ repo, out, seconds, rubric, progress, sandbox, lang, noSave: Boolean(values['no-save']), ...(wire ? { wire } : {}), ...(values.clip ? { clip: resolve(values.clip) } : {}) });
+  const report = await gradeSubmission({
+    repo,
+    out,
+    seconds,
+    rubric,
+    progress,
+    sandbox,
+    lang,
+    noSave: Boolean(values['no-save']),
+    ...(wire ? { wire } : {}),
+    ...(values.clip ? { clip: resolve(values.clip) } : {}),
+  });
   progress.finish();
   const html = join(out, 'report.html');
   await writeReports(report, {
@@ -339,7 +384,9 @@ async function printEnd(report: GradeReport, out: string, html: string, open: bo
   process.stdout.write(`reports: ${out}\n`);
   if (report.measured.server) {
     const s = report.measured.server;
-    process.stdout.write(`measured: ${fmt(s.fps)} fps (source ${fmt(s.sourceFps)}), jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmtUnit(s.avOffsetMs, 'ms')}\n`);
+    process.stdout.write(
+      `measured: ${fmt(s.fps)} fps (source ${fmt(s.sourceFps)}), jitter p99 ${fmt(s.jitterP99Ms)} ms, drift ${fmt(s.driftMaxMs)} ms, A/V ${fmtUnit(s.avOffsetMs, 'ms')}\n`,
+    );
   }
   process.stdout.write(`report: ${pathToFileURL(html).href}\n`);
   if (open) {

@@ -26,14 +26,43 @@ afterAll(async () => {
 });
 
 describe('grader end to end on this repo', () => {
-  it.skipIf(noPython)("agrees with an independent plain client on the same server (fps within 1 %, jitter p50 within 0.5 ms, p99 close)", async () => {
+  it.skipIf(noPython)('agrees with an independent plain client on the same server (fps within 1 %, jitter p50 within 0.5 ms, p99 close)', async () => {
     const clip = await ensureDemoClip();
     const ports = await allocateStreamPorts();
-    const server = launch('server', 'npm', ['run', 'server', '--', '--file', clip, '--wire', 'tutorial', '--port', String(ports.videoPort), '--audio-port', String(ports.audioPort), '--host', '127.0.0.1', '--no-window', '--ui-port', String(ports.uiPort)], { cwd: GRADER_ROOT });
+    const server = launch(
+      'server',
+      'npm',
+      [
+        'run',
+        'server',
+        '--',
+        '--file',
+        clip,
+        '--wire',
+        'tutorial',
+        '--port',
+        String(ports.videoPort),
+        '--audio-port',
+        String(ports.audioPort),
+        '--host',
+        '127.0.0.1',
+        '--no-window',
+        '--ui-port',
+        String(ports.uiPort),
+      ],
+      { cwd: GRADER_ROOT },
+    );
     try {
       expect(await server.out.waitForLine(UI_LINE, 40_000), server.out.tail(5)).toBeTruthy();
       const plain = new Promise<number[]>((resolve, reject) => {
-        const p = spawn('python3', [new URL('./testing/plain_client.py', import.meta.url).pathname, '127.0.0.1', String(ports.videoPort), '7', '0', String(DEMO_CLIP.fps)]);
+        const p = spawn('python3', [
+          new URL('./testing/plain_client.py', import.meta.url).pathname,
+          '127.0.0.1',
+          String(ports.videoPort),
+          '7',
+          '0',
+          String(DEMO_CLIP.fps),
+        ]);
         let out = '';
         p.stdout.on('data', (d: Buffer) => (out += d.toString()));
         p.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -48,11 +77,17 @@ describe('grader end to end on this repo', () => {
       const from = Math.max(oursAll[0]!, theirsAll[0]!) + 1000;
       const to = Math.min(oursAll[oursAll.length - 1]!, theirsAll[theirsAll.length - 1]!);
       const span = (xs: number[]): number[] => xs.filter((t) => t >= from && t <= to);
-      const ours = analyzeVideo(span(oursAll).map((arrivalMs) => ({ arrivalMs })), { sourceFps: DEMO_CLIP.fps, warmupMs: 0 });
+      const ours = analyzeVideo(
+        span(oursAll).map((arrivalMs) => ({ arrivalMs })),
+        { sourceFps: DEMO_CLIP.fps, warmupMs: 0 },
+      );
       // Independent figures: plain arithmetic, not the grader's analysis code.
       const t = span(theirsAll);
       const theirFps = ((t.length - 1) * 1000) / (t[t.length - 1]! - t[0]!);
-      const d = t.slice(1).map((x, i) => Math.abs(x - t[i]! - 1000 / DEMO_CLIP.fps)).sort((a, b) => a - b);
+      const d = t
+        .slice(1)
+        .map((x, i) => Math.abs(x - t[i]! - 1000 / DEMO_CLIP.fps))
+        .sort((a, b) => a - b);
       const rank = 0.99 * (d.length - 1);
       const theirP99 = d[Math.floor(rank)]! + (d[Math.ceil(rank)]! - d[Math.floor(rank)]!) * (rank - Math.floor(rank));
       console.log(JSON.stringify({ ours: { fps: ours.fps, p99: ours.jitterP99Ms }, theirs: { fps: theirFps, p99: theirP99 }, spanS: (to - from) / 1000 }));
@@ -85,7 +120,10 @@ describe('grader end to end on this repo', () => {
     const lost = r.checks.filter((c) => c.kind === 'measure' && c.status === 'fail');
     // On a busy CI machine timing items may miss a threshold; everything functional must pass.
     for (const id of ['server.streams', 'server.fps', 'server.audioPaced', 'server.avsync', 'client.works', 'screenshot.live']) {
-      expect(lost.map((c) => c.id), JSON.stringify(lost.map((c) => c.message))).not.toContain(id);
+      expect(
+        lost.map((c) => c.id),
+        JSON.stringify(lost.map((c) => c.message)),
+      ).not.toContain(id);
     }
     // client.audio is a ratio of sound played to the client's run time, which includes its start-up
     // (seconds of TypeScript loading on a loaded core: 0.63 measured with one core kept busy, ≥ 0.9

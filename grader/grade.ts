@@ -84,15 +84,34 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promis
     }
     const display = xvfb?.display;
     server = await runner.run('server', QUEUE_MS, () =>
-      measureServer({ ...common, wire: p.wire, seconds, firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10_000, display, budgetMs: startTimeoutMs + (seconds + 25) * 1000 }),
+      measureServer({
+        ...common,
+        wire: p.wire,
+        seconds,
+        firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10_000,
+        display,
+        budgetMs: startTimeoutMs + (seconds + 25) * 1000,
+      }),
     );
     const measured = server.value;
     const wire = measured?.wire ?? p.wire;
-    const client = await runner.run('client', QUEUE_MS, () => measureClient({ ...common, wire, seconds: clientSeconds, display, out: opts.out, budgetMs: startTimeoutMs * 2 + (clientSeconds + 20) * 1000 }));
+    const client = await runner.run('client', QUEUE_MS, () =>
+      measureClient({ ...common, wire, seconds: clientSeconds, display, out: opts.out, budgetMs: startTimeoutMs * 2 + (clientSeconds + 20) * 1000 }),
+    );
     const clientFigures = client.value ?? null;
     const caption = [await captionHead(p.submission.repo, wire), ...captionLines({ server: measured?.figures ?? null, client: clientFigures })];
     const screenshot = await runner.run('screenshot', startTimeoutMs + 45_000, () =>
-      takeScreenshot({ submission: p.submission, clip: p.clip, wire, display, live: measured?.live, caption, startTimeoutMs, out: opts.out, noSave: Boolean(opts.noSave) }),
+      takeScreenshot({
+        submission: p.submission,
+        clip: p.clip,
+        wire,
+        display,
+        live: measured?.live,
+        caption,
+        startTimeoutMs,
+        out: opts.out,
+        noSave: Boolean(opts.noSave),
+      }),
     );
     return { server, client, screenshot };
   } finally {
@@ -107,7 +126,15 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   const startedMs = Date.now();
   const runner = new PhaseRunner(opts.skip ?? [], opts.progress);
   await mkdir(opts.out, { recursive: true });
-  const prepared = await runner.run('prepare', 360_000, () => prepare({ repo: opts.repo, ...(opts.clip ? { clip: opts.clip } : {}), ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.sandbox ? { sandbox: true } : {}), note: (m) => opts.progress?.note(m) }));
+  const prepared = await runner.run('prepare', 360_000, () =>
+    prepare({
+      repo: opts.repo,
+      ...(opts.clip ? { clip: opts.clip } : {}),
+      ...(opts.wire ? { wire: opts.wire } : {}),
+      ...(opts.sandbox ? { sandbox: true } : {}),
+      note: (m) => opts.progress?.note(m),
+    }),
+  );
   let ran: Ran = { server: failed('not run'), client: failed('not run'), screenshot: failed('not run') };
   let sandboxed = false;
   if (prepared.ok) {
@@ -116,7 +143,10 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
       // One sandbox for all of this submission's processes (and its network, shared with the probe).
       sub.sandbox = await openSubmissionSandbox({ enabled: Boolean(opts.sandbox), repo: sub.repo, workDir: sub.workDir, clip: prepared.value.clip });
       sandboxed = Boolean(sub.sandbox);
-      if (sub.sandbox) opts.progress?.note(`sandbox ready in ${sub.sandbox.startupMs.toFixed(0)} ms (${sub.sandbox.mode === 'root' ? `uid ${sub.sandbox.uid}` : 'user namespace'}, loopback-only network)`);
+      if (sub.sandbox)
+        opts.progress?.note(
+          `sandbox ready in ${sub.sandbox.startupMs.toFixed(0)} ms (${sub.sandbox.mode === 'root' ? `uid ${sub.sandbox.uid}` : 'user namespace'}, loopback-only network)`,
+        );
       ran = await run(prepared.value, opts, runner);
     } finally {
       await sub.sandbox?.close();

@@ -30,7 +30,9 @@ async function submission(mode: string, extra: Record<string, unknown> = {}): Pr
   await mkdir(repo);
   await copyFile(HOSTILE_SERVER, join(repo, 'server.py'));
   await writeFile(join(repo, 'hostile.json'), JSON.stringify({ mode, ...extra }));
-  const jpeg = await sharp({ create: { width: 400, height: 226, channels: 3, background: { r: 90, g: 40, b: 160 } } }).jpeg({ quality: 80 }).toBuffer();
+  const jpeg = await sharp({ create: { width: 400, height: 226, channels: 3, background: { r: 90, g: 40, b: 160 } } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
   await writeFile(join(repo, 'frame.jpg'), jpeg);
   return { repo, dir };
 }

@@ -75,7 +75,9 @@ describe('git hooks (husky) in a throw-away repo', () => {
       expect(await tgit(bare, 'rev-parse', 'main')).toBe(pushedBefore);
 
       // Fixed tests but a lint error: the linter, run beside the type check, blocks it and its output is shown.
-      await writeFiles(work, { 'sum.test.mjs': "import test from 'node:test';\nimport assert from 'node:assert';\ntest('sum', () => assert.equal(1 + 1, 2));\n" });
+      await writeFiles(work, {
+        'sum.test.mjs': "import test from 'node:test';\nimport assert from 'node:assert';\ntest('sum', () => assert.equal(1 + 1, 2));\n",
+      });
       const linted = { ...scripts, lint: 'node -e "console.log(\'sum.test.mjs: lint says no\'); process.exit(1)" --' };
       await writeFiles(work, { 'package.json': JSON.stringify({ name: 'hook-test', private: true, type: 'module', scripts: linted }, null, 2) });
       expect((await run(work, 'commit', '-am', 'Fix the test')).code).toBe(0);

@@ -79,7 +79,10 @@ function failuresFrom(jsonFile: string, clone: string): { tests: number; failure
 
 /** A fresh clone of `commit` in `dir`; throws when git fails. */
 async function cloneAt(commit: string, dir: string, work: string, log: string): Promise<void> {
-  if ((await runLogged('git', ['clone', '--quiet', '--no-checkout', REPO, dir], work, log)) !== 0 || (await runLogged('git', ['checkout', '--quiet', commit], dir, log)) !== 0) {
+  if (
+    (await runLogged('git', ['clone', '--quiet', '--no-checkout', REPO, dir], work, log)) !== 0 ||
+    (await runLogged('git', ['checkout', '--quiet', commit], dir, log)) !== 0
+  ) {
     throw new Error(`git could not clone ${commit} into ${dir}; see ${log}`);
   }
 }
@@ -93,7 +96,10 @@ async function stressRun(commit: string, index: number, load: number, modules: s
   const loops = busyLoops(load);
   const started = performance.now();
   try {
-    const code = await runLogged('npm', ['test', '--', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`], clone, log, { CI: 'true', HUSKY: '0' });
+    const code = await runLogged('npm', ['test', '--', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`], clone, log, {
+      CI: 'true',
+      HUSKY: '0',
+    });
     const seconds = (performance.now() - started) / 1000;
     const { tests, failures } = failuresFrom(jsonFile, clone);
     return { passed: code === 0 && failures.length === 0, seconds, tests, failures, log };

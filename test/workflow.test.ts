@@ -47,7 +47,10 @@ describe('.github/workflows/ci.yml', () => {
     const at = (re: RegExp) => runs.findIndex((r) => re.test(r));
     expect(at(/apt-get install[^\n]*\bffmpeg\b/)).toBeGreaterThanOrEqual(0);
     const order = [at(/apt-get install/), at(/^npm ci$/m), at(/^npm run typecheck$/m), at(/^npm test$/m), at(/^npm run check\b/m)];
-    expect(order.every((i) => i >= 0), String(order)).toBe(true);
+    expect(
+      order.every((i) => i >= 0),
+      String(order),
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(job.steps[0]?.uses).toMatch(/^actions\/checkout@/);
   });
@@ -65,7 +68,10 @@ describe('.github/workflows/ci.yml', () => {
     expect(job?.strategy?.matrix?.os).toEqual(['windows-latest', 'macos-latest']);
     const runs = job!.steps.map((s) => s.run ?? '');
     for (const command of [/^npm ci$/, /^npm run test:quick$/, /^npx vitest run --project full src\/media/, /^npm start -- --no-window --duration 5$/]) {
-      expect(runs.some((r) => command.test(r)), String(command)).toBe(true);
+      expect(
+        runs.some((r) => command.test(r)),
+        String(command),
+      ).toBe(true);
     }
     // Only what those OSes cannot have may skip there.
     expect(job!.env?.AVSOCK_ALLOW_MISSING?.split(',')).not.toContain('browser');

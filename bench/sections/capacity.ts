@@ -60,7 +60,12 @@ async function timed(run: () => Promise<number>): Promise<{ frames: number; wall
 }
 
 async function ffmpegNull(file: string, outputOptions: string[], frames: number): Promise<number> {
-  await runFfmpeg({ name: 'ffmpeg (bench stage)', inputs: [{ source: file }], outputOptions: ['-map', '0:v:0', '-an', ...outputOptions, '-f', 'null'], output: '/dev/null' });
+  await runFfmpeg({
+    name: 'ffmpeg (bench stage)',
+    inputs: [{ source: file }],
+    outputOptions: ['-map', '0:v:0', '-an', ...outputOptions, '-f', 'null'],
+    output: '/dev/null',
+  });
   return frames;
 }
 

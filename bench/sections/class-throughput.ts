@@ -103,9 +103,12 @@ export async function measureClass(opts: { students: number; jobs?: number; log:
     if (child.stopping) return { ...base, measured: false, reason: `stopped after ${wallS.toFixed(0)} s` };
     if (exit.code !== 0) return { ...base, measured: false, reason: `grader class exited ${exit.code ?? exit.signal}: ${child.stderrTail(2).trim()}` };
     const csv = await readFile(join(out, 'gradebook.csv'), 'utf8');
-    const passed = csv.split('\n').slice(1).filter((l) => /,yes,/.test(l)).length;
+    const passed = csv
+      .split('\n')
+      .slice(1)
+      .filter((l) => /,yes,/.test(l)).length;
     opts.log(`class: ${wallS.toFixed(1)} s for ${opts.students}, ${passed} passed`);
-    return { ...base, measured: true, wallS, perStudentS: wallS / opts.students, minutesPer30: (wallS / opts.students) * 30 / 60, passed };
+    return { ...base, measured: true, wallS, perStudentS: wallS / opts.students, minutesPer30: ((wallS / opts.students) * 30) / 60, passed };
   } finally {
     clearTimeout(timeout);
     await child.stop();
@@ -121,7 +124,12 @@ export function classTable(c: ClassResult, s: SandboxStartup): string {
     c.measured
       ? ['wall time', `${c.wallS!.toFixed(1)} s (${c.perStudentS!.toFixed(1)} s per student, ${c.passed}/${c.students} passed)`]
       : ['wall time', `not measured: ${c.reason}`],
-    ['minutes per 30 students', c.measured ? `${c.minutesPer30!.toFixed(1)}${c.students === 30 ? ' (measured)' : ` (extrapolated from ${c.students}; --class-size 30 measures it)`}` : '—'],
+    [
+      'minutes per 30 students',
+      c.measured
+        ? `${c.minutesPer30!.toFixed(1)}${c.students === 30 ? ' (measured)' : ` (extrapolated from ${c.students}; --class-size 30 measures it)`}`
+        : '—',
+    ],
   ];
   const w = Math.max(...rows.map((r) => r[0]!.length));
   return rows.map((r) => `${r[0]!.padEnd(w)}  ${r[1]}`).join('\n');

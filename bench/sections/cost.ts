@@ -55,7 +55,7 @@ export async function measureCost(seconds: number, log: (msg: string) => void): 
     clientSampler.stop();
     let clientStats: Record<string, unknown> | undefined;
     try {
-      clientStats = parseJson(await readFile(statsFile, 'utf8'), v.record(v.string(), v.unknown()), 'the client\'s --stats file');
+      clientStats = parseJson(await readFile(statsFile, 'utf8'), v.record(v.string(), v.unknown()), "the client's --stats file");
     } catch (error) {
       clientExit ??= (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the client wrote no --stats file' : (error as Error).message;
     }
@@ -108,7 +108,15 @@ async function clientAfterListening(file: string): Promise<Pick<StartupResult, '
   const server = await startServer({ file, wire: 'framed', pacing: 'deadline' });
   const listeningMs = performance.now() - server.spawnedMs;
   try {
-    const rec = await probeServer({ host: server.host, videoPort: server.videoPort, audioPort: server.audioPort, wire: 'framed', seconds: 0.2, maxKeptJpegBytes: 0, maxKeptPcmBytes: 0 });
+    const rec = await probeServer({
+      host: server.host,
+      videoPort: server.videoPort,
+      audioPort: server.audioPort,
+      wire: 'framed',
+      seconds: 0.2,
+      maxKeptJpegBytes: 0,
+      maxKeptPcmBytes: 0,
+    });
     return { listeningMs, firstFrameMs: rec.firstFrameMs !== undefined ? rec.firstFrameMs - server.spawnedMs : Number.NaN };
   } finally {
     await server.child.stop();
@@ -129,10 +137,22 @@ async function freePorts(): Promise<{ videoPort: number; audioPort: number }> {
   return { videoPort, audioPort };
 }
 
-export async function clientWaiting(file: string, log: (msg: string) => void): Promise<Pick<StartupResult, 'waitingFirstFrameMs' | 'registeredToFirstFrameMs'>> {
+export async function clientWaiting(
+  file: string,
+  log: (msg: string) => void,
+): Promise<Pick<StartupResult, 'waitingFirstFrameMs' | 'registeredToFirstFrameMs'>> {
   const ports = await freePorts();
   const stop = new AbortController();
-  const recording = probeServer({ host: '127.0.0.1', ...ports, wire: 'framed', seconds: 0.2, connectTimeoutMs: 30_000, maxKeptJpegBytes: 0, maxKeptPcmBytes: 0, signal: stop.signal });
+  const recording = probeServer({
+    host: '127.0.0.1',
+    ...ports,
+    wire: 'framed',
+    seconds: 0.2,
+    connectTimeoutMs: 30_000,
+    maxKeptJpegBytes: 0,
+    maxKeptPcmBytes: 0,
+    signal: stop.signal,
+  });
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     await sleep(PROBE_HEAD_START_MS);
@@ -140,7 +160,8 @@ export async function clientWaiting(file: string, log: (msg: string) => void): P
     const rec = await recording;
     if (rec.problem) log(`start-up: the waiting probe: ${rec.problem}`);
     const ready = rec.startedMs < server.listeningMs;
-    if (!ready) log(`start-up: the waiting probe started its recording ${(rec.startedMs - server.listeningMs).toFixed(0)} ms after the server listened; not counted`);
+    if (!ready)
+      log(`start-up: the waiting probe started its recording ${(rec.startedMs - server.listeningMs).toFixed(0)} ms after the server listened; not counted`);
     const firstFrame = rec.firstFrameMs ?? Number.NaN;
     return {
       waitingFirstFrameMs: ready ? firstFrame - server.listeningMs : Number.NaN,

@@ -64,7 +64,16 @@ function runJsonChild(command: string, args: string[], name: string, samplers: T
   });
 }
 
-function runKernelReceivers(host: string, videoPort: number, audioPort: number, count: number, seconds: number, sourceFps: number, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<ClientFigures[]> {
+function runKernelReceivers(
+  host: string,
+  videoPort: number,
+  audioPort: number,
+  count: number,
+  seconds: number,
+  sourceFps: number,
+  samplers: TreeSampler[],
+  stops: Array<() => Promise<void>>,
+): Promise<ClientFigures[]> {
   const args = [join(REPO_ROOT, 'bench', 'receivers', 'fanout_receiver.py'), host, String(videoPort), String(audioPort), String(count), String(seconds)];
   return runJsonChild('python3', args, `fanout receiver (${count} clients)`, samplers, stops).then((json) => {
     const clients = json as Array<{ frames: Array<[number, number]>; lost: number; incomplete: number; done: boolean }>;
@@ -81,15 +90,36 @@ function runKernelReceivers(host: string, videoPort: number, audioPort: number, 
   });
 }
 
-function runNodeProbes(host: string, videoPort: number, audioPort: number, count: number, seconds: number, sourceFps: number, samplers: TreeSampler[], stops: Array<() => Promise<void>>): Promise<ClientFigures[]> {
+function runNodeProbes(
+  host: string,
+  videoPort: number,
+  audioPort: number,
+  count: number,
+  seconds: number,
+  sourceFps: number,
+  samplers: TreeSampler[],
+  stops: Array<() => Promise<void>>,
+): Promise<ClientFigures[]> {
   const args = ['--import', 'tsx', 'bench/fanout-worker.ts', host, String(videoPort), String(audioPort), String(count), String(seconds), String(sourceFps)];
   return runJsonChild(process.execPath, args, `fanout worker (${count} probes)`, samplers, stops).then((json) => json as FanoutProbeResult[]);
 }
 
-export async function measureFanout(clients: number, seconds: number, log: (msg: string) => void, sender: 'avsock' | 'floor' = 'avsock'): Promise<FanoutResult> {
+export async function measureFanout(
+  clients: number,
+  seconds: number,
+  log: (msg: string) => void,
+  sender: 'avsock' | 'floor' = 'avsock',
+): Promise<FanoutResult> {
   const spec = pacingClip('30', seconds);
   const file = await benchClip(spec, log);
-  const server = await startSender({ method: sender === 'floor' ? 'floor' : 'deadline', file, fps: spec.fps, wire: 'framed', loop: true, seconds: seconds + 8 });
+  const server = await startSender({
+    method: sender === 'floor' ? 'floor' : 'deadline',
+    file,
+    fps: spec.fps,
+    wire: 'framed',
+    loop: true,
+    seconds: seconds + 8,
+  });
   const sampler = new TreeSampler(server.pid).start();
   const stops: Array<() => Promise<void>> = [];
   const probeSamplers: TreeSampler[] = [];
@@ -98,7 +128,9 @@ export async function measureFanout(clients: number, seconds: number, log: (msg:
     const counts: number[] = [];
     for (let left = clients; left > 0; left -= PER_PROCESS) counts.push(Math.min(PER_PROCESS, left));
     const run = receiver === 'kernel' ? runKernelReceivers : runNodeProbes;
-    const results = (await Promise.all(counts.map((count) => run(server.host, server.videoPort, server.audioPort, count, seconds, fpsOf(spec), probeSamplers, stops)))).flat();
+    const results = (
+      await Promise.all(counts.map((count) => run(server.host, server.videoPort, server.audioPort, count, seconds, fpsOf(spec), probeSamplers, stops)))
+    ).flat();
     sampler.stop();
     for (const s of probeSamplers) s.stop();
     // CPU over the time every client was receiving (after each one's warm-up second).

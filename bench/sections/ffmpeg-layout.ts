@@ -30,7 +30,11 @@ export interface LayoutResult {
 export async function measureLayout(layout: Layout, seconds: number, log: (msg: string) => void): Promise<LayoutResult> {
   const spec = pacingClip('30', seconds);
   const file = await benchClip(spec, log);
-  const child = startChild(process.execPath, ['--import', 'tsx', 'bench/ffmpeg-variant.ts', layout, file, spec.fps, String(seconds)], { name: `ffmpeg layout ${layout}`, cwd: REPO_ROOT, detached: true });
+  const child = startChild(process.execPath, ['--import', 'tsx', 'bench/ffmpeg-variant.ts', layout, file, spec.fps, String(seconds)], {
+    name: `ffmpeg layout ${layout}`,
+    cwd: REPO_ROOT,
+    detached: true,
+  });
   await child.started;
   const sampler = new TreeSampler(child.pid!, 100).start();
   const t0 = performance.timeOrigin + performance.now();

@@ -22,7 +22,7 @@ import { DEMO_CLIP, ensureDemoClip } from '../../src/media/clips.ts';
 
 /** Expected verdicts for the verbatim tutorial server.py, each receiver alike (fixed before the first run). */
 export const EXPECTED = [
-  'fps: the file\'s 30 within ±1 % (its TS ± 1 ms feedback pacing converges), both receivers within 1 point of each other',
+  "fps: the file's 30 within ±1 % (its TS ± 1 ms feedback pacing converges), both receivers within 1 point of each other",
   'jitter p99: a few ms (its waitKey() sleep granularity), the two within 2× + 3 ms of each other',
   'freezes 0, frames missing 0 (loopback does not drop)',
   'audio: held back by the real-time player ≥ 90 % of the time (server.py sends as fast as TCP lets it), so not self-paced; rate 1.00 ± 0.02, no underruns',
@@ -69,7 +69,15 @@ async function byProbe(seconds: number, log: (msg: string) => void): Promise<Fid
   const ports = await allocateStreamPorts();
   const server = await startTutorialServer({ videoPort: ports.videoPort, clip });
   try {
-    const rec = await probeServer({ host: '127.0.0.1', videoPort: ports.videoPort, audioPort: ports.videoPort - 1, wire: 'tutorial', seconds, connectTimeoutMs: 30_000, firstFrameTimeoutMs: 30_000 });
+    const rec = await probeServer({
+      host: '127.0.0.1',
+      videoPort: ports.videoPort,
+      audioPort: ports.videoPort - 1,
+      wire: 'tutorial',
+      seconds,
+      connectTimeoutMs: 30_000,
+      firstFrameTimeoutMs: 30_000,
+    });
     const f = await computeServerFigures(rec, { sourceFps: DEMO_CLIP.fps });
     return {
       fps: f.fps,
@@ -98,7 +106,9 @@ async function byPlainClient(seconds: number, log: (msg: string) => void): Promi
   try {
     const out = await new Promise<string>((resolve, reject) => {
       // Same window as the probe: `seconds` after the first frame, the first second left out.
-      const p = spawn(resolvePython().command, [PLAIN_CLIENT, '127.0.0.1', String(ports.videoPort), String(seconds), '1', String(DEMO_CLIP.fps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(resolvePython().command, [PLAIN_CLIENT, '127.0.0.1', String(ports.videoPort), String(seconds), '1', String(DEMO_CLIP.fps)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       const bound = setTimeout(() => p.kill('SIGKILL'), (seconds + 60) * 1000);
@@ -137,8 +147,11 @@ function medianFigures(runs: readonly FidelityFigures[]): FidelityFigures {
   const out = { ...runs[0]! };
   for (const key of Object.keys(out) as Array<keyof FidelityFigures>) {
     if (key === 'problem') continue;
-    const xs = runs.map((r) => r[key]).filter(Number.isFinite).sort((a, b) => a - b);
-    (out[key]) = xs.length ? (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2) : nan;
+    const xs = runs
+      .map((r) => r[key])
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    out[key] = xs.length ? (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2) : nan;
   }
   return out;
 }
@@ -193,7 +206,9 @@ export function fidelityTable(r: FidelityResult): string {
     const xs = (runs ?? []).map((x) => x[key] as number).filter(Number.isFinite);
     return n > 1 && xs.length ? ` [${fmt(Math.min(...xs), digits)}…${fmt(Math.max(...xs), digits)}]` : '';
   };
-  const lines = [`figure                      grader probe                  plain client   (tutorial server.py, ${r.seconds} s each${n > 1 ? `, median [range] of ${n} runs` : ''})`];
+  const lines = [
+    `figure                      grader probe                  plain client   (tutorial server.py, ${r.seconds} s each${n > 1 ? `, median [range] of ${n} runs` : ''})`,
+  ];
   for (const [key, label, digits] of ROWS) {
     const a = `${fmt(r.probe[key], digits)}${range(r.probeRuns, key, digits)}`;
     const b = `${fmt(r.plain[key], digits)}${range(r.plainRuns, key, digits)}`;

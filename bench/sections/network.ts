@@ -23,7 +23,13 @@ import { benchClip, REPO_ROOT, startServer, waitForLine } from '../start-program
 import { TreeSampler } from '../proc.ts';
 
 /** What the section reads of the relay's report; the rest is the relay's own writing. */
-const RelayReportFieldsSchema = v.looseObject({ net: v.string(), video: v.looseObject({}), audio: v.looseObject({}), frames: v.looseObject({}), clients: v.number() });
+const RelayReportFieldsSchema = v.looseObject({
+  net: v.string(),
+  video: v.looseObject({}),
+  audio: v.looseObject({}),
+  frames: v.looseObject({}),
+  clients: v.number(),
+});
 
 export const LOSSES_PCT = [0, 0.5, 1, 2, 5, 10] as const;
 
@@ -62,11 +68,33 @@ const STEADY_AFTER_MS = 3000;
 const RELAY_LINE = /^relay: udp [\d.]+:(\d+) tcp [\d.]+:(\d+)/;
 
 /** `npm run relay` with `profile`, or (profile undefined) the bare pass-through that is its floor. */
-async function startRelay(to: { videoPort: number; audioPort: number }, profile: string | undefined, statsFile: string): Promise<{ child: ChildHandle; videoPort: number; audioPort: number }> {
-  const args = profile === undefined
-    ? ['bench/floor-relay.ts', String(to.videoPort), String(to.audioPort)]
-    : ['src/cli/relay.ts', '--to', `127.0.0.1:${to.videoPort}`, '--to-audio-port', String(to.audioPort), '--profile', profile, '--listen', '0', '--stats', statsFile];
-  const child = startChild(process.execPath, ['--import', 'tsx', ...args], { name: profile === undefined ? 'floor relay' : 'relay', cwd: REPO_ROOT, detached: true, stopTimeoutsMs: [3000, 1000] });
+async function startRelay(
+  to: { videoPort: number; audioPort: number },
+  profile: string | undefined,
+  statsFile: string,
+): Promise<{ child: ChildHandle; videoPort: number; audioPort: number }> {
+  const args =
+    profile === undefined
+      ? ['bench/floor-relay.ts', String(to.videoPort), String(to.audioPort)]
+      : [
+          'src/cli/relay.ts',
+          '--to',
+          `127.0.0.1:${to.videoPort}`,
+          '--to-audio-port',
+          String(to.audioPort),
+          '--profile',
+          profile,
+          '--listen',
+          '0',
+          '--stats',
+          statsFile,
+        ];
+  const child = startChild(process.execPath, ['--import', 'tsx', ...args], {
+    name: profile === undefined ? 'floor relay' : 'relay',
+    cwd: REPO_ROOT,
+    detached: true,
+    stopTimeoutsMs: [3000, 1000],
+  });
   await child.started;
   const m = await waitForLine(child, RELAY_LINE, 30_000);
   return { child, videoPort: Number(m[1]), audioPort: Number(m[2]) };
@@ -82,7 +110,14 @@ interface Played {
 }
 
 /** One clip from a server through the relay to the client, to its end. */
-async function play(opts: { wire: WireName; file: string; width: number; profile: string | undefined; seconds: number; log: (msg: string) => void }): Promise<Played> {
+async function play(opts: {
+  wire: WireName;
+  file: string;
+  width: number;
+  profile: string | undefined;
+  seconds: number;
+  log: (msg: string) => void;
+}): Promise<Played> {
   const statsFile = join(os.tmpdir(), `avsock-bench-relay-${process.pid}-${Date.now()}.json`);
   const server = await startServer({ file: opts.file, wire: opts.wire, pacing: 'deadline', extraArgs: ['--width', String(opts.width)] });
   let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
@@ -92,7 +127,10 @@ async function play(opts: { wire: WireName; file: string; width: number; profile
     const sampler = new TreeSampler(relay.child.pid!, 250).start();
     const shownAtMs: number[] = [];
     client = await StreamClient.start({
-      host: '127.0.0.1', port: relay.videoPort, audioPort: relay.audioPort, wire: opts.wire,
+      host: '127.0.0.1',
+      port: relay.videoPort,
+      audioPort: relay.audioPort,
+      wire: opts.wire,
       openSink: async () => ({ sink: new NullSink(), reason: 'null' }),
       onFrame: () => shownAtMs.push(performance.now()),
     });
@@ -104,7 +142,10 @@ async function play(opts: { wire: WireName; file: string; width: number; profile
     const snapshot = await client.close();
     client = undefined;
     await relay.child.stop();
-    const report = opts.profile === undefined ? undefined : (parseJson(await readFile(statsFile, 'utf8'), RelayReportFieldsSchema, 'the relay\'s stats file') as unknown as RelayReport);
+    const report =
+      opts.profile === undefined
+        ? undefined
+        : (parseJson(await readFile(statsFile, 'utf8'), RelayReportFieldsSchema, "the relay's stats file") as unknown as RelayReport);
     // Steady part: after the first STEADY_AFTER_MS (the relay's JIT warming up on the first traffic), to the end of the clip.
     return { shownAtMs, client: snapshot, relay: report, relayCpuPct: sampler.cpuPct(t0 + STEADY_AFTER_MS, t1), seconds: (t1 - t0) / 1000 };
   } finally {
@@ -131,8 +172,15 @@ export async function measureLossCurve(seconds: number, log: (msg: string) => vo
       const r = await play({ wire, file, width: 400, profile: `loss=${lossPct}%,mtu=1500,seed=1`, seconds, log });
       const f = r.relay!.frames;
       points.push({
-        wire, lossPct, frames: f.frames, whole: f.whole, wholeShare: f.frames > 0 ? f.whole / f.frames : 0, shown: r.client.framesShown,
-        longestFreezeMs: longestGap(r.shownAtMs), avOffsetMeanMs: r.client.avOffsetMs.mean, avOffsetMaxAbsMs: r.client.avOffsetMs.maxAbs,
+        wire,
+        lossPct,
+        frames: f.frames,
+        whole: f.whole,
+        wholeShare: f.frames > 0 ? f.whole / f.frames : 0,
+        shown: r.client.framesShown,
+        longestFreezeMs: longestGap(r.shownAtMs),
+        avOffsetMeanMs: r.client.avOffsetMs.mean,
+        avOffsetMaxAbsMs: r.client.avOffsetMs.maxAbs,
         audioDelayMaxMs: r.relay!.audio.down.maxDelayMs,
       });
     }
@@ -144,13 +192,21 @@ export async function measureLossCurve(seconds: number, log: (msg: string) => vo
 export async function measureRelayCost(seconds: number, log: (msg: string) => void): Promise<RelayCost[]> {
   const file = await benchClip({ fps: '30', seconds, width: 1280, height: 720 }, log);
   const out: RelayCost[] = [];
-  for (const [wire, width] of [['framed', 1280], ['tutorial', 400]] as const) {
+  for (const [wire, width] of [
+    ['framed', 1280],
+    ['tutorial', 400],
+  ] as const) {
     log(`network: relay cost, ${wire} wire, ${width} px`);
     const r = await play({ wire, file, width, profile: 'lan', seconds, log });
     log(`network: floor (bare pass-through), ${wire} wire, ${width} px`);
     const floor = await play({ wire, file, width, profile: undefined, seconds, log });
     out.push({
-      wire, width, datagramsPerS: r.client.datagramsReceived / r.seconds, mbitPerS: (r.client.bytesReceived * 8) / r.seconds / 1e6, cpuPct: r.relayCpuPct, floorCpuPct: floor.relayCpuPct,
+      wire,
+      width,
+      datagramsPerS: r.client.datagramsReceived / r.seconds,
+      mbitPerS: (r.client.bytesReceived * 8) / r.seconds / 1e6,
+      cpuPct: r.relayCpuPct,
+      floorCpuPct: floor.relayCpuPct,
     });
   }
   return out;
@@ -162,20 +218,29 @@ function fmt(x: number | null, digits = 0): string {
 
 /** The curve, the two wires side by side. */
 export function lossCurveTable(points: readonly LossPoint[]): string {
-  const head = '| loss | framed: whole frames | framed: longest freeze | framed: A/V mean / max | tutorial: whole frames | tutorial: longest freeze | audio held back (max) |';
+  const head =
+    '| loss | framed: whole frames | framed: longest freeze | framed: A/V mean / max | tutorial: whole frames | tutorial: longest freeze | audio held back (max) |';
   const losses = [...new Set(points.map((p) => p.lossPct))].sort((a, b) => a - b);
   const rows = losses.map((loss) => {
     const f = points.find((p) => p.wire === 'framed' && p.lossPct === loss);
     const t = points.find((p) => p.wire === 'tutorial' && p.lossPct === loss);
     const share = (p: LossPoint | undefined): string => (p ? `${(100 * p.wholeShare).toFixed(1)} % (${p.whole}/${p.frames}, shown ${p.shown})` : '–');
     const freeze = (p: LossPoint | undefined): string => (p ? `${fmt(p.longestFreezeMs)} ms` : '–');
-    const audio = [f, t].filter((p): p is LossPoint => p !== undefined).map((p) => `${fmt(p.audioDelayMaxMs)}`).join(' / ');
+    const audio = [f, t]
+      .filter((p): p is LossPoint => p !== undefined)
+      .map((p) => `${fmt(p.audioDelayMaxMs)}`)
+      .join(' / ');
     return `| ${loss} % | ${share(f)} | ${freeze(f)} | ${f ? `${fmt(f.avOffsetMeanMs, 1)} / ${fmt(f.avOffsetMaxAbsMs, 1)} ms` : '–'} | ${share(t)} | ${freeze(t)} | ${audio} ms |`;
   });
   return [head, `|${'---|'.repeat(7)}`, ...rows].join('\n');
 }
 
 export function relayCostTable(costs: readonly RelayCost[]): string {
-  return ['| wire | frame width | datagrams/s | Mbit/s | relay CPU (% of a core) | bare pass-through (floor) |', '|---|---|---|---|---|---|',
-    ...costs.map((c) => `| ${c.wire} | ${c.width} px | ${c.datagramsPerS.toFixed(0)} | ${c.mbitPerS.toFixed(1)} | ${c.cpuPct.toFixed(1)} | ${c.floorCpuPct.toFixed(1)} |`)].join('\n');
+  return [
+    '| wire | frame width | datagrams/s | Mbit/s | relay CPU (% of a core) | bare pass-through (floor) |',
+    '|---|---|---|---|---|---|',
+    ...costs.map(
+      (c) => `| ${c.wire} | ${c.width} px | ${c.datagramsPerS.toFixed(0)} | ${c.mbitPerS.toFixed(1)} | ${c.cpuPct.toFixed(1)} | ${c.floorCpuPct.toFixed(1)} |`,
+    ),
+  ].join('\n');
 }

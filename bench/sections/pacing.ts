@@ -65,7 +65,14 @@ export async function measurePacing(opts: PacingOptions): Promise<PacingResult> 
   const sourceFps = fpsOf(spec);
   const dir = opts.method === 'deadline' ? await mkdtemp(join(os.tmpdir(), 'avsock-bench-trace-')) : undefined;
   const traceFile = dir ? join(dir, 'trace.json') : undefined;
-  const server = await startSender({ method: opts.method, file, fps: opts.rate, wire: 'tutorial', seconds: opts.seconds + 3, ...(traceFile ? { traceFile } : {}) });
+  const server = await startSender({
+    method: opts.method,
+    file,
+    fps: opts.rate,
+    wire: 'tutorial',
+    seconds: opts.seconds + 3,
+    ...(traceFile ? { traceFile } : {}),
+  });
   const sampler = new TreeSampler(server.pid).start();
   let stopped = false;
   try {
@@ -85,7 +92,11 @@ export async function measurePacing(opts: PacingOptions): Promise<PacingResult> 
       await server.stop(); // the server writes its trace as it closes
       try {
         const trace = parseJson(await readFile(traceFile, 'utf8'), SenderTraceSchema, 'the send trace');
-        tail = attributeRun(rec.frames.map((f) => epochMs(f.arrivalMs)), trace, 1000);
+        tail = attributeRun(
+          rec.frames.map((f) => epochMs(f.arrivalMs)),
+          trace,
+          1000,
+        );
       } catch (error) {
         opts.log(`no send trace from the server (${(error as Error).message}): tail not attributed`);
       }

@@ -29,9 +29,19 @@ export function gradebookHeader(rubric: Rubric): string[] {
 /** One gradebook row from a report (the same columns `class` writes). */
 export function gradebookRow(student: string, repo: string, report: GradeReport, rubric: Rubric, note = ''): string[] {
   const points = new Map(report.checks.map((c) => [c.id, c.points]));
-  const problems = Object.entries(report.problems ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
+  const problems = Object.entries(report.problems ?? {})
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ');
   const notGraded = report.notGraded ? `not graded: ${report.notGraded}; grade again` : '';
-  return [student, repo, String(report.score), String(report.maxScore), report.notGraded ? 'not graded' : report.passed ? 'yes' : 'no', ...rubric.items.map((i) => String(points.get(i.id) ?? 0)), [notGraded, note, problems].filter(Boolean).join('; ')];
+  return [
+    student,
+    repo,
+    String(report.score),
+    String(report.maxScore),
+    report.notGraded ? 'not graded' : report.passed ? 'yes' : 'no',
+    ...rubric.items.map((i) => String(points.get(i.id) ?? 0)),
+    [notGraded, note, problems].filter(Boolean).join('; '),
+  ];
 }
 
 /** A row for a student with no usable report: 0 everywhere and why. */
@@ -65,7 +75,15 @@ export function parseReport(text: string): GradeReport {
 }
 
 async function firstLine(file: string): Promise<string | undefined> {
-  return readFile(file, 'utf8').then((t) => t.split('\n').find((l) => l.trim())?.trim().slice(0, 300), () => undefined);
+  return readFile(file, 'utf8').then(
+    (t) =>
+      t
+        .split('\n')
+        .find((l) => l.trim())
+        ?.trim()
+        .slice(0, 300),
+    () => undefined,
+  );
 }
 
 /** gradebook.html beside the CSV (same name, .html). */
@@ -82,9 +100,14 @@ export interface CollectResult {
 
 export async function collectGradebook(dir: string, out: string, rubric: Rubric): Promise<CollectResult> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`collect ${dir}: ${error.code === 'ENOENT' ? 'no such folder' : error.message}; pass the folder the report artifacts were downloaded into`);
+    throw new UsageError(
+      `collect ${dir}: ${error.code === 'ENOENT' ? 'no such folder' : error.message}; pass the folder the report artifacts were downloaded into`,
+    );
   });
-  const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const folders = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   if (folders.length === 0) throw new UsageError(`collect ${dir}: no student folders in it (expected report-<student>/report.json from each job)`);
   const rows: string[][] = [];
   const book: GradebookEntry[] = [];

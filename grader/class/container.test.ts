@@ -55,7 +55,25 @@ export function aptPackages(instructions: Instruction[]): string[] {
   return pkgs;
 }
 
-const KNOWN = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+const KNOWN = new Set([
+  'FROM',
+  'RUN',
+  'CMD',
+  'LABEL',
+  'EXPOSE',
+  'ENV',
+  'ADD',
+  'COPY',
+  'ENTRYPOINT',
+  'VOLUME',
+  'USER',
+  'WORKDIR',
+  'ARG',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
+]);
 const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 
 describe('parseDockerfile()', () => {
@@ -78,11 +96,17 @@ describe('Dockerfile', () => {
   });
 
   it('installs what the grader needs, from apt', () => {
-    expect(aptPackages(dockerfile)).toEqual(expect.arrayContaining(['ffmpeg', 'chromium', 'xvfb', 'python3-opencv', 'python3-pyaudio', 'python3-numpy', 'bubblewrap']));
+    expect(aptPackages(dockerfile)).toEqual(
+      expect.arrayContaining(['ffmpeg', 'chromium', 'xvfb', 'python3-opencv', 'python3-pyaudio', 'python3-numpy', 'bubblewrap']),
+    );
   });
 
   const apt = spawnSync('apt-cache', ['policy', 'ffmpeg'], { encoding: 'utf8' });
-  const noApt = apt.error ? 'apt-cache not found (not a Debian/Ubuntu machine)' : !/bookworm/.test(apt.stdout) ? 'apt has no Debian 12 (bookworm) package lists here' : undefined;
+  const noApt = apt.error
+    ? 'apt-cache not found (not a Debian/Ubuntu machine)'
+    : !/bookworm/.test(apt.stdout)
+      ? 'apt has no Debian 12 (bookworm) package lists here'
+      : undefined;
   it.skipIf(noApt !== undefined)(`every apt package it names exists in Debian 12${noApt ? ` (skipped: ${noApt})` : ''}`, () => {
     const pkgs = aptPackages(dockerfile);
     const r = spawnSync('apt-cache', ['policy', ...pkgs], { encoding: 'utf8' });
@@ -96,7 +120,10 @@ describe('Dockerfile', () => {
   });
 
   it('copies only files that exist and that .dockerignore lets through', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const copy of dockerfile.filter((i) => i.op === 'COPY')) {
       const words = copy.args.split(/\s+/);
       for (const src of words.slice(0, -1)) {

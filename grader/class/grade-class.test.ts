@@ -77,7 +77,17 @@ describe.skipIf(noPython)('class', () => {
     await mkdir(join(students, 'carol'), { recursive: true }); // nothing handed in
     const rubric = await loadRubric();
     const out = join(dir, 'out');
-    const book = await gradeClass({ source: students, out, jobs: 2, seconds: 3, rubric, noSave: true, quiet: true, skip: ['client', 'screenshot', 'checks'], lab: 'lab1' });
+    const book = await gradeClass({
+      source: students,
+      out,
+      jobs: 2,
+      seconds: 3,
+      rubric,
+      noSave: true,
+      quiet: true,
+      skip: ['client', 'screenshot', 'checks'],
+      lab: 'lab1',
+    });
     expect(book.rows).toBe(3);
     const rows = parseCsv(await readFile(book.csv, 'utf8'));
     const header = rows[0]!;

@@ -42,15 +42,13 @@ export function parseCsv(text: string): string[][] {
       if (c === '"' && text[i + 1] === '"') {
         field += '"';
         i++;
-      }
-      else if (c === '"') quoted = false;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
     else if (c === ',') {
       row.push(field);
       field = '';
-    }
-    else if (c === '\n' || c === '\r') {
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
       if (row.some((f) => f.trim() !== '')) rows.push(row);
@@ -72,10 +70,16 @@ export async function readRoster(source: string): Promise<RosterEntry[]> {
     const si = header.indexOf('student');
     const ri = header.indexOf('repo');
     if (si < 0 || ri < 0) throw new UsageError(`${source}: the first line must name the columns student and repo, got "${header.join(',')}"`);
-    return rows.map((r) => ({ student: (r[si] ?? '').trim(), repo: (r[ri] ?? '').trim() })).filter((e) => e.student && e.repo).map((e) => ({ ...e, repo: /^[a-z]+:\/\/|^git@/.test(e.repo) ? e.repo : resolve(dirname(source), e.repo) }));
+    return rows
+      .map((r) => ({ student: (r[si] ?? '').trim(), repo: (r[ri] ?? '').trim() }))
+      .filter((e) => e.student && e.repo)
+      .map((e) => ({ ...e, repo: /^[a-z]+:\/\/|^git@/.test(e.repo) ? e.repo : resolve(dirname(source), e.repo) }));
   }
   const entries = await readdir(source, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => ({ student: e.name, repo: join(source, e.name) })).sort((a, b) => a.student.localeCompare(b.student));
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => ({ student: e.name, repo: join(source, e.name) }))
+    .sort((a, b) => a.student.localeCompare(b.student));
 }
 
 function safeName(s: string): string {
@@ -160,8 +164,25 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
           if (!lab.path) throw new Error(lab.message);
           repo = lab.path;
         }
-        const report = await gradeSubmission({ repo, out: folder, seconds: opts.seconds, rubric: opts.rubric, progress, noSave: opts.noSave, ...(opts.wire ? { wire: opts.wire } : {}), ...(opts.skip ? { skip: opts.skip } : {}), ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}), ...(opts.lang ? { lang: opts.lang } : {}) });
-        await writeReports(report, { json: join(folder, 'report.json'), markdown: join(folder, 'report.md'), junit: join(folder, 'junit.xml'), gradescope: join(folder, 'results.json'), html: join(folder, 'report.html') });
+        const report = await gradeSubmission({
+          repo,
+          out: folder,
+          seconds: opts.seconds,
+          rubric: opts.rubric,
+          progress,
+          noSave: opts.noSave,
+          ...(opts.wire ? { wire: opts.wire } : {}),
+          ...(opts.skip ? { skip: opts.skip } : {}),
+          ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}),
+          ...(opts.lang ? { lang: opts.lang } : {}),
+        });
+        await writeReports(report, {
+          json: join(folder, 'report.json'),
+          markdown: join(folder, 'report.md'),
+          junit: join(folder, 'junit.xml'),
+          gradescope: join(folder, 'results.json'),
+          html: join(folder, 'report.html'),
+        });
         if (report.passed) passed += 1;
         if (report.notGraded) notGraded += 1;
         entries[index]!.report = report;

@@ -50,7 +50,10 @@ export async function findLabInPractice(practiceIn: string, opts: { labRepo?: st
   let how = '';
   if (opts.lab) {
     const want = opts.lab.toLowerCase();
-    chosen = subs.find((s) => s.name.toLowerCase() === want || s.path.toLowerCase() === want || normalizeRepoUrl(s.url) === normalizeRepoUrl(opts.lab!) || repoName(s.url) === want);
+    chosen = subs.find(
+      (s) =>
+        s.name.toLowerCase() === want || s.path.toLowerCase() === want || normalizeRepoUrl(s.url) === normalizeRepoUrl(opts.lab!) || repoName(s.url) === want,
+    );
     how = `matched --lab ${opts.lab}`;
   } else {
     const origin = opts.labRepo ? (await git(['remote', 'get-url', 'origin'], opts.labRepo)).out : '';
@@ -73,7 +76,12 @@ export async function findLabInPractice(practiceIn: string, opts: { labRepo?: st
   }
   const tree = (await git(['ls-tree', 'HEAD', '--', chosen.path], practice)).out;
   const m = tree.match(/^160000 commit ([0-9a-f]{40})\t/);
-  if (!m) return { name: chosen.name, url: chosen.url, message: `${chosen.path} is declared in .gitmodules but not committed as a submodule (gitlink); git add ${chosen.path} && git commit` };
+  if (!m)
+    return {
+      name: chosen.name,
+      url: chosen.url,
+      message: `${chosen.path} is declared in .gitmodules but not committed as a submodule (gitlink); git add ${chosen.path} && git commit`,
+    };
   const commit = m[1]!;
   // Where to look for the commit: the initialized submodule, else a clone of its URL (relative URLs are relative to the practice repo).
   // The commit must exist in the lab's repository (its URL: what the instructor can fetch), not
@@ -81,11 +89,17 @@ export async function findLabInPractice(practiceIn: string, opts: { labRepo?: st
   const source = /^(\.\.?\/)/.test(chosen.url) ? resolve(practice, chosen.url) : chosen.url;
   const dir = await mkdtemp(join(tmpdir(), `avsock-lab-${basename(chosen.path)}-`));
   const clone = await git(['clone', '-q', '--no-checkout', source, dir], tmpdir(), 120_000);
-  if (!clone.ok) return { name: chosen.name, url: chosen.url, commit, message: `cannot clone the lab from ${chosen.url} (${clone.err}): is the URL public and pushed?` };
+  if (!clone.ok)
+    return { name: chosen.name, url: chosen.url, commit, message: `cannot clone the lab from ${chosen.url} (${clone.err}): is the URL public and pushed?` };
   if (!(await git(['cat-file', '-e', `${commit}^{commit}`], dir)).ok) {
     // A commit only on the student's laptop: the gitlink points at nothing anyone else can fetch.
     const local = existsSync(join(practice, chosen.path, '.git')) ? ' (it exists only in your local folder)' : '';
-    return { name: chosen.name, url: chosen.url, commit, message: `the submodule ${chosen.path} points at ${commit.slice(0, 10)}, which is not in ${chosen.url}${local}: push the lab repo, then git add ${chosen.path} in the practice repo and push` };
+    return {
+      name: chosen.name,
+      url: chosen.url,
+      commit,
+      message: `the submodule ${chosen.path} points at ${commit.slice(0, 10)}, which is not in ${chosen.url}${local}: push the lab repo, then git add ${chosen.path} in the practice repo and push`,
+    };
   }
   const co = await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', commit], dir);
   if (!co.ok) return { name: chosen.name, url: chosen.url, commit, message: `cannot check out ${commit.slice(0, 10)}: ${co.err}` };

@@ -14,8 +14,23 @@ afterAll(async () => {
 
 function report(o: Partial<GradeReport>): GradeReport {
   return {
-    tool: 'avsock-grader', startedAt: '2026-01-01T00:00:00.000Z', durationS: 30, repo: '/r', kind: 'python', score: 8, maxScore: 10, passMark: 7, passed: true,
-    measured: { server: null, stream: null, client: null }, checks: [], repoFindings: [], changes: [], screenshot: null, screenshotInfo: { ok: false }, problems: {}, phases: [],
+    tool: 'avsock-grader',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationS: 30,
+    repo: '/r',
+    kind: 'python',
+    score: 8,
+    maxScore: 10,
+    passMark: 7,
+    passed: true,
+    measured: { server: null, stream: null, client: null },
+    checks: [],
+    repoFindings: [],
+    changes: [],
+    screenshot: null,
+    screenshotInfo: { ok: false },
+    problems: {},
+    phases: [],
     ...o,
   };
 }
@@ -33,7 +48,17 @@ describe('class --regrade-not-graded', () => {
     await writeFile(join(out, 'alice', 'report.json'), toJson(report({ repo: join(students, 'alice') })));
     await writeFile(join(out, 'bob', 'report.json'), toJson(report({ score: 0, passed: false, notGraded: 'client: the reference server did not start' })));
     const rubric = await loadRubric();
-    const book = await gradeClass({ source: students, out, jobs: 1, seconds: 3, rubric, noSave: true, quiet: true, skip: ['server', 'client', 'screenshot', 'checks'], regradeNotGraded: true });
+    const book = await gradeClass({
+      source: students,
+      out,
+      jobs: 1,
+      seconds: 3,
+      rubric,
+      noSave: true,
+      quiet: true,
+      skip: ['server', 'client', 'screenshot', 'checks'],
+      regradeNotGraded: true,
+    });
     expect(book.regraded).toBe(1);
     const rows = parseCsv(await readFile(book.csv, 'utf8'));
     const header = rows[0]!;

@@ -9,7 +9,11 @@ import { UsageError } from '../../src/errors.ts';
 
 export const CLASS_WORKFLOW = new URL('../workflows/grade-class.yml', import.meta.url).pathname;
 
-const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 export async function initClassWorkflow(dir: string): Promise<string> {
   const st = await stat(dir).catch(() => undefined);

@@ -34,9 +34,21 @@ const exec = promisify(execFile);
 const TUTORIAL = fileURLToPath(new URL('../../test/fixtures/tutorial/', import.meta.url));
 
 export type ItemId =
-  | 'mandatory.screenshot' | 'mandatory.gitignore' | 'mandatory.pushed' | 'mandatory.submodule'
-  | 'server.streams' | 'server.fps' | 'server.jitter' | 'server.drift' | 'server.freezes' | 'server.audioPaced' | 'server.avsync'
-  | 'client.works' | 'client.fps' | 'client.audio' | 'screenshot.live';
+  | 'mandatory.screenshot'
+  | 'mandatory.gitignore'
+  | 'mandatory.pushed'
+  | 'mandatory.submodule'
+  | 'server.streams'
+  | 'server.fps'
+  | 'server.jitter'
+  | 'server.drift'
+  | 'server.freezes'
+  | 'server.audioPaced'
+  | 'server.avsync'
+  | 'client.works'
+  | 'client.fps'
+  | 'client.audio'
+  | 'screenshot.live';
 
 export type Verdict = 'pass' | 'fail' | { fair: 'pass' | 'fail'; either: string };
 
@@ -66,7 +78,11 @@ async function tutorial(file: 'server.py' | 'client.py'): Promise<string> {
 
 const PY_GITIGNORE = '__pycache__/\n*.pyc\ntemp.wav\n*.log\n.env\n';
 
-function pythonVariant(edit: { server?: (s: string) => string; client?: (s: string) => string; extra?: (dir: string) => Promise<void> }): (dir: string) => Promise<void> {
+function pythonVariant(edit: {
+  server?: (s: string) => string;
+  client?: (s: string) => string;
+  extra?: (dir: string) => Promise<void>;
+}): (dir: string) => Promise<void> {
   return async (dir) => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'server.py'), (edit.server ?? ((s) => s))(await tutorial('server.py')));
@@ -103,16 +119,37 @@ const AUDIO_SEND = `            while True:
 /** What every tutorial-based variant shares: no committed screenshot, a Python .gitignore, no remote. */
 const PY_MANDATORY = { 'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'pass' } as const;
 const CLIENT_OK = { 'client.works': 'pass', 'client.fps': 'pass', 'client.audio': 'pass' } as const;
-const JITTER_AT_LIMIT: Verdict = { fair: 'pass', either: "the tutorial's own pacing loop measures p99 4.7–4.9 ms with a real-time client on a quiet machine: at the 5 ms limit" };
-const SERVER_DEAD: Record<'server.streams' | 'server.fps' | 'server.jitter' | 'server.drift' | 'server.freezes' | 'server.audioPaced' | 'server.avsync', 'fail'> = {
-  'server.streams': 'fail', 'server.fps': 'fail', 'server.jitter': 'fail', 'server.drift': 'fail', 'server.freezes': 'fail', 'server.audioPaced': 'fail', 'server.avsync': 'fail',
+const JITTER_AT_LIMIT: Verdict = {
+  fair: 'pass',
+  either: "the tutorial's own pacing loop measures p99 4.7–4.9 ms with a real-time client on a quiet machine: at the 5 ms limit",
+};
+const SERVER_DEAD: Record<
+  'server.streams' | 'server.fps' | 'server.jitter' | 'server.drift' | 'server.freezes' | 'server.audioPaced' | 'server.avsync',
+  'fail'
+> = {
+  'server.streams': 'fail',
+  'server.fps': 'fail',
+  'server.jitter': 'fail',
+  'server.drift': 'fail',
+  'server.freezes': 'fail',
+  'server.audioPaced': 'fail',
+  'server.avsync': 'fail',
 };
 const TUTORIAL_DRIFT: Verdict = { fair: 'fail', either: 'a real-time client measures 34 ms of drift against a 20 ms limit: near it' };
 /** With no clock of its own for sound, the offset is how much sound the player has queued. */
-const TUTORIAL_AV: Verdict = { fair: 'pass', either: "server.py has no clock for its sound (the client's blocking write paces it), so A/V is the player's buffer depth, not the server's" };
+const TUTORIAL_AV: Verdict = {
+  fair: 'pass',
+  either: "server.py has no clock for its sound (the client's blocking write paces it), so A/V is the player's buffer depth, not the server's",
+};
 /** The tutorial's server.py as a real-time client sees it: right rate, steady, 34 ms of drift (over 20), sound not paced by the server itself. */
 const TUTORIAL_SERVER = {
-  'server.streams': 'pass', 'server.fps': 'pass', 'server.jitter': JITTER_AT_LIMIT, 'server.drift': TUTORIAL_DRIFT, 'server.freezes': 'pass', 'server.audioPaced': 'fail', 'server.avsync': TUTORIAL_AV,
+  'server.streams': 'pass',
+  'server.fps': 'pass',
+  'server.jitter': JITTER_AT_LIMIT,
+  'server.drift': TUTORIAL_DRIFT,
+  'server.freezes': 'pass',
+  'server.audioPaced': 'fail',
+  'server.avsync': TUTORIAL_AV,
 } as const satisfies Partial<Record<ItemId, Verdict>>;
 
 export const VARIANTS: readonly Variant[] = [
@@ -131,7 +168,10 @@ export const VARIANTS: readonly Variant[] = [
     expected: {
       ...PY_MANDATORY,
       ...SERVER_DEAD,
-      'server.streams': { fair: 'fail', either: 'at ~178 fps the 20 s clip lasts ~3.4 s; on a busy machine the unpaced loop runs slower and outlasts a 5 s window' },
+      'server.streams': {
+        fair: 'fail',
+        either: 'at ~178 fps the 20 s clip lasts ~3.4 s; on a busy machine the unpaced loop runs slower and outlasts a 5 s window',
+      },
       'server.freezes': { fair: 'fail', either: 'the same: no freeze while it lasts the window' },
       ...CLIENT_OK,
       'screenshot.live': { fair: 'pass', either: 'both windows are live for ~3 s before server.py exits: the grab races that' },
@@ -139,14 +179,21 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: 'sleep-fps',
-    about: 'time.sleep(1/FPS) after each send instead of the adaptive TS: slower than the file (sleep + encode + imshow per frame), drifting further every second',
+    about:
+      'time.sleep(1/FPS) after each send instead of the adaptive TS: slower than the file (sleep + encode + imshow per frame), drifting further every second',
     kind: 'python',
     make: pythonVariant({ server: (s) => patch(s, WAIT_KEY, 'time.sleep(1/FPS)\n            key = cv2.waitKey(1) & 0xFF') }),
     expected: {
       ...PY_MANDATORY,
-      'server.streams': 'pass', 'server.fps': 'fail', 'server.jitter': { fair: 'pass', either: 'sleep() wakes late by scheduler noise; p99 sits near the 5 ms limit' },
-      'server.drift': 'fail', 'server.freezes': 'pass', 'server.audioPaced': 'fail', 'server.avsync': 'fail',
-      ...CLIENT_OK, 'screenshot.live': 'pass',
+      'server.streams': 'pass',
+      'server.fps': 'fail',
+      'server.jitter': { fair: 'pass', either: 'sleep() wakes late by scheduler noise; p99 sits near the 5 ms limit' },
+      'server.drift': 'fail',
+      'server.freezes': 'pass',
+      'server.audioPaced': 'fail',
+      'server.avsync': 'fail',
+      ...CLIENT_OK,
+      'screenshot.live': 'pass',
     },
   },
   {
@@ -155,7 +202,10 @@ export const VARIANTS: readonly Variant[] = [
     kind: 'python',
     make: pythonVariant({
       server: (s) =>
-        patch(s, AUDIO_SEND, `            t0 = time.monotonic()
+        patch(
+          s,
+          AUDIO_SEND,
+          `            t0 = time.monotonic()
             k = 0
             while True:
                 data = wf.readframes(CHUNK)
@@ -163,7 +213,8 @@ export const VARIANTS: readonly Variant[] = [
                 message = struct.pack("Q",len(a))+a
                 client_socket.sendall(message)
                 k += 1
-                time.sleep(max(0, t0 + k*CHUNK/44100 - time.monotonic()))`),
+                time.sleep(max(0, t0 + k*CHUNK/44100 - time.monotonic()))`,
+        ),
     }),
     expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, 'server.audioPaced': 'pass', ...CLIENT_OK, 'screenshot.live': 'pass' },
   },
@@ -174,8 +225,15 @@ export const VARIANTS: readonly Variant[] = [
     make: pythonVariant({ server: (s) => patch(s, '    executor.submit(audio_stream)\n', '') }),
     expected: {
       ...PY_MANDATORY,
-      'server.streams': 'fail', 'server.fps': 'pass', 'server.jitter': JITTER_AT_LIMIT, 'server.drift': TUTORIAL_DRIFT, 'server.freezes': 'pass', 'server.audioPaced': 'fail', 'server.avsync': 'fail',
-      ...CLIENT_OK, 'screenshot.live': 'pass',
+      'server.streams': 'fail',
+      'server.fps': 'pass',
+      'server.jitter': JITTER_AT_LIMIT,
+      'server.drift': TUTORIAL_DRIFT,
+      'server.freezes': 'pass',
+      'server.audioPaced': 'fail',
+      'server.avsync': 'fail',
+      ...CLIENT_OK,
+      'screenshot.live': 'pass',
     },
   },
   {
@@ -184,7 +242,10 @@ export const VARIANTS: readonly Variant[] = [
     kind: 'python',
     make: pythonVariant({
       server: (s) =>
-        patch(s, 'server_socket.sendto(message,client_addr)\n', `server_socket.sendto(message,client_addr)
+        patch(
+          s,
+          'server_socket.sendto(message,client_addr)\n',
+          `server_socket.sendto(message,client_addr)
             sent_frames = globals().get('sent_frames', 0) + 1
             globals()['sent_frames'] = sent_frames
             if sent_frames == 90:
@@ -194,9 +255,15 @@ export const VARIANTS: readonly Variant[] = [
                     import traceback
                     traceback.print_exc()
                     os._exit(1)
-`),
+`,
+        ),
     }),
-    expected: { ...PY_MANDATORY, ...SERVER_DEAD, ...CLIENT_OK, 'screenshot.live': { fair: 'pass', either: 'both windows are live for 3 s before server.py exits: the grab races that' } },
+    expected: {
+      ...PY_MANDATORY,
+      ...SERVER_DEAD,
+      ...CLIENT_OK,
+      'screenshot.live': { fair: 'pass', either: 'both windows are live for 3 s before server.py exits: the grab races that' },
+    },
   },
   {
     name: 'upper-case-port',
@@ -217,7 +284,8 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: 'slow-client',
-    about: 'client.py waits 50 ms per frame (waitKey(50)): its window shows ~20 of the 30 frames sent each second, the rest are dropped from a full socket buffer; sound is fine',
+    about:
+      'client.py waits 50 ms per frame (waitKey(50)): its window shows ~20 of the 30 frames sent each second, the rest are dropped from a full socket buffer; sound is fine',
     kind: 'python',
     make: pythonVariant({ client: (s) => patch(s, 'key = cv2.waitKey(1) & 0xFF', 'key = cv2.waitKey(50) & 0xFF') }),
     expected: { ...PY_MANDATORY, ...TUTORIAL_SERVER, ...CLIENT_OK, 'client.fps': 'fail', 'screenshot.live': 'pass' },
@@ -248,14 +316,25 @@ export const VARIANTS: readonly Variant[] = [
     kind: 'node',
     make: templateVariant(),
     expected: {
-      'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'pass',
-      'server.streams': 'pass', 'server.fps': 'pass', 'server.jitter': 'pass', 'server.drift': 'pass', 'server.freezes': 'pass', 'server.audioPaced': 'pass', 'server.avsync': 'pass',
-      ...CLIENT_OK, 'screenshot.live': 'pass',
+      'mandatory.screenshot': 'fail',
+      'mandatory.gitignore': 'pass',
+      'mandatory.pushed': 'fail',
+      'mandatory.submodule': 'pass',
+      'server.streams': 'pass',
+      'server.fps': 'pass',
+      'server.jitter': 'pass',
+      'server.drift': 'pass',
+      'server.freezes': 'pass',
+      'server.audioPaced': 'pass',
+      'server.avsync': 'pass',
+      ...CLIENT_OK,
+      'screenshot.live': 'pass',
     },
   },
   {
     name: 'template-slow',
-    about: 'the template with every video deadline stretched by 1.25 (24 fps for a 30 fps file, audio on time): the picture falls behind the sound by 1 s every 4 s',
+    about:
+      'the template with every video deadline stretched by 1.25 (24 fps for a 30 fps file, audio on time): the picture falls behind the sound by 1 s every 4 s',
     kind: 'node',
     make: templateVariant(async (dir) => {
       const file = join(dir, 'src', 'server', 'stream-server.ts');
@@ -268,12 +347,22 @@ export const VARIANTS: readonly Variant[] = [
       await writeFile(file, stretched);
     }),
     expected: {
-      'mandatory.screenshot': 'fail', 'mandatory.gitignore': 'pass', 'mandatory.pushed': 'fail', 'mandatory.submodule': 'pass',
-      'server.streams': 'pass', 'server.fps': 'fail', 'server.jitter': 'pass', 'server.drift': 'fail', 'server.freezes': 'pass', 'server.audioPaced': 'pass', 'server.avsync': 'fail',
+      'mandatory.screenshot': 'fail',
+      'mandatory.gitignore': 'pass',
+      'mandatory.pushed': 'fail',
+      'mandatory.submodule': 'pass',
+      'server.streams': 'pass',
+      'server.fps': 'fail',
+      'server.jitter': 'pass',
+      'server.drift': 'fail',
+      'server.freezes': 'pass',
+      'server.audioPaced': 'pass',
+      'server.avsync': 'fail',
       ...CLIENT_OK,
       'screenshot.live': {
         fair: 'fail',
-        either: 'the client drops frames once they are late against its audio clock; whether they all are when the grab happens (the lag grows 0.2 s a second) depends on when the screenshot phase gets the slot',
+        either:
+          'the client drops frames once they are late against its audio clock; whether they all are when the grab happens (the lag grows 0.2 s a second) depends on when the screenshot phase gets the slot',
       },
     },
   },
@@ -282,7 +371,13 @@ export const VARIANTS: readonly Variant[] = [
 /** Makes a variant in `dir` and commits it to a fresh git repo (no remote). */
 export async function makeVariant(v: Variant, dir: string): Promise<void> {
   await v.make(dir);
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'student', GIT_AUTHOR_EMAIL: 's@example.com', GIT_COMMITTER_NAME: 'student', GIT_COMMITTER_EMAIL: 's@example.com' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'student',
+    GIT_AUTHOR_EMAIL: 's@example.com',
+    GIT_COMMITTER_NAME: 'student',
+    GIT_COMMITTER_EMAIL: 's@example.com',
+  };
   await exec('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });
   await exec('git', ['add', '-A'], { cwd: dir, env });
   // The stale temp.wav is committed on purpose (force past any ignore rule).

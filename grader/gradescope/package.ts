@@ -49,4 +49,3 @@ export async function writeGradescopePackage(file: string): Promise<string> {
   });
   return `wrote ${file} (${entries.length} files, ${(bytes.length / 1024).toFixed(0)} KiB): upload it as the autograder in Gradescope's "Configure Autograder" (Ubuntu image; setup.sh installs the rest)`;
 }
-

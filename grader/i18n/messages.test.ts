@@ -18,7 +18,8 @@ describe('message catalogue', () => {
   });
 
   it('the Russian words are Russian (Cyrillic in every message that has words)', () => {
-    for (const [id, texts] of Object.entries(MESSAGES)) if (/[a-z]{3}/i.test(texts.en.replace(/\{\w+\}|ITU-R|BT\.1359|RFC|W3C|TCP|series\.json|fps|\|D\|/g, ''))) expect(texts.ru, id).toMatch(/[а-яё]/i);
+    for (const [id, texts] of Object.entries(MESSAGES))
+      if (/[a-z]{3}/i.test(texts.en.replace(/\{\w+\}|ITU-R|BT\.1359|RFC|W3C|TCP|series\.json|fps|\|D\|/g, ''))) expect(texts.ru, id).toMatch(/[а-яё]/i);
   });
 
   it('fills placeholders and leaves unknown ones visible', () => {
@@ -39,8 +40,27 @@ describe('message catalogue', () => {
     expect(jitter.fix).toMatch(/t0 \+ n\/FPS/);
   });
 
-  it('report.html and Gradescope speak the report\'s language', () => {
-    const report = { tool: 'avsock-grader', startedAt: '', durationS: 1, repo: 'r', kind: 'python', score: 1, maxScore: 2, passMark: 2, passed: false, measured: { server: null, stream: null, client: null }, checks: [{ id: 'a', title: 'A', kind: 'measure', status: 'fail', points: 0, maxPoints: 1, message: 'm', fix: 'f' }], repoFindings: [], changes: [], screenshot: null, screenshotInfo: { ok: false }, problems: {}, phases: [], lang: 'ru' } satisfies GradeReport;
+  it("report.html and Gradescope speak the report's language", () => {
+    const report = {
+      tool: 'avsock-grader',
+      startedAt: '',
+      durationS: 1,
+      repo: 'r',
+      kind: 'python',
+      score: 1,
+      maxScore: 2,
+      passMark: 2,
+      passed: false,
+      measured: { server: null, stream: null, client: null },
+      checks: [{ id: 'a', title: 'A', kind: 'measure', status: 'fail', points: 0, maxPoints: 1, message: 'm', fix: 'f' }],
+      repoFindings: [],
+      changes: [],
+      screenshot: null,
+      screenshotInfo: { ok: false },
+      problems: {},
+      phases: [],
+      lang: 'ru',
+    } satisfies GradeReport;
     const html = reportHtml({ report, series: null });
     expect(html).toContain('<html lang="ru">');
     expect(html).toContain('Ниже проходного балла');

@@ -16,10 +16,15 @@ export interface BuiltImage {
   readonly seconds: number;
 }
 
-export async function buildImage(engine: Engine, opts: { localBase: boolean; rebuildBase?: boolean; tag?: string; log?: (line: string) => void; quiet?: boolean }): Promise<BuiltImage> {
+export async function buildImage(
+  engine: Engine,
+  opts: { localBase: boolean; rebuildBase?: boolean; tag?: string; log?: (line: string) => void; quiet?: boolean },
+): Promise<BuiltImage> {
   const started = performance.now();
   const tag = opts.tag ?? IMAGE_NAME;
-  const base = opts.localBase ? await ensureLocalBase(engine, { rebuild: Boolean(opts.rebuildBase), ...(opts.log ? { log: opts.log } : {}) }) : 'node:20-bookworm-slim';
+  const base = opts.localBase
+    ? await ensureLocalBase(engine, { rebuild: Boolean(opts.rebuildBase), ...(opts.log ? { log: opts.log } : {}) })
+    : 'node:20-bookworm-slim';
   // --network host: apt-get and npm ci reach the mirrors (the default bridge network fails where
   // podman cannot make one, as on hosts without netavark's firewall rules).
   const args = ['build', '--network', 'host', ...engine.limits, '--build-arg', `BASE_IMAGE=${base}`, '-t', tag, '-f', join(ROOT, 'Dockerfile')];

@@ -19,13 +19,18 @@ Builds the grader's container image (Dockerfile) with podman or Docker; built la
   --help`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOptions('image', argv, {
-    'local-base': { type: 'boolean' },
-    'rebuild-base': { type: 'boolean' },
-    tag: { type: 'string' },
-    engine: { type: 'string' },
-    help: { type: 'boolean' },
-  }, true);
+  const { values, positionals } = parseOptions(
+    'image',
+    argv,
+    {
+      'local-base': { type: 'boolean' },
+      'rebuild-base': { type: 'boolean' },
+      tag: { type: 'string' },
+      engine: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    true,
+  );
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -33,7 +38,11 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"; see npm run image -- --help`);
   const engine = findEngine(values.engine === undefined ? undefined : choiceOption('engine', values.engine, ['podman', 'docker'] as const, 'podman'));
   try {
-    const built = await buildImage(engine, { localBase: Boolean(values['local-base']), rebuildBase: Boolean(values['rebuild-base']), tag: values.tag ?? IMAGE_NAME });
+    const built = await buildImage(engine, {
+      localBase: Boolean(values['local-base']),
+      rebuildBase: Boolean(values['rebuild-base']),
+      tag: values.tag ?? IMAGE_NAME,
+    });
     process.stdout.write(`${built.tag}: ${(built.bytes / 1e6).toFixed(0)} MB, built in ${built.seconds.toFixed(0)} s on ${built.base}\n`);
     return 0;
   } finally {

@@ -24,7 +24,9 @@ export interface Engine {
  */
 function hostLimit(name: 'Max open files' | 'Max processes'): number | undefined {
   if (!existsSync('/proc/self/limits')) return undefined;
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(name));
   const hard = line?.slice(name.length).trim().split(/\s+/)[1];
   const n = Number(hard);
   return Number.isFinite(n) ? n : undefined;
@@ -52,7 +54,8 @@ function podmanGlobals(): string[] {
 /** podman if installed, else docker; `prefer` (or AVSOCK_ENGINE=podman|docker) picks one. */
 export function findEngine(prefer?: 'podman' | 'docker'): Engine {
   const env = process.env.AVSOCK_ENGINE;
-  if (!prefer && env !== undefined && env !== 'podman' && env !== 'docker') throw new EnvironmentError('E_USAGE', `AVSOCK_ENGINE=${env}: use podman or docker, or unset it`);
+  if (!prefer && env !== undefined && env !== 'podman' && env !== 'docker')
+    throw new EnvironmentError('E_USAGE', `AVSOCK_ENGINE=${env}: use podman or docker, or unset it`);
   const chosen = prefer ?? (env as 'podman' | 'docker' | undefined);
   const order = chosen ? [chosen] : (['podman', 'docker'] as const);
   for (const command of order) {
@@ -61,9 +64,10 @@ export function findEngine(prefer?: 'podman' | 'docker'): Engine {
     // runc here refused nproc above ≈ 32720 with pid_max 32768 although the hard limit is 96367:
     // stay well below the pid space; a grading container runs a few hundred processes at most.
     const nproc = Math.min(hostLimit('Max processes') ?? Infinity, Math.floor(pidMax() / 2));
-    const limits = command === 'podman'
-      ? [...(nofile ? ['--ulimit', `nofile=${nofile}:${nofile}`] : []), ...(Number.isFinite(nproc) ? ['--ulimit', `nproc=${nproc}:${nproc}`] : [])]
-      : [];
+    const limits =
+      command === 'podman'
+        ? [...(nofile ? ['--ulimit', `nofile=${nofile}:${nofile}`] : []), ...(Number.isFinite(nproc) ? ['--ulimit', `nproc=${nproc}:${nproc}`] : [])]
+        : [];
     return { command, global: command === 'podman' ? podmanGlobals() : [], limits };
   }
   throw new EnvironmentError('E_TOOL_MISSING', `no container engine: install ${chosen ?? 'podman'} (apt install podman buildah runc) or Docker`);
@@ -71,7 +75,10 @@ export function findEngine(prefer?: 'podman' | 'docker'): Engine {
 
 /** Runs `engine args…` with its output shown; rejects with the last lines of stderr on failure. */
 export async function runEngine(engine: Engine, args: readonly string[], opts: { quiet?: boolean } = {}): Promise<void> {
-  const child = startChild(engine.command, [...engine.global, ...args], { name: `${engine.command} ${args[0] ?? ''}`, stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'pipe'] });
+  const child = startChild(engine.command, [...engine.global, ...args], {
+    name: `${engine.command} ${args[0] ?? ''}`,
+    stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'pipe'],
+  });
   if (!opts.quiet) child.process.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   await child.done;
 }

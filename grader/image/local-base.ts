@@ -75,7 +75,8 @@ export async function ensureLocalBase(engine: Engine, opts: { rebuild?: boolean;
     log(`local base ${name}: already built`);
     return name;
   }
-  if (!which('mmdebstrap')) throw new EnvironmentError('E_TOOL_MISSING', 'mmdebstrap not found: apt install mmdebstrap (it makes the Debian 12 root of the local base)');
+  if (!which('mmdebstrap'))
+    throw new EnvironmentError('E_TOOL_MISSING', 'mmdebstrap not found: apt install mmdebstrap (it makes the Debian 12 root of the local base)');
   if (process.getuid?.() !== 0) throw new EnvironmentError('E_NOT_ROOT', '--local-base needs root (mmdebstrap and rootful podman): run it with sudo');
   const arch = process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'x64' : undefined;
   if (!arch) throw new EnvironmentError('E_UNSUPPORTED', `--local-base supports x64 and arm64 hosts, not ${process.arch}`);
@@ -84,15 +85,34 @@ export async function ensureLocalBase(engine: Engine, opts: { rebuild?: boolean;
     log(`local base: node-linux-${arch}@${NODE_VERSION} and npm@${NPM_VERSION} from ${npmRegistry()}`);
     await run('npm pack', 'npm', ['pack', '--silent', `node-linux-${arch}@${NODE_VERSION}`, `npm@${NPM_VERSION}`], work);
     const tgz = readdirSync(work);
-    const nodeTgz = join(work, tgz.find((f) => f.startsWith('node-linux-'))!);
-    const npmTgz = join(work, tgz.find((f) => f.startsWith('npm-'))!);
+    const nodeTgz = join(
+      work,
+      tgz.find((f) => f.startsWith('node-linux-'))!,
+    );
+    const npmTgz = join(
+      work,
+      tgz.find((f) => f.startsWith('npm-'))!,
+    );
     const localCas = existsSync(LOCAL_CAS) && readdirSync(LOCAL_CAS).some((f) => f.endsWith('.crt'));
     const rootTar = join(work, 'root.tar');
     log('local base: mmdebstrap --variant=minbase bookworm');
     const hooks = customizeHooks(nodeTgz, npmTgz, { localCas, registry: npmRegistry() }).flatMap((h) => ['--customize-hook', h]);
-    await run('mmdebstrap', 'mmdebstrap', ['--quiet', '--mode=root', '--variant=minbase', '--include=ca-certificates', ...hooks, 'bookworm', rootTar, ...MIRRORS]);
+    await run('mmdebstrap', 'mmdebstrap', [
+      '--quiet',
+      '--mode=root',
+      '--variant=minbase',
+      '--include=ca-certificates',
+      ...hooks,
+      'bookworm',
+      rootTar,
+      ...MIRRORS,
+    ]);
     log(`local base: import as ${name}`);
-    await runEngine(engine, ['import', '--change', 'CMD ["node"]', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', rootTar, name], { quiet: true });
+    await runEngine(
+      engine,
+      ['import', '--change', 'CMD ["node"]', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', rootTar, name],
+      { quiet: true },
+    );
     return name;
   } finally {
     await rm(work, { recursive: true, force: true });

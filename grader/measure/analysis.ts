@@ -110,7 +110,10 @@ export function analyzeVideo(frames: readonly FrameArrival[], opts: AnalyzeVideo
   const senderMs = (i: number): number => (usePts ? window[i]!.ptsUs! / 1000 - s0 : (i * 1000) / sourceFps);
 
   // The sender's own pace (1 when it keeps the file's rate): steadiness is judged around it.
-  const fitted = slope(window.map((_, i) => senderMs(i)), window.map((f) => f.arrivalMs));
+  const fitted = slope(
+    window.map((_, i) => senderMs(i)),
+    window.map((f) => f.arrivalMs),
+  );
   const pace = Number.isFinite(fitted) && fitted > 0 ? fitted : 1;
   const jitter = new InterarrivalJitter();
   const absD: number[] = [];
@@ -310,10 +313,7 @@ function slope(ts: readonly number[], ys: readonly number[]): number {
  * A/V offset from the wire's timestamps (framed only): how far video is sent behind audio, i.e.
  * median(video arrival − pts) − median(audio arrival − pts), ms. Includes the server's audio lead.
  */
-export function timestampAvOffset(
-  frames: readonly FrameArrival[],
-  audio: ReadonlyArray<{ arrivalMs: number; ptsUs?: number }>,
-): number {
+export function timestampAvOffset(frames: readonly FrameArrival[], audio: ReadonlyArray<{ arrivalMs: number; ptsUs?: number }>): number {
   const v = frames.filter((f) => f.ptsUs !== undefined).map((f) => f.arrivalMs - f.ptsUs! / 1000);
   const a = audio.filter((c) => c.ptsUs !== undefined).map((c) => c.arrivalMs - c.ptsUs! / 1000);
   if (v.length === 0 || a.length === 0) return nan;

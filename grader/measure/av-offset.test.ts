@@ -55,7 +55,7 @@ async function lateSoundServer(media: { jpegs: Buffer[]; pcm: Buffer }): Promise
   const timers = new Set<NodeJS.Timeout>();
   const udp = dgram.createSocket('udp4');
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-  const videoPort = (udp.address()).port;
+  const videoPort = udp.address().port;
   const tcp = net.createServer((s) => {
     sockets.add(s);
     s.on('error', () => {});
@@ -130,7 +130,11 @@ describe('a 2-second A/V error, end to end', () => {
     const server = await serverWithPorts(await clipMedia());
     closers.push(server.close);
     const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(resolvePython().command, [fileURLToPath(new URL('../testing/plain_client.py', import.meta.url)), '127.0.0.1', String(server.videoPort), '6', '1', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(
+        resolvePython().command,
+        [fileURLToPath(new URL('../testing/plain_client.py', import.meta.url)), '127.0.0.1', String(server.videoPort), '6', '1', '30'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let o = '';
       let e = '';
       p.stdout.on('data', (d: Buffer) => (o += d.toString()));

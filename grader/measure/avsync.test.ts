@@ -23,14 +23,27 @@ function pcmWithBeeps(seconds: number, beeps: Array<[number, number]>, amplitude
 function chunked(pcm: Buffer, play: (k: number) => number, withPts = false): PcmArrival[] {
   const out: PcmArrival[] = [];
   for (let k = 0; k * 4096 < pcm.length; k++) {
-    out.push({ arrivalMs: play(k), playMs: play(k), pcm: pcm.subarray(k * 4096, (k + 1) * 4096), ...(withPts ? { ptsUs: Math.round((k * 1024 * 1e6) / RATE) } : {}) });
+    out.push({
+      arrivalMs: play(k),
+      playMs: play(k),
+      pcm: pcm.subarray(k * 4096, (k + 1) * 4096),
+      ...(withPts ? { ptsUs: Math.round((k * 1024 * 1e6) / RATE) } : {}),
+    });
   }
   return out;
 }
 
 describe('detectBeeps()', () => {
   it('finds each beep at the time the player plays it, with its second', () => {
-    const chunks = chunked(pcmWithBeeps(4, [[1, 1], [2, 2], [3, 3]]), (k) => 5000 + (k * 1024 * 1000) / RATE, true);
+    const chunks = chunked(
+      pcmWithBeeps(4, [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]),
+      (k) => 5000 + (k * 1024 * 1000) / RATE,
+      true,
+    );
     const beeps = detectBeeps(chunks);
     expect(beeps.map((b) => b.id)).toEqual([1, 2, 3]);
     beeps.forEach((b, i) => {
@@ -40,7 +53,10 @@ describe('detectBeeps()', () => {
   });
 
   it('without play times, plays an unpaced dump in real time from the first arrival', () => {
-    const pcm = pcmWithBeeps(3, [[1, 1], [2, 2]]);
+    const pcm = pcmWithBeeps(3, [
+      [1, 1],
+      [2, 2],
+    ]);
     const chunks = chunked(pcm, () => 5000).map(({ playMs: _p, ...c }) => c);
     expect(detectBeeps(chunks).map((b) => Math.round(b.atMs))).toEqual([6000, 7000]);
   });
@@ -59,11 +75,21 @@ describe('detectFlashes()', () => {
     const flashes = detectFlashes(frames, 30);
     expect(flashes.map((f) => f.id)).toEqual([0, 1, 2, 3]);
     expect(flashes[1]!.atMs).toBeCloseTo(1000 + 30 * 33.3, 6);
-    expect(detectFlashes(frames.map((f) => ({ ...f, luma: 30 })), 30)).toEqual([]);
+    expect(
+      detectFlashes(
+        frames.map((f) => ({ ...f, luma: 30 })),
+        30,
+      ),
+    ).toEqual([]);
   });
 
   it('a flash whose strip did not read has no id', () => {
-    const frames = [{ shownMs: 0, luma: 30 }, { shownMs: 33, luma: 250 }, { shownMs: 66, luma: 30 }, { shownMs: 99, luma: 30 }];
+    const frames = [
+      { shownMs: 0, luma: 30 },
+      { shownMs: 33, luma: 250 },
+      { shownMs: 66, luma: 30 },
+      { shownMs: 99, luma: 30 },
+    ];
     expect(detectFlashes(frames, 30)).toEqual([{ atMs: 33 }]);
   });
 });
@@ -77,7 +103,10 @@ describe('pairMarkers()', () => {
     const sync = pairMarkers(flashes, beeps);
     expect(sync.pairs).toBe(3 + 2); // beeps 1..5 all present: every flash has its own
     expect(sync.offsetMs).toBe(-2000);
-    const late = pairMarkers(beeps.map((b) => ({ ...b })), flashes); // picture 2 s late
+    const late = pairMarkers(
+      beeps.map((b) => ({ ...b })),
+      flashes,
+    ); // picture 2 s late
     expect(late.offsetMs).toBe(2000);
   });
 

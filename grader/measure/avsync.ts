@@ -70,7 +70,11 @@ export interface BeepOptions {
 }
 
 /** Mono samples of the concatenated chunks, and where each chunk starts (sample, play time, pts). */
-function concatenate(chunks: readonly PcmArrival[], rate: number, channels: number): { mono: Float32Array; starts: Array<{ firstFrame: number; playMs: number; ptsUs?: number }> } {
+function concatenate(
+  chunks: readonly PcmArrival[],
+  rate: number,
+  channels: number,
+): { mono: Float32Array; starts: Array<{ firstFrame: number; playMs: number; ptsUs?: number }> } {
   const frameBytes = channels * 2;
   const total = chunks.reduce((s, c) => s + Math.floor(c.pcm.length / frameBytes), 0);
   const mono = new Float32Array(total);
@@ -116,7 +120,10 @@ export function detectBeeps(chunks: readonly PcmArrival[], opts: BeepOptions = {
  * times (the chunk holding it, or the nearest one extrapolated at 1 ms per ms). Undefined without
  * timestamped sound.
  */
-export function audioClock(chunks: ReadonlyArray<{ playMs: number; ptsUs?: number; bytes: number }>, bytesPerMs: number): (ptsMs: number) => number | undefined {
+export function audioClock(
+  chunks: ReadonlyArray<{ playMs: number; ptsUs?: number; bytes: number }>,
+  bytesPerMs: number,
+): (ptsMs: number) => number | undefined {
   const timed = chunks.filter((c) => c.ptsUs !== undefined && c.bytes > 0).map((c) => ({ pts: c.ptsUs! / 1000, play: c.playMs, dur: c.bytes / bytesPerMs }));
   timed.sort((a, b) => a.pts - b.pts);
   return (ptsMs) => {

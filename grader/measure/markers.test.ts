@@ -20,7 +20,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The clip's frames as JPEG q80 at width 400 (what the tutorial's server sends), and its PCM. */
 function decode(file: string): { jpegs: Buffer[]; pcm: Buffer } {
   const ff = resolveFfmpeg().path;
-  const v = spawnSync(ff, ['-v', 'error', '-i', file, '-vf', 'scale=400:-2', '-c:v', 'mjpeg', '-q:v', '4', '-f', 'image2pipe', 'pipe:1'], { maxBuffer: 256 << 20 });
+  const v = spawnSync(ff, ['-v', 'error', '-i', file, '-vf', 'scale=400:-2', '-c:v', 'mjpeg', '-q:v', '4', '-f', 'image2pipe', 'pipe:1'], {
+    maxBuffer: 256 << 20,
+  });
   expect(v.status, v.stderr?.toString()).toBe(0);
   const jpegs: Buffer[] = [];
   let start = 0;
@@ -40,9 +42,13 @@ function decode(file: string): { jpegs: Buffer[]; pcm: Buffer } {
 async function measure(file: string, fps: number): Promise<{ numbers: Array<number | undefined>; sync: ReturnType<typeof pairMarkers> }> {
   const { jpegs, pcm } = decode(file);
   const feats = await Promise.all(jpegs.map((j) => frameFeatures(j)));
-  const flashes = detectFlashes(feats.map((f, n) => ({ shownMs: 5000 + (n * 1000) / fps, luma: f.luma, ...(f.number !== undefined ? { number: f.number } : {}) })), fps);
+  const flashes = detectFlashes(
+    feats.map((f, n) => ({ shownMs: 5000 + (n * 1000) / fps, luma: f.luma, ...(f.number !== undefined ? { number: f.number } : {}) })),
+    fps,
+  );
   const chunks = [];
-  for (let k = 0; k * 4096 < pcm.length; k++) chunks.push({ arrivalMs: 0, playMs: 5000 + (k * 1024 * 1000) / 44100, pcm: pcm.subarray(k * 4096, (k + 1) * 4096) });
+  for (let k = 0; k * 4096 < pcm.length; k++)
+    chunks.push({ arrivalMs: 0, playMs: 5000 + (k * 1024 * 1000) / 44100, pcm: pcm.subarray(k * 4096, (k + 1) * 4096) });
   return { numbers: feats.map((f) => f.number), sync: pairMarkers(flashes, detectBeeps(chunks)) };
 }
 

@@ -27,7 +27,9 @@ afterAll(async () => {
 
 /** A tutorial-wire server that writes audio as fast as TCP lets it (like server.py) and sends a frame every 33 ms after Hello. */
 async function floodingServer(): Promise<{ videoPort: number; audioPort: number; written: () => number; close: () => Promise<void> }> {
-  const jpeg = await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 10, g: 10, b: 10 } } }).jpeg().toBuffer();
+  const jpeg = await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 10, g: 10, b: 10 } } })
+    .jpeg()
+    .toBuffer();
   const frame = encodeTutorialFrame(jpeg);
   const message = encodeTutorialAudio(Buffer.alloc(4096, 1)); // 1024 stereo frames, like server.py's CHUNK
   let written = 0;
@@ -53,7 +55,7 @@ async function floodingServer(): Promise<{ videoPort: number; audioPort: number;
     timer ??= setInterval(() => udp.send(frame, from.port, from.address), 33);
   });
   return {
-    videoPort: (udp.address()).port,
+    videoPort: udp.address().port,
     audioPort: (tcp.address() as net.AddressInfo).port,
     written: () => written,
     close: async () => {
@@ -69,7 +71,14 @@ describe('probeServer (its own process, real-time audio consumer)', () => {
   it('reads a flooding server no faster than real time, holding it back through TCP', async () => {
     const server = await floodingServer();
     closers.push(server.close);
-    const rec = await probeServer({ host: '127.0.0.1', videoPort: server.videoPort, audioPort: server.audioPort, wire: 'tutorial', seconds: 3, audioReadAheadMs: 1000 });
+    const rec = await probeServer({
+      host: '127.0.0.1',
+      videoPort: server.videoPort,
+      audioPort: server.audioPort,
+      wire: 'tutorial',
+      seconds: 3,
+      audioReadAheadMs: 1000,
+    });
     expect(rec.problem).toBeUndefined();
     expect(rec.frames.length).toBeGreaterThan(10);
     const first = rec.audio[0]!;
@@ -88,11 +97,33 @@ describe('probeServer (its own process, real-time audio consumer)', () => {
     expect(server.written()).toBeLessThan(((span + 1000) / 1000) * BPS + 16 * 1024 * 1024);
   });
 
-  it('records this repository\'s server on both wires (wire detected, video and real-time audio)', async () => {
+  it("records this repository's server on both wires (wire detected, video and real-time audio)", async () => {
     const clip = await ensureDemoClip();
     for (const wire of ['framed', 'tutorial'] as const) {
       const ports = await allocateStreamPorts();
-      const server = launch('server', process.execPath, ['--import', 'tsx', 'src/cli/server.ts', '--file', clip, '--wire', wire, '--port', String(ports.videoPort), '--audio-port', String(ports.audioPort), '--host', '127.0.0.1', '--no-window', '--ui-port', String(ports.uiPort)], { cwd: REPO_ROOT });
+      const server = launch(
+        'server',
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/server.ts',
+          '--file',
+          clip,
+          '--wire',
+          wire,
+          '--port',
+          String(ports.videoPort),
+          '--audio-port',
+          String(ports.audioPort),
+          '--host',
+          '127.0.0.1',
+          '--no-window',
+          '--ui-port',
+          String(ports.uiPort),
+        ],
+        { cwd: REPO_ROOT },
+      );
       try {
         expect(await server.out.waitForLine(UI_LINE, 40_000), server.out.tail(5)).toBeTruthy();
         const rec = await probeServer({ host: '127.0.0.1', videoPort: ports.videoPort, audioPort: ports.audioPort, wire: 'auto', seconds: 3 });
@@ -116,7 +147,15 @@ describe('probeServer (its own process, real-time audio consumer)', () => {
     const ports = await allocateStreamPorts();
     const server = await startTutorialServer({ videoPort: ports.videoPort, clip });
     try {
-      const rec = await probeServer({ host: '127.0.0.1', videoPort: ports.videoPort, audioPort: ports.videoPort - 1, wire: 'auto', seconds: 4, connectTimeoutMs: 30_000, firstFrameTimeoutMs: 20_000 });
+      const rec = await probeServer({
+        host: '127.0.0.1',
+        videoPort: ports.videoPort,
+        audioPort: ports.videoPort - 1,
+        wire: 'auto',
+        seconds: 4,
+        connectTimeoutMs: 30_000,
+        firstFrameTimeoutMs: 20_000,
+      });
       expect(rec.problem, server.launched.out.tail(10)).toBeUndefined();
       expect(rec.wire).toBe('tutorial');
       expect(rec.frames.length).toBeGreaterThan(60);

@@ -113,7 +113,16 @@ export async function probeInThisProcess(opts: ProbeOptions): Promise<ProbeRecor
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const rec = await record(recorderOptionsOf(opts), { stopped, get isStopped() { return isStopped; } }, opts.onEvent ?? (() => {}));
+    const rec = await record(
+      recorderOptionsOf(opts),
+      {
+        stopped,
+        get isStopped() {
+          return isStopped;
+        },
+      },
+      opts.onEvent ?? (() => {}),
+    );
     return shiftRecording(rec, monoToPerformanceOffset());
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

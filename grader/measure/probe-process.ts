@@ -52,7 +52,16 @@ async function main(): Promise<void> {
   });
   process.stdin.on('end', stop);
   process.stdin.on('error', stop);
-  const rec = await record(opts, { stopped, get isStopped() { return isStopped; } }, (m) => process.stderr.write(`${m}\n`));
+  const rec = await record(
+    opts,
+    {
+      stopped,
+      get isStopped() {
+        return isStopped;
+      },
+    },
+    (m) => process.stderr.write(`${m}\n`),
+  );
   const out = encodeResult(rec);
   await new Promise<void>((resolve, reject) => process.stdout.write(out, (e) => (e ? reject(e) : resolve())));
   process.exit(0);

@@ -18,7 +18,10 @@ function recording(): ProbeRecording {
       { arrivalMs: 43.5, bytes: 5 }, // over the keep cap: no bytes
       { arrivalMs: 77, bytes: 2, ptsUs: 66_666, frameId: 2, jpeg: Buffer.from([0xff, 0xd8]) },
     ],
-    audio: [{ arrivalMs: 5, playMs: 5, bytes: 4, pcm: Buffer.from([1, 2, 3, 4]) }, { arrivalMs: 6, playMs: 5.02, bytes: 4 }],
+    audio: [
+      { arrivalMs: 5, playMs: 5, bytes: 4, pcm: Buffer.from([1, 2, 3, 4]) },
+      { arrivalMs: 6, playMs: 5.02, bytes: 4 },
+    ],
     playout: { ...emptyPlayout(1000), heldBack: [[7, 8]], heldBackMs: 1, emptyMessages: 3, emptyFirstMs: 9 },
     datagrams: 3,
     datagramBytes: 30,

@@ -78,7 +78,13 @@ describe('computeServerFigures()', () => {
   });
 
   it('nothing received: every figure that needs data is NaN or false with a reason, none passes by default', async () => {
-    const rec = { ...recording({ sound: false }), frames: [], firstFrameMs: undefined, plannedEndMs: undefined, problem: 'no video datagram arrived within 8 s' } as ProbeRecording;
+    const rec = {
+      ...recording({ sound: false }),
+      frames: [],
+      firstFrameMs: undefined,
+      plannedEndMs: undefined,
+      problem: 'no video datagram arrived within 8 s',
+    } as ProbeRecording;
     const f = await computeServerFigures(rec, { sourceFps: 30 });
     expect(f.framesReceived).toBe(0);
     for (const k of ['fps', 'fpsErrorPct', 'jitterP99Ms', 'freezeCount', 'driftMaxMs', 'aliveS', 'longestStallMs', 'avOffsetMs'] as const) {

@@ -86,7 +86,10 @@ const MAX_DECODED_FRAMES = 4000;
 
 async function featuresOf(rec: ProbeRecording): Promise<Array<FrameFeatures | undefined>> {
   const out: Array<FrameFeatures | undefined> = new Array<FrameFeatures | undefined>(rec.frames.length).fill(undefined);
-  const todo = rec.frames.map((f, i) => [f, i] as const).filter(([f]) => f.jpeg).slice(0, MAX_DECODED_FRAMES);
+  const todo = rec.frames
+    .map((f, i) => [f, i] as const)
+    .filter(([f]) => f.jpeg)
+    .slice(0, MAX_DECODED_FRAMES);
   // A few at a time: sharp runs them on its own threads.
   for (let k = 0; k < todo.length; k += 8) {
     await Promise.all(
@@ -198,15 +201,22 @@ function audioFigures(rec: ProbeRecording, window: { warmupMs: number; windowEnd
   const audioStartS = firstSound && rec.registeredMs !== undefined ? (firstSound.arrivalMs - rec.registeredMs) / 1000 : nan;
   if (!firstSound) {
     const why = rec.audioError ?? (rec.connected ? 'no sound arrived on the TCP connection' : (rec.problem ?? 'the TCP connection failed'));
-    for (const k of ['audioStartS', 'rate', 'audioDriftMs', 'leadMaxMs', 'audioHeldBackPct', 'audioUnderruns', 'audioUnderrunMs', 'paced'] as const) reasons[k] = why;
+    for (const k of ['audioStartS', 'rate', 'audioDriftMs', 'leadMaxMs', 'audioHeldBackPct', 'audioUnderruns', 'audioUnderrunMs', 'paced'] as const)
+      reasons[k] = why;
   } else if (!Number.isFinite(audio.rate)) {
-    for (const k of ['rate', 'audioDriftMs', 'leadMaxMs', 'audioHeldBackPct', 'audioUnderruns', 'audioUnderrunMs', 'paced'] as const) reasons[k] = 'the window is too short (< 0.5 s) or no frame started it';
+    for (const k of ['rate', 'audioDriftMs', 'leadMaxMs', 'audioHeldBackPct', 'audioUnderruns', 'audioUnderrunMs', 'paced'] as const)
+      reasons[k] = 'the window is too short (< 0.5 s) or no frame started it';
   }
   return { ...audio, audioStartS };
 }
 
 /** A/V: flash shown (tutorial: on arrival; framed: at max(arrival, its pts on the sound clock)) vs beep played. */
-function avFigures(rec: ProbeRecording, features: ReadonlyArray<FrameFeatures | undefined>, o: { sourceFps: number; bytesPerSecond: number }, reasons: Reasons) {
+function avFigures(
+  rec: ProbeRecording,
+  features: ReadonlyArray<FrameFeatures | undefined>,
+  o: { sourceFps: number; bytesPerSecond: number },
+  reasons: Reasons,
+) {
   const hs = rec.handshake;
   const clock = audioClock(rec.audio, o.bytesPerSecond / 1000);
   const candidates: FlashCandidate[] = [];
@@ -223,7 +233,9 @@ function avFigures(rec: ProbeRecording, features: ReadonlyArray<FrameFeatures | 
   });
   const flashes = detectFlashes(candidates, o.sourceFps);
   const beeps = detectBeeps(
-    rec.audio.filter((a) => a.pcm).map((a) => ({ arrivalMs: a.arrivalMs, playMs: a.playMs, pcm: a.pcm!, ...(a.ptsUs !== undefined ? { ptsUs: a.ptsUs } : {}) })),
+    rec.audio
+      .filter((a) => a.pcm)
+      .map((a) => ({ arrivalMs: a.arrivalMs, playMs: a.playMs, pcm: a.pcm!, ...(a.ptsUs !== undefined ? { ptsUs: a.ptsUs } : {}) })),
     { sampleRate: hs?.sampleRate || 44_100, channels: hs?.channels || 2 },
   );
   const avSync = pairMarkers(flashes, beeps);
@@ -263,7 +275,21 @@ export async function computeServerFigures(rec: ProbeRecording, opts: { sourceFp
   // Video figures that need 3 frames in the steady window.
   if (!Number.isFinite(video.fps)) {
     const why = rec.frames.length === 0 ? (rec.problem ?? 'no frame arrived') : `only ${video.framesInWindow} frames after the first second`;
-    for (const k of ['fps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterMs', 'jitterP50Ms', 'jitterP99Ms', 'intervalP50Ms', 'intervalP99Ms', 'freezeCount', 'freezeTotalMs', 'driftMaxMs', 'driftEndMs'] as const) {
+    for (const k of [
+      'fps',
+      'fpsErrorPct',
+      'perSecondFpsMin',
+      'perSecondFpsMax',
+      'jitterMs',
+      'jitterP50Ms',
+      'jitterP99Ms',
+      'intervalP50Ms',
+      'intervalP99Ms',
+      'freezeCount',
+      'freezeTotalMs',
+      'driftMaxMs',
+      'driftEndMs',
+    ] as const) {
       reasons[k] = why;
     }
   }

@@ -40,7 +40,10 @@ export function framesSent(samples: StatusSample[]): { frames: number; fps: numb
  * PortAudio writes does not count, while a clip with one short beep per second (the demo clip)
  * counts every second it played.
  */
-export function nonSilentSeconds(pcm: Buffer, opts: { rate?: number; channels?: number; threshold?: number } = {}): { audioSeconds: number; pcmSeconds: number } {
+export function nonSilentSeconds(
+  pcm: Buffer,
+  opts: { rate?: number; channels?: number; threshold?: number } = {},
+): { audioSeconds: number; pcmSeconds: number } {
   const rate = opts.rate ?? 44_100;
   const channels = opts.channels ?? 2;
   const threshold = opts.threshold ?? 32;

@@ -40,7 +40,12 @@ function problemsOf(r: Results): Record<string, string> {
   const problems: Record<string, string> = {};
   if (r.prepareProblem) problems.prepare = r.prepareProblem;
   const not = r.prepareProblem ? `not run: ${r.prepareProblem}` : undefined;
-  const entries: Array<[string, Outcome<unknown>]> = [['server', r.server], ['client', r.client], ['screenshot', r.screenshot], ['checks', r.checks]];
+  const entries: Array<[string, Outcome<unknown>]> = [
+    ['server', r.server],
+    ['client', r.client],
+    ['screenshot', r.screenshot],
+    ['checks', r.checks],
+  ];
   for (const [name, o] of entries) if (!o.ok) problems[name] = not ?? o.reason;
   const client = r.client.value;
   if (client?.problem && !problems.client) problems.client = client.problem;
@@ -62,7 +67,9 @@ export function captionLines(f: Pick<Figures, 'server' | 'client'>): string[] {
   const s = f.server;
   const c = f.client;
   return [
-    s ? `server (measured by the grader): ${fmtUnit(s.fps, 'fps')} of ${fmt(s.sourceFps)} · jitter p99 ${fmtUnit(s.jitterP99Ms, 'ms')} · drift ${fmtUnit(s.driftMaxMs, 'ms')} · A/V ${fmtUnit(s.avOffsetMs, 'ms')}` : 'server: not measured',
+    s
+      ? `server (measured by the grader): ${fmtUnit(s.fps, 'fps')} of ${fmt(s.sourceFps)} · jitter p99 ${fmtUnit(s.jitterP99Ms, 'ms')} · drift ${fmtUnit(s.driftMaxMs, 'ms')} · A/V ${fmtUnit(s.avOffsetMs, 'ms')}`
+      : 'server: not measured',
     c ? `client: ${fmtUnit(c.fps, 'fps')} · ${fmtUnit(c.framesReceived, 'frames')} · ${fmtUnit(c.audioSeconds, 's of sound')}` : 'client: not measured',
   ];
 }
@@ -87,7 +94,12 @@ export function notMeasurableOf(r: Results, f: Figures): Map<string, string> {
 /** The phases that failed through the grader's or the machine's fault, with why. */
 function oursOf(r: Results): Record<string, string> {
   const ours: Record<string, string> = {};
-  const entries: Array<[string, Outcome<unknown>]> = [['server', r.server], ['client', r.client], ['screenshot', r.screenshot], ['checks', r.checks]];
+  const entries: Array<[string, Outcome<unknown>]> = [
+    ['server', r.server],
+    ['client', r.client],
+    ['screenshot', r.screenshot],
+    ['checks', r.checks],
+  ];
   for (const [name, o] of entries) if (!o.ok && o.ours) ours[name] = o.reason;
   if (r.prepareOurs) ours.prepare = r.prepareOurs;
   return ours;
@@ -97,7 +109,14 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
   const lang = meta.lang ?? meta.rubric.lang ?? 'en';
   const figures = figuresOf(r);
   const problems = problemsOf(r);
-  const result = scoreSubmission(meta.rubric, { figures, ...(r.checks.ok ? { findings: r.checks.value } : {}), problems, language: r.kind === 'python' ? 'python' : 'node', notMeasurable: notMeasurableOf(r, figures), lang });
+  const result = scoreSubmission(meta.rubric, {
+    figures,
+    ...(r.checks.ok ? { findings: r.checks.value } : {}),
+    problems,
+    language: r.kind === 'python' ? 'python' : 'node',
+    notMeasurable: notMeasurableOf(r, figures),
+    lang,
+  });
   const head = await git(r.repo, ['rev-parse', 'HEAD'], { allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
   const commit = head?.code === 0 ? head.stdout.trim() : undefined;
   const server = r.server.value;

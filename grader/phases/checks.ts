@@ -30,7 +30,7 @@ export async function withoutTemplateScreenshots(repo: string, findings: Finding
     id: 'screenshots.present',
     status: 'fail',
     message: `screenshots/ holds only the template's own screenshot (${[...theirs.values()].join(', ')}), not one of this submission`,
-    fix: 'run your own server and client, screenshot both windows into screenshots/, git rm the template\'s one, commit and push',
+    fix: "run your own server and client, screenshot both windows into screenshots/, git rm the template's one, commit and push",
   };
   return findings.map((f) => (f.id === 'screenshots.present' ? replaced : f));
 }

@@ -43,7 +43,10 @@ interface Run {
 
 /** What the reference server sent after `fromMs` (its status lines), as frames and fps. */
 function sentSince(lines: readonly TimedLine[], fromMs: number): { frames: number; fps: number } | undefined {
-  const samples = lines.filter((l) => l.atMs >= fromMs).map((l) => parseStatusLine(l.line, l.atMs)).filter((x): x is StatusSample => x !== undefined);
+  const samples = lines
+    .filter((l) => l.atMs >= fromMs)
+    .map((l) => parseStatusLine(l.line, l.atMs))
+    .filter((x): x is StatusSample => x !== undefined);
   return framesSent(samples);
 }
 
@@ -52,7 +55,11 @@ async function nodeClient(run: Run): Promise<Outcome<ClientFigures>> {
   // In a sandbox the client can write only its scratch folder, not the report folder.
   const statsFile = join(input.submission.sandbox?.scratch ?? input.out, 'client-stats.json');
   const t0 = performance.now();
-  const client = await input.submission.startClient({ ports: run.ports, ...(input.wire ? { wire: input.wire } : {}), mode: { kind: 'measure', seconds: input.seconds, statsFile } });
+  const client = await input.submission.startClient({
+    ports: run.ports,
+    ...(input.wire ? { wire: input.wire } : {}),
+    mode: { kind: 'measure', seconds: input.seconds, statsFile },
+  });
   run.started.push(client);
   const exit = await exitWithin(client, input.startTimeoutMs + (input.seconds + 15) * 1000);
   if (exit === 'timeout') return failed(why(client, `the client did not exit within ${input.seconds} s + start-up (--duration ${input.seconds})`));
@@ -64,7 +71,7 @@ async function nodeClient(run: Run): Promise<Outcome<ClientFigures>> {
   }
   let stats: ClientStatsFile;
   try {
-    stats = parseJson(text, ClientStatsFileSchema, 'the client\'s --stats file');
+    stats = parseJson(text, ClientStatsFileSchema, "the client's --stats file");
   } catch (error) {
     if (error instanceof JsonShapeError) return failed(error.message);
     throw error;
@@ -115,7 +122,9 @@ async function watchWindow(run: Run, sub: PythonSubmission, endAt: number, stop:
   // Recorded until the end of the window, and at least MIN_RECORD_SECONDS once it is live: a
   // client.py that opens its window late on a busy machine is still seen showing frames.
   const seconds = Math.max(MIN_RECORD_SECONDS, (endAt - performance.now()) / 1000);
-  const shown = await recordShownFrames(run.input.display, grab.region, { seconds, rate: RECORD_RATE, stop }).catch((error: unknown) => (error as Error).message);
+  const shown = await recordShownFrames(run.input.display, grab.region, { seconds, rate: RECORD_RATE, stop }).catch(
+    (error: unknown) => (error as Error).message,
+  );
   if (typeof shown === 'string') return { live: true, problem: `its window could not be recorded: ${shown}` };
   return { live: true, shown };
 }
@@ -133,7 +142,11 @@ function shownRate(seen: WindowSeen, sentFps: number): { fps: number; fpsErrorPc
     const fps = s.pictureChanges / seconds;
     return { fps, fpsErrorPct: ((fps - sentFps) / sentFps) * 100 };
   }
-  return { fps: Number.NaN, fpsErrorPct: Number.NaN, unreliable: `only ${s.shown} frame numbers and ${s.pictureChanges} picture changes seen in ${s.samples} recorded pictures` };
+  return {
+    fps: Number.NaN,
+    fpsErrorPct: Number.NaN,
+    unreliable: `only ${s.shown} frame numbers and ${s.pictureChanges} picture changes seen in ${s.samples} recorded pictures`,
+  };
 }
 
 /** Fewer frames seen than this (a second at 30 fps) is too short a recording to judge a rate. */
@@ -143,9 +156,15 @@ async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<Cl
   const { input, ref } = run;
   const pcmFile = join(input.submission.sandbox?.scratch ?? input.out, 'client-audio.raw');
   await rm(pcmFile, { force: true });
-  const client = await sub.startClient({ ports: run.ports, ...(input.display ? { display: input.display } : {}), env: { ALSA_CONFIG_PATH: FILE_ALSA_CONF, AVSOCK_AUDIO_OUT: pcmFile }, mode: { kind: 'measure', seconds: input.seconds, statsFile: '' } });
+  const client = await sub.startClient({
+    ports: run.ports,
+    ...(input.display ? { display: input.display } : {}),
+    env: { ALSA_CONFIG_PATH: FILE_ALSA_CONF, AVSOCK_AUDIO_OUT: pcmFile },
+    mode: { kind: 'measure', seconds: input.seconds, statsFile: '' },
+  });
   run.started.push(client);
-  const crashed = (): string | undefined => (client.exit ? why(client, 'client.py stopped') : ref.launched.exit ? why(ref.launched, 'the reference server stopped') : undefined);
+  const crashed = (): string | undefined =>
+    client.exit ? why(client, 'client.py stopped') : ref.launched.exit ? why(ref.launched, 'the reference server stopped') : undefined;
   const joined = await until(input.startTimeoutMs, () => ref.lines.find((l) => /client #\d+ joined/.test(l.line)), crashed);
   if (typeof joined === 'string') return failed(why(client, `client.py never registered with the reference server (no 'client #N joined'): ${joined}`));
   input.note(`client.py registered with the reference server; listening ${input.seconds} s`);
@@ -168,9 +187,14 @@ async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<Cl
   const sentFps = sent?.fps ?? Number.NaN;
   const rate = shows ? shownRate(window, sentFps) : { fps: Number.NaN, fpsErrorPct: Number.NaN };
   const s = window.shown;
-  const recorded = !s ? '' : s.shown > 0 ? `; its window showed ${s.shown} of ${s.sent - s.unseen} frames sent in ${fmt(s.seconds)} s of recording` : `; its picture changed ${s.pictureChanges} times in ${fmt(s.seconds)} s of recording (no frame numbers in this clip)`;
+  const recorded = !s
+    ? ''
+    : s.shown > 0
+      ? `; its window showed ${s.shown} of ${s.sent - s.unseen} frames sent in ${fmt(s.seconds)} s of recording`
+      : `; its picture changed ${s.pictureChanges} times in ${fmt(s.seconds)} s of recording (no frame numbers in this clip)`;
   const figures: ClientFigures = {
-    measuredFrom: "outside: the frames its RECEIVING VIDEO window showed (recorded from the grader's screen, each frame's number read from the clip's strip) against what the reference server sent, the PCM it played into an ALSA file",
+    measuredFrom:
+      "outside: the frames its RECEIVING VIDEO window showed (recorded from the grader's screen, each frame's number read from the clip's strip) against what the reference server sent, the PCM it played into an ALSA file",
     running: alive && !traceback,
     windowLive: window.live,
     framesReceived: shows ? (sent?.frames ?? 0) : 0,
@@ -189,23 +213,31 @@ async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<Cl
 export async function measureClient(input: ClientInput): Promise<Outcome<ClientFigures>> {
   const sub = input.submission;
   if (sub.kind === 'python' && !sub.client) return failed('no client.py beside server.py: not measured');
-  return withTimingSlot(() => bounded(input.budgetMs, 'client', async () => {
-    const ports = await allocateStreamPorts();
-    const started: Launched[] = [];
-    try {
-      let ref: ReferenceServer;
+  return withTimingSlot(() =>
+    bounded(input.budgetMs, 'client', async () => {
+      const ports = await allocateStreamPorts();
+      const started: Launched[] = [];
       try {
-        ref = await startReferenceServer(input.clip, ports, input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined), input.startTimeoutMs, sub.sandbox?.joinNetwork);
-      } catch (error) {
-        if (error instanceof ReferenceServerError) return failedOurs(error.message);
-        throw error;
+        let ref: ReferenceServer;
+        try {
+          ref = await startReferenceServer(
+            input.clip,
+            ports,
+            input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined),
+            input.startTimeoutMs,
+            sub.sandbox?.joinNetwork,
+          );
+        } catch (error) {
+          if (error instanceof ReferenceServerError) return failedOurs(error.message);
+          throw error;
+        }
+        started.push(ref.launched);
+        const run: Run = { input, ref, ports, started };
+        return sub.kind === 'python' ? await pythonClient(run, sub) : await nodeClient(run);
+      } finally {
+        await Promise.all(started.map((l) => l.handle.stop()));
+        releasePorts(ports);
       }
-      started.push(ref.launched);
-      const run: Run = { input, ref, ports, started };
-      return sub.kind === 'python' ? await pythonClient(run, sub) : await nodeClient(run);
-    } finally {
-      await Promise.all(started.map((l) => l.handle.stop()));
-      releasePorts(ports);
-    }
-  }));
+    }),
+  );
 }

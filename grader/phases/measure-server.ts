@@ -37,7 +37,10 @@ export interface ServerMeasured {
 
 async function measure(input: ServerInput, server: Launched, ports: StreamPorts): Promise<ServerMeasured> {
   const startedMs = performance.now();
-  const exitedAt = server.handle.exited.then(() => performance.now(), () => performance.now());
+  const exitedAt = server.handle.exited.then(
+    () => performance.now(),
+    () => performance.now(),
+  );
   const abort = new AbortController();
   // A server that dies early ends the wait at once instead of after the connect timeout.
   void exitedAt.then(() => abort.abort());
@@ -82,12 +85,19 @@ export async function measureServer(input: ServerInput): Promise<Outcome<ServerM
   const started: Launched[] = [];
   let keep = false;
   try {
-    const { measured, server } = await withTimingSlot(() => bounded(input.budgetMs, 'server', async () => {
-      const launched = await input.submission.startServer({ clip: input.clip, ports, ...(input.wire ? { wire: input.wire } : {}), ...(input.display ? { display: input.display } : {}) });
-      started.push(launched);
-      input.note(`started ${launched.name} (pid ${launched.handle.pid}) on udp ${ports.videoPort} / tcp ${ports.audioPort}; measuring ${input.seconds} s`);
-      return { measured: await measure(input, launched, ports), server: launched };
-    }));
+    const { measured, server } = await withTimingSlot(() =>
+      bounded(input.budgetMs, 'server', async () => {
+        const launched = await input.submission.startServer({
+          clip: input.clip,
+          ports,
+          ...(input.wire ? { wire: input.wire } : {}),
+          ...(input.display ? { display: input.display } : {}),
+        });
+        started.push(launched);
+        input.note(`started ${launched.name} (pid ${launched.handle.pid}) on udp ${ports.videoPort} / tcp ${ports.audioPort}; measuring ${input.seconds} s`);
+        return { measured: await measure(input, launched, ports), server: launched };
+      }),
+    );
     if (!measured.stream.video || !measured.figures) return failed(measured.stream.reason ?? 'the server did not stream', measured);
     // server.py streams only to its first client (the probe): stop it, the CPU is needed.
     keep = input.submission.kind === 'node' && !server.exit;

@@ -36,7 +36,12 @@ const meta = { rubric, startedMs: Date.now(), phases: [] };
 
 function printed(report: Parameters<typeof printTable>[0]): string {
   let text = '';
-  const out = new Writable({ write(chunk: Buffer, _e, done) { text += chunk.toString(); done(); } });
+  const out = new Writable({
+    write(chunk: Buffer, _e, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
   printTable(report, out as unknown as NodeJS.WriteStream);
   return text;
 }
@@ -71,7 +76,7 @@ describe('not graded is not zero', () => {
     expect(late.notGraded).toMatch(/too busy to judge timing \(CPUs 97 % busy during the window\) and server.jitter failed/);
   });
 
-  it('a grader that throws in a phase is its own failure; a phase that runs out of time is the submission\'s', async () => {
+  it("a grader that throws in a phase is its own failure; a phase that runs out of time is the submission's", async () => {
     const runner = new PhaseRunner([]);
     const crashed = await runner.run('checks', 1000, () => Promise.reject(new TypeError('x is undefined')));
     expect(crashed).toMatchObject({ ok: false, ours: true, reason: 'the grader failed in its checks phase: x is undefined' });
@@ -83,7 +88,21 @@ describe('not graded is not zero', () => {
 
 describe('not measured is left out of the maximum', () => {
   it('A/V on a clip without markers: not measured, out of the maximum, pass mark scaled, never charged', async () => {
-    const noMarkers = serverFigures({ avOffsetMs: Number.NaN, avPairs: 0, avSync: { pairs: 0, offsetMs: Number.NaN, maxAbsMs: Number.NaN, spreadMs: Number.NaN, ptsOffsetMs: Number.NaN, flashes: 0, beeps: 0, unidentified: 0, reason: 'no flash' } });
+    const noMarkers = serverFigures({
+      avOffsetMs: Number.NaN,
+      avPairs: 0,
+      avSync: {
+        pairs: 0,
+        offsetMs: Number.NaN,
+        maxAbsMs: Number.NaN,
+        spreadMs: Number.NaN,
+        ptsOffsetMs: Number.NaN,
+        flashes: 0,
+        beeps: 0,
+        unidentified: 0,
+        reason: 'no flash',
+      },
+    });
     const r = await buildReport(results({ customClip: '/clips/lecture.mp4', server: succeeded(serverMeasured({ figures: noMarkers })) }), meta);
     const av = r.checks.find((c) => c.id === 'server.avsync')!;
     expect(av).toMatchObject({ status: 'not-measured', points: 0, maxPoints: 0 });

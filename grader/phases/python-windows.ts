@@ -21,5 +21,9 @@ export async function pythonWindowRegions(clip: string, facts: PythonFacts | und
   const v = (await probeMedia(clip).catch(() => undefined))?.video;
   const layout = layoutFrom(facts);
   const client = clientFacts?.windows.find((x) => x.title === 'RECEIVING VIDEO');
-  return tutorialWindowRegions(v?.width ?? DEMO_CLIP.width, v?.height ?? DEMO_CLIP.height, client ? { ...layout, client: { x: client.x, y: client.y } } : layout);
+  return tutorialWindowRegions(
+    v?.width ?? DEMO_CLIP.width,
+    v?.height ?? DEMO_CLIP.height,
+    client ? { ...layout, client: { x: client.x, y: client.y } } : layout,
+  );
 }

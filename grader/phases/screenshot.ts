@@ -57,14 +57,18 @@ async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Sh
     const clientUi = await lineBeforeExit(client, UI_LINE, input.startTimeoutMs);
     if (!clientUi) return failed(why(client, "the client printed no 'ui: http://127.0.0.1:PORT/' line"));
     // Sandboxed pages listen on the sandbox's own loopback: the browser reaches them through bridges.
-    const pages = sub.sandbox ? await bridgeUrls(sub.sandbox.joinNetwork, [serverUi[1]!, clientUi[1]!]) : { urls: [serverUi[1]!, clientUi[1]!], close: async () => {} };
+    const pages = sub.sandbox
+      ? await bridgeUrls(sub.sandbox.joinNetwork, [serverUi[1]!, clientUi[1]!])
+      : { urls: [serverUi[1]!, clientUi[1]!], close: async () => {} };
     const grabs = await grabPages([
       { url: pages.urls[0]!, title: 'TRANSMITTING VIDEO' },
       { url: pages.urls[1]!, title: 'RECEIVING VIDEO' },
-    ]).finally(() => pages.close()).catch((error: unknown) => {
-      if (error instanceof BrowserUnavailableError) return `not run: no browser; fix: ${error.fix}`;
-      throw error;
-    });
+    ])
+      .finally(() => pages.close())
+      .catch((error: unknown) => {
+        if (error instanceof BrowserUnavailableError) return `not run: no browser; fix: ${error.fix}`;
+        throw error;
+      });
     if (typeof grabs === 'string') return failedOurs(grabs);
     const fps = { ...(grabs[0]?.fps !== undefined ? { server: grabs[0].fps } : {}), ...(grabs[1]?.fps !== undefined ? { client: grabs[1].fps } : {}) };
     const bad = grabs.find((g) => !g.png || !g.live || g.frozen);
@@ -77,7 +81,8 @@ async function nodePair(input: ScreenshotInput, sub: NodeSubmission): Promise<Sh
 }
 
 async function pythonPair(input: ScreenshotInput, sub: PythonSubmission): Promise<Shot> {
-  if (!input.display) return failedOurs(`no virtual screen to draw the OpenCV windows on (${findVirtualDisplayTool('Xvfb').missing ?? 'Xvfb did not start'}): no screenshot`);
+  if (!input.display)
+    return failedOurs(`no virtual screen to draw the OpenCV windows on (${findVirtualDisplayTool('Xvfb').missing ?? 'Xvfb did not start'}): no screenshot`);
   if (!sub.client) return failed('no client.py beside server.py: no RECEIVING VIDEO window');
   const display = input.display;
   const ports = await allocateStreamPorts();

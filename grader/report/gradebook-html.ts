@@ -30,7 +30,11 @@ async function thumbnail(folder: string | undefined): Promise<string | undefined
   if (!folder) return undefined;
   const png = await readFile(join(folder, 'screenshot.png')).catch(() => undefined);
   if (!png) return undefined;
-  const jpeg = await sharp(png).resize({ width: 220, withoutEnlargement: true }).jpeg({ quality: 60 }).toBuffer().catch(() => undefined);
+  const jpeg = await sharp(png)
+    .resize({ width: 220, withoutEnlargement: true })
+    .jpeg({ quality: 60 })
+    .toBuffer()
+    .catch(() => undefined);
   return jpeg ? `data:image/jpeg;base64,${jpeg.toString('base64')}` : undefined;
 }
 
@@ -55,7 +59,11 @@ function distribution(scores: readonly number[], maxScore: number, passMark: num
     x: { label: 'score', domain: [0, Math.max(maxScore, ...bins.map((b) => b.to))] },
     // Whole students only: as many ticks as the tallest bar, at most 5.
     y: { label: 'students', grid: true, tickFormat: 'd', ticks: Math.min(5, Math.max(...bins.map((b) => b.count))) },
-    marks: [Plot.rectY(bins, { x1: 'from', x2: 'to', y: 'count', fill: '#4269d0', insetLeft: 1, insetRight: 1, className: 'series' }), Plot.ruleX([passMark], { stroke: '#c62828', strokeDasharray: '4,3' }), Plot.ruleY([0])],
+    marks: [
+      Plot.rectY(bins, { x1: 'from', x2: 'to', y: 'count', fill: '#4269d0', insetLeft: 1, insetRight: 1, className: 'series' }),
+      Plot.ruleX([passMark], { stroke: '#c62828', strokeDasharray: '4,3' }),
+      Plot.ruleY([0]),
+    ],
   }) as unknown as { outerHTML: string };
   return `<figure class="plot" data-plot="scores" data-points="${bins.length}">${svg.outerHTML}<figcaption>Scores of the graded students; red dashed: the pass mark (${passMark}).</figcaption></figure>`;
 }
@@ -90,7 +98,10 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 
 export async function gradebookHtml(file: string, entries: readonly GradebookEntry[], templateRepo = GRADER_ROOT): Promise<string> {
   const template = await committedScreenshotHashes(templateRepo);
-  const reuse = findReuse(entries.filter((e) => e.report?.committedScreenshots?.length).map((e) => ({ student: e.student, hashes: e.report!.committedScreenshots! })), template);
+  const reuse = findReuse(
+    entries.filter((e) => e.report?.committedScreenshots?.length).map((e) => ({ student: e.student, hashes: e.report!.committedScreenshots! })),
+    template,
+  );
   const graded = entries.filter((e) => e.report && !e.report.notGraded);
   const maxScore = Math.max(0, ...entries.map((e) => e.report?.maxScore ?? 0));
   const passMark = entries.find((e) => e.report)?.report?.passMark ?? 0;
@@ -110,7 +121,13 @@ export async function gradebookHtml(file: string, entries: readonly GradebookEnt
     if (reused) flags.push(`<span class="warn flag" data-flag="screenshot-reused">screenshot reused: ${esc(reused)}</span>`);
     const s = r?.measured.server;
     const c = r?.measured.client;
-    const verdict = !r ? '<span class="bad">no report</span>' : r.notGraded ? '<span class="warn">not graded</span>' : r.passed ? '<span class="ok">pass</span>' : '<span class="bad">fail</span>';
+    const verdict = !r
+      ? '<span class="bad">no report</span>'
+      : r.notGraded
+        ? '<span class="warn">not graded</span>'
+        : r.passed
+          ? '<span class="ok">pass</span>'
+          : '<span class="bad">fail</span>';
     rows.push(
       `<tr data-student="${esc(e.student)}">` +
         cell(name, e.student) +
@@ -131,12 +148,16 @@ export async function gradebookHtml(file: string, entries: readonly GradebookEnt
     `<h1>avsock gradebook</h1>`,
     `<p id="summary">${entries.length} students · ${graded.length} graded · <span class="ok">${passed} passed</span>${notGraded ? ` · <span class="warn">${notGraded} not graded: grade them again with <code>--regrade-not-graded</code></span>` : ''}. Click a column to sort; a name opens that student's report.</p>`,
     '<h2>Score distribution</h2>',
-    distribution(graded.map((e) => e.report!.score), maxScore, passMark),
+    distribution(
+      graded.map((e) => e.report!.score),
+      maxScore,
+      passMark,
+    ),
     '<h2>Students</h2>',
     '<div style="overflow-x:auto"><table class="sortable" id="students"><thead><tr><th>Student</th><th>Score</th><th>Result</th><th>Screenshot</th><th>fps error</th><th>jitter p99</th><th>A/V</th><th>client fps</th><th>Flags</th></tr></thead><tbody>',
     rows.join('\n'),
     '</tbody></table></div>',
-    '<p class="muted">fps error: the server\'s rate against the clip\'s; jitter p99 and A/V as measured by the grader\'s probe; client fps: what the student\'s client showed. Flags are for you, not deductions: a disturbed run\'s timing may be the machine\'s; a reused screenshot matches another student\'s or the template\'s committed one.</p>',
+    "<p class=\"muted\">fps error: the server's rate against the clip's; jitter p99 and A/V as measured by the grader's probe; client fps: what the student's client showed. Flags are for you, not deductions: a disturbed run's timing may be the machine's; a reused screenshot matches another student's or the template's committed one.</p>",
     '<style>th { cursor: pointer; user-select: none; } th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; } img.thumb { width: 110px; height: auto; display: block; } .flag { display: inline-block; margin: 1px 0; font-size: 0.85em; }</style>',
   ].join('\n');
   return page('avsock gradebook', body, SORT_SCRIPT);

@@ -52,7 +52,10 @@ function summary(r: GradeReport, t: T): string {
   if (r.notGraded) lines.push(`**${t('lms.notGraded', { reason: mdText(r.notGraded) })}**`, '');
   else lines.push(`**${t('lms.score', { score: r.score, max: r.maxScore, verdict: r.passed ? t('lms.passed') : t('lms.below', { pass: r.passMark }) })}**`, '');
   const s = r.measured.server;
-  if (s) lines.push(`Measured: ${fmt(s.fps)} fps of ${fmt(s.sourceFps)} · jitter p99 ${fmt(s.jitterP99Ms)} ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${Number.isFinite(s.avOffsetMs) ? `${fmt(s.avOffsetMs)} ms` : 'not measured'}.`);
+  if (s)
+    lines.push(
+      `Measured: ${fmt(s.fps)} fps of ${fmt(s.sourceFps)} · jitter p99 ${fmt(s.jitterP99Ms)} ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${Number.isFinite(s.avOffsetMs) ? `${fmt(s.avOffsetMs)} ms` : 'not measured'}.`,
+    );
   if (r.measured.stream && !r.measured.stream.ok) lines.push('', `Stream: ${mdText(r.measured.stream.reason ?? 'incomplete')}`);
   if (r.machine?.disturbed) lines.push('', t('lms.busy', { reason: mdText(r.machine.reason ?? '') }));
   const lost = r.checks.filter((c) => c.status === 'fail');
@@ -63,7 +66,13 @@ function summary(r: GradeReport, t: T): string {
 /** The figures as plain numbers (NaN → null), for the instructor's exports. */
 function extraData(r: GradeReport): Record<string, unknown> {
   const pick = (o: object | null): Record<string, unknown> | null =>
-    o ? Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'number' || typeof v === 'boolean').map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? null : v])) : null;
+    o
+      ? Object.fromEntries(
+          Object.entries(o)
+            .filter(([, v]) => typeof v === 'number' || typeof v === 'boolean')
+            .map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? null : v]),
+        )
+      : null;
   return {
     tool: r.tool,
     ...(r.commit ? { commit: r.commit } : {}),

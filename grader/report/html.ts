@@ -22,7 +22,11 @@ export async function screenshotDataUrl(file: string | undefined, width = 1280):
   if (!file) return undefined;
   const png = await readFile(file).catch(() => undefined);
   if (!png) return undefined;
-  const jpeg = await sharp(png).resize({ width, withoutEnlargement: true }).jpeg({ quality: 80 }).toBuffer().catch(() => undefined);
+  const jpeg = await sharp(png)
+    .resize({ width, withoutEnlargement: true })
+    .jpeg({ quality: 80 })
+    .toBuffer()
+    .catch(() => undefined);
   return jpeg ? `data:image/jpeg;base64,${jpeg.toString('base64')}` : undefined;
 }
 
@@ -51,7 +55,11 @@ function plotFigure(p: RenderedPlot, t: T): string {
 }
 
 function statusCell(status: string, t: T): string {
-  return status === 'pass' ? `<span class="ok">✔ ${t('status.pass')}</span>` : status === 'fail' ? `<span class="bad">✘ ${t('status.lost')}</span>` : `<span class="muted">– ${t('status.notMeasured')}</span>`;
+  return status === 'pass'
+    ? `<span class="ok">✔ ${t('status.pass')}</span>`
+    : status === 'fail'
+      ? `<span class="bad">✘ ${t('status.lost')}</span>`
+      : `<span class="muted">– ${t('status.notMeasured')}</span>`;
 }
 
 function rubricTable(r: GradeReport, t: T): string {
@@ -65,7 +73,9 @@ function rubricTable(r: GradeReport, t: T): string {
 function headline(r: GradeReport, t: T): string {
   if (r.notGraded) return `<div class="banner warn" id="verdict">${esc(t('report.notGradedBanner', { reason: r.notGraded }))}</div>`;
   const vars = { score: r.score, max: r.maxScore, pass: r.passMark };
-  return r.passed ? `<div class="banner ok" id="verdict">${esc(t('report.passedBanner', vars))}</div>` : `<div class="banner bad" id="verdict">${esc(t('report.failedBanner', vars))}</div>`;
+  return r.passed
+    ? `<div class="banner ok" id="verdict">${esc(t('report.passedBanner', vars))}</div>`
+    : `<div class="banner bad" id="verdict">${esc(t('report.failedBanner', vars))}</div>`;
 }
 
 function machine(r: GradeReport, t: T): string {
@@ -92,14 +102,26 @@ export function reportHtml({ report: r, series, screenshot }: HtmlInput): string
   const st = r.measured.stream;
   const parts: string[] = [];
   parts.push(`<h1>${esc(t('report.title', { score: r.notGraded ? t('report.notGradedTitle') : `${r.score} / ${r.maxScore}` }))}</h1>`);
-  parts.push(`<p class="muted">${esc(r.repo)}${r.commit ? ` @ <code>${esc(r.commit.slice(0, 12))}</code>` : ''} · ${esc(r.kind)}${r.wire ? ` · wire ${esc(r.wire)}` : ''} · ${esc(r.startedAt)} · ${r.durationS.toFixed(1)} s</p>`);
+  parts.push(
+    `<p class="muted">${esc(r.repo)}${r.commit ? ` @ <code>${esc(r.commit.slice(0, 12))}</code>` : ''} · ${esc(r.kind)}${r.wire ? ` · wire ${esc(r.wire)}` : ''} · ${esc(r.startedAt)} · ${r.durationS.toFixed(1)} s</p>`,
+  );
   parts.push(headline(r, t));
   parts.push(`<h2>${t('report.rubric')}</h2>`, rubricTable(r, t));
   if (s) {
-    parts.push(`<p>${t('report.measured')} <b>${fmt(s.fps)}</b> fps of ${fmt(s.sourceFps)} · jitter p99 <b>${fmt(s.jitterP99Ms)}</b> ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${Number.isFinite(s.avOffsetMs) ? `${fmt(s.avOffsetMs)} ms` : 'not measured'} · ${fmt(s.audioSeconds)} s of sound${s.paced ? ' (paced)' : ' (not paced)'}.</p>`);
+    parts.push(
+      `<p>${t('report.measured')} <b>${fmt(s.fps)}</b> fps of ${fmt(s.sourceFps)} · jitter p99 <b>${fmt(s.jitterP99Ms)}</b> ms · drift ${fmt(s.driftMaxMs)} ms · A/V ${Number.isFinite(s.avOffsetMs) ? `${fmt(s.avOffsetMs)} ms` : 'not measured'} · ${fmt(s.audioSeconds)} s of sound${s.paced ? ' (paced)' : ' (not paced)'}.</p>`,
+    );
   }
-  if (st) parts.push(`<p>${t('report.stream', { state: st.ok ? `<span class="ok">${t('report.streamOk')}</span>` : `<span class="bad">${esc(st.reason ?? '?')}</span>` })}</p>`);
-  parts.push(`<h2>${t('report.screenshot')}</h2>`, screenshot ? `<img class="shot" id="screenshot" alt="${esc(t('lms.screenshotLabel'))}" src="${screenshot}">` : `<p class="muted" id="screenshot-missing">${esc(t('report.noScreenshot', { reason: r.screenshotInfo.reason ?? '?' }))}</p>`);
+  if (st)
+    parts.push(
+      `<p>${t('report.stream', { state: st.ok ? `<span class="ok">${t('report.streamOk')}</span>` : `<span class="bad">${esc(st.reason ?? '?')}</span>` })}</p>`,
+    );
+  parts.push(
+    `<h2>${t('report.screenshot')}</h2>`,
+    screenshot
+      ? `<img class="shot" id="screenshot" alt="${esc(t('lms.screenshotLabel'))}" src="${screenshot}">`
+      : `<p class="muted" id="screenshot-missing">${esc(t('report.noScreenshot', { reason: r.screenshotInfo.reason ?? '?' }))}</p>`,
+  );
   parts.push(`<h2>${t('report.recorded')}</h2>`);
   if (plots.length) parts.push(...plots.map((p) => plotFigure(p, t)));
   else parts.push(`<p class="muted">${esc(t('report.nothingToDraw'))}${r.problems.server ? ` ${esc(r.problems.server)}` : ''}</p>`);

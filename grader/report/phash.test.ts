@@ -7,8 +7,12 @@ function picture(x: number): Promise<Buffer> {
   const w = 320;
   const h = 180;
   const px = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) for (let i = 0; i < w; i++) px.fill(Math.min(255, (i * 200) / w + (i >= x && i < x + 60 && y > 40 && y < 120 ? 120 : 0)), (y * w + i) * 3, (y * w + i) * 3 + 3);
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  for (let y = 0; y < h; y++)
+    for (let i = 0; i < w; i++)
+      px.fill(Math.min(255, (i * 200) / w + (i >= x && i < x + 60 && y > 40 && y < 120 ? 120 : 0)), (y * w + i) * 3, (y * w + i) * 3 + 3);
+  return sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 describe('screenshot reuse (dHash)', () => {
@@ -20,7 +24,7 @@ describe('screenshot reuse (dHash)', () => {
     expect(hammingDistance(await dHash(a), await dHash(other))).toBeGreaterThan(SAME_PICTURE_BITS);
   });
 
-  it('flags both students who share a screenshot, and one who committed the template\'s', () => {
+  it("flags both students who share a screenshot, and one who committed the template's", () => {
     const same = 'ffff0000ffff0000';
     const reuse = findReuse(
       [

@@ -34,7 +34,11 @@ export function hammingDistance(a: string, b: string): number {
 export async function committedScreenshotHashes(repo: string, max = 5): Promise<Array<{ file: string; hash: string }>> {
   const listed = await git(repo, ['ls-files', '-z', '--', 'screenshots'], { allowFail: true, timeoutMs: 10_000 }).catch(() => undefined);
   if (!listed || listed.code !== 0) return [];
-  const files = listed.stdout.split('\0').filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(-max);
+  const files = listed.stdout
+    .split('\0')
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort()
+    .slice(-max);
   const out: Array<{ file: string; hash: string }> = [];
   for (const file of files) {
     const hash = await dHash(join(repo, file)).catch(() => undefined);

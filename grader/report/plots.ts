@@ -30,12 +30,19 @@ const HEIGHT = 220;
 
 function render(options: Plot.PlotOptions): string {
   const { document } = parseHTML('<!doctype html><html><body></body></html>');
-  const node = Plot.plot({ width: WIDTH, height: HEIGHT, marginLeft: 50, style: { background: 'transparent' }, ...options, document: document }) as unknown as { outerHTML: string };
+  const node = Plot.plot({ width: WIDTH, height: HEIGHT, marginLeft: 50, style: { background: 'transparent' }, ...options, document: document }) as unknown as {
+    outerHTML: string;
+  };
   return node.outerHTML;
 }
 
 function intervals(s: ReportSeries, t: T, legend = true): RenderedPlot {
-  const base = { id: 'intervals', title: t('plot.intervals.title'), caption: t('plot.intervals.caption', { nominal: s.nominalIntervalMs }), points: s.intervals.length } as const;
+  const base = {
+    id: 'intervals',
+    title: t('plot.intervals.title'),
+    caption: t('plot.intervals.caption', { nominal: s.nominalIntervalMs }),
+    points: s.intervals.length,
+  } as const;
   if (!s.intervals.length) return { ...base, empty: t('empty.frames') };
   const data = s.intervals.map((p) => ({ ...p, kind: p.mark ?? 'steady' }));
   return {
@@ -44,7 +51,10 @@ function intervals(s: ReportSeries, t: T, legend = true): RenderedPlot {
       x: { label: t('axis.seconds') },
       y: { label: t('axis.intervalMs'), type: 'symlog', grid: true },
       color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend },
-      marks: [Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }), Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, className: 'series' })],
+      marks: [
+        Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }),
+        Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, className: 'series' }),
+      ],
     }),
   };
 }
@@ -57,7 +67,10 @@ function fps(s: ReportSeries, t: T): RenderedPlot {
     svg: render({
       x: { label: t('axis.second'), type: 'band' },
       y: { label: t('axis.frames'), grid: true },
-      marks: [Plot.barY(s.fpsPerSecond, { x: 'second', y: 'fps', fill: '#4269d0', className: 'series' }), Plot.ruleY([s.sourceFps], { stroke: '#555', strokeDasharray: '4,3' })],
+      marks: [
+        Plot.barY(s.fpsPerSecond, { x: 'second', y: 'fps', fill: '#4269d0', className: 'series' }),
+        Plot.ruleY([s.sourceFps], { stroke: '#555', strokeDasharray: '4,3' }),
+      ],
     }),
   };
 }
@@ -71,7 +84,11 @@ function av(s: ReportSeries, t: T): RenderedPlot {
     svg: render({
       x: { label: t('axis.seconds') },
       y: { label: t('axis.offsetMs'), grid: true, domain: [Math.min(-200, ...s.av.map((p) => p.offsetMs)), Math.max(120, ...s.av.map((p) => p.offsetMs))] },
-      marks: [Plot.rect(band, { x1: 'x1', x2: 'x2', y1: 'y1', y2: 'y2', fill: '#2ca02c', fillOpacity: 0.15 }), Plot.ruleY([0], { stroke: '#555' }), Plot.dot(s.av, { x: 't', y: 'offsetMs', fill: '#d62728', r: 3.5, className: 'series' })],
+      marks: [
+        Plot.rect(band, { x1: 'x1', x2: 'x2', y1: 'y1', y2: 'y2', fill: '#2ca02c', fillOpacity: 0.15 }),
+        Plot.ruleY([0], { stroke: '#555' }),
+        Plot.dot(s.av, { x: 't', y: 'offsetMs', fill: '#d62728', r: 3.5, className: 'series' }),
+      ],
     }),
   };
 }
@@ -101,7 +118,10 @@ function jitter(s: ReportSeries, t: T): RenderedPlot {
     svg: render({
       x: { label: '|D| (ms)' },
       y: { label: t('axis.frames'), grid: true },
-      marks: [Plot.rectY(s.jitter, { x1: 'fromMs', x2: 'toMs', y: 'count', fill: '#4269d0', insetLeft: 0.5, insetRight: 0.5, className: 'series' }), Plot.ruleY([0])],
+      marks: [
+        Plot.rectY(s.jitter, { x1: 'fromMs', x2: 'toMs', y: 'count', fill: '#4269d0', insetLeft: 0.5, insetRight: 0.5, className: 'series' }),
+        Plot.ruleY([0]),
+      ],
     }),
   };
 }

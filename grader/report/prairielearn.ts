@@ -42,7 +42,13 @@ export function timelinePng(series: ReportSeries | null, lang: GradeReport['lang
 async function screenshotPng(file: string | undefined, width: number): Promise<Buffer | undefined> {
   if (!file) return undefined;
   const png = await readFile(file).catch(() => undefined);
-  return png ? sharp(png).resize({ width, withoutEnlargement: true }).png({ palette: true, compressionLevel: 9 }).toBuffer().catch(() => undefined) : undefined;
+  return png
+    ? sharp(png)
+        .resize({ width, withoutEnlargement: true })
+        .png({ palette: true, compressionLevel: 9 })
+        .toBuffer()
+        .catch(() => undefined)
+    : undefined;
 }
 
 export async function toPrairieLearn(r: GradeReport, series: ReportSeries | null): Promise<PrairieLearnResults> {
@@ -55,12 +61,16 @@ export async function toPrairieLearn(r: GradeReport, series: ReportSeries | null
     message: c.status === 'fail' ? `${c.message} — ${t('lms.howToFix')} ${c.fix ?? ''}` : c.message,
     output: c.status === 'fail' ? `${t('report.measured')} ${c.message}\n${t('lms.howToFix')} ${c.fix ?? ''}` : c.message,
   }));
-  const message = r.notGraded ? t('lms.notGraded', { reason: r.notGraded }) : t('lms.score', { score: r.score, max: r.maxScore, verdict: r.passed ? t('lms.passed') : t('lms.below', { pass: r.passMark }) });
+  const message = r.notGraded
+    ? t('lms.notGraded', { reason: r.notGraded })
+    : t('lms.score', { score: r.score, max: r.maxScore, verdict: r.passed ? t('lms.passed') : t('lms.below', { pass: r.passMark }) });
   const base: PrairieLearnResults = {
     gradable: !r.notGraded,
     score: r.notGraded || r.maxScore === 0 ? 0 : Math.round((r.score / r.maxScore) * 10_000) / 10_000,
     message,
-    output: [message, ...r.checks.filter((c) => c.status === 'fail').map((c) => `- ${c.title}: ${c.message}\n  ${t('lms.howToFix')} ${c.fix ?? ''}`)].join('\n'),
+    output: [message, ...r.checks.filter((c) => c.status === 'fail').map((c) => `- ${c.title}: ${c.message}\n  ${t('lms.howToFix')} ${c.fix ?? ''}`)].join(
+      '\n',
+    ),
     format_errors: r.notGraded ? [r.notGraded] : [],
     tests,
     images: [],
@@ -70,7 +80,10 @@ export async function toPrairieLearn(r: GradeReport, series: ReportSeries | null
   // Shrink the screenshot until the whole file fits.
   for (const width of [800, 560, 400, 0]) {
     const shot = width ? await screenshotPng(shotFile, width) : undefined;
-    const images = [...(shot ? [{ label: t('lms.screenshotLabel'), url: pngUrl(shot) }] : []), ...(timeline ? [{ label: t('plot.intervals.title'), url: pngUrl(timeline) }] : [])];
+    const images = [
+      ...(shot ? [{ label: t('lms.screenshotLabel'), url: pngUrl(shot) }] : []),
+      ...(timeline ? [{ label: t('plot.intervals.title'), url: pngUrl(timeline) }] : []),
+    ];
     const out = { ...base, images };
     if (Buffer.byteLength(JSON.stringify(out)) < PRAIRIELEARN_LIMIT_BYTES) return out;
   }

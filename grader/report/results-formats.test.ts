@@ -20,13 +20,18 @@ const schema = JSON.parse(await readFile(join(GRADER_ROOT, 'grader', 'report', '
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
 function graded(o: Partial<GradeReport> = {}): GradeReport {
-  const r: GradeReport = { ...recorded, screenshot: join(RECORDED, 'screenshot.png'), screenshotInfo: { ok: true, reportCopy: join(RECORDED, 'screenshot.png') }, ...o };
+  const r: GradeReport = {
+    ...recorded,
+    screenshot: join(RECORDED, 'screenshot.png'),
+    screenshotInfo: { ok: true, reportCopy: join(RECORDED, 'screenshot.png') },
+    ...o,
+  };
   if (!('notGraded' in o)) delete r.notGraded;
   return r;
 }
 
 describe('series.json', () => {
-  it('a recorded grading\'s series reads back through its schema; a changed one is refused', async () => {
+  it("a recorded grading's series reads back through its schema; a changed one is refused", async () => {
     expect(series.intervals.length).toBeGreaterThan(10);
     const dir = await mkdtemp(join(tmpdir(), 'avsock-series-'));
     try {
@@ -39,7 +44,7 @@ describe('series.json', () => {
 });
 
 describe('Gradescope results.json', () => {
-  it('validates against the schema written from Gradescope\'s spec, Markdown outputs, extra_data, leaderboard', () => {
+  it("validates against the schema written from Gradescope's spec, Markdown outputs, extra_data, leaderboard", () => {
     const g = JSON.parse(toJson(toGradescope(graded()))) as Record<string, unknown> & { tests: Array<Record<string, unknown>> };
     expect(validate(g), JSON.stringify(validate.errors)).toBe(true);
     expect(g.output_format).toBe('md');
@@ -51,7 +56,7 @@ describe('Gradescope results.json', () => {
     expect(JSON.stringify(g)).not.toMatch(/\]\(|<a |<img /);
   });
 
-  it('takes each item\'s visibility from the rubric and refuses an unknown one', async () => {
+  it("takes each item's visibility from the rubric and refuses an unknown one", async () => {
     const rubric = await loadRubric();
     const raw = JSON.parse(await readFile(join(GRADER_ROOT, 'grader', 'rubric.json'), 'utf8')) as { items: Array<Record<string, unknown>> };
     raw.items[0]!.visibility = 'after_published';

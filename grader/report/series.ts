@@ -109,11 +109,14 @@ export function seriesFromRecording(rec: ProbeRecording, figures: ServerFigures 
   let playEnd: number | undefined;
   for (const a of rec.audio) {
     if (a.bytes === 0) continue;
-    if (playEnd !== undefined && a.playMs - playEnd >= 1 && a.playMs >= first && a.playMs <= end) underruns.push({ t: t(playEnd), ms: round(a.playMs - playEnd, 1) });
+    if (playEnd !== undefined && a.playMs - playEnd >= 1 && a.playMs >= first && a.playMs <= end)
+      underruns.push({ t: t(playEnd), ms: round(a.playMs - playEnd, 1) });
     playEnd = a.playMs + a.bytes / bytesPerMs;
     if (a.arrivalMs >= first && a.arrivalMs <= end) audioLevel.push({ t: t(a.arrivalMs), ms: round(playEnd - a.arrivalMs, 1) });
   }
-  const heldBack = rec.playout.heldBack.filter(([from, to]) => to >= first && from <= end).map(([from, to]) => ({ from: t(Math.max(from, first)), to: t(Math.min(to, end)) }));
+  const heldBack = rec.playout.heldBack
+    .filter(([from, to]) => to >= first && from <= end)
+    .map(([from, to]) => ({ from: t(Math.max(from, first)), to: t(Math.min(to, end)) }));
   return {
     version: 1,
     sourceFps,

@@ -18,7 +18,16 @@ const report: GradeReport = {
   changes: ['server.py:24 port: port 9688 -> 20001 (9688 → 20001)'],
   checks: [
     { id: 'server.fps', title: 'FPS <ok>', kind: 'measure', status: 'pass', points: 1, maxPoints: 1, message: 'fps = 29.97' },
-    { id: 'server.audio', title: 'Audio "paced"', kind: 'measure', status: 'fail', points: 0, maxPoints: 1, message: 'paced = false \u0007 & <bad>', fix: 'pace it' },
+    {
+      id: 'server.audio',
+      title: 'Audio "paced"',
+      kind: 'measure',
+      status: 'fail',
+      points: 0,
+      maxPoints: 1,
+      message: 'paced = false \u0007 & <bad>',
+      fix: 'pace it',
+    },
     { id: 'gi', title: 'gitignore | pipes', kind: 'check', status: 'pass', points: 0.5, maxPoints: 0.5, message: 'ok' },
   ],
   repoFindings: [],

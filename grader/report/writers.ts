@@ -28,39 +28,85 @@ function figureTable(title: string, rows: Array<[string, unknown]>): string[] {
 
 /** The server figures worth a row in the Markdown report (all are in the JSON one). */
 const SERVER_FIGURES = [
-  'aliveRatio', 'longestStallMs', 'fps', 'sourceFps', 'fpsErrorPct', 'perSecondFpsMin', 'perSecondFpsMax', 'jitterP50Ms', 'jitterP99Ms', 'intervalP99Ms', 'freezeCount',
-  'driftMaxMs', 'framesMissing', 'avOffsetMs', 'avPairs', 'avSpreadMs', 'audioSeconds', 'rate', 'leadMaxMs', 'audioHeldBackPct', 'audioUnderruns', 'paced', 'datagramsLost', 'garbageDatagrams',
+  'aliveRatio',
+  'longestStallMs',
+  'fps',
+  'sourceFps',
+  'fpsErrorPct',
+  'perSecondFpsMin',
+  'perSecondFpsMax',
+  'jitterP50Ms',
+  'jitterP99Ms',
+  'intervalP99Ms',
+  'freezeCount',
+  'driftMaxMs',
+  'framesMissing',
+  'avOffsetMs',
+  'avPairs',
+  'avSpreadMs',
+  'audioSeconds',
+  'rate',
+  'leadMaxMs',
+  'audioHeldBackPct',
+  'audioUnderruns',
+  'paced',
+  'datagramsLost',
+  'garbageDatagrams',
 ] as const satisfies ReadonlyArray<ServerFigureName>;
 
 export function toMarkdown(r: GradeReport): string {
   const lines: string[] = [];
-  lines.push(r.notGraded ? `## avsock: ⚠️ not graded — grade again` : `## avsock grade: ${r.score} / ${r.maxScore} ${r.passed ? '✅ passed' : `❌ below the pass mark (${r.passMark})`}`);
+  lines.push(
+    r.notGraded
+      ? `## avsock: ⚠️ not graded — grade again`
+      : `## avsock grade: ${r.score} / ${r.maxScore} ${r.passed ? '✅ passed' : `❌ below the pass mark (${r.passMark})`}`,
+  );
   if (r.notGraded) lines.push('', `**Not graded:** ${mdEscape(r.notGraded)}; grade again. The figures below are not the submission's score.`);
   lines.push('');
-  lines.push(`Repo \`${r.repo}\`${r.commit ? ` at \`${r.commit.slice(0, 12)}\`` : ''} · ${r.kind}${r.wire ? ` · wire ${r.wire}` : ''} · ${r.startedAt} · ${r.durationS.toFixed(1)} s`);
+  lines.push(
+    `Repo \`${r.repo}\`${r.commit ? ` at \`${r.commit.slice(0, 12)}\`` : ''} · ${r.kind}${r.wire ? ` · wire ${r.wire}` : ''} · ${r.startedAt} · ${r.durationS.toFixed(1)} s`,
+  );
   lines.push('');
   lines.push('| | Item | Points | Details |');
   lines.push('|---|---|---:|---|');
   for (const c of r.checks) {
     const details = c.status === 'fail' ? `${c.message} — **fix:** ${c.fix ?? ''}` : c.message;
-    lines.push(`| ${c.status === 'pass' ? '✅' : c.status === 'fail' ? '❌' : '➖'} | ${mdEscape(c.title)} | ${c.points}/${c.maxPoints} | ${mdEscape(details)} |`);
+    lines.push(
+      `| ${c.status === 'pass' ? '✅' : c.status === 'fail' ? '❌' : '➖'} | ${mdEscape(c.title)} | ${c.points}/${c.maxPoints} | ${mdEscape(details)} |`,
+    );
   }
   const st = r.measured.stream;
   if (st) {
-    lines.push('', `Stream over the whole window: ${st.ok ? 'video and audio throughout' : `**${mdEscape(st.reason ?? 'incomplete')}**`} (video ${fmt(st.videoSeconds)} s, longest gap ${fmt(st.longestGapS)} s)`);
+    lines.push(
+      '',
+      `Stream over the whole window: ${st.ok ? 'video and audio throughout' : `**${mdEscape(st.reason ?? 'incomplete')}**`} (video ${fmt(st.videoSeconds)} s, longest gap ${fmt(st.longestGapS)} s)`,
+    );
   }
   const s = r.measured.server;
   if (s) {
-    lines.push(...figureTable('Server, measured by the grader', SERVER_FIGURES.filter((k) => k in s).map((k) => [k, s[k]])));
+    lines.push(
+      ...figureTable(
+        'Server, measured by the grader',
+        SERVER_FIGURES.filter((k) => k in s).map((k) => [k, s[k]]),
+      ),
+    );
   }
   if (r.serverOutput && st && !st.ok) lines.push('', "Server's last output:", '```', r.serverOutput.replace(/```/g, "'''"), '```');
   const c = r.measured.client;
   if (c) {
-    lines.push(...figureTable("Client: what it showed and played against what it was sent", Object.entries(c).filter(([, v]) => typeof v !== 'object' || v === null)));
+    lines.push(
+      ...figureTable(
+        'Client: what it showed and played against what it was sent',
+        Object.entries(c).filter(([, v]) => typeof v !== 'object' || v === null),
+      ),
+    );
   }
   if (r.machine) {
     const m = r.machine;
-    lines.push('', `Machine during the window: load ${fmt(m.loadavgStart)} on ${m.cores} cores, CPUs ${m.cpuBusyPct === null ? '?' : `${fmt(m.cpuBusyPct)} %`} busy${m.disturbed ? ` — **disturbed run** (${mdEscape(m.reason ?? '')}): timing figures may be the machine's` : ''}`);
+    lines.push(
+      '',
+      `Machine during the window: load ${fmt(m.loadavgStart)} on ${m.cores} cores, CPUs ${m.cpuBusyPct === null ? '?' : `${fmt(m.cpuBusyPct)} %`} busy${m.disturbed ? ` — **disturbed run** (${mdEscape(m.reason ?? '')}): timing figures may be the machine's` : ''}`,
+    );
   }
   if (r.changes.length) {
     lines.push('', '### Changes the grader made to its copy');
@@ -80,26 +126,32 @@ export function toMarkdown(r: GradeReport): string {
 
 function xmlEscape(s: string): string {
   // XML 1.0 forbids most control characters even escaped: drop them (student output may hold any byte).
-  return s
-    // eslint-disable-next-line no-control-regex -- these control characters are exactly what must go
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- these control characters are exactly what must go
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 export function toJunit(r: GradeReport): string {
   const failures = r.checks.filter((c) => c.status === 'fail').length;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites name="avsock-grade" tests="${r.checks.length}" failures="${failures}" time="${r.durationS.toFixed(3)}">`);
-  out.push(`  <testsuite name="${xmlEscape(r.repo)}" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="${r.checks.filter((c) => c.status === 'not-measured').length}" time="${r.durationS.toFixed(3)}" timestamp="${xmlEscape(r.startedAt)}">`);
+  out.push(
+    `  <testsuite name="${xmlEscape(r.repo)}" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="${r.checks.filter((c) => c.status === 'not-measured').length}" time="${r.durationS.toFixed(3)}" timestamp="${xmlEscape(r.startedAt)}">`,
+  );
   out.push(`    <properties><property name="score" value="${r.score}"/><property name="maxScore" value="${r.maxScore}"/></properties>`);
   for (const c of r.checks) {
     const name = xmlEscape(`${c.id}: ${c.title} (${c.points}/${c.maxPoints})`);
-    if (c.status === 'pass') out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}"><system-out>${xmlEscape(c.message)}</system-out></testcase>`);
-    else if (c.status === 'not-measured') out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}"><skipped message="${xmlEscape(c.message)}"/></testcase>`);
+    if (c.status === 'pass')
+      out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}"><system-out>${xmlEscape(c.message)}</system-out></testcase>`);
+    else if (c.status === 'not-measured')
+      out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}"><skipped message="${xmlEscape(c.message)}"/></testcase>`);
     else {
       out.push(`    <testcase classname="avsock.${xmlEscape(c.kind)}" name="${name}">`);
       out.push(`      <failure message="${xmlEscape(c.message)}">${xmlEscape(`${c.message}\nfix: ${c.fix ?? ''}`)}</failure>`);
@@ -138,7 +190,10 @@ export async function writeHtmlReport(r: GradeReport, html: string, seriesFile =
   await write(html, reportHtml({ report: r, series: await readSeries(seriesFile), ...(screenshot ? { screenshot } : {}) }));
 }
 
-export async function writeReports(r: GradeReport, files: { json?: string; markdown?: string; junit?: string; gradescope?: string; html?: string; prairielearn?: string; series?: string }): Promise<void> {
+export async function writeReports(
+  r: GradeReport,
+  files: { json?: string; markdown?: string; junit?: string; gradescope?: string; html?: string; prairielearn?: string; series?: string },
+): Promise<void> {
   if (files.json) await write(files.json, toJson(r));
   if (files.html) await writeHtmlReport(r, files.html, files.series);
   if (files.prairielearn) {
@@ -152,8 +207,12 @@ export async function writeReports(r: GradeReport, files: { json?: string; markd
   if (files.gradescope) await write(files.gradescope, toJson(toGradescope(r)));
   const summary = process.env.GITHUB_STEP_SUMMARY;
   if (summary) {
-    const used = await stat(summary).then((s) => s.size, () => 0);
+    const used = await stat(summary).then(
+      (s) => s.size,
+      () => 0,
+    );
     const room = SUMMARY_LIMIT - used;
-    if (room > 200) await appendFile(summary, Buffer.byteLength(md) <= room ? md : `${md.slice(0, room - 100)}\n\n(cut: the full report is in the artifacts)\n`);
+    if (room > 200)
+      await appendFile(summary, Buffer.byteLength(md) <= room ? md : `${md.slice(0, room - 100)}\n\n(cut: the full report is in the artifacts)\n`);
   }
 }

@@ -103,7 +103,18 @@ function nodeSubmission(repo: string, workDir: string, changes: string[]): NodeS
     changes,
     startServer: async (s) => launch('server', 'npm', nodeServerArgs(s.clip, s.ports, s.wire), { cwd: workDir, ...inSandbox(sub) }),
     startClient: async (c) => {
-      const args = ['run', 'client', '--', '--host', '127.0.0.1', '--port', String(c.ports.videoPort), '--audio-port', String(c.ports.audioPort), '--no-window'];
+      const args = [
+        'run',
+        'client',
+        '--',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(c.ports.videoPort),
+        '--audio-port',
+        String(c.ports.audioPort),
+        '--no-window',
+      ];
       if (c.mode.kind === 'measure') args.push('--duration', String(c.mode.seconds), '--stats', c.mode.statsFile);
       else args.push('--duration', '60', '--ui-port', String(c.mode.uiPort));
       if (c.wire) args.push('--wire', c.wire);
@@ -129,7 +140,12 @@ class Python implements PythonSubmission {
     readonly python: string,
   ) {}
 
-  async #run(name: 'server.py' | 'client.py', script: string, port: number, opts: { clip?: string; display?: string; env?: Record<string, string> }): Promise<Launched> {
+  async #run(
+    name: 'server.py' | 'client.py',
+    script: string,
+    port: number,
+    opts: { clip?: string; display?: string; env?: Record<string, string> },
+  ): Promise<Launched> {
     const adapted = await adaptPythonScript(this.python, script, String(port), { port, ...(opts.clip ? { clip: opts.clip } : {}) });
     if (name === 'server.py') this.facts ??= adapted.facts;
     else this.clientFacts ??= adapted.facts;
@@ -168,7 +184,11 @@ async function prepareNode(root: string, onEvent?: (m: string) => void, sandboxe
   const cmd = hasLock ? 'ci' : 'install';
   // Install scripts are the submission's code too: sandboxed, but with the host's network (the registry).
   const box = sandboxed ? await SubmissionSandbox.open({ writable: [dir], readable: [], hostNetwork: true }) : undefined;
-  const r = await runBounded(`npm ${cmd}`, 'npm', [cmd, '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 300_000, ...(box ? { wrap: box.untrusted() } : {}) }).finally(() => box?.close());
+  const r = await runBounded(`npm ${cmd}`, 'npm', [cmd, '--no-audit', '--no-fund'], {
+    cwd: dir,
+    timeoutMs: 300_000,
+    ...(box ? { wrap: box.untrusted() } : {}),
+  }).finally(() => box?.close());
   const sub = nodeSubmission(root, dir, [`copied to ${dir} and ran npm ${cmd} there (the repo has no node_modules)`]);
   if (r.code !== 0) {
     await sub.cleanup();
@@ -187,7 +207,9 @@ async function preparePython(root: string, server: string, client: string | unde
   const wav = join(dirname(rel(server)), 'temp.wav');
   if (existsSync(wav)) {
     await rm(wav, { force: true });
-    changes.push(`${wav.slice(dir.length + 1)}: removed a committed temp.wav from the copy (ffmpeg would not overwrite it, and its stale sound would be streamed instead of the clip's)`);
+    changes.push(
+      `${wav.slice(dir.length + 1)}: removed a committed temp.wav from the copy (ffmpeg would not overwrite it, and its stale sound would be streamed instead of the clip's)`,
+    );
   }
   return { ok: true, submission: new Python(root, dir, rel(server), client ? rel(client) : undefined, changes, python) };
 }

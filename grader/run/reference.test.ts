@@ -10,7 +10,7 @@ import { allocateStreamPorts, releasePorts } from './launch/ports.ts';
 import { ReferenceServerError, startReferenceServer } from './reference.ts';
 
 describe('startReferenceServer()', () => {
-  it('throws a ReferenceServerError with the server\'s own last line when it cannot start', async () => {
+  it("throws a ReferenceServerError with the server's own last line when it cannot start", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'avsock-reference-'));
     const ports = await allocateStreamPorts();
     try {
@@ -21,7 +21,9 @@ describe('startReferenceServer()', () => {
       );
       expect(error).toBeInstanceOf(ReferenceServerError);
       expect((error as ReferenceServerError).code).toBe('E_REFERENCE_SERVER');
-      expect((error as Error).message).toMatch(/^the reference server did not start \(reference server exited with code \d+\); last output: .*no-such-clip\.mp4/);
+      expect((error as Error).message).toMatch(
+        /^the reference server did not start \(reference server exited with code \d+\); last output: .*no-such-clip\.mp4/,
+      );
     } finally {
       releasePorts(ports);
       await rm(dir, { recursive: true, force: true });

@@ -17,7 +17,22 @@ export const GRADER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..'
 
 /** `npm run server` arguments of this template (and of a Node submission, which shares its CLI). */
 export function nodeServerArgs(clip: string, p: StreamPorts, wire?: WireName): string[] {
-  const args = ['run', 'server', '--', '--file', clip, '--port', String(p.videoPort), '--audio-port', String(p.audioPort), '--host', '127.0.0.1', '--no-window', '--ui-port', String(p.uiPort)];
+  const args = [
+    'run',
+    'server',
+    '--',
+    '--file',
+    clip,
+    '--port',
+    String(p.videoPort),
+    '--audio-port',
+    String(p.audioPort),
+    '--host',
+    '127.0.0.1',
+    '--no-window',
+    '--ui-port',
+    String(p.uiPort),
+  ];
   if (wire) args.push('--wire', wire);
   return args;
 }
@@ -35,7 +50,13 @@ export class ReferenceServerError extends AvsockError {
 }
 
 /** Starts the reference server and waits for its `ui:` line; a ReferenceServerError names why it did not start. */
-export async function startReferenceServer(clip: string, ports: StreamPorts, wire: WireName | undefined, startTimeoutMs: number, wrap?: CommandWrap): Promise<ReferenceServer> {
+export async function startReferenceServer(
+  clip: string,
+  ports: StreamPorts,
+  wire: WireName | undefined,
+  startTimeoutMs: number,
+  wrap?: CommandWrap,
+): Promise<ReferenceServer> {
   // wrap: into the submission's sandbox network (grader/run/sandbox/sandbox.ts), where its client runs.
   const launched = launch('reference server', 'npm', nodeServerArgs(clip, ports, wire), { cwd: GRADER_ROOT, ...(wrap ? { wrap } : {}) });
   const lines = timedLines(launched);

@@ -64,7 +64,19 @@ export interface Figures {
 const STREAM_FIGURE_NAMES = ['video', 'audio', 'ok', 'videoSeconds', 'longestGapS'] as const satisfies ReadonlyArray<keyof StreamFigures>;
 
 const CLIENT_FIGURE_NAMES = [
-  'running', 'windowLive', 'framesReceived', 'fps', 'sentFps', 'fpsErrorPct', 'audioSeconds', 'listenedSeconds', 'audioRatio', 'framesLost', 'framesLate', 'jitterMs', 'avOffsetMs',
+  'running',
+  'windowLive',
+  'framesReceived',
+  'fps',
+  'sentFps',
+  'fpsErrorPct',
+  'audioSeconds',
+  'listenedSeconds',
+  'audioRatio',
+  'framesLost',
+  'framesLate',
+  'jitterMs',
+  'avOffsetMs',
 ] as const satisfies ReadonlyArray<keyof ClientFigures>;
 
 /** A figure a rubric may score, spelled `section.name`: derived from the lists above, so a typo is a type error. */

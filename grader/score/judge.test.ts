@@ -3,7 +3,8 @@ import { allFigures, serverFigures, streamFigures } from '../testing/figure-fixt
 import { judgeStream, minAudioSeconds, unmeasurable } from './judge.ts';
 
 /** Frame arrivals every 1000/fps ms from 1000 ms until `untilMs`. */
-const frames = (untilMs: number, fps = 30, from = 1000): number[] => Array.from({ length: Math.floor(((untilMs - from) * fps) / 1000) + 1 }, (_, i) => from + (i * 1000) / fps);
+const frames = (untilMs: number, fps = 30, from = 1000): number[] =>
+  Array.from({ length: Math.floor(((untilMs - from) * fps) / 1000) + 1 }, (_, i) => from + (i * 1000) / fps);
 
 describe('judgeStream()', () => {
   it('passes video and audio that cover the whole window', () => {
@@ -58,7 +59,9 @@ describe('unmeasurable()', () => {
     const noSound = unmeasurable(allFigures({ stream: streamFigures({ audio: false, ok: false, reason: 'no sound arrived' }) }));
     expect(noSound.has('server.fpsErrorPct')).toBe(false);
     expect(noSound.get('server.paced')).toBe('no sound arrived');
-    const noPairs = unmeasurable(allFigures({ server: serverFigures({ avSync: { ...serverFigures().avSync, pairs: 0, offsetMs: Number.NaN, maxAbsMs: Number.NaN } }) }));
+    const noPairs = unmeasurable(
+      allFigures({ server: serverFigures({ avSync: { ...serverFigures().avSync, pairs: 0, offsetMs: Number.NaN, maxAbsMs: Number.NaN } }) }),
+    );
     expect(noPairs.get('server.avOffsetMs')).toMatch(/no flash\/beep pair/);
   });
 });

@@ -60,9 +60,11 @@ export function judgeStream(ev: StreamEvidence): StreamFigures {
   const lastS = (t[t.length - 1]! - first) / 1000;
   const cutShort = ev.endedMs < windowEnd - STALL_LIMIT_MS;
   let reason: string | undefined;
-  if (ev.serverExit && ev.serverExit.atMs < windowEnd) reason = `${exitText(ev.serverExit)}; the last frame came ${lastS.toFixed(1)} s into a ${ev.windowS} s window`;
+  if (ev.serverExit && ev.serverExit.atMs < windowEnd)
+    reason = `${exitText(ev.serverExit)}; the last frame came ${lastS.toFixed(1)} s into a ${ev.windowS} s window`;
   else if (tailGap > STALL_LIMIT_MS || cutShort) reason = `the stream stopped ${lastS.toFixed(1)} s into a ${ev.windowS} s window`;
-  else if (longest > STALL_LIMIT_MS) reason = `the stream stalled for ${(longest / 1000).toFixed(1)} s at ${(at / 1000).toFixed(1)} s (limit ${STALL_LIMIT_MS / 1000} s)`;
+  else if (longest > STALL_LIMIT_MS)
+    reason = `the stream stalled for ${(longest / 1000).toFixed(1)} s at ${(at / 1000).toFixed(1)} s (limit ${STALL_LIMIT_MS / 1000} s)`;
   const video = reason === undefined;
   return {
     video,
@@ -70,14 +72,27 @@ export function judgeStream(ev: StreamEvidence): StreamFigures {
     ok: video && audio,
     videoSeconds: lastS,
     longestGapS: Math.max(longest, tailGap) / 1000,
-    ...(reason ?? noAudio ? { reason: reason ?? noAudio } : {}),
+    ...((reason ?? noAudio) ? { reason: reason ?? noAudio } : {}),
   };
 }
 
 /** Figures that need sound (unmeasurable without it). */
 const AUDIO_FIGURES = new Set([
-  'server.audioSeconds', 'server.audioStartS', 'server.rate', 'server.audioDriftMs', 'server.leadMaxMs', 'server.audioHeldBackPct', 'server.audioUnderruns', 'server.audioUnderrunMs', 'server.paced',
-  'server.avOffsetMs', 'server.avPairs', 'server.avMaxAbsMs', 'server.avSpreadMs', 'server.avPtsOffsetMs', 'server.avTimestampOffsetMs',
+  'server.audioSeconds',
+  'server.audioStartS',
+  'server.rate',
+  'server.audioDriftMs',
+  'server.leadMaxMs',
+  'server.audioHeldBackPct',
+  'server.audioUnderruns',
+  'server.audioUnderrunMs',
+  'server.paced',
+  'server.avOffsetMs',
+  'server.avPairs',
+  'server.avMaxAbsMs',
+  'server.avSpreadMs',
+  'server.avPtsOffsetMs',
+  'server.avTimestampOffsetMs',
 ]);
 
 /**
@@ -97,6 +112,7 @@ export function unmeasurable(f: Figures): Map<string, string> {
     if (!s.video) why.set(name, s.reason ?? 'the stream did not cover the window');
     else if (!s.audio && AUDIO_FIGURES.has(name)) why.set(name, s.reason ?? 'no sound arrived');
   }
-  if (s.video && s.audio && !(server.avSync.pairs > 0)) why.set('server.avOffsetMs', server.avSync.reason ?? 'no flash/beep pair was found in picture and sound');
+  if (s.video && s.audio && !(server.avSync.pairs > 0))
+    why.set('server.avOffsetMs', server.avSync.reason ?? 'no flash/beep pair was found in picture and sound');
   return why;
 }

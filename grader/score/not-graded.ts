@@ -12,8 +12,19 @@ import type { ItemResult } from './score-submission.ts';
 
 /** Figures a saturated machine can spoil: the timing of frames, sound and the client's display. */
 const TIMING_FIGURES = new Set([
-  'server.fpsErrorPct', 'server.jitterP99Ms', 'server.jitterP50Ms', 'server.jitterMs', 'server.intervalP99Ms', 'server.driftMaxMs', 'server.freezeCount',
-  'server.perSecondFpsMin', 'server.paced', 'server.audioUnderruns', 'server.avOffsetMs', 'client.fpsErrorPct', 'client.fps',
+  'server.fpsErrorPct',
+  'server.jitterP99Ms',
+  'server.jitterP50Ms',
+  'server.jitterMs',
+  'server.intervalP99Ms',
+  'server.driftMaxMs',
+  'server.freezeCount',
+  'server.perSecondFpsMin',
+  'server.paced',
+  'server.audioUnderruns',
+  'server.avOffsetMs',
+  'client.fpsErrorPct',
+  'client.fps',
 ]);
 
 export interface NotGradedEvidence {

@@ -110,11 +110,20 @@ describe('scoreSubmission()', () => {
 });
 
 describe('scoreSubmission() on the stream item', () => {
-  const rubric = validateRubric({ passMark: 0, items: [item({ id: 'streams', figure: 'stream.ok', equals: true, min: undefined }), item({ id: 'fps', figure: 'server.fpsErrorPct', maxAbs: 1, min: undefined })] });
+  const rubric = validateRubric({
+    passMark: 0,
+    items: [
+      item({ id: 'streams', figure: 'stream.ok', equals: true, min: undefined }),
+      item({ id: 'fps', figure: 'server.fpsErrorPct', maxAbs: 1, min: undefined }),
+    ],
+  });
 
   it('gives the judgement reason for a stream that failed, and the rate of one that ran too fast before it ended', () => {
     const r = scoreSubmission(rubric, {
-      figures: allFigures({ server: serverFigures({ fps: 178, fpsErrorPct: 493 }), stream: streamFigures({ video: false, ok: false, reason: 'server exited after 3.4 s (code 1)' }) }),
+      figures: allFigures({
+        server: serverFigures({ fps: 178, fpsErrorPct: 493 }),
+        stream: streamFigures({ video: false, ok: false, reason: 'server exited after 3.4 s (code 1)' }),
+      }),
     });
     expect(r.items[0]!.message).toBe('stream.ok = false (must be true): server exited after 3.4 s (code 1)');
     expect(r.items[1]!.message).toBe('server.fpsErrorPct: server exited after 3.4 s (code 1); while it ran it sends 178 fps for a 30 fps file (no pacing)');

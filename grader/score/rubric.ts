@@ -73,10 +73,13 @@ function fail(file: string, key: string, what: string, got: unknown): never {
 export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, '(top level)', 'must be an object', raw);
   const r = raw as Record<string, unknown>;
-  for (const key of Object.keys(r)) if (!['$comment', 'passMark', 'items', 'leaderboard', 'lang'].includes(key)) fail(file, key, 'is not a known key (passMark, items, leaderboard, lang)', key);
+  for (const key of Object.keys(r))
+    if (!['$comment', 'passMark', 'items', 'leaderboard', 'lang'].includes(key))
+      fail(file, key, 'is not a known key (passMark, items, leaderboard, lang)', key);
   if (r.lang !== undefined && !isLang(r.lang)) fail(file, 'lang', `must be one of ${LANGS.join(', ')}`, r.lang);
   const leaderboard = r.leaderboard ?? [];
-  if (!Array.isArray(leaderboard) || !leaderboard.every((f) => typeof f === 'string' && isFigureName(f))) fail(file, 'leaderboard', `must be an array of figure names (${FIGURE_NAMES.slice(0, 3).join(', ')} …)`, r.leaderboard);
+  if (!Array.isArray(leaderboard) || !leaderboard.every((f) => typeof f === 'string' && isFigureName(f)))
+    fail(file, 'leaderboard', `must be an array of figure names (${FIGURE_NAMES.slice(0, 3).join(', ')} …)`, r.leaderboard);
   if (!Array.isArray(r.items) || r.items.length === 0) fail(file, 'items', 'must be a non-empty array', r.items);
   const ids = new Set<string>();
   const items: RubricItem[] = (r.items as unknown[]).map((it, i) => {
@@ -92,14 +95,23 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
     if (typeof o.points !== 'number' || !Number.isFinite(o.points) || o.points < 0) fail(file, `${k}.points`, 'must be a number ≥ 0', o.points);
     if (typeof o.fix !== 'string' || !o.fix) fail(file, `${k}.fix`, 'must say how to fix a lost point (non-empty string)', o.fix);
     if (o.fixPython !== undefined && (typeof o.fixPython !== 'string' || !o.fixPython)) fail(file, `${k}.fixPython`, 'must be a non-empty string', o.fixPython);
-    if (o.visibility !== undefined && !VISIBILITIES.includes(o.visibility as Visibility)) fail(file, `${k}.visibility`, `must be one of ${VISIBILITIES.join(', ')}`, o.visibility);
+    if (o.visibility !== undefined && !VISIBILITIES.includes(o.visibility as Visibility))
+      fail(file, `${k}.visibility`, `must be one of ${VISIBILITIES.join(', ')}`, o.visibility);
     if (o.ru !== undefined) {
       const ru = o.ru as Record<string, unknown> | null;
-      if (typeof ru !== 'object' || ru === null || Object.entries(ru).some(([key, v]) => !['title', 'fix', 'fixPython'].includes(key) || typeof v !== 'string' || !v)) {
+      if (
+        typeof ru !== 'object' ||
+        ru === null ||
+        Object.entries(ru).some(([key, v]) => !['title', 'fix', 'fixPython'].includes(key) || typeof v !== 'string' || !v)
+      ) {
         fail(file, `${k}.ru`, 'must be an object of non-empty strings title, fix, fixPython', o.ru);
       }
     }
-    const fixPython = { ...(typeof o.fixPython === 'string' ? { fixPython: o.fixPython } : {}), ...(o.visibility !== undefined ? { visibility: o.visibility as Visibility } : {}), ...(o.ru !== undefined ? { ru: o.ru as ItemTranslation } : {}) };
+    const fixPython = {
+      ...(typeof o.fixPython === 'string' ? { fixPython: o.fixPython } : {}),
+      ...(o.visibility !== undefined ? { visibility: o.visibility as Visibility } : {}),
+      ...(o.ru !== undefined ? { ru: o.ru as ItemTranslation } : {}),
+    };
     if (o.kind === 'check') {
       if (!Array.isArray(o.checks) || o.checks.length === 0 || !o.checks.every((c) => typeof c === 'string')) {
         fail(file, `${k}.checks`, 'must be a non-empty array of check ids (see npm run check -- --json)', o.checks);
@@ -109,13 +121,27 @@ export function validateRubric(raw: unknown, file = 'rubric.json'): Rubric {
     if (o.kind === 'measure') {
       const figure = o.figure;
       if (typeof figure !== 'string' || !isFigureName(figure)) {
-        const near = typeof figure === 'string' ? FIGURE_NAMES.filter((n) => n.toLowerCase() === figure.toLowerCase() || n.endsWith(`.${figure}`) || n.split('.')[1]!.toLowerCase() === figure.split('.').pop()!.toLowerCase()) : [];
-        fail(file, `${k}.figure`, `must name a measured figure (${near.length ? `did you mean ${near.join(' or ')}?` : `one of ${FIGURE_NAMES.join(', ')}`})`, o.figure);
+        const near =
+          typeof figure === 'string'
+            ? FIGURE_NAMES.filter(
+                (n) =>
+                  n.toLowerCase() === figure.toLowerCase() ||
+                  n.endsWith(`.${figure}`) ||
+                  n.split('.')[1]!.toLowerCase() === figure.split('.').pop()!.toLowerCase(),
+              )
+            : [];
+        fail(
+          file,
+          `${k}.figure`,
+          `must name a measured figure (${near.length ? `did you mean ${near.join(' or ')}?` : `one of ${FIGURE_NAMES.join(', ')}`})`,
+          o.figure,
+        );
       }
       for (const t of ['min', 'max', 'maxAbs'] as const) {
         if (o[t] !== undefined && (typeof o[t] !== 'number' || !Number.isFinite(o[t]))) fail(file, `${k}.${t}`, 'must be a number', o[t]);
       }
-      if (o.equals !== undefined && !['boolean', 'number', 'string'].includes(typeof o.equals)) fail(file, `${k}.equals`, 'must be a boolean, number or string', o.equals);
+      if (o.equals !== undefined && !['boolean', 'number', 'string'].includes(typeof o.equals))
+        fail(file, `${k}.equals`, 'must be a boolean, number or string', o.equals);
       if (o.min === undefined && o.max === undefined && o.maxAbs === undefined && o.equals === undefined) {
         fail(file, k, 'needs a threshold: min, max, maxAbs or equals', o.id);
       }

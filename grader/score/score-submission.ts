@@ -106,7 +106,10 @@ function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
     const why = cannot ?? ctx.problems[section] ?? 'not measured';
     // A rate far off is worth saying even when the window as a whole did not count.
     const s = ctx.figures.server;
-    const rate = it.figure === 'server.fpsErrorPct' && s && Number.isFinite(s.fpsErrorPct) && Math.abs(s.fpsErrorPct) > 5 ? `; while it ran it${rateText(it, ctx.figures, s.fpsErrorPct).slice(1)}` : '';
+    const rate =
+      it.figure === 'server.fpsErrorPct' && s && Number.isFinite(s.fpsErrorPct) && Math.abs(s.fpsErrorPct) > 5
+        ? `; while it ran it${rateText(it, ctx.figures, s.fpsErrorPct).slice(1)}`
+        : '';
     return { ...base, status: 'fail', points: 0, message: `${it.figure}: ${why}${rate}`, fix };
   }
   let ok = true;
@@ -123,7 +126,13 @@ function measure(it: MeasureItem, ctx: MeasureContext): ItemResult {
   return ok ? { ...base, status: 'pass', points: it.points, message } : { ...base, status: 'fail', points: 0, message, fix };
 }
 
-function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] | undefined, language: FixLanguage, problem?: string, lang: Lang = 'en'): ItemResult {
+function check(
+  it: Extract<RubricItem, { kind: 'check' }>,
+  findings: Finding[] | undefined,
+  language: FixLanguage,
+  problem?: string,
+  lang: Lang = 'en',
+): ItemResult {
   const base = { id: it.id, title: titleFor(it, lang), kind: it.kind, maxPoints: it.points, ...(it.visibility ? { visibility: it.visibility } : {}) };
   const fix = fixFor(it, language, lang);
   if (!findings) return { ...base, status: 'fail', points: 0, message: `repo checks did not run: ${problem ?? 'unknown reason'}`, fix };
@@ -132,7 +141,9 @@ function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] |
   const failed = relevant.filter((f) => f.status === 'fail');
   if (failed.length === 0) {
     const warned = relevant.filter((f) => f.status === 'warn');
-    const message = warned.length ? `passed with warnings: ${warned.map((f) => `${f.id}: ${f.message}`).join('; ')}` : relevant.map((f) => f.message).join('; ');
+    const message = warned.length
+      ? `passed with warnings: ${warned.map((f) => `${f.id}: ${f.message}`).join('; ')}`
+      : relevant.map((f) => f.message).join('; ');
     return { ...base, status: 'pass', points: it.points, message };
   }
   return {
@@ -140,7 +151,11 @@ function check(it: Extract<RubricItem, { kind: 'check' }>, findings: Finding[] |
     status: 'fail',
     points: 0,
     message: failed.map((f) => `${f.id}: ${f.message}`).join('; '),
-    fix: failed.map((f) => f.fix).filter(Boolean).join('; ') || fix,
+    fix:
+      failed
+        .map((f) => f.fix)
+        .filter(Boolean)
+        .join('; ') || fix,
   };
 }
 
@@ -163,7 +178,14 @@ export interface ScoreInput {
 export function scoreSubmission(rubric: Rubric, input: ScoreInput): ScoreResult {
   const problems = input.problems ?? {};
   const language = input.language ?? 'node';
-  const ctx: MeasureContext = { figures: input.figures, problems, missingWhy: unmeasurable(input.figures), inputsCannot: input.notMeasurable ?? new Map(), language, lang: input.lang ?? 'en' };
+  const ctx: MeasureContext = {
+    figures: input.figures,
+    problems,
+    missingWhy: unmeasurable(input.figures),
+    inputsCannot: input.notMeasurable ?? new Map(),
+    language,
+    lang: input.lang ?? 'en',
+  };
   const items = rubric.items.map((it) => (it.kind === 'check' ? check(it, input.findings, language, problems.checks, input.lang) : measure(it, ctx)));
   // Points are summed in hundredths so 0.1 + 0.2 reads 0.3.
   const hundredths = (f: (r: ItemResult) => number): number => Math.round(items.reduce((s, r) => s + f(r) * 100, 0)) / 100;

@@ -47,7 +47,7 @@ export async function grabPages(pages: Array<{ url: string; title: string }>, op
         const page = await b.newPage();
         try {
           await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 });
-          const state = (): Promise<AvsockState> => page.evaluate(() => ((window as unknown as { __avsock?: AvsockState }).__avsock ?? {}));
+          const state = (): Promise<AvsockState> => page.evaluate(() => (window as unknown as { __avsock?: AvsockState }).__avsock ?? {});
           const deadline = Date.now() + liveTimeoutMs;
           let first: number | undefined;
           while (Date.now() < deadline) {
@@ -62,7 +62,10 @@ export async function grabPages(pages: Array<{ url: string; title: string }>, op
             await sleep(200);
           }
           if (!grab.live) {
-            grab.problem = first === undefined ? `${title} page showed no frame in ${liveTimeoutMs / 1000} s (window.__avsock.framesShown stayed 0)` : `${title} page stopped showing frames`;
+            grab.problem =
+              first === undefined
+                ? `${title} page showed no frame in ${liveTimeoutMs / 1000} s (window.__avsock.framesShown stayed 0)`
+                : `${title} page stopped showing frames`;
           }
           const one = Buffer.from(await page.screenshot({ type: 'png' }));
           await sleep(opts.gapMs ?? 700);

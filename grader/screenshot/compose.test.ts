@@ -9,11 +9,15 @@ async function noisy(seed: number, width = 420, height = 320): Promise<Buffer> {
     x = (x * 1103515245 + 12345) >>> 0;
     raw[i] = x >>> 24;
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 async function flat(width = 420, height = 320): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 34, g: 34, b: 34 } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: 34, g: 34, b: 34 } } })
+    .png()
+    .toBuffer();
 }
 
 describe('composeScreenshot()', () => {

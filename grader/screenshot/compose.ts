@@ -106,9 +106,15 @@ export async function composeScreenshot(windows: WindowShot[], caption: string[]
     y += TITLE_H + m.height + MARGIN;
   });
   const text = caption
-    .map((line, i) => `<text x="0" y="${(i + 1) * LINE_H - 5}" font-family="DejaVu Sans Mono, monospace" font-size="13" fill="#e0e0e0">${svgEscape(line)}</text>`)
+    .map(
+      (line, i) => `<text x="0" y="${(i + 1) * LINE_H - 5}" font-family="DejaVu Sans Mono, monospace" font-size="13" fill="#e0e0e0">${svgEscape(line)}</text>`,
+    )
     .join('');
-  layers.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width - 2 * MARGIN}" height="${captionH}">${text}</svg>`), left: MARGIN, top: y });
+  layers.push({
+    input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width - 2 * MARGIN}" height="${captionH}">${text}</svg>`),
+    left: MARGIN,
+    top: y,
+  });
   return sharp({ create: { width, height, channels: 3, background: { r: 17, g: 17, b: 17 } } })
     .composite(layers)
     .png()

@@ -38,7 +38,13 @@ export function tutorialWindowRegions(frameW: number, frameH: number, layout: Wi
   const h = frameW > 0 && frameH > 0 ? Math.floor((frameH * w) / frameW) : Math.round((w * 3) / 4);
   const [first, second] = layout.server.y <= layout.client.y ? [layout.server, layout.client] : [layout.client, layout.server];
   const bandEnd = (p: { y: number }): number => (p === first ? second.y : SCREEN.height);
-  const region = (title: string, p: { x: number; y: number }): WindowRegion => ({ title, left: p.x, top: p.y, width: Math.min(w, SCREEN.width - p.x), height: Math.max(1, Math.min(h, bandEnd(p) - p.y)) });
+  const region = (title: string, p: { x: number; y: number }): WindowRegion => ({
+    title,
+    left: p.x,
+    top: p.y,
+    width: Math.min(w, SCREEN.width - p.x),
+    height: Math.max(1, Math.min(h, bandEnd(p) - p.y)),
+  });
   return [region('TRANSMITTING VIDEO', layout.server), region('RECEIVING VIDEO', layout.client)];
 }
 
@@ -128,7 +134,11 @@ export interface WindowGrab {
  * Grabs the screen twice `gapMs` apart until every region is live (not blank, changed) or the
  * deadline passes; returns the last grab of each window with what was wrong with it.
  */
-export async function grabLiveWindows(display: string, regions: WindowRegion[], opts: { timeoutMs?: number; gapMs?: number; stop?: () => string | undefined } = {}): Promise<WindowGrab[]> {
+export async function grabLiveWindows(
+  display: string,
+  regions: WindowRegion[],
+  opts: { timeoutMs?: number; gapMs?: number; stop?: () => string | undefined } = {},
+): Promise<WindowGrab[]> {
   const gapMs = opts.gapMs ?? 700;
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   let result: WindowGrab[] = regions.map((r) => ({ title: r.title, live: false, problem: `${r.title} window: not grabbed` }));
@@ -142,8 +152,16 @@ export async function grabLiveWindows(display: string, regions: WindowRegion[], 
         const a = await cropRegion(one, r);
         const b = await cropRegion(two, r);
         const stdev = await pictureStdev(b);
-        if (stdev < BLANK_STDEV) return { title: r.title, region: r, png: b, live: false, problem: `${r.title} window is blank (stdev ${stdev.toFixed(2)} < ${BLANK_STDEV}) at (${r.left},${r.top}) on the grader's screen: no picture was shown` };
-        if (!(await imagesDiffer(a, b))) return { title: r.title, region: r, png: b, live: false, problem: `${r.title} picture did not change in ${gapMs / 1000} s (frozen)` };
+        if (stdev < BLANK_STDEV)
+          return {
+            title: r.title,
+            region: r,
+            png: b,
+            live: false,
+            problem: `${r.title} window is blank (stdev ${stdev.toFixed(2)} < ${BLANK_STDEV}) at (${r.left},${r.top}) on the grader's screen: no picture was shown`,
+          };
+        if (!(await imagesDiffer(a, b)))
+          return { title: r.title, region: r, png: b, live: false, problem: `${r.title} picture did not change in ${gapMs / 1000} s (frozen)` };
         return { title: r.title, region: r, png: b, live: true };
       }),
     );

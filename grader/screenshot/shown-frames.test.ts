@@ -37,7 +37,10 @@ describe('tallyShown', () => {
   });
 
   it('counts picture changes where no strip reads (a clip without it)', () => {
-    const r = tallyShown(at60([undefined, undefined, undefined]).map((x, i) => ({ ...x, changed: i === 2 })), BLIND_MS);
+    const r = tallyShown(
+      at60([undefined, undefined, undefined]).map((x, i) => ({ ...x, changed: i === 2 })),
+      BLIND_MS,
+    );
     expect(r).toMatchObject({ shown: 0, unreadable: 3, pictureChanges: 1 });
   });
 

@@ -106,16 +106,42 @@ const BLIND_INTERVALS = 2.5;
  * strip reader's size in ffmpeg, and tallies the frame numbers it showed. Stops early when `stop`
  * says why. Rejects when ffmpeg cannot record the screen.
  */
-export async function recordShownFrames(display: string, region: WindowRegion, opts: { seconds: number; rate?: number; stop?: () => string | undefined }): Promise<ShownFrames> {
+export async function recordShownFrames(
+  display: string,
+  region: WindowRegion,
+  opts: { seconds: number; rate?: number; stop?: () => string | undefined },
+): Promise<ShownFrames> {
   const { width, height } = STRIP_READ_SIZE;
   const frameBytes = width * height;
   const rate = opts.rate ?? 60;
   const args = [
-    '-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', String(rate),
-    '-video_size', `${region.width}x${region.height}`, '-i', `${display}+${region.left},${region.top}`, '-t', String(opts.seconds),
-    '-vf', `scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', 'pipe:1',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'x11grab',
+    '-draw_mouse',
+    '0',
+    '-framerate',
+    String(rate),
+    '-video_size',
+    `${region.width}x${region.height}`,
+    '-i',
+    `${display}+${region.left},${region.top}`,
+    '-t',
+    String(opts.seconds),
+    '-vf',
+    `scale=${width}:${height}:flags=area,format=gray`,
+    '-f',
+    'rawvideo',
+    'pipe:1',
   ];
-  const grabber = launch('ffmpeg x11grab', resolveFfmpeg().path, args, { cwd: tmpdir(), env: submissionEnv({ DISPLAY: display }), maxOutputBytes: 4096, binaryStdout: true });
+  const grabber = launch('ffmpeg x11grab', resolveFfmpeg().path, args, {
+    cwd: tmpdir(),
+    env: submissionEnv({ DISPLAY: display }),
+    maxOutputBytes: 4096,
+    binaryStdout: true,
+  });
   const readings: Reading[] = [];
   let pending: Buffer = Buffer.alloc(0);
   let previous: Buffer | undefined;
@@ -124,7 +150,11 @@ export async function recordShownFrames(display: string, region: WindowRegion, o
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     while (pending.length >= frameBytes) {
       const picture = Buffer.from(pending.subarray(0, frameBytes));
-      readings.push({ atMs, number: readStrip(picture, width, height), changed: previous !== undefined && meanAbsDifference(previous, picture) >= CHANGED_MEAN_ABS });
+      readings.push({
+        atMs,
+        number: readStrip(picture, width, height),
+        changed: previous !== undefined && meanAbsDifference(previous, picture) >= CHANGED_MEAN_ABS,
+      });
       previous = picture;
       pending = pending.subarray(frameBytes);
     }
@@ -132,7 +162,8 @@ export async function recordShownFrames(display: string, region: WindowRegion, o
   try {
     const deadline = performance.now() + (opts.seconds + 10) * 1000;
     while (!grabber.exit && performance.now() < deadline && !opts.stop?.()) await sleep(50);
-    if (grabber.exit && grabber.exit.code !== 0 && readings.length === 0) throw new Error(`ffmpeg -f x11grab ${display} failed (exit ${grabber.exit.code}): ${grabber.out.tail(1)}`);
+    if (grabber.exit && grabber.exit.code !== 0 && readings.length === 0)
+      throw new Error(`ffmpeg -f x11grab ${display} failed (exit ${grabber.exit.code}): ${grabber.out.tail(1)}`);
     return tallyShown(readings, BLIND_INTERVALS * (1000 / rate));
   } finally {
     await grabber.handle.stop();

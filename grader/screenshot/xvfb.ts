@@ -38,7 +38,10 @@ export async function startXvfb(opts: { timeoutMs?: number } = {}): Promise<Virt
     while (displayTaken(n)) n++;
     // -br: a black root window, so anything not covered by a window is plain black (no weave);
     // -nolisten tcp: local socket only (loopback policy).
-    const xvfb = launch('Xvfb', xvfbPath, [`:${n}`, '-screen', '0', `${SCREEN.width}x${SCREEN.height}x24`, '-br', '-nolisten', 'tcp'], { cwd: tmpdir(), env: submissionEnv() });
+    const xvfb = launch('Xvfb', xvfbPath, [`:${n}`, '-screen', '0', `${SCREEN.width}x${SCREEN.height}x24`, '-br', '-nolisten', 'tcp'], {
+      cwd: tmpdir(),
+      env: submissionEnv(),
+    });
     while (Date.now() < deadline && !xvfb.exit) {
       if (existsSync(`/tmp/.X11-unix/X${n}`)) return { display: `:${n}`, xvfb };
       await sleep(100);
@@ -52,9 +55,28 @@ export async function startXvfb(opts: { timeoutMs?: number } = {}): Promise<Virt
 export async function grabScreen(display: string, opts: { timeoutMs?: number } = {}): Promise<Buffer> {
   const file = join(tmpdir(), `avsock-grab-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.png`);
   try {
-    const r = await runBounded('ffmpeg x11grab', resolveFfmpeg().path, [
-      '-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-video_size', `${SCREEN.width}x${SCREEN.height}`, '-i', display, '-frames:v', '1', '-y', file,
-    ], { cwd: tmpdir(), timeoutMs: opts.timeoutMs ?? 10_000, env: submissionEnv({ DISPLAY: display }) });
+    const r = await runBounded(
+      'ffmpeg x11grab',
+      resolveFfmpeg().path,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'x11grab',
+        '-draw_mouse',
+        '0',
+        '-video_size',
+        `${SCREEN.width}x${SCREEN.height}`,
+        '-i',
+        display,
+        '-frames:v',
+        '1',
+        '-y',
+        file,
+      ],
+      { cwd: tmpdir(), timeoutMs: opts.timeoutMs ?? 10_000, env: submissionEnv({ DISPLAY: display }) },
+    );
     if (r.code !== 0) throw new Error(`ffmpeg -f x11grab ${display} failed (exit ${r.code}): ${r.output.split('\n').pop()}`);
     return await readFile(file);
   } finally {

@@ -7,12 +7,18 @@ import sharp from 'sharp';
 
 export const FAKE_SERVER = new URL('./fake_tutorial_server.py', import.meta.url).pathname;
 
-export async function makeTutorialSubmission(parent: string, name: string, cfg: { fps?: number; rate?: number; mode?: string; pacedAudio?: boolean }): Promise<string> {
+export async function makeTutorialSubmission(
+  parent: string,
+  name: string,
+  cfg: { fps?: number; rate?: number; mode?: string; pacedAudio?: boolean },
+): Promise<string> {
   const dir = join(parent, name);
   await mkdir(dir, { recursive: true });
   await copyFile(FAKE_SERVER, join(dir, 'server.py'));
   await writeFile(join(dir, 'fake.json'), JSON.stringify(cfg));
-  const jpeg = await sharp({ create: { width: 400, height: 226, channels: 3, background: { r: 90, g: 40, b: 160 } } }).jpeg({ quality: 80 }).toBuffer();
+  const jpeg = await sharp({ create: { width: 400, height: 226, channels: 3, background: { r: 90, g: 40, b: 160 } } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
   await writeFile(join(dir, 'frame.jpg'), jpeg);
   return dir;
 }
@@ -21,7 +27,14 @@ export function git(cwd: string, ...args: string[]): string {
   const r = spawnSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', GIT_ALLOW_PROTOCOL: 'file' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+      GIT_ALLOW_PROTOCOL: 'file',
+    },
   });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();

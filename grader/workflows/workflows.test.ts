@@ -41,7 +41,7 @@ describe('workflow files', async () => {
   it('include the CI and the class workflow', () => {
     expect(files).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', 'grader/workflows/grade-class.yml']));
   });
-  it.each(files)('%s passes GitHub\'s workflow schema', async (file) => {
+  it.each(files)("%s passes GitHub's workflow schema", async (file) => {
     expect(await schemaErrors(file, await readFile(join(ROOT, file), 'utf8'))).toEqual([]);
   });
   it('the validator rejects what GitHub would (a misspelt key, a job without runs-on)', async () => {
@@ -51,7 +51,12 @@ describe('workflow files', async () => {
 });
 
 describe('grader/workflows/grade-class.yml', () => {
-  interface Job { needs?: string | string[]; if?: string; strategy?: { 'max-parallel'?: number; matrix?: { include?: string } }; steps: Array<{ uses?: string; run?: string; with?: Record<string, string> }> }
+  interface Job {
+    needs?: string | string[];
+    if?: string;
+    strategy?: { 'max-parallel'?: number; matrix?: { include?: string } };
+    steps: Array<{ uses?: string; run?: string; with?: Record<string, string> }>;
+  }
   const load = async (): Promise<{ jobs: Record<string, Job> }> => parse(await readFile(CLASS_WORKFLOW, 'utf8')) as { jobs: Record<string, Job> };
   it('reads the roster into a matrix of one job per student, bounded by max-parallel, each uploading its report', async () => {
     const { jobs } = await load();

@@ -282,7 +282,7 @@ export class AudioPlayer {
       }
       if (filler) {
         this.write(filler);
-        const fillUs = (filler.length / this.bytesPerFrame) * 1e6 / this.sampleRate;
+        const fillUs = ((filler.length / this.bytesPerFrame) * 1e6) / this.sampleRate;
         this.silenceUs += fillUs;
         this.writtenEndUs = nextPts + fillUs;
         continue;

@@ -100,7 +100,11 @@ describe('openAudioSink()', () => {
     const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
     try {
       const code = await new Promise<number | null>((r) => proc.on('exit', r));
-      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const line = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
       expect(line, `child exited ${code}; stderr:\n${err.slice(-2000)}`).toBeDefined();
       const result = JSON.parse(line!) as { skip?: string; kind: string; played: number; elapsedMs: number };
       if (result.skip) {

@@ -204,10 +204,7 @@ export async function openAudioSink(opts: OpenAudioSinkOptions): Promise<{ sink:
     }
     deviceWhyNot = dev.reason;
     if (prefer === 'device') {
-      throw new EnvironmentError(
-        'E_NO_AUDIO_DEVICE',
-        `No sound device (${deviceWhyNot}); use --audio auto (window or silent) or --audio null`,
-      );
+      throw new EnvironmentError('E_NO_AUDIO_DEVICE', `No sound device (${deviceWhyNot}); use --audio auto (window or silent) or --audio null`);
     }
   }
   const windowName = browser ? `the ${browser.title} window` : 'the window';

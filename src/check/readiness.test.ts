@@ -26,7 +26,10 @@ describe('runRepoChecks on a throw-away repo with real git', () => {
     await withRepo(async ({ work }) => {
       const findings = await runRepoChecks({ repo: work });
       expect(hasFailure(findings), formatFindings(findings)).toBe(false);
-      expect(findings.filter((f) => f.status !== 'pass'), formatFindings(findings)).toEqual([]);
+      expect(
+        findings.filter((f) => f.status !== 'pass'),
+        formatFindings(findings),
+      ).toEqual([]);
       expect(findings.map((f) => f.id)).toEqual([
         'gitignore.exists',
         'gitignore.effective',
@@ -66,7 +69,10 @@ describe('runRepoChecks on a throw-away repo with real git', () => {
       await writeFiles(work, { 'package.json': '{"name":"lab"}\n' });
       await tgit(work, 'add', '-A');
       await tgit(work, 'commit', '-q', '-m', 'now a Node project');
-      expect(byId(await runRepoChecks({ repo: work }), 'gitignore.effective')).toMatchObject({ status: 'fail', message: expect.stringContaining('node_modules/') });
+      expect(byId(await runRepoChecks({ repo: work }), 'gitignore.effective')).toMatchObject({
+        status: 'fail',
+        message: expect.stringContaining('node_modules/'),
+      });
     });
   });
 
@@ -150,13 +156,17 @@ describe('runRepoChecks on a throw-away repo with real git', () => {
 
   it('fails screenshots.quality for a single-colour or tiny PNG', async () => {
     await withRepo(async ({ work }) => {
-      const black = await sharp({ create: { width: 800, height: 450, channels: 3, background: '#000000' } }).png().toBuffer();
+      const black = await sharp({ create: { width: 800, height: 450, channels: 3, background: '#000000' } })
+        .png()
+        .toBuffer();
       await writeFiles(work, { 'screenshots/demo.png': black });
       await tgit(work, 'commit', '-q', '-am', 'black');
       let finding = byId(await runRepoChecks({ repo: work }), 'screenshots.quality');
       expect(finding).toMatchObject({ status: 'fail', message: expect.stringContaining('single colour') });
 
-      const tiny = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } }).png().toBuffer();
+      const tiny = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } })
+        .png()
+        .toBuffer();
       await writeFiles(work, { 'screenshots/demo.png': tiny });
       await tgit(work, 'commit', '-q', '-am', 'tiny');
       finding = byId(await runRepoChecks({ repo: work }), 'screenshots.quality');

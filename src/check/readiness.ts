@@ -45,34 +45,22 @@ export const WARN_FILE_BYTES = 50 * 1024 * 1024;
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 
 /** Paths that must be ignored, probed with `git check-ignore --no-index` (the tutorial's list plus build output). */
-export const MUST_IGNORE_PROBES: readonly string[] = [
-  'node_modules/x',
-  '.cache/x',
-  'temp.wav',
-  'a.log',
-  'crash.log',
-  '.env',
-  'build/x',
-  'dist/x',
-];
+export const MUST_IGNORE_PROBES: readonly string[] = ['node_modules/x', '.cache/x', 'temp.wav', 'a.log', 'crash.log', '.env', 'build/x', 'dist/x'];
 
 /** Probes that only concern a Node project (npm's node_modules/, this template's .cache/, bundler output). */
 const NODE_ONLY_PROBES: ReadonlySet<string> = new Set(['node_modules/x', '.cache/x', 'build/x', 'dist/x']);
 
 /** The probes for this repo: a repo without package.json (a Python submission) is not asked to ignore node_modules/. */
 async function ignoreProbes(top: string): Promise<readonly string[]> {
-  const node = await stat(join(top, 'package.json')).then((s) => s.isFile(), () => false);
+  const node = await stat(join(top, 'package.json')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   return node ? MUST_IGNORE_PROBES : MUST_IGNORE_PROBES.filter((p) => !NODE_ONLY_PROBES.has(p));
 }
 
 /** Tracked paths that are wrong whatever the .gitignore says (it may be missing or too weak). */
-const NEVER_TRACK: readonly RegExp[] = [
-  /(^|\/)node_modules\//,
-  /^\.cache\//,
-  /(^|\/)temp\.wav$/,
-  /\.log$/,
-  /(^|\/)\.env$/,
-];
+const NEVER_TRACK: readonly RegExp[] = [/(^|\/)node_modules\//, /^\.cache\//, /(^|\/)temp\.wav$/, /\.log$/, /(^|\/)\.env$/];
 
 /** Folders that are reported as one entry when files inside them are tracked. */
 const COLLAPSE_DIRS = ['node_modules', '.cache', 'build', 'dist', 'out', 'coverage'];
@@ -142,7 +130,10 @@ async function readStaged(top: string): Promise<Set<string>> {
 
 async function checkGitignore(repo: Repo): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const exists = await stat(join(repo.top, '.gitignore')).then((s) => s.isFile(), () => false);
+  const exists = await stat(join(repo.top, '.gitignore')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   const tracked = repo.entries.some((e) => e.path === '.gitignore');
   if (!exists) {
     findings.push(
@@ -176,13 +167,7 @@ async function checkGitignore(repo: Repo): Promise<Finding[]> {
     else if (source.startsWith('/') || source.startsWith('.git/') || !source.endsWith('.gitignore')) elsewhere.push(`${shown} (by ${source})`);
   }
   if (notIgnored.length > 0) {
-    findings.push(
-      fail(
-        'gitignore.effective',
-        `.gitignore does not ignore ${notIgnored.join(', ')}`,
-        `add these lines to .gitignore: ${notIgnored.join(' ')}`,
-      ),
-    );
+    findings.push(fail('gitignore.effective', `.gitignore does not ignore ${notIgnored.join(', ')}`, `add these lines to .gitignore: ${notIgnored.join(' ')}`));
   } else if (elsewhere.length > 0) {
     findings.push(
       fail(
@@ -192,7 +177,15 @@ async function checkGitignore(repo: Repo): Promise<Finding[]> {
       ),
     );
   } else {
-    findings.push(pass('gitignore.effective', `.gitignore ignores ${probes.length} probe paths (${probes.map((p) => (p.endsWith('/x') ? p.slice(0, -1) : p)).slice(0, 4).join(', ')}, ...)`));
+    findings.push(
+      pass(
+        'gitignore.effective',
+        `.gitignore ignores ${probes.length} probe paths (${probes
+          .map((p) => (p.endsWith('/x') ? p.slice(0, -1) : p))
+          .slice(0, 4)
+          .join(', ')}, ...)`,
+      ),
+    );
   }
   return findings;
 }
@@ -272,7 +265,9 @@ async function checkSubmodules(repo: Repo): Promise<Finding[]> {
   const modules = await readGitmodules(repo);
   const incomplete = modules.entries.filter((e) => !e.path || !e.url);
   if (modules.error) {
-    findings.push(fail('gitmodules.parse', `.gitmodules does not parse: ${modules.error}`, 'fix the syntax (git config -f .gitmodules --list shows the error)'));
+    findings.push(
+      fail('gitmodules.parse', `.gitmodules does not parse: ${modules.error}`, 'fix the syntax (git config -f .gitmodules --list shows the error)'),
+    );
   } else if (incomplete.length > 0) {
     findings.push(
       fail(
@@ -322,7 +317,10 @@ async function checkSubmodules(repo: Repo): Promise<Finding[]> {
   if (worst === 'pass') {
     findings.push(pass('submodule.url', `${modules.entries.length} submodule URL(s), all reachable from another machine`));
   } else {
-    const detail = summarize(urlProblems.map((x) => `${x.entry.name} = ${x.entry.url} (${x.why})`), 2);
+    const detail = summarize(
+      urlProblems.map((x) => `${x.entry.name} = ${x.entry.url} (${x.why})`),
+      2,
+    );
     const fix = `git config -f .gitmodules submodule.${urlProblems[0]?.entry.name}.url https://github.com/OWNER/REPO.git && git submodule sync`;
     findings.push(worst === 'fail' ? fail('submodule.url', detail, fix) : warn('submodule.url', detail, fix));
   }
@@ -397,16 +395,12 @@ async function checkRemote(repo: Repo, opts: RepoCheckOptions, head: string | un
   const findings: Finding[] = [];
   const url = await originUrl(repo.top);
   if (!url) {
-    findings.push(
-      fail('remote.origin', 'no remote named origin', 'create the repo on GitHub, then: git remote add origin https://github.com/YOU/REPO.git'),
-    );
+    findings.push(fail('remote.origin', 'no remote named origin', 'create the repo on GitHub, then: git remote add origin https://github.com/YOU/REPO.git'));
   } else {
     const kind = classifyOrigin(url);
     if (kind.status === 'pass') findings.push(pass('remote.origin', `origin is ${url}`));
     else if (kind.status === 'warn') {
-      findings.push(
-        warn('remote.origin', `origin is ${url} (ssh: the instructor may not be able to clone it)`, `git remote set-url origin ${kind.httpsUrl}`),
-      );
+      findings.push(warn('remote.origin', `origin is ${url} (ssh: the instructor may not be able to clone it)`, `git remote set-url origin ${kind.httpsUrl}`));
     } else {
       findings.push(fail('remote.origin', `origin is ${url}, not a GitHub repository`, 'git remote set-url origin https://github.com/YOU/REPO.git'));
     }
@@ -445,7 +439,11 @@ async function checkRemote(repo: Repo, opts: RepoCheckOptions, head: string | un
   const ahead = Number(counts[1] ?? 0);
   if (ahead > 0) {
     findings.push(
-      fail('remote.pushed', `${branch} is ${ahead} commit(s) ahead of ${shortUp}${behind ? ` and ${behind} behind` : ''}: not pushed`, behind ? 'git pull --rebase && git push' : 'git push'),
+      fail(
+        'remote.pushed',
+        `${branch} is ${ahead} commit(s) ahead of ${shortUp}${behind ? ` and ${behind} behind` : ''}: not pushed`,
+        behind ? 'git pull --rebase && git push' : 'git push',
+      ),
     );
   } else {
     findings.push(warn('remote.pushed', `${branch} is ${behind} commit(s) behind ${shortUp}`, 'git pull'));
@@ -474,11 +472,19 @@ async function checkSubmoduleReady(repo: Repo, opts: RepoCheckOptions, head: str
     if (init.code !== 0) return fail('submodule.ready', `git init in a temp folder failed: ${lastLine(init.stderr)}`, 'check the temp folder is writable');
     const add = await git(dir, [...allowFile, 'submodule', 'add', '-q', url, 'lab'], { env, allowFail: true, timeoutMs });
     if (add.code !== 0) {
-      return fail('submodule.ready', `git submodule add ${url} failed: ${lastLine(add.stderr)}`, opts.online ? 'git push, and make the GitHub repo public' : 'run the command by hand to see why');
+      return fail(
+        'submodule.ready',
+        `git submodule add ${url} failed: ${lastLine(add.stderr)}`,
+        opts.online ? 'git push, and make the GitHub repo public' : 'run the command by hand to see why',
+      );
     }
     const update = await git(dir, [...allowFile, 'submodule', 'update', '--init', '--recursive'], { env, allowFail: true, timeoutMs });
     if (update.code !== 0) {
-      return fail('submodule.ready', `git submodule update --init --recursive failed: ${lastLine(update.stderr)}`, 'give every nested submodule an https URL in .gitmodules');
+      return fail(
+        'submodule.ready',
+        `git submodule update --init --recursive failed: ${lastLine(update.stderr)}`,
+        'give every nested submodule an https URL in .gitmodules',
+      );
     }
     const checkout = (await git(join(dir, 'lab'), ['rev-parse', 'HEAD'], { env, allowFail: true })).stdout.trim();
     if (checkout !== head) {
@@ -505,7 +511,13 @@ export async function runRepoChecks(opts: RepoCheckOptions): Promise<Finding[]> 
     stderr: error instanceof Error ? error.message : String(error),
   }));
   if (topResult.code !== 0 || !topResult.stdout.trim()) {
-    return [fail('repo.git', `${where} is not inside a git repository (${lastLine(topResult.stderr) || 'git rev-parse failed'})`, 'cd into your clone, or git init it')];
+    return [
+      fail(
+        'repo.git',
+        `${where} is not inside a git repository (${lastLine(topResult.stderr) || 'git rev-parse failed'})`,
+        'cd into your clone, or git init it',
+      ),
+    ];
   }
   const top = topResult.stdout.trim();
   const entries = await readIndex(top);

@@ -26,7 +26,9 @@ export async function tgit(cwd: string, ...args: string[]): Promise<string> {
 
 /** A noisy, non-trivial PNG like a real screenshot (320x200, random pixels). */
 export async function makeScreenshotPng(width = 320, height = 200): Promise<Buffer> {
-  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 export async function writeFiles(dir: string, files: Record<string, string | Buffer>): Promise<void> {
@@ -36,17 +38,7 @@ export async function writeFiles(dir: string, files: Record<string, string | Buf
   }
 }
 
-export const TEST_GITIGNORE = [
-  'node_modules/',
-  '.cache/',
-  'temp.wav',
-  '*.log',
-  'crash.log',
-  '.env',
-  'build/',
-  'dist/',
-  '',
-].join('\n');
+export const TEST_GITIGNORE = ['node_modules/', '.cache/', 'temp.wav', '*.log', 'crash.log', '.env', 'build/', 'dist/', ''].join('\n');
 
 export interface TempRepos {
   /** Root temp folder; remove it with cleanup(). */

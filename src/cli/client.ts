@@ -49,7 +49,9 @@ runMain('client', async (argv) => {
     removeSignals();
     await windows?.close();
     const stats = await session.close();
-    io.log(`client: ${stats.framesShown} frames shown at ${stats.fps.toFixed(2)} fps (source ${stats.sourceFps ?? '?'}), lost ${stats.framesLost ?? '?'}, late ${stats.framesLate}, jitter ${stats.jitterMs.toFixed(2)} ms, A/V mean ${stats.avOffsetMs.mean ?? '–'} ms, audio ${stats.audioSeconds.toFixed(1)} s${config.statsFile ? ` → ${config.statsFile}` : ''}`);
+    io.log(
+      `client: ${stats.framesShown} frames shown at ${stats.fps.toFixed(2)} fps (source ${stats.sourceFps ?? '?'}), lost ${stats.framesLost ?? '?'}, late ${stats.framesLate}, jitter ${stats.jitterMs.toFixed(2)} ms, A/V mean ${stats.avOffsetMs.mean ?? '–'} ms, audio ${stats.audioSeconds.toFixed(1)} s${config.statsFile ? ` → ${config.statsFile}` : ''}`,
+    );
   }
   return finish(code);
 });

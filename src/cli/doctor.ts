@@ -27,8 +27,16 @@ const MIN_NODE = [20, 19] as const;
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs a probe program; a failure to start or a time-out is an exit code of -1 with the reason as stderr. */
-function run(command: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runProgram(command, args, { ...opts, timeoutMs: opts.timeoutMs ?? 15_000, allowFailure: true }).catch((error: unknown) => ({ code: -1, stdout: '', stderr: (error as Error).message }));
+function run(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runProgram(command, args, { ...opts, timeoutMs: opts.timeoutMs ?? 15_000, allowFailure: true }).catch((error: unknown) => ({
+    code: -1,
+    stdout: '',
+    stderr: (error as Error).message,
+  }));
 }
 
 function checkNode(): DoctorRow {
@@ -36,7 +44,13 @@ function checkNode(): DoctorRow {
   const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
   return ok
     ? { item: 'Node.js', status: 'ok', detail: `${process.version} (${process.execPath})`, required: true }
-    : { item: 'Node.js', status: 'missing', detail: `${process.version} is too old`, fix: 'install Node.js 20.19 or newer (https://nodejs.org, or nvm install 22)', required: true };
+    : {
+        item: 'Node.js',
+        status: 'missing',
+        detail: `${process.version} is too old`,
+        fix: 'install Node.js 20.19 or newer (https://nodejs.org, or nvm install 22)',
+        required: true,
+      };
 }
 
 function toolRow(item: string, resolve: () => ResolvedTool, required: boolean): DoctorRow {
@@ -58,7 +72,12 @@ async function ffmpegRow(): Promise<DoctorRow> {
     const gen = f.generation === undefined ? 'generation unknown' : `ffmpeg ${f.generation}.x (libavutil ${f.libavutil})`;
     return { ...row, detail: `${row.detail} — ${gen}, ${f.fpsMode ? '-fps_mode' : '-vsync'}` };
   } catch (error) {
-    return { ...row, status: 'missing', detail: `${row.detail} — does not answer -version/-h (${describeError(error)})`, fix: 'reinstall ffmpeg, or set FFMPEG_PATH to a working one' };
+    return {
+      ...row,
+      status: 'missing',
+      detail: `${row.detail} — does not answer -version/-h (${describeError(error)})`,
+      fix: 'reinstall ffmpeg, or set FFMPEG_PATH to a working one',
+    };
   }
 }
 
@@ -79,7 +98,7 @@ async function checkBrowser(): Promise<DoctorRow> {
     return {
       item: 'Browser',
       status: 'warn',
-      detail: "none found: the first window downloads Chrome for Testing (needs storage.googleapis.com); without one, open the printed ui: URLs yourself",
+      detail: 'none found: the first window downloads Chrome for Testing (needs storage.googleapis.com); without one, open the printed ui: URLs yourself',
       fix,
       required: false,
     };
@@ -114,7 +133,13 @@ async function checkAudio(): Promise<DoctorRow> {
     parsed = undefined;
   }
   if (!parsed) {
-    return { item: 'Audio', status: 'warn', detail: `naudiodon crashed while listing devices (exit ${result.code})`, fix: 'sound plays in the browser window instead (--audio browser)', required: false };
+    return {
+      item: 'Audio',
+      status: 'warn',
+      detail: `naudiodon crashed while listing devices (exit ${result.code})`,
+      fix: 'sound plays in the browser window instead (--audio browser)',
+      required: false,
+    };
   }
   if (parsed.loadError) {
     return {
@@ -127,17 +152,33 @@ async function checkAudio(): Promise<DoctorRow> {
   }
   const outputs = parsed.outputs ?? [];
   if (outputs.length === 0) {
-    return { item: 'Audio', status: 'warn', detail: 'naudiodon loaded, 0 output devices (no sound card)', fix: 'sound goes to the browser window or a null sink (--audio browser|null)', required: false };
+    return {
+      item: 'Audio',
+      status: 'warn',
+      detail: 'naudiodon loaded, 0 output devices (no sound card)',
+      fix: 'sound goes to the browser window or a null sink (--audio browser|null)',
+      required: false,
+    };
   }
   return { item: 'Audio', status: 'ok', detail: `${outputs.length} output device(s), e.g. ${outputs[0]}`, required: false };
 }
 
 function checkDisplay(): DoctorRow {
   if (hasDisplay()) {
-    const which = process.env.DISPLAY ? `DISPLAY=${process.env.DISPLAY}` : process.env.WAYLAND_DISPLAY ? `WAYLAND_DISPLAY=${process.env.WAYLAND_DISPLAY}` : process.platform;
+    const which = process.env.DISPLAY
+      ? `DISPLAY=${process.env.DISPLAY}`
+      : process.env.WAYLAND_DISPLAY
+        ? `WAYLAND_DISPLAY=${process.env.WAYLAND_DISPLAY}`
+        : process.platform;
     return { item: 'Display', status: 'ok', detail: which, required: false };
   }
-  return { item: 'Display', status: 'warn', detail: 'none (no DISPLAY or WAYLAND_DISPLAY)', fix: 'windows cannot open: run under xvfb-run -a, or use --no-window and open the printed ui: URL', required: false };
+  return {
+    item: 'Display',
+    status: 'warn',
+    detail: 'none (no DISPLAY or WAYLAND_DISPLAY)',
+    fix: 'windows cannot open: run under xvfb-run -a, or use --no-window and open the printed ui: URL',
+    required: false,
+  };
 }
 
 async function checkGit(): Promise<DoctorRow> {
@@ -151,22 +192,24 @@ async function checkGit(): Promise<DoctorRow> {
 async function checkSandbox(): Promise<DoctorRow> {
   const s = detectSandbox();
   return s.ok
-    ? { item: 'Sandbox', status: 'ok', detail: `bubblewrap works (${s.mode === 'root' ? 'as root: a uid of its own per submission' : 'unprivileged user namespaces'})`, required: false }
-    : { item: 'Sandbox', status: 'warn', detail: `${s.reason}: npm run grade -- class and --practice refuse to run`, ...(s.fix ? { fix: s.fix } : {}), required: false };
+    ? {
+        item: 'Sandbox',
+        status: 'ok',
+        detail: `bubblewrap works (${s.mode === 'root' ? 'as root: a uid of its own per submission' : 'unprivileged user namespaces'})`,
+        required: false,
+      }
+    : {
+        item: 'Sandbox',
+        status: 'warn',
+        detail: `${s.reason}: npm run grade -- class and --practice refuse to run`,
+        ...(s.fix ? { fix: s.fix } : {}),
+        required: false,
+      };
 }
 
 export async function runDoctor(): Promise<DoctorRow[]> {
   const [browser, audio, gitRow] = await Promise.all([checkBrowser(), checkAudio(), checkGit()]);
-  return [
-    checkNode(),
-    await ffmpegRow(),
-    toolRow('ffprobe', resolveFfprobe, true),
-    browser,
-    audio,
-    checkDisplay(),
-    gitRow,
-    await checkSandbox(),
-  ];
+  return [checkNode(), await ffmpegRow(), toolRow('ffprobe', resolveFfprobe, true), browser, audio, checkDisplay(), gitRow, await checkSandbox()];
 }
 
 export function formatDoctor(rows: readonly DoctorRow[]): string {
@@ -185,7 +228,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   runMain('doctor', async (argv) => {
     const { values } = parseOptions('doctor', argv, { json: { type: 'boolean' }, help: { type: 'boolean' }, debug: { type: 'boolean' } });
     if (values.help) {
-      process.stdout.write('Usage: npm run doctor [-- --json]\nShows whether Node, ffmpeg, ffprobe, a browser, audio, a display and git are usable, and how to fix what is not.\n');
+      process.stdout.write(
+        'Usage: npm run doctor [-- --json]\nShows whether Node, ffmpeg, ffprobe, a browser, audio, a display and git are usable, and how to fix what is not.\n',
+      );
       return 0;
     }
     const rows = await runDoctor();

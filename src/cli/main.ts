@@ -70,12 +70,7 @@ export function parseOptions<T extends Options>(
 }
 
 /** A number option: must parse completely and lie in [min, max]. */
-export function numberOption(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  limits: { min: number; max: number; integer?: boolean },
-): number {
+export function numberOption(name: string, raw: string | undefined, fallback: number, limits: { min: number; max: number; integer?: boolean }): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) {

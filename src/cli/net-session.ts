@@ -32,7 +32,9 @@ export async function startNetSession(
   io: SessionIo,
 ): Promise<NetSession> {
   const relay = await ImpairmentRelay.start({ ...at, net, newFrameTagger: newDetectingFrameTagger, log: io.log });
-  io.log(`net: ${net.label} in the path — clients udp ${at.listenHost}:${relay.videoPort} tcp ${relay.audioPort} → server udp ${at.serverHost}:${at.serverVideoPort} tcp ${at.serverAudioPort}`);
+  io.log(
+    `net: ${net.label} in the path — clients udp ${at.listenHost}:${relay.videoPort} tcp ${relay.audioPort} → server udp ${at.serverHost}:${at.serverVideoPort} tcp ${at.serverAudioPort}`,
+  );
   let closing: Promise<RelayReport> | undefined;
   return {
     relay,

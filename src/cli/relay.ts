@@ -60,16 +60,18 @@ Spec fields (tc-netem's units), comma-separated:
 
 /** HOST:PORT, [v6]:PORT or localhost:PORT. */
 function targetOption(raw: string | undefined): { host: string; port: number } {
-  if (raw === undefined) throw new UsageError('--to is required: the server\'s address and UDP video port, e.g. --to 127.0.0.1:9700');
+  if (raw === undefined) throw new UsageError("--to is required: the server's address and UDP video port, e.g. --to 127.0.0.1:9700");
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(raw.trim());
   const host = m ? (m[1] ?? m[2]!) : '';
-  if (!m || (isIP(host) === 0 && host !== 'localhost')) throw new UsageError(`--to must be HOST:PORT with an IP address, e.g. 127.0.0.1:9700 or [::1]:9700, got "${raw}"`);
+  if (!m || (isIP(host) === 0 && host !== 'localhost'))
+    throw new UsageError(`--to must be HOST:PORT with an IP address, e.g. 127.0.0.1:9700 or [::1]:9700, got "${raw}"`);
   const port = numberOption('to', m[3], 0, { min: 2, max: 65535, integer: true });
   return { host: host === 'localhost' ? '127.0.0.1' : host, port };
 }
 
 function netOptions(profile: string | undefined, up: string | undefined): NetSetting {
-  if (profile === undefined) throw new UsageError(`--profile is required: one of ${PROFILES.map((p) => p.name).join(', ')}, or a spec such as loss=2%,delay=40ms`);
+  if (profile === undefined)
+    throw new UsageError(`--profile is required: one of ${PROFILES.map((p) => p.name).join(', ')}, or a spec such as loss=2%,delay=40ms`);
   const net = parseNet(profile, '--profile');
   return up === undefined ? net : Object.freeze({ ...net, up: parseSpec(up, '--up') });
 }
@@ -92,13 +94,20 @@ runMain('relay', async (argv) => {
   const { status, io } = consoleIo(v.debug ?? false);
   let session;
   try {
-    session = await startNetSession(net, { listenHost, videoPort: listen, audioPort: listenAudio, serverHost: to.host, serverVideoPort: to.port, serverAudioPort: toAudioPort }, io);
+    session = await startNetSession(
+      net,
+      { listenHost, videoPort: listen, audioPort: listenAudio, serverHost: to.host, serverVideoPort: to.port, serverAudioPort: toAudioPort },
+      io,
+    );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`port ${listen} (UDP) or ${listenAudio} (TCP) on ${listenHost} is taken (is the server on it?); give the relay another --listen`);
+    if (code === 'EADDRINUSE')
+      throw new UsageError(`port ${listen} (UDP) or ${listenAudio} (TCP) on ${listenHost} is taken (is the server on it?); give the relay another --listen`);
     throw error;
   }
-  io.out(`relay: udp ${listenHost}:${session.relay.videoPort} tcp ${listenHost}:${session.relay.audioPort} → udp ${to.host}:${to.port} tcp ${to.host}:${toAudioPort} (net ${net.label}: ${formatSpec(net.down) || 'no impairment'})`);
+  io.out(
+    `relay: udp ${listenHost}:${session.relay.videoPort} tcp ${listenHost}:${session.relay.audioPort} → udp ${to.host}:${to.port} tcp ${to.host}:${toAudioPort} (net ${net.label}: ${formatSpec(net.down) || 'no impairment'})`,
+  );
   let wake: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => (wake = resolve));
   const removeSignals = onStopSignal(() => wake?.());

@@ -26,11 +26,14 @@ runMain('server', async (argv) => {
   let windows: OpenWindows | undefined;
   try {
     session.ui.onQuit(() => stopRequested?.());
-    void session.server.done.then(() => stopRequested?.(), (error: unknown) => {
-      io.log(`server: ${describeError(error)}`);
-      process.exitCode = 1;
-      stopRequested?.();
-    });
+    void session.server.done.then(
+      () => stopRequested?.(),
+      (error: unknown) => {
+        io.log(`server: ${describeError(error)}`);
+        process.exitCode = 1;
+        stopRequested?.();
+      },
+    );
     if (config.window && hasDisplay()) {
       try {
         windows = await openWindows([{ url: session.ui.url, title: 'TRANSMITTING VIDEO', x: 10, y: 30 }]);

@@ -5,7 +5,7 @@
 import { openAudioSink } from '../audio/sinks.ts';
 import { StreamClient, type ClientEnd } from '../client/stream-client.ts';
 import type { ClientStatsJson } from '../client/client-stats.ts';
-import { ensureDemoClip, probeMedia, formatRational, toNumber } from '../media/index.ts';
+import { ensureDemoClip, probeMedia, formatRational, toNumber, type MediaInfo } from '../media/index.ts';
 import { StreamServer } from '../server/stream-server.ts';
 import { sleep } from '../timing/wait.ts';
 import { startWindowServer, type WindowServer } from '../ui/window-server.ts';
@@ -53,13 +53,39 @@ export interface ServerSession {
   close(): Promise<void>;
 }
 
+/** What is worth a warning about the file before streaming it. */
+function warnAboutMedia(file: string, media: MediaInfo, io: SessionIo): void {
+  if (!media.hasAudio) io.log(`warning: ${file} has no audio track: streaming video only`);
+  const video = media.video!;
+  const vfr = video.variableFrameRate;
+  if (vfr) {
+    io.log(
+      `warning: ${file} has a variable frame rate (nominal ${vfr.nominal}, average ${vfr.average}): re-timed to a constant ${formatRational(video.fps)} fps (frames repeated or dropped)`,
+    );
+  }
+}
+
+/** The TRANSMITTING VIDEO window's table: rows added by --net first, where a 330-px window still shows them. */
+function serverRows(server: StreamServer, config: ServerConfig, extraRows: readonly Rows[]): Record<string, string | number> {
+  const s = server.stats;
+  return {
+    ...extraRows.reduce<Record<string, string | number>>((all, rows) => ({ ...all, ...rows() }), {}),
+    state: s.state,
+    clients: s.clients,
+    'fps (sent)': s.fps.toFixed(2),
+    'frames sent': s.framesSent,
+    'frames skipped': s.framesSkipped,
+    time: `${(s.ptsUs / 1e6).toFixed(1)} s`,
+    wire: config.wire,
+    pacing: config.pacing,
+  };
+}
+
 export async function startServerSession(config: ServerConfig, io: SessionIo): Promise<ServerSession> {
   const file = config.file ?? (await ensureDemoClip({ onProgress: (msg) => io.log(msg) }));
   const media = await probeMedia(file);
   const video = media.video!;
-  if (!media.hasAudio) io.log(`warning: ${file} has no audio track: streaming video only`);
-  const vfr = video.variableFrameRate;
-  if (vfr) io.log(`warning: ${file} has a variable frame rate (nominal ${vfr.nominal}, average ${vfr.average}): re-timed to a constant ${formatRational(video.fps)} fps (frames repeated or dropped)`);
+  warnAboutMedia(file, media, io);
   let ui: WindowServer | undefined;
   // With --net the server itself listens on free loopback ports and the relay on the ones asked for.
   const server = await StreamServer.listen({
@@ -80,9 +106,18 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
   let net: NetSession | undefined;
   try {
     if (config.net) {
-      net = await startNetSession(config.net, {
-        listenHost: config.host, videoPort: config.port, audioPort: config.audioPort, serverHost: '127.0.0.1', serverVideoPort: server.videoPort, serverAudioPort: server.audioPort,
-      }, io);
+      net = await startNetSession(
+        config.net,
+        {
+          listenHost: config.host,
+          videoPort: config.port,
+          audioPort: config.audioPort,
+          serverHost: '127.0.0.1',
+          serverVideoPort: server.videoPort,
+          serverAudioPort: server.audioPort,
+        },
+        io,
+      );
     }
     ui = await startWindowServer({ title: 'TRANSMITTING VIDEO', port: config.uiPort, audio: false });
   } catch (error) {
@@ -94,24 +129,14 @@ export async function startServerSession(config: ServerConfig, io: SessionIo): P
   const videoPort = net?.relay.videoPort ?? server.videoPort;
   const audioPort = net?.relay.audioPort ?? server.audioPort;
   const extraRows: Rows[] = net ? [() => net.rows()] : [];
-  io.out(`listening: video udp://${config.host}:${videoPort} audio tcp://${config.host}:${audioPort} (${config.wire} wire, ${config.pacing} pacing${config.net ? `, net ${config.net.label}` : ''})`);
+  io.out(
+    `listening: video udp://${config.host}:${videoPort} audio tcp://${config.host}:${audioPort} (${config.wire} wire, ${config.pacing} pacing${config.net ? `, net ${config.net.label}` : ''})`,
+  );
   io.out(`ui: ${page.url}`);
-  io.log(`streaming ${file}: ${video.width}x${video.height} at ${formatRational(video.fps)} fps (${toNumber(video.fps).toFixed(3)}), ${media.durationS.toFixed(1)} s${media.hasAudio ? ', with audio' : ''}`);
-  const statsTimer = setInterval(() => {
-    const s = server.stats;
-    page.setStats({
-      // Rows added by --net come first, where a 330-px window still shows them.
-      ...extraRows.reduce<Record<string, string | number>>((all, rows) => ({ ...all, ...rows() }), {}),
-      state: s.state,
-      clients: s.clients,
-      'fps (sent)': s.fps.toFixed(2),
-      'frames sent': s.framesSent,
-      'frames skipped': s.framesSkipped,
-      'time': `${(s.ptsUs / 1e6).toFixed(1)} s`,
-      wire: config.wire,
-      pacing: config.pacing,
-    });
-  }, 500);
+  io.log(
+    `streaming ${file}: ${video.width}x${video.height} at ${formatRational(video.fps)} fps (${toNumber(video.fps).toFixed(3)}), ${media.durationS.toFixed(1)} s${media.hasAudio ? ', with audio' : ''}`,
+  );
+  const statsTimer = setInterval(() => page.setStats(serverRows(server, config, extraRows)), 500);
   statsTimer.unref();
   let closing: Promise<void> | undefined;
   return {
@@ -153,6 +178,29 @@ export interface ClientSession {
   close(): Promise<ClientStatsJson>;
 }
 
+/** The RECEIVING VIDEO window's table. */
+function clientRows(client: StreamClient, config: ClientConfig, net: NetSession | undefined): Record<string, string | number> {
+  const s = client.snapshot();
+  const now = performance.now();
+  // Short labels and values: the page lays them out in three narrow columns under a 400 px picture.
+  const rows: Record<string, string | number> = {
+    fps: client.stats.liveFps(now).toFixed(2),
+    jitter: `${s.jitterMs.toFixed(2)} ms`,
+    'A/V': formatMs(client.stats.lastAvOffsetMs),
+    lost: s.framesLost ?? '?',
+    late: s.framesLate,
+    dropped: s.framesDropped,
+    'kbit/s': Math.round(client.stats.bitrateKbps(now)),
+    audio: `${s.audioSeconds.toFixed(1)} s`,
+    wire: config.wire,
+  };
+  if (!net) return rows;
+  // With --net the lesson goes first, where a 330-px window still shows it: the path's profile and
+  // losses beside the frames this client lost and showed late, its A/V offset and the audio's delay.
+  const { net: profile, 'net lost': netLost, 'audio late': audioLate, ...more } = net.rows();
+  return { net: profile!, 'net lost': netLost!, lost: rows.lost!, late: rows.late!, 'A/V': rows['A/V']!, 'audio late': audioLate!, ...rows, ...more };
+}
+
 export async function startClientSession(config: ClientConfig, io: SessionIo): Promise<ClientSession> {
   const ui = await startWindowServer({ title: 'RECEIVING VIDEO', port: config.uiPort, audio: true });
   io.out(`ui: ${ui.url}`);
@@ -161,9 +209,18 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
   let net: NetSession | undefined;
   try {
     if (config.net) {
-      net = await startNetSession(config.net, {
-        listenHost: '127.0.0.1', videoPort: 0, audioPort: 0, serverHost: config.host, serverVideoPort: config.port, serverAudioPort: config.audioPort,
-      }, io);
+      net = await startNetSession(
+        config.net,
+        {
+          listenHost: '127.0.0.1',
+          videoPort: 0,
+          audioPort: 0,
+          serverHost: config.host,
+          serverVideoPort: config.port,
+          serverAudioPort: config.audioPort,
+        },
+        io,
+      );
     }
     client = await StreamClient.start({
       host: net ? '127.0.0.1' : config.host,
@@ -188,33 +245,12 @@ export async function startClientSession(config: ClientConfig, io: SessionIo): P
     throw error;
   }
   const hs = client.handshake;
-  io.log(hs
-    ? `receiving ${config.wire} wire from ${config.host}:${config.port}: ${hs.width}x${hs.height} at ${hs.fpsNum}/${hs.fpsDen} fps, ${(hs.durationUs / 1e6).toFixed(1)} s${hs.hasAudio ? '' : ', no audio'}`
-    : `receiving tutorial wire from ${config.host}:${config.port} (frames shown as they arrive)`);
-  const statsTimer = setInterval(() => {
-    const s = client.snapshot();
-    const now = performance.now();
-    // Short labels and values: the page lays them out in three narrow columns under a 400 px picture.
-    const rows: Record<string, string | number> = {
-      fps: client.stats.liveFps(now).toFixed(2),
-      jitter: `${s.jitterMs.toFixed(2)} ms`,
-      'A/V': formatMs(client.stats.lastAvOffsetMs),
-      lost: s.framesLost ?? '?',
-      late: s.framesLate,
-      dropped: s.framesDropped,
-      'kbit/s': Math.round(client.stats.bitrateKbps(now)),
-      audio: `${s.audioSeconds.toFixed(1)} s`,
-      wire: config.wire,
-    };
-    if (!net) {
-      ui.setStats(rows);
-      return;
-    }
-    // With --net the lesson goes first, where a 330-px window still shows it: the path's profile and
-    // losses beside the frames this client lost and showed late, its A/V offset and the audio's delay.
-    const { net: profile, 'net lost': netLost, 'audio late': audioLate, ...more } = net.rows();
-    ui.setStats({ net: profile!, 'net lost': netLost!, lost: rows.lost!, late: rows.late!, 'A/V': rows['A/V']!, 'audio late': audioLate!, ...rows, ...more });
-  }, 500);
+  io.log(
+    hs
+      ? `receiving ${config.wire} wire from ${config.host}:${config.port}: ${hs.width}x${hs.height} at ${hs.fpsNum}/${hs.fpsDen} fps, ${(hs.durationUs / 1e6).toFixed(1)} s${hs.hasAudio ? '' : ', no audio'}`
+      : `receiving tutorial wire from ${config.host}:${config.port} (frames shown as they arrive)`,
+  );
+  const statsTimer = setInterval(() => ui.setStats(clientRows(client, config, net)), 500);
   statsTimer.unref();
   let closing: Promise<ClientStatsJson> | undefined;
   return {

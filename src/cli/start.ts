@@ -42,11 +42,14 @@ runMain('start', async (argv) => {
     if (net) server.addRows(() => net.rows());
     server.ui.onQuit(() => stop('q pressed'));
     c.ui.onQuit(() => stop('q pressed'));
-    void server.server.done.then(() => stop('server stopped'), (error: unknown) => {
-      io.log(`server: ${describeError(error)}`);
-      code = 1;
-      stop('server failed');
-    });
+    void server.server.done.then(
+      () => stop('server stopped'),
+      (error: unknown) => {
+        io.log(`server: ${describeError(error)}`);
+        code = 1;
+        stop('server failed');
+      },
+    );
     void c.ended.then((end) => {
       if (end.code !== 0) code = end.code;
       stop(end.reason);
@@ -81,7 +84,9 @@ runMain('start', async (argv) => {
     const stats = await client?.close();
     await server?.close();
     if (stats) {
-      io.log(`client: ${stats.framesShown} frames shown at ${stats.fps.toFixed(2)} fps (source ${stats.sourceFps ?? '?'}), lost ${stats.framesLost ?? '?'}, late ${stats.framesLate}, A/V mean ${stats.avOffsetMs.mean ?? '–'} ms, audio ${stats.audioSeconds.toFixed(1)} s`);
+      io.log(
+        `client: ${stats.framesShown} frames shown at ${stats.fps.toFixed(2)} fps (source ${stats.sourceFps ?? '?'}), lost ${stats.framesLost ?? '?'}, late ${stats.framesLate}, A/V mean ${stats.avOffsetMs.mean ?? '–'} ms, audio ${stats.audioSeconds.toFixed(1)} s`,
+      );
     }
   }
   return finish(code);

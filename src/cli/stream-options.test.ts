@@ -5,7 +5,17 @@ import { parseClientConfig, parseServerConfig, parseStartConfig } from './stream
 describe('stream options', () => {
   it('server defaults follow the tutorial: port 9688, audio port 9687, width 400, quality 80', () => {
     const c = parseServerConfig([])!;
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 9688, audioPort: 9687, width: 400, quality: 80, wire: 'framed', pacing: 'deadline', loop: false, window: true });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 9688,
+      audioPort: 9687,
+      width: 400,
+      quality: 80,
+      wire: 'framed',
+      pacing: 'deadline',
+      loop: false,
+      window: true,
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -29,10 +39,15 @@ describe('stream options', () => {
 
   it('client options', () => {
     expect(parseClientConfig(['--port', '5000', '--duration', '3', '--stats', 's.json', '--no-window', '--audio', 'null'])).toMatchObject({
-      port: 5000, audioPort: 4999, durationS: 3, statsFile: 's.json', window: false, audio: 'null',
+      port: 5000,
+      audioPort: 4999,
+      durationS: 3,
+      statsFile: 's.json',
+      window: false,
+      audio: 'null',
     });
   });
-  it('--net takes a profile or a spec on every command; npm start puts it in the client\'s path', () => {
+  it("--net takes a profile or a spec on every command; npm start puts it in the client's path", () => {
     expect(parseServerConfig(['--net', 'wifi'])!.net?.label).toBe('wifi');
     expect(parseClientConfig(['--net', 'loss=2%,delay=40ms'])!.net?.down).toMatchObject({ lossPct: 2, delayMs: 40 });
     const start = parseStartConfig(['--net', 'lossy'])!;

@@ -243,9 +243,9 @@ export function parseClientConfig(argv: string[]): ClientConfig | undefined {
   const { values: v } = parseOptions('client', argv, CLIENT_OPTIONS);
   if (v.help) return undefined;
   const port = portOption('port', v.port, DEFAULT_PORT);
-  if (port === 0) throw new UsageError('--port must be the server\'s UDP port (1..65535), got 0');
+  if (port === 0) throw new UsageError("--port must be the server's UDP port (1..65535), got 0");
   const audioPort = audioPortOption(v['audio-port'], port, false);
-  if (audioPort === 0) throw new UsageError('--audio-port must be the server\'s TCP port (1..65535), got 0');
+  if (audioPort === 0) throw new UsageError("--audio-port must be the server's TCP port (1..65535), got 0");
   const host = hostOption(v.host);
   return Object.freeze({
     host: host === '0.0.0.0' ? DEFAULT_HOST : host,

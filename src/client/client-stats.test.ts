@@ -32,7 +32,15 @@ describe('ClientStats', () => {
       for (let n = 0; n < 40; n++) s.onFrameReceived(n * 33.3, wire === 'framed' ? { ptsUs: n * 33_333, frameId: n } : undefined);
       const j = s.toJSON(2000);
       const read = parseJson(JSON.stringify(j), ClientStatsFileSchema, 'client-stats.json');
-      expect(read).toEqual({ fps: j.fps, framesReceived: 40, audioSeconds: j.audioSeconds, framesLost: j.framesLost, framesLate: j.framesLate, jitterMs: j.jitterMs, avOffsetMs: j.avOffsetMs });
+      expect(read).toEqual({
+        fps: j.fps,
+        framesReceived: 40,
+        audioSeconds: j.audioSeconds,
+        framesLost: j.framesLost,
+        framesLate: j.framesLate,
+        jitterMs: j.jitterMs,
+        avOffsetMs: j.avOffsetMs,
+      });
     }
     expect(() => parseJson('{"fps": 30, "framesReceived": 1}', ClientStatsFileSchema, 'client-stats.json')).toThrow('client-stats.json audioSeconds: missing');
   });

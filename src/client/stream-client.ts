@@ -30,7 +30,15 @@ import { createMonotonicClock, monotonicClock } from '../timing/monotonic-clock.
 import { settlesWithin, sleep } from '../timing/wait.ts';
 import { AUDIO_LEAD_MS } from '../wire/audio-format.ts';
 import {
-  hostKey, wireFor, type ClientSession, type ReceivedFrame, type StreamEvent, type StreamReader, type VideoReader, type Wire, type WireName,
+  hostKey,
+  wireFor,
+  type ClientSession,
+  type ReceivedFrame,
+  type StreamEvent,
+  type StreamReader,
+  type VideoReader,
+  type Wire,
+  type WireName,
 } from '../wire/index.ts';
 import { ClientStats, type ClientStatsJson } from './client-stats.ts';
 import { FrameScheduler, MasterClock, type TimedFrame } from './frame-scheduler.ts';
@@ -83,14 +91,16 @@ export interface ClientEnd {
 function connectError(error: unknown, host: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ECONNREFUSED') {
-    return new EnvironmentError('E_NO_SERVER', `No server at ${host}:${port} (TCP audio port): start one with npm run server, or check --host, --port and --audio-port`);
+    return new EnvironmentError(
+      'E_NO_SERVER',
+      `No server at ${host}:${port} (TCP audio port): start one with npm run server, or check --host, --port and --audio-port`,
+    );
   }
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return new EnvironmentError('E_NO_SERVER', `Cannot reach ${host}:${port} (${code}); check --host and the network`);
   }
   return error;
 }
-
 
 export class StreamClient {
   readonly #opts: StreamClientOptions;
@@ -298,7 +308,11 @@ export class StreamClient {
     const server = `${this.#opts.host}:${this.#opts.audioPort}`;
     const socket = this.#tcp!;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new EnvironmentError('E_NO_HANDSHAKE', `No handshake from ${server} within ${HANDSHAKE_TIMEOUT_MS / 1000} s: ${this.#wire.hints.noGreeting}`)), HANDSHAKE_TIMEOUT_MS);
+      const timer = setTimeout(
+        () =>
+          fail(new EnvironmentError('E_NO_HANDSHAKE', `No handshake from ${server} within ${HANDSHAKE_TIMEOUT_MS / 1000} s: ${this.#wire.hints.noGreeting}`)),
+        HANDSHAKE_TIMEOUT_MS,
+      );
       const onClose = (): void => fail(new EnvironmentError('E_NO_HANDSHAKE', `The server at ${server} closed the connection before its handshake`));
       const settle = (): void => {
         clearTimeout(timer);
@@ -315,7 +329,13 @@ export class StreamClient {
           settle();
           resolve(handshake);
         },
-        reject: (error) => fail(new EnvironmentError('E_NO_HANDSHAKE', `Not an avsock ${this.#wire.name}-wire server at ${server} (${error.message}); ${this.#wire.hints.badGreeting}`)),
+        reject: (error) =>
+          fail(
+            new EnvironmentError(
+              'E_NO_HANDSHAKE',
+              `Not an avsock ${this.#wire.name}-wire server at ${server} (${error.message}); ${this.#wire.hints.badGreeting}`,
+            ),
+          ),
       };
     });
   }
@@ -398,7 +418,8 @@ export class StreamClient {
     if (master === undefined) return;
     const lateBefore = scheduler.framesLate;
     const frame: TimedFrame | undefined = scheduler.poll(master);
-    if (scheduler.framesLate !== lateBefore) this.#debug(`late frame dropped: clock at ${(master / 1000).toFixed(1)} ms (${this.#master!.source}), ${scheduler.queued} waiting`);
+    if (scheduler.framesLate !== lateBefore)
+      this.#debug(`late frame dropped: clock at ${(master / 1000).toFixed(1)} ms (${this.#master!.source}), ${scheduler.queued} waiting`);
     if (frame) this.#show(frame.jpeg, now, (frame.ptsUs - master) / 1000);
     const untilUs = scheduler.untilNextUs(master);
     this.#displayWake?.abort();
@@ -432,7 +453,10 @@ export class StreamClient {
         this.#finish({ code: 1, reason: `no video from ${this.#opts.host}:${this.#opts.port} for ${SERVER_SILENCE_MS / 1000} s: the server is gone` });
       }
     } else if (now - this.#registeredMs >= FIRST_VIDEO_TIMEOUT_MS) {
-      this.#finish({ code: 1, reason: `no video from ${this.#opts.host}:${this.#opts.port} within ${FIRST_VIDEO_TIMEOUT_MS / 1000} s of connecting (UDP blocked, or wrong --port?)` });
+      this.#finish({
+        code: 1,
+        reason: `no video from ${this.#opts.host}:${this.#opts.port} within ${FIRST_VIDEO_TIMEOUT_MS / 1000} s of connecting (UDP blocked, or wrong --port?)`,
+      });
     }
   }
 
@@ -503,5 +527,4 @@ export class StreamClient {
     await this.#player?.close();
     return final;
   }
-
 }

@@ -83,7 +83,7 @@ describe('openAvSources (one ffmpeg, two outputs)', () => {
     await expect(all(av.pcm!)).rejects.toThrow(/missing\.mp4|No such file/);
   });
 
-  it('sizes decoder threads: one up to 1080p60, ffmpeg\'s choice above', () => {
+  it("sizes decoder threads: one up to 1080p60, ffmpeg's choice above", () => {
     expect(decoderThreads(1280, 720, 30)).toBe(1);
     expect(decoderThreads(1920, 1080, 60)).toBe(1);
     expect(decoderThreads(3840, 2160, 30)).toBe(0);

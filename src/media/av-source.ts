@@ -80,13 +80,22 @@ function openOneProcess(opts: OpenAvOptions): AvSources {
   const width = opts.width ?? 400;
   const quality = opts.quality ?? 80;
   mjpegQscale(quality); // RangeError before anything starts
-  const threads = opts.decoderThreads ?? (opts.sourceWidth && opts.sourceHeight ? decoderThreads(opts.sourceWidth, opts.sourceHeight, opts.fps.num / opts.fps.den) : 0);
+  const threads =
+    opts.decoderThreads ?? (opts.sourceWidth && opts.sourceHeight ? decoderThreads(opts.sourceWidth, opts.sourceHeight, opts.fps.num / opts.fps.den) : 0);
   const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
-    '-threads', String(threads),
-    '-i', opts.file,
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-threads',
+    String(threads),
+    '-i',
+    opts.file,
     // The 400-px MJPEG encode is ≈ 0.5 ms a frame: one thread (slice threads would only add wake-ups).
-    ...jpegOutputArgs({ fps: opts.fps, width, quality }), '-threads', String(opts.encoderThreads ?? 1), 'pipe:1',
+    ...jpegOutputArgs({ fps: opts.fps, width, quality }),
+    '-threads',
+    String(opts.encoderThreads ?? 1),
+    'pipe:1',
     ...(opts.audio ? [...pcmOutputArgs({ sampleRate: opts.audio.sampleRate ?? 44100, channels: opts.audio.channels ?? 2 }), 'pipe:3'] : []),
   ];
   const proc = spawn(resolveFfmpeg().path, args, { stdio: ['ignore', 'pipe', 'pipe', opts.audio ? 'pipe' : 'ignore'], windowsHide: true });
@@ -111,12 +120,13 @@ function openOneProcess(opts: OpenAvOptions): AvSources {
   const frames = jpegFrameSource(outputStream(video, child, stop), { ...opts, width, quality });
   const chunkFrames = opts.audio?.chunkFrames ?? 1024;
   const sampleRate = opts.audio?.sampleRate ?? 44100;
-  const pcm = opts.audio && audio
-    ? pcmChunkSource(outputStream(audio, child, stop), {
-      file: opts.file,
-      ...opts.audio,
-      queueSize: opts.audio.queueSize ?? Math.ceil((PCM_QUEUE_SECONDS * sampleRate) / chunkFrames),
-    })
-    : undefined;
+  const pcm =
+    opts.audio && audio
+      ? pcmChunkSource(outputStream(audio, child, stop), {
+          file: opts.file,
+          ...opts.audio,
+          queueSize: opts.audio.queueSize ?? Math.ceil((PCM_QUEUE_SECONDS * sampleRate) / chunkFrames),
+        })
+      : undefined;
   return { frames, pcm, child };
 }

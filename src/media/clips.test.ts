@@ -10,9 +10,13 @@ import { probeMedia } from './probe.ts';
 /** Decodes the first `seconds` of a clip: video as 32x18 gray frames, audio as mono s16le. */
 function decode(file: string, seconds: number): { frames: number[]; audio: Int16Array } {
   const ff = resolveFfmpeg().path;
-  const v = spawnSync(ff, ['-v', 'error', '-i', file, '-t', String(seconds), '-map', '0:v:0', '-vf', 'scale=32:18', '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'], {
-    maxBuffer: 64 << 20,
-  });
+  const v = spawnSync(
+    ff,
+    ['-v', 'error', '-i', file, '-t', String(seconds), '-map', '0:v:0', '-vf', 'scale=32:18', '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'],
+    {
+      maxBuffer: 64 << 20,
+    },
+  );
   expect(v.status, v.stderr?.toString()).toBe(0);
   const frameBytes = 32 * 18;
   const frames: number[] = [];
@@ -33,7 +37,21 @@ function decode(file: string, seconds: number): { frames: number[]; audio: Int16
 function decodeStrip(file: string, n: number): number[] {
   const ff = resolveFfmpeg().path;
   const rows = Math.round(1 / MARKER_STRIP.heightFraction);
-  const v = spawnSync(ff, ['-v', 'error', '-i', file, '-vf', `select=eq(n\\,${n}),crop=iw:ih/${rows}:0:ih-ih/${rows},scale=${MARKER_STRIP.cells}:1`, '-frames:v', '1', '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1']);
+  const v = spawnSync(ff, [
+    '-v',
+    'error',
+    '-i',
+    file,
+    '-vf',
+    `select=eq(n\\,${n}),crop=iw:ih/${rows}:0:ih-ih/${rows},scale=${MARKER_STRIP.cells}:1`,
+    '-frames:v',
+    '1',
+    '-pix_fmt',
+    'gray',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ]);
   expect(v.status, v.stderr?.toString()).toBe(0);
   return [...v.stdout].map((x) => (x > 128 ? 1 : 0));
 }
@@ -109,7 +127,7 @@ describe('ensureDemoClip', () => {
       // Zero crossings over 50 ms of the beep: 2 per period.
       let crossings = 0;
       const from = Math.round((k + 0.01) * 44100);
-      for (let i = from; i < from + 0.05 * 44100; i++) if ((audio[i - 1]! < 0) !== (audio[i]! < 0)) crossings += 1;
+      for (let i = from; i < from + 0.05 * 44100; i++) if (audio[i - 1]! < 0 !== audio[i]! < 0) crossings += 1;
       expect(Math.abs(crossings / 2 / 0.05 - beepHzOfSecond(k))).toBeLessThan(30);
     }
     const strip = decodeStrip(await ensureDemoClip(), 45);
@@ -139,16 +157,32 @@ describe('makeTestClip', () => {
 describe('makeVfrClip', () => {
   it('builds one setpts branch per segment, each starting where the previous one ended', () => {
     expect(vfrPtsExpression([{ frames: 30, fps: 30 }])).toBe('0+(N-0)/30');
-    expect(vfrPtsExpression([{ frames: 30, fps: 30 }, { frames: 30, fps: 10 }])).toBe('if(lt(N,30),0+(N-0)/30,1+(N-30)/10)');
+    expect(
+      vfrPtsExpression([
+        { frames: 30, fps: 30 },
+        { frames: 30, fps: 10 },
+      ]),
+    ).toBe('if(lt(N,30),0+(N-0)/30,1+(N-30)/10)');
   });
 
   it('makes a clip whose frames keep their uneven times, with the installed ffmpeg (-fps_mode or -vsync)', async () => {
-    const file = await makeVfrClip(join(dir, 'vfr.mp4'), { segments: [{ frames: 30, fps: 30 }, { frames: 30, fps: 10 }] });
+    const file = await makeVfrClip(join(dir, 'vfr.mp4'), {
+      segments: [
+        { frames: 30, fps: 30 },
+        { frames: 30, fps: 10 },
+      ],
+    });
     const info = await probeMedia(file);
     expect(info.video?.variableFrameRate?.nominal).toBe('30/1');
-    const p = spawnSync(resolveFfprobe().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+    const p = spawnSync(resolveFfprobe().path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], {
+      encoding: 'utf8',
+    });
     expect(p.status, p.stderr).toBe(0);
-    const times = p.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
+    const times = p.stdout
+      .trim()
+      .split('\n')
+      .map(Number)
+      .sort((a, b) => a - b);
     expect(times).toHaveLength(60);
     expect(times[1]! - times[0]!).toBeCloseTo(1 / 30, 3);
     expect(times[59]! - times[58]!).toBeCloseTo(1 / 10, 3);

@@ -139,10 +139,7 @@ function demoVideoFilter(text: TextMode): string {
   if (text.kind !== 'none') {
     const font = text.kind === 'font' ? `fontfile=${quoteFilterValue(text.fontfile)}:` : '';
     // %{eif:…} prints 20 − floor(t) as an integer: 20 during second 0 … 1 during second 19.
-    filters.push(
-      `drawtext=${font}text='%{eif\\:${countdownFrom}-floor(t)\\:d}':fontsize=400:fontcolor=white:` +
-        `x=(w-text_w)/2:y=(h-text_h)/2`,
-    );
+    filters.push(`drawtext=${font}text='%{eif\\:${countdownFrom}-floor(t)\\:d}':fontsize=400:fontcolor=white:` + `x=(w-text_w)/2:y=(h-text_h)/2`);
   }
   // The flash: frame number n, not t, so it is exactly frames 0..flashFrames−1 of every second.
   filters.push(flashFilter({ num: fps, den: 1 }, flashFrames), ...frameNumberStripFilters());
@@ -153,28 +150,40 @@ function demoVideoFilter(text: TextMode): string {
 async function generateDemo(tmp: string, onProgress: (msg: string) => void): Promise<void> {
   const { fps, seconds, width, height } = DEMO_CLIP;
   const font = FONT_CANDIDATES.find((f) => existsSync(f));
-  const modes: TextMode[] = [
-    ...(font ? [{ kind: 'font', fontfile: font } as const] : []),
-    { kind: 'fontconfig' },
-    { kind: 'none' },
-  ];
+  const modes: TextMode[] = [...(font ? [{ kind: 'font', fontfile: font } as const] : []), { kind: 'fontconfig' }, { kind: 'none' }];
   let lastError: unknown;
   for (const mode of modes) {
     try {
       await runFfmpeg({
         name: 'ffmpeg (demo clip)',
-        inputs: [
-          { source: `color=c=black:s=${width}x${height}:r=${fps}:d=${seconds}`, options: ['-f', 'lavfi'] },
-          beepInput(seconds),
-        ],
+        inputs: [{ source: `color=c=black:s=${width}x${height}:r=${fps}:d=${seconds}`, options: ['-f', 'lavfi'] }, beepInput(seconds)],
         outputOptions: [
-          '-map', '0:v:0', '-map', '1:a:0',
-          '-vf', demoVideoFilter(mode),
-          '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-r', String(fps), '-g', String(fps),
+          '-map',
+          '0:v:0',
+          '-map',
+          '1:a:0',
+          '-vf',
+          demoVideoFilter(mode),
+          '-c:v',
+          'libx264',
+          '-preset',
+          'veryfast',
+          '-crf',
+          '20',
+          '-pix_fmt',
+          'yuv420p',
+          '-r',
+          String(fps),
+          '-g',
+          String(fps),
           ...AUDIO_OUT,
-          '-t', String(seconds),
-          '-movflags', '+faststart',
-          '-f', 'mp4', '-y',
+          '-t',
+          String(seconds),
+          '-movflags',
+          '+faststart',
+          '-f',
+          'mp4',
+          '-y',
         ],
         output: tmp,
       });
@@ -268,11 +277,7 @@ export async function makeTestClip(path: string, opts: TestClipOptions): Promise
     out.push('-map', '0:v:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-r', rate);
   }
   if (wantAudio) {
-    inputs.push(
-      opts.flashes
-        ? beepInput(opts.seconds, opts.beepLateS ?? 0)
-        : { source: `sine=f=440:r=44100:d=${opts.seconds}`, options: ['-f', 'lavfi'] },
-    );
+    inputs.push(opts.flashes ? beepInput(opts.seconds, opts.beepLateS ?? 0) : { source: `sine=f=440:r=44100:d=${opts.seconds}`, options: ['-f', 'lavfi'] });
     out.push('-map', `${inputs.length - 1}:a:0`, ...AUDIO_OUT);
   }
   await mkdir(dirname(resolve(path)), { recursive: true });
@@ -339,11 +344,19 @@ export async function makeVfrClip(path: string, opts: VfrClipOptions): Promise<s
   const inputs: FfmpegInput[] = [{ source: `testsrc2=s=${width}x${height}:r=${sourceFps}`, options: ['-f', 'lavfi'] }];
   // settb=AVTB (1/1000000 s) first, so every segment's frame times are representable exactly.
   const out = [
-    '-map', '0:v:0',
-    '-vf', `settb=AVTB,setpts='(${vfrPtsExpression(opts.segments)})/TB',format=yuv420p`,
-    '-frames:v', String(frames),
+    '-map',
+    '0:v:0',
+    '-vf',
+    `settb=AVTB,setpts='(${vfrPtsExpression(opts.segments)})/TB',format=yuv420p`,
+    '-frames:v',
+    String(frames),
     ...frameTimingOptions(features, 'vfr'),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
   ];
   if (opts.audio ?? true) {
     inputs.push({ source: `sine=f=440:r=44100:d=${seconds}`, options: ['-f', 'lavfi'] });

@@ -70,7 +70,10 @@ function build(job: FfmpegJob): ffmpeg.FfmpegCommand {
   return command;
 }
 
-function supervise(command: ffmpeg.FfmpegCommand, job: FfmpegJob): {
+function supervise(
+  command: ffmpeg.FfmpegCommand,
+  job: FfmpegJob,
+): {
   child: Promise<ChildHandle>;
   done: Promise<void>;
   stop: () => Promise<void>;

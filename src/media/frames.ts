@@ -46,7 +46,11 @@ export function scaledHeight(width: number, srcWidth: number, srcHeight: number)
 /** ffmpeg output options of the JPEG stream (an image2pipe of MJPEG at a constant rate, scaled to `width`). */
 export function jpegOutputArgs(opts: { fps: Rational; width: number; quality: number }): string[] {
   return [
-    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
     // The fps filter re-times to a constant rate (duplicating/dropping frames of a variable-rate
     // file), then scale. Works on ffmpeg 4 (the npm binary) and 5+, unlike -fps_mode.
     // JPEG wants full-range YUV (yuvj420p); most video files are limited range. Scaling and
@@ -55,9 +59,16 @@ export function jpegOutputArgs(opts: { fps: Rational; width: number; quality: nu
     // picture after costs 0.15 ms less CPU a frame at 720p → 400 px (−8 % of ffmpeg, on 4.1 and
     // 5.1 alike); pixels are within ±2 of the one-pass result before JPEG's quantiser (identical
     // for a full-range source).
-    '-vf', `fps=fps=${formatRational(opts.fps)},scale=${opts.width}:-2:flags=bilinear,format=pix_fmts=yuv420p|yuvj420p,scale=out_range=full,format=yuvj420p`,
-    '-c:v', 'mjpeg', '-q:v', String(mjpegQscale(opts.quality)), '-pix_fmt', 'yuvj420p',
-    '-f', 'image2pipe',
+    '-vf',
+    `fps=fps=${formatRational(opts.fps)},scale=${opts.width}:-2:flags=bilinear,format=pix_fmts=yuv420p|yuvj420p,scale=out_range=full,format=yuvj420p`,
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    String(mjpegQscale(opts.quality)),
+    '-pix_fmt',
+    'yuvj420p',
+    '-f',
+    'image2pipe',
   ];
 }
 

@@ -46,7 +46,10 @@ describe('JpegSplitter', () => {
     const stream = Buffer.concat(jpegs);
     for (let cut = 0; cut <= stream.length; cut++) {
       const out = splitAll([stream.subarray(0, cut), stream.subarray(cut)]);
-      expect(out.map((b) => b.toString('hex')), `split at ${cut}`).toEqual(jpegs.map((b) => b.toString('hex')));
+      expect(
+        out.map((b) => b.toString('hex')),
+        `split at ${cut}`,
+      ).toEqual(jpegs.map((b) => b.toString('hex')));
     }
   });
 

@@ -78,7 +78,7 @@ describe('probeMedia', () => {
     await expect(probeMedia(sub)).rejects.toMatchObject({ code: 'E_FILE_NOT_MEDIA', message: expect.stringContaining('is a directory') });
   });
 
-  it('a file that is not media is E_FILE_NOT_MEDIA with ffprobe\'s reason on one line', async () => {
+  it("a file that is not media is E_FILE_NOT_MEDIA with ffprobe's reason on one line", async () => {
     const text = join(dir, 'notes.mp4');
     writeFileSync(text, 'this is not a video\n'.repeat(50));
     const error = (await probeMedia(text).catch((e: unknown) => e)) as EnvironmentError;
@@ -137,7 +137,15 @@ describe('openJpegFrames', () => {
   it('turns a variable-frame-rate file into constant-rate frames at the probed rate', async () => {
     const vfr = join(dir, 'vfr.mkv');
     // 1 s at 30 fps, then 30 frames at 15 fps: 3 s in all, timestamps not evenly spaced.
-    await makeVfrClip(vfr, { segments: [{ frames: 30, fps: 30 }, { frames: 30, fps: 15 }], width: 160, height: 120, audio: false });
+    await makeVfrClip(vfr, {
+      segments: [
+        { frames: 30, fps: 30 },
+        { frames: 30, fps: 15 },
+      ],
+      width: 160,
+      height: 120,
+      audio: false,
+    });
     const info = await probeMedia(vfr);
     const fps = info.video!.fps;
     const src = openJpegFrames({ file: vfr, fps, width: 64 });

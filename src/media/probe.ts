@@ -62,7 +62,9 @@ export function mediaInfoFrom(file: string, data: ProbeData): MediaInfo {
       fps,
       codec: String(v.codec_name ?? 'unknown'),
       ...(frameCount ? { frameCount } : {}),
-      ...(isVariableRate(v.r_frame_rate, v.avg_frame_rate) ? { variableFrameRate: { nominal: String(v.r_frame_rate), average: String(v.avg_frame_rate) } } : {}),
+      ...(isVariableRate(v.r_frame_rate, v.avg_frame_rate)
+        ? { variableFrameRate: { nominal: String(v.r_frame_rate), average: String(v.avg_frame_rate) } }
+        : {}),
     };
   }
   const audio: MediaInfo['audio'] = a

@@ -76,11 +76,14 @@ export class Departures {
     if (this.#timer && this.#timerAtMs <= head.atMs) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAtMs = head.atMs;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAtMs = Infinity;
-      this.#runDue();
-    }, Math.max(0, head.atMs - this.#now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAtMs = Infinity;
+        this.#runDue();
+      },
+      Math.max(0, head.atMs - this.#now()),
+    );
   }
 
   #push(job: Job): void {

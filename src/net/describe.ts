@@ -16,7 +16,13 @@ function pct(part: number, whole: number): string {
 /** Why datagrams were lost, only the causes that happened: "loss 12, fragment 3, queue 0" → "loss 12, fragment 3". */
 function causes(r: RelayReport): string {
   const d = r.video.down.dropped;
-  const parts = [['loss', d.loss], ['fragment', d.fragment], ['queue', d.queue]].filter(([, n]) => (n as number) > 0).map(([k, n]) => `${k} ${n}`);
+  const parts = [
+    ['loss', d.loss],
+    ['fragment', d.fragment],
+    ['queue', d.queue],
+  ]
+    .filter(([, n]) => (n as number) > 0)
+    .map(([k, n]) => `${k} ${n}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
@@ -53,7 +59,9 @@ export function netSummary(r: RelayReport): string {
     v.overtaken ? `overtaken ${v.overtaken}` : '',
   ].filter((s) => s !== '');
   const audio = r.audio.down;
-  return `net ${r.net}: dropped ${droppedOf(r)} of ${v.datagrams} datagrams${causes(r)}${extras.length ? `, ${extras.join(', ')}` : ''}; `
-    + `frames ${f.whole} of ${f.frames} whole (${pct(f.whole, f.frames)}), ${f.incomplete} incomplete, ${f.outOfOrder} out of order, ${f.damaged} damaged; `
-    + `a receiver in order counts ${f.lostInSpan} frames lost; audio ${audio.bytes} bytes, delayed up to ${audio.maxDelayMs.toFixed(0)} ms${audio.retransmits ? `, ${audio.retransmits} retransmissions` : ''}`;
+  return (
+    `net ${r.net}: dropped ${droppedOf(r)} of ${v.datagrams} datagrams${causes(r)}${extras.length ? `, ${extras.join(', ')}` : ''}; ` +
+    `frames ${f.whole} of ${f.frames} whole (${pct(f.whole, f.frames)}), ${f.incomplete} incomplete, ${f.outOfOrder} out of order, ${f.damaged} damaged; ` +
+    `a receiver in order counts ${f.lostInSpan} frames lost; audio ${audio.bytes} bytes, delayed up to ${audio.maxDelayMs.toFixed(0)} ms${audio.retransmits ? `, ${audio.retransmits} retransmissions` : ''}`
+  );
 }

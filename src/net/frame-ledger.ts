@@ -56,7 +56,14 @@ export class FrameLedger {
   #newest: number | undefined;
 
   counts(): FrameCounts {
-    return { frames: this.#frames, whole: this.#whole, outOfOrder: this.#outOfOrder, incomplete: this.#incomplete, damaged: this.#damaged, lostInSpan: this.#lostInSpan };
+    return {
+      frames: this.#frames,
+      whole: this.#whole,
+      outOfOrder: this.#outOfOrder,
+      incomplete: this.#incomplete,
+      damaged: this.#damaged,
+      lostInSpan: this.#lostInSpan,
+    };
   }
 
   /** A piece was offered to the path. */

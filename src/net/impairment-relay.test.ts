@@ -17,7 +17,7 @@ async function udpSocket(): Promise<dgram.Socket> {
 }
 
 describe('ImpairmentRelay', () => {
-  it('UDP: the server\'s datagrams reach the client from the relay\'s port, minus exactly the ones it dropped, late by the delay', async () => {
+  it("UDP: the server's datagrams reach the client from the relay's port, minus exactly the ones it dropped, late by the delay", async () => {
     const server = await udpSocket();
     const client = await udpSocket();
     // The "server" answers a hello with 200 numbered datagrams, 2 per frame.
@@ -30,9 +30,13 @@ describe('ImpairmentRelay', () => {
     });
     const dropped: number[] = [];
     const relay = await ImpairmentRelay.start({
-      videoPort: 0, serverHost: '127.0.0.1', serverVideoPort: server.address().port,
+      videoPort: 0,
+      serverHost: '127.0.0.1',
+      serverVideoPort: server.address().port,
       net: { label: 'test', down: parseSpec('loss=20%,delay=30ms,seed=4'), up: NO_IMPAIRMENT },
-      newFrameTagger: () => (d): FramePart => ({ frameId: d.readUInt32BE(0) >> 1, index: d.readUInt32BE(0) & 1, count: 2 }),
+      newFrameTagger:
+        () =>
+        (d): FramePart => ({ frameId: d.readUInt32BE(0) >> 1, index: d.readUInt32BE(0) & 1, count: 2 }),
       onVideoVerdict: (d, v) => {
         if (v.dropped) dropped.push(d.readUInt32BE(0));
       },
@@ -65,7 +69,11 @@ describe('ImpairmentRelay', () => {
     const server = net.createServer((socket) => socket.end(payload));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const relay = await ImpairmentRelay.start({
-      videoPort: 0, audioPort: 0, serverHost: '127.0.0.1', serverVideoPort: 9, serverAudioPort: (server.address() as net.AddressInfo).port,
+      videoPort: 0,
+      audioPort: 0,
+      serverHost: '127.0.0.1',
+      serverVideoPort: 9,
+      serverAudioPort: (server.address() as net.AddressInfo).port,
       net: parseNet('delay=20ms,rate=40mbit'),
     });
     try {

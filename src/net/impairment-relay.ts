@@ -86,8 +86,12 @@ function udpType(host: string): 'udp4' | 'udp6' {
 
 function sumFrames(a: FrameCounts, b: FrameCounts): FrameCounts {
   return {
-    frames: a.frames + b.frames, whole: a.whole + b.whole, outOfOrder: a.outOfOrder + b.outOfOrder,
-    incomplete: a.incomplete + b.incomplete, damaged: a.damaged + b.damaged, lostInSpan: a.lostInSpan + b.lostInSpan,
+    frames: a.frames + b.frames,
+    whole: a.whole + b.whole,
+    outOfOrder: a.outOfOrder + b.outOfOrder,
+    incomplete: a.incomplete + b.incomplete,
+    damaged: a.damaged + b.damaged,
+    lostInSpan: a.lostInSpan + b.lostInSpan,
   };
 }
 
@@ -314,7 +318,13 @@ export class ImpairmentRelay {
     const upstream = dgram.createSocket(udpType(this.#opts.serverHost));
     upstream.on('error', (error) => this.#log(`relay: upstream udp ${error.message}`));
     const session: Session = {
-      key, client: { address: rinfo.address, port: rinfo.port }, upstream, tag: this.#opts.newFrameTagger?.(), ledger: new FrameLedger(), lastSeenMs: this.#now(), lastFrameId: undefined,
+      key,
+      client: { address: rinfo.address, port: rinfo.port },
+      upstream,
+      tag: this.#opts.newFrameTagger?.(),
+      ledger: new FrameLedger(),
+      lastSeenMs: this.#now(),
+      lastFrameId: undefined,
     };
     upstream.on('message', (msg, from) => {
       if (from.port !== this.#opts.serverVideoPort) return; // only the server's video goes back

@@ -105,14 +105,22 @@ describe('DatagramPath', () => {
     // draws: reorder for #0 (held), then #1 skips the reorder draw while one is held.
     const path = new DatagramPath(parseSpec('reorder=50%'), draws(0.1));
     expect(path.decide(0, 100, 0)).toEqual({ departures: [] });
-    expect(path.decide(1, 200, 5)).toEqual({ departures: [{ id: 1, atMs: 5, length: 200 }, { id: 0, atMs: 5, length: 100 }] });
+    expect(path.decide(1, 200, 5)).toEqual({
+      departures: [
+        { id: 1, atMs: 5, length: 200 },
+        { id: 0, atMs: 5, length: 100 },
+      ],
+    });
     expect(path.counters).toMatchObject({ reordered: 1, forwarded: 2 });
     expect(path.flush(6)).toEqual([]);
   });
 
   it('duplicates send two copies; truncation cuts to a random shorter length', () => {
     const path = new DatagramPath(parseSpec('dup=10%,truncate=10%'), draws(0.05, 0.5, 0.5, 0.05, 0.25));
-    expect(path.decide(0, 1000, 0).departures).toEqual([{ id: 0, atMs: 0, length: 1000 }, { id: 0, atMs: 0, length: 1000 }]);
+    expect(path.decide(0, 1000, 0).departures).toEqual([
+      { id: 0, atMs: 0, length: 1000 },
+      { id: 0, atMs: 0, length: 1000 },
+    ]);
     expect(path.decide(1, 1001, 0).departures).toEqual([{ id: 1, atMs: 0, length: 251 }]);
     expect(path.counters).toMatchObject({ duplicated: 1, truncated: 1, forwarded: 2 });
   });

@@ -143,7 +143,18 @@ function delayOf(spec: NetSpec, random: Random): number {
 
 /** The datagram side of one direction. */
 export function newPathCounters(): PathCounters {
-  return { datagrams: 0, forwarded: 0, dropped: { loss: 0, fragment: 0, queue: 0 }, fragmented: 0, duplicated: 0, truncated: 0, reordered: 0, overtaken: 0, delaySumMs: 0, queuePeakBytes: 0 };
+  return {
+    datagrams: 0,
+    forwarded: 0,
+    dropped: { loss: 0, fragment: 0, queue: 0 },
+    fragmented: 0,
+    duplicated: 0,
+    truncated: 0,
+    reordered: 0,
+    overtaken: 0,
+    delaySumMs: 0,
+    queuePeakBytes: 0,
+  };
 }
 
 export class DatagramPath {

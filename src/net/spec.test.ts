@@ -12,7 +12,16 @@ describe('net spec', () => {
 
   it('parseSpec() takes tc units: s and us, kbit and gbit, kb = 1024 bytes, spaces around items', () => {
     expect(parseSpec(' delay=1s , jitter=500us,rate=640kbit,queue=64kb,overtake=yes,dup=1%,truncate=0.5%,reorder=3%,seed=9 ')).toEqual({
-      ...NO_IMPAIRMENT, delayMs: 1000, jitterMs: 0.5, rateBps: 640_000, queueBytes: 65_536, overtake: true, duplicatePct: 1, truncatePct: 0.5, reorderPct: 3, seed: 9,
+      ...NO_IMPAIRMENT,
+      delayMs: 1000,
+      jitterMs: 0.5,
+      rateBps: 640_000,
+      queueBytes: 65_536,
+      overtake: true,
+      duplicatePct: 1,
+      truncatePct: 0.5,
+      reorderPct: 3,
+      seed: 9,
     });
     expect(parseSpec('')).toEqual(NO_IMPAIRMENT);
   });
@@ -66,38 +75,46 @@ describe('net spec', () => {
     expect(() => parseNet('lossy,burst=0')).toThrow(/burst must be/);
   });
 
-  const validSpec: fc.Arbitrary<NetSpec> = fc.record({
-    lossPct: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 50, noNaN: true })),
-    burst: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 1000, noNaN: true })),
-    delayMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
-    jitterMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
-    overtake: fc.boolean(),
-    reorderPct: fc.double({ min: 0, max: 100, noNaN: true }),
-    duplicatePct: fc.double({ min: 0, max: 100, noNaN: true }),
-    truncatePct: fc.double({ min: 0, max: 100, noNaN: true }),
-    rateBps: fc.oneof(fc.constant(0), fc.integer({ min: 8000, max: 100e9 })),
-    queueBytes: fc.oneof(fc.constant(0), fc.integer({ min: 2048, max: 64 * 1024 * 1024 })),
-    mtu: fc.oneof(fc.constant(0), fc.integer({ min: 576, max: 65535 })),
-    seed: fc.integer({ min: 0, max: 0xffff_ffff }),
-  }).filter((s) => s.burst === 1 || s.lossPct === 0 || s.lossPct / (100 - s.lossPct) / s.burst <= 1);
+  const validSpec: fc.Arbitrary<NetSpec> = fc
+    .record({
+      lossPct: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 50, noNaN: true })),
+      burst: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 1000, noNaN: true })),
+      delayMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
+      jitterMs: fc.double({ min: 0, max: 10_000, noNaN: true }),
+      overtake: fc.boolean(),
+      reorderPct: fc.double({ min: 0, max: 100, noNaN: true }),
+      duplicatePct: fc.double({ min: 0, max: 100, noNaN: true }),
+      truncatePct: fc.double({ min: 0, max: 100, noNaN: true }),
+      rateBps: fc.oneof(fc.constant(0), fc.integer({ min: 8000, max: 100e9 })),
+      queueBytes: fc.oneof(fc.constant(0), fc.integer({ min: 2048, max: 64 * 1024 * 1024 })),
+      mtu: fc.oneof(fc.constant(0), fc.integer({ min: 576, max: 65535 })),
+      seed: fc.integer({ min: 0, max: 0xffff_ffff }),
+    })
+    .filter((s) => s.burst === 1 || s.lossPct === 0 || s.lossPct / (100 - s.lossPct) / s.burst <= 1);
 
   it('round trip: parseSpec(formatSpec(s)) equals s for random valid specs', () => {
-    fc.assert(fc.property(validSpec, (s) => {
-      expect(parseSpec(formatSpec(s))).toEqual(s);
-    }), { numRuns: 500, seed: 22 });
+    fc.assert(
+      fc.property(validSpec, (s) => {
+        expect(parseSpec(formatSpec(s))).toEqual(s);
+      }),
+      { numRuns: 500, seed: 22 },
+    );
   });
 
   it('random text: only a one-line UsageError escapes, and a valid spec still parses afterwards', () => {
     const alphabet = fc.constantFrom(...'loss=burst,delay%jitter.0123456789msmbitkbMTU -e_yesno'.split(''));
-    fc.assert(fc.property(fc.string({ unit: alphabet, maxLength: 40 }), (text) => {
-      try {
-        parseNet(text);
-      } catch (error) {
-        expect(error).toBeInstanceOf(UsageError);
-        expect((error as Error).message).toMatch(/^--net: /);
-        expect((error as Error).message).not.toContain('\n');
-      }
-    }), { numRuns: 2000, seed: 7 });
+    fc.assert(
+      fc.property(fc.string({ unit: alphabet, maxLength: 40 }), (text) => {
+        try {
+          parseNet(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(UsageError);
+          expect((error as Error).message).toMatch(/^--net: /);
+          expect((error as Error).message).not.toContain('\n');
+        }
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
     expect(parseNet('wifi').down.burst).toBe(3);
   });
 });

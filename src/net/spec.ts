@@ -36,7 +36,18 @@ export interface NetSpec {
 }
 
 export const NO_IMPAIRMENT: NetSpec = Object.freeze({
-  lossPct: 0, burst: 1, delayMs: 0, jitterMs: 0, overtake: false, reorderPct: 0, duplicatePct: 0, truncatePct: 0, rateBps: 0, queueBytes: 0, mtu: 0, seed: 1,
+  lossPct: 0,
+  burst: 1,
+  delayMs: 0,
+  jitterMs: 0,
+  overtake: false,
+  reorderPct: 0,
+  duplicatePct: 0,
+  truncatePct: 0,
+  rateBps: 0,
+  queueBytes: 0,
+  mtu: 0,
+  seed: 1,
 });
 
 type Key = keyof NetSpec;
@@ -65,13 +76,17 @@ function unitNumber(raw: string, units: Record<string, number>, bare: number | u
 }
 
 const percent = (name: string, key: 'lossPct' | 'reorderPct' | 'duplicatePct' | 'truncatePct'): Field<typeof key> => ({
-  name, key, range: 'a percentage from 0% to 100%',
+  name,
+  key,
+  range: 'a percentage from 0% to 100%',
   parse: (raw) => unitNumber(raw, { '%': 1 }, undefined, 0, 100),
   format: (v) => `${v}%`,
 });
 
 const millis = (name: string, key: 'delayMs' | 'jitterMs'): Field<typeof key> => ({
-  name, key, range: 'a time from 0ms to 10s (us, ms or s)',
+  name,
+  key,
+  range: 'a time from 0ms to 10s (us, ms or s)',
   parse: (raw) => unitNumber(raw, { us: 0.001, ms: 1, s: 1000 }, 1, 0, 10_000),
   format: (v) => `${v}ms`,
 });
@@ -82,20 +97,33 @@ function scaled(value: number, units: ReadonlyArray<readonly [string, number]>):
   return `${value}`;
 }
 
-const RATE_UNITS = [['gbit', 1e9], ['mbit', 1e6], ['kbit', 1e3], ['bit', 1]] as const;
-const SIZE_UNITS = [['mb', 1024 * 1024], ['kb', 1024], ['b', 1]] as const;
+const RATE_UNITS = [
+  ['gbit', 1e9],
+  ['mbit', 1e6],
+  ['kbit', 1e3],
+  ['bit', 1],
+] as const;
+const SIZE_UNITS = [
+  ['mb', 1024 * 1024],
+  ['kb', 1024],
+  ['b', 1],
+] as const;
 
 const FIELDS = [
   percent('loss', 'lossPct'),
   {
-    name: 'burst', key: 'burst', range: 'a mean loss-run length from 1 to 1000 packets',
+    name: 'burst',
+    key: 'burst',
+    range: 'a mean loss-run length from 1 to 1000 packets',
     parse: (raw: string) => unitNumber(raw, {}, 1, 1, 1000),
     format: (v: number) => `${v}`,
   } satisfies Field<'burst'>,
   millis('delay', 'delayMs'),
   millis('jitter', 'jitterMs'),
   {
-    name: 'overtake', key: 'overtake', range: 'yes or no',
+    name: 'overtake',
+    key: 'overtake',
+    range: 'yes or no',
     parse: (raw: string) => (raw === 'yes' ? true : raw === 'no' ? false : undefined),
     format: (v: boolean) => (v ? 'yes' : 'no'),
   } satisfies Field<'overtake'>,
@@ -103,22 +131,30 @@ const FIELDS = [
   percent('dup', 'duplicatePct'),
   percent('truncate', 'truncatePct'),
   {
-    name: 'rate', key: 'rateBps', range: 'a rate from 8kbit to 100gbit (bit, kbit, mbit, gbit), or 0 for none',
+    name: 'rate',
+    key: 'rateBps',
+    range: 'a rate from 8kbit to 100gbit (bit, kbit, mbit, gbit), or 0 for none',
     parse: (raw: string) => (raw.trim() === '0' ? 0 : unitNumber(raw, Object.fromEntries(RATE_UNITS), undefined, 8000, 100e9, true)),
     format: (v: number) => scaled(v, RATE_UNITS),
   } satisfies Field<'rateBps'>,
   {
-    name: 'queue', key: 'queueBytes', range: 'a size from 2kb to 64mb (b, kb, mb; kb = 1024 bytes)',
+    name: 'queue',
+    key: 'queueBytes',
+    range: 'a size from 2kb to 64mb (b, kb, mb; kb = 1024 bytes)',
     parse: (raw: string) => unitNumber(raw, Object.fromEntries(SIZE_UNITS), 1, 2048, 64 * 1024 * 1024, true),
     format: (v: number) => scaled(v, SIZE_UNITS),
   } satisfies Field<'queueBytes'>,
   {
-    name: 'mtu', key: 'mtu', range: 'a whole number of bytes from 576 to 65535, or 0 for none',
+    name: 'mtu',
+    key: 'mtu',
+    range: 'a whole number of bytes from 576 to 65535, or 0 for none',
     parse: (raw: string) => (raw.trim() === '0' ? 0 : unitNumber(raw, {}, 1, 576, 65535, true)),
     format: (v: number) => `${v}`,
   } satisfies Field<'mtu'>,
   {
-    name: 'seed', key: 'seed', range: 'a whole number from 0 to 4294967295',
+    name: 'seed',
+    key: 'seed',
+    range: 'a whole number from 0 to 4294967295',
     parse: (raw: string) => unitNumber(raw, {}, 1, 0, 0xffff_ffff, true),
     format: (v: number) => `${v}`,
   } satisfies Field<'seed'>,
@@ -139,7 +175,10 @@ function specError(flag: string, message: string): UsageError {
 export function parseSpec(text: string, flag = '--net'): NetSpec {
   const spec: Record<string, unknown> = { ...NO_IMPAIRMENT };
   const seen = new Set<string>();
-  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const eq = item.indexOf('=');
     const name = (eq < 0 ? item : item.slice(0, eq)).trim().toLowerCase();
     const field = FIELDS.find((f) => f.name === name);
@@ -155,7 +194,10 @@ export function parseSpec(text: string, flag = '--net'): NetSpec {
   const parsed = spec as unknown as NetSpec;
   // Gilbert–Elliott: entering the bad state with p = loss·r/(1 − loss) (r = 1/burst) must be a probability.
   if (parsed.burst > 1 && parsed.lossPct > 0 && gilbertEnterProbability(parsed) > 1) {
-    throw specError(flag, `burst must be at least ${Math.ceil(parsed.lossPct / (100 - parsed.lossPct))} packets with loss=${parsed.lossPct}% (a mean loss of L needs bursts ≥ L/(1−L)), got ${parsed.burst}`);
+    throw specError(
+      flag,
+      `burst must be at least ${Math.ceil(parsed.lossPct / (100 - parsed.lossPct))} packets with loss=${parsed.lossPct}% (a mean loss of L needs bursts ≥ L/(1−L)), got ${parsed.burst}`,
+    );
   }
   if (parsed.lossPct === 100 && parsed.burst > 1) throw specError(flag, 'burst must be 1 with loss=100% (everything is lost)');
   return Object.freeze(parsed);
@@ -164,7 +206,7 @@ export function parseSpec(text: string, flag = '--net'): NetSpec {
 /** Good → bad transition probability of the two-state loss model with the spec's mean loss and burst. */
 export function gilbertEnterProbability(spec: Pick<NetSpec, 'lossPct' | 'burst'>): number {
   const loss = spec.lossPct / 100;
-  return loss >= 1 ? 1 : (loss / (1 - loss)) / spec.burst;
+  return loss >= 1 ? 1 : loss / (1 - loss) / spec.burst;
 }
 
 /** The shortest text that parses back to `spec`: the fields that differ from NO_IMPAIRMENT ("" = none). */
@@ -197,20 +239,36 @@ function profile(name: string, summary: string, source: string, spec: string): N
  * the figures are the presets other tools use, named in `source`, so a result here can be compared.
  */
 export const PROFILES: readonly NetProfile[] = Object.freeze([
-  profile('lan', 'switched 100 Mbit/s Ethernet: no loss, sub-millisecond delay',
-    'IEEE 802.3u Fast Ethernet rate; 0.25 ms each way is a two-hop switched LAN', 'delay=0.25ms,jitter=0.05ms,rate=100mbit,mtu=1500'),
-  profile('wifi', 'a busy home Wi-Fi: a few ms of delay with bursts of jitter and loss',
-    'Loadero\'s 4G/Wi-Fi-class preset (0.2 % loss, 5–15 ms jitter) with 802.11\'s bursty loss (retries fail together under interference); 20 Mbit/s of real 802.11n throughput',
-    'loss=0.5%,burst=3,delay=4ms,jitter=4ms,rate=20mbit,mtu=1500'),
-  profile('mobile', '3.5G/HSPA: 150 ms round trip, 0.5 % loss',
+  profile(
+    'lan',
+    'switched 100 Mbit/s Ethernet: no loss, sub-millisecond delay',
+    'IEEE 802.3u Fast Ethernet rate; 0.25 ms each way is a two-hop switched LAN',
+    'delay=0.25ms,jitter=0.05ms,rate=100mbit,mtu=1500',
+  ),
+  profile(
+    'wifi',
+    'a busy home Wi-Fi: a few ms of delay with bursts of jitter and loss',
+    "Loadero's 4G/Wi-Fi-class preset (0.2 % loss, 5–15 ms jitter) with 802.11's bursty loss (retries fail together under interference); 20 Mbit/s of real 802.11n throughput",
+    'loss=0.5%,burst=3,delay=4ms,jitter=4ms,rate=20mbit,mtu=1500',
+  ),
+  profile(
+    'mobile',
+    '3.5G/HSPA: 150 ms round trip, 0.5 % loss',
     'Loadero\'s "3.5G/HSPA" network preset: 20 Mbit/s, 0.5 % loss, 150 ms latency (taken as the round trip), 10 ms jitter',
-    'loss=0.5%,burst=2,delay=75ms,jitter=10ms,rate=20mbit,mtu=1500'),
-  profile('lossy', '5 % of packets lost, independently, on a 1500-byte path',
+    'loss=0.5%,burst=2,delay=75ms,jitter=10ms,rate=20mbit,mtu=1500',
+  ),
+  profile(
+    'lossy',
+    '5 % of packets lost, independently, on a 1500-byte path',
     'Loadero\'s "5% packetloss" preset; MTU 1500 as Ethernet (RFC 894), so a tutorial frame of 20–60 KB travels as 14–41 IP fragments',
-    'loss=5%,delay=10ms,mtu=1500'),
-  profile('congested', 'a 4 Mbit/s bottleneck below what the stream needs: its queue fills and drops at the tail',
+    'loss=5%,delay=10ms,mtu=1500',
+  ),
+  profile(
+    'congested',
+    'a 4 Mbit/s bottleneck below what the stream needs: its queue fills and drops at the tail',
     'the demo stream needs ≈ 1.4 Mbit/s of PCM audio (44.1 kHz × 16 bit × 2) plus 3–5 Mbit/s of JPEG video; a saturated home uplink (bufferbloat.net) with a 128 KiB queue',
-    'delay=20ms,jitter=2ms,rate=4mbit,queue=128kb,mtu=1500'),
+    'delay=20ms,jitter=2ms,rate=4mbit,queue=128kb,mtu=1500',
+  ),
 ]);
 
 export const PROFILE_NAMES: readonly string[] = PROFILES.map((p) => p.name);
@@ -233,7 +291,8 @@ export function upstreamOf(down: NetSpec): NetSpec {
 /** `--net PROFILE|SPEC` (a profile name may be followed by overrides: `lossy,seed=7`). Throws a one-line UsageError. */
 export function parseNet(text: string, flag = '--net'): NetSetting {
   const trimmed = text.trim();
-  if (trimmed === '') throw specError(flag, `needs a profile (${PROFILE_NAMES.join(', ')}) or a spec such as loss=2%,burst=4,delay=40ms,jitter=15ms,rate=3mbit,mtu=1500`);
+  if (trimmed === '')
+    throw specError(flag, `needs a profile (${PROFILE_NAMES.join(', ')}) or a spec such as loss=2%,burst=4,delay=40ms,jitter=15ms,rate=3mbit,mtu=1500`);
   const [head, ...rest] = trimmed.split(',');
   const named = PROFILES.find((p) => p.name === head!.trim().toLowerCase());
   if (named) {
@@ -243,7 +302,8 @@ export function parseNet(text: string, flag = '--net'): NetSetting {
     const down = parseSpec(formatSpec({ ...named.down, ...pickGiven(parseSpec(overrides, flag), overrides) }), flag);
     return Object.freeze({ label: `${named.name},${overrides}`, down, up: upstreamOf(down) });
   }
-  if (!head!.includes('=')) throw specError(flag, `unknown profile "${head!.trim()}"; profiles are ${PROFILE_NAMES.join(', ')}, or give a spec such as loss=2%,delay=40ms`);
+  if (!head!.includes('='))
+    throw specError(flag, `unknown profile "${head!.trim()}"; profiles are ${PROFILE_NAMES.join(', ')}, or give a spec such as loss=2%,delay=40ms`);
   const down = parseSpec(trimmed, flag);
   return Object.freeze({ label: formatSpec(down) || 'none', down, up: upstreamOf(down) });
 }

@@ -24,7 +24,9 @@ describe('systemBrowserPaths()', () => {
   it('Linux: Debian/Ubuntu Chromium, Google Chrome, Edge and the snap', () => {
     const paths = systemBrowserPaths(host('linux'));
     expect(paths[0]).toBe('/usr/bin/chromium');
-    expect(paths).toEqual(expect.arrayContaining(['/usr/bin/google-chrome-stable', '/opt/google/chrome/chrome', '/usr/bin/microsoft-edge', '/snap/bin/chromium']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/usr/bin/google-chrome-stable', '/opt/google/chrome/chrome', '/usr/bin/microsoft-edge', '/snap/bin/chromium']),
+    );
   });
 
   it('macOS: the app bundles in /Applications and ~/Applications', () => {

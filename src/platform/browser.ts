@@ -179,7 +179,9 @@ function withStallTimeout(installer: BrowserInstaller, onProgress: (done: number
 
 function isNetworkError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
-  return /^(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)$/.test(code) || /getaddrinfo|status code 40[34]/i.test(String(error));
+  return (
+    /^(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)$/.test(code) || /getaddrinfo|status code 40[34]/i.test(String(error))
+  );
 }
 
 /** A text progress bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise. */
@@ -225,8 +227,9 @@ async function puppeteerInstaller(cacheDir: string): Promise<{ installer: Browse
   const installed = async (): Promise<string | undefined> => {
     const all = await browsers.getInstalledBrowsers({ cacheDir }).catch(() => []);
     const chromes = all.filter((b) => b.browser === browsers.Browser.CHROME && b.platform === platform);
-    const ok = chromes.find((b) => b.buildId === buildId && existsSync(b.executablePath) && !existsSync(incompleteMarker(b.path)))
-      ?? chromes.find((b) => existsSync(b.executablePath) && !existsSync(incompleteMarker(b.path)));
+    const ok =
+      chromes.find((b) => b.buildId === buildId && existsSync(b.executablePath) && !existsSync(incompleteMarker(b.path))) ??
+      chromes.find((b) => existsSync(b.executablePath) && !existsSync(incompleteMarker(b.path)));
     return ok?.executablePath;
   };
   return { installer, buildId, installed };

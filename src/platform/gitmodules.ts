@@ -58,7 +58,13 @@ export async function readGitmodules(
     args = ['config', '--blob', ':.gitmodules', '--list', '-z'];
   } else {
     const file = join(repo, '.gitmodules');
-    if (!(await stat(file).then((s) => s.isFile(), () => false))) return { entries: [], present: false };
+    if (
+      !(await stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      return { entries: [], present: false };
     args = ['config', '--file', file, '--list', '-z'];
   }
   const result = await git(repo, args, { allowFail: true, ...(env ? { env } : {}) });
@@ -68,7 +74,10 @@ export async function readGitmodules(
 
 /** A repository URL without what does not change the repository: surrounding blanks, trailing slashes, `.git`. */
 function trimRepoUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '').replace(/\.git$/, '');
+  return url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
 }
 
 /** Compares repository URLs ignoring case of the host, a trailing slash and `.git`. */

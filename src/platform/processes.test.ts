@@ -20,7 +20,12 @@ import {
 
 describe('Linux: /proc/<pid>/stat and environ', () => {
   it('reads pid, parent and state; the name ends at the last parenthesis (it may hold spaces and parentheses)', () => {
-    expect(parseProcStat('4242 (ffmpeg) S 4200 4242 4242 0 -1 4194304 1019 0 0 0 3 1 0 0 20 0 1 0\n')).toEqual({ pid: 4242, ppid: 4200, name: 'ffmpeg', zombie: false });
+    expect(parseProcStat('4242 (ffmpeg) S 4200 4242 4242 0 -1 4194304 1019 0 0 0 3 1 0 0 20 0 1 0\n')).toEqual({
+      pid: 4242,
+      ppid: 4200,
+      name: 'ffmpeg',
+      zombie: false,
+    });
     expect(parseProcStat('77 (a (b) c) Z 1 77 77 0 -1')).toEqual({ pid: 77, ppid: 1, name: 'a (b) c', zombie: true });
     expect(parseProcStat('78 (x) X 1 78')?.zombie).toBe(true);
     expect(parseProcStat('')).toBeUndefined();
@@ -68,7 +73,8 @@ describe('usage: memory and open files', () => {
 
 describe('macOS: ps output', () => {
   it('parsePsList() takes the executable name from comm, which may be a path with spaces; Z marks a zombie', () => {
-    const text = '    1     0 Ss   /sbin/launchd\n  812   700 S    /opt/homebrew/bin/ffmpeg\n  813   700 Z    (ffmpeg)\n  900   812 S+   /Applications/Google Chrome.app/Contents/MacOS/Google Chrome\n\n';
+    const text =
+      '    1     0 Ss   /sbin/launchd\n  812   700 S    /opt/homebrew/bin/ffmpeg\n  813   700 Z    (ffmpeg)\n  900   812 S+   /Applications/Google Chrome.app/Contents/MacOS/Google Chrome\n\n';
     expect(parsePsList(text)).toEqual([
       { pid: 1, ppid: 0, name: 'launchd', zombie: false },
       { pid: 812, ppid: 700, name: 'ffmpeg', zombie: false },
@@ -99,7 +105,7 @@ describe('Windows: Win32_Process lines', () => {
     ]);
   });
 
-  it('processesWithEnv() finds nothing on Windows (no supported way to read another process\'s environment)', async () => {
+  it("processesWithEnv() finds nothing on Windows (no supported way to read another process's environment)", async () => {
     expect(await processesWithEnv('PATH', '', { prefix: true, platform: 'win32' })).toEqual([]);
   });
 });

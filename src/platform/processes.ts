@@ -55,7 +55,10 @@ export function parseProcStatFields(text: string): ProcStatFields | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const pid = Number(text.slice(0, open).trim());
   const [state, ppid] = rest;
   if (!Number.isInteger(pid) || !state || !Number.isInteger(Number(ppid))) return undefined;
@@ -207,7 +210,11 @@ export async function isRunning(pid: number, platform: NodeJS.Platform = process
     return false;
   }
   if (platform === 'win32') return true; // Windows keeps no zombies: an exited process has no pid to signal
-  if (platform === 'linux') return readFile(`/proc/${pid}/stat`, 'utf8').then((t) => parseProcStat(t)?.zombie === false, () => false);
+  if (platform === 'linux')
+    return readFile(`/proc/${pid}/stat`, 'utf8').then(
+      (t) => parseProcStat(t)?.zombie === false,
+      () => false,
+    );
   return (await listProcesses(platform)).some((p) => p.pid === pid && !p.zombie);
 }
 
@@ -221,7 +228,14 @@ export async function processesWithEnv(variable: string, value: string, opts: { 
   let found: number[];
   if (platform === 'linux') {
     const pids = await procPids();
-    const hits = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/environ`, 'latin1').then((env) => environHas(env, variable, value, prefix), () => false)));
+    const hits = await Promise.all(
+      pids.map((pid) =>
+        readFile(`/proc/${pid}/environ`, 'latin1').then(
+          (env) => environHas(env, variable, value, prefix),
+          () => false,
+        ),
+      ),
+    );
     found = pids.filter((_, i) => hits[i]);
   } else if (platform === 'win32') {
     found = [];
@@ -274,7 +288,14 @@ export async function processUsage(pid: number, platform: NodeJS.Platform = proc
       return rssKb === undefined ? undefined : { rssKb, openFiles: fds.length };
     }
     if (platform === 'win32') {
-      return parseWindowsUsage(await run('powershell', ['-NoProfile', '-NonInteractive', '-Command', `Get-Process -Id ${pid} | ForEach-Object { '{0} {1}' -f $_.WorkingSet64, $_.HandleCount }`]));
+      return parseWindowsUsage(
+        await run('powershell', [
+          '-NoProfile',
+          '-NonInteractive',
+          '-Command',
+          `Get-Process -Id ${pid} | ForEach-Object { '{0} {1}' -f $_.WorkingSet64, $_.HandleCount }`,
+        ]),
+      );
     }
     const rss = Number((await run('ps', ['-o', 'rss=', '-p', String(pid)])).trim());
     const fds = parseLsofFds(await run('lsof', ['-n', '-P', '-p', String(pid), '-F', 'f']));

@@ -18,7 +18,8 @@ export interface SandboxSupport {
   fix?: string;
 }
 
-export const SANDBOX_FIX = 'install bubblewrap (apt-get install bubblewrap) or grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)';
+export const SANDBOX_FIX =
+  'install bubblewrap (apt-get install bubblewrap) or grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)';
 
 const isRoot = (): boolean => typeof process.geteuid === 'function' && process.geteuid() === 0;
 
@@ -43,7 +44,11 @@ export function detectSandbox(opts: { refresh?: boolean } = {}): SandboxSupport 
 function probe(): SandboxSupport {
   const mode = isRoot() ? 'root' : 'user';
   const no = (reason: string, fix = SANDBOX_FIX): SandboxSupport => ({ ok: false, mode, reason, fix });
-  if (process.platform !== 'linux') return no(`no sandbox on ${process.platform} (bubblewrap is Linux-only)`, 'grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)');
+  if (process.platform !== 'linux')
+    return no(
+      `no sandbox on ${process.platform} (bubblewrap is Linux-only)`,
+      'grade in the container image (docker build -t avsock-grader . && docker run --rm -v "$PWD/class:/class" avsock-grader --class /class)',
+    );
   for (const tool of ['bwrap', 'nsenter', 'prlimit', ...(mode === 'root' ? ['setpriv'] : [])]) {
     if (!which(tool)) return no(`${tool} not found`, tool === 'bwrap' ? SANDBOX_FIX : 'install util-linux');
   }

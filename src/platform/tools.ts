@@ -53,17 +53,17 @@ function resolveFfTool(name: 'ffmpeg' | 'ffprobe', envVar: string, npmPackage: s
     const shipped = npmShippedBinary(npmPackage);
     const version = shipped ? firstVersionLine(shipped) : undefined;
     if (!shipped || !version) {
-      throw new EnvironmentError('E_TOOL_MISSING', `${envVar}=npm but ${npmPackage} has no working ${name} for ${process.platform}-${process.arch}; run npm install, or unset ${envVar}`);
+      throw new EnvironmentError(
+        'E_TOOL_MISSING',
+        `${envVar}=npm but ${npmPackage} has no working ${name} for ${process.platform}-${process.arch}; run npm install, or unset ${envVar}`,
+      );
     }
     return { path: shipped, source: 'npm', version };
   }
   if (fromEnv) {
     const version = firstVersionLine(fromEnv);
     if (!version) {
-      throw new EnvironmentError(
-        'E_TOOL_MISSING',
-        `${envVar}=${fromEnv} does not run ("${fromEnv} -version" failed); fix the path or unset ${envVar}`,
-      );
+      throw new EnvironmentError('E_TOOL_MISSING', `${envVar}=${fromEnv} does not run ("${fromEnv} -version" failed); fix the path or unset ${envVar}`);
     }
     return { path: fromEnv, source: 'env', version };
   }

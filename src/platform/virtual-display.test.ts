@@ -2,12 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { findVirtualDisplayTool } from './virtual-display.ts';
 import type { WhichHost } from './which.ts';
 
-const host = (platform: NodeJS.Platform, files: string[], PATH = '/usr/local/bin:/usr/bin'): WhichHost => ({ platform, env: { PATH }, isRunnable: (p) => files.includes(p) });
+const host = (platform: NodeJS.Platform, files: string[], PATH = '/usr/local/bin:/usr/bin'): WhichHost => ({
+  platform,
+  env: { PATH },
+  isRunnable: (p) => files.includes(p),
+});
 
 describe('findVirtualDisplayTool()', () => {
   it('Linux: Xvfb and xvfb-run are found through PATH, wherever they are installed', () => {
     expect(findVirtualDisplayTool('Xvfb', host('linux', ['/usr/bin/Xvfb']))).toEqual({ path: '/usr/bin/Xvfb' });
-    expect(findVirtualDisplayTool('xvfb-run', host('linux', ['/nix/profile/bin/xvfb-run'], '/nix/profile/bin:/usr/bin'))).toEqual({ path: '/nix/profile/bin/xvfb-run' });
+    expect(findVirtualDisplayTool('xvfb-run', host('linux', ['/nix/profile/bin/xvfb-run'], '/nix/profile/bin:/usr/bin'))).toEqual({
+      path: '/nix/profile/bin/xvfb-run',
+    });
     expect(findVirtualDisplayTool('Xvfb', host('freebsd', ['/usr/local/bin/Xvfb']))).toEqual({ path: '/usr/local/bin/Xvfb' });
   });
 

@@ -35,9 +35,17 @@ describe('which()', () => {
   });
 
   it('Windows: tries every PATHEXT extension in each ;-separated entry (quotes stripped), Path spelt in any case', () => {
-    const h = host('win32', { Path: '"C:\\Program Files\\Git\\cmd";C:\\Windows\\System32', PATHEXT: '.COM;.EXE;.CMD' }, ['C:\\Windows\\System32\\taskkill.EXE', 'C:\\Program Files\\Git\\cmd\\git.CMD']);
+    const h = host('win32', { Path: '"C:\\Program Files\\Git\\cmd";C:\\Windows\\System32', PATHEXT: '.COM;.EXE;.CMD' }, [
+      'C:\\Windows\\System32\\taskkill.EXE',
+      'C:\\Program Files\\Git\\cmd\\git.CMD',
+    ]);
     expect(which('taskkill', h)).toBe('C:\\Windows\\System32\\taskkill.EXE');
-    expect(h.asked.slice(0, 4)).toEqual(['C:\\Program Files\\Git\\cmd\\taskkill.COM', 'C:\\Program Files\\Git\\cmd\\taskkill.EXE', 'C:\\Program Files\\Git\\cmd\\taskkill.CMD', 'C:\\Windows\\System32\\taskkill.COM']);
+    expect(h.asked.slice(0, 4)).toEqual([
+      'C:\\Program Files\\Git\\cmd\\taskkill.COM',
+      'C:\\Program Files\\Git\\cmd\\taskkill.EXE',
+      'C:\\Program Files\\Git\\cmd\\taskkill.CMD',
+      'C:\\Windows\\System32\\taskkill.COM',
+    ]);
     expect(which('git', h)).toBe('C:\\Program Files\\Git\\cmd\\git.CMD');
   });
 

@@ -67,7 +67,10 @@ describe('addToPractice with real git', () => {
   it('refuses when this repo has no origin', async () => {
     await withRepos(async ({ work, practice }) => {
       await tgit(work, 'remote', 'remove', 'origin');
-      await expect(addToPractice({ repo: work, practice })).rejects.toMatchObject({ code: 'E_NO_ORIGIN', message: expect.stringContaining('git remote add origin') });
+      await expect(addToPractice({ repo: work, practice })).rejects.toMatchObject({
+        code: 'E_NO_ORIGIN',
+        message: expect.stringContaining('git remote add origin'),
+      });
     });
   });
 

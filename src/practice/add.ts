@@ -57,6 +57,13 @@ function validateName(name: string): void {
   }
 }
 
+function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
 export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeAddResult> {
   const own = ownRepoEnv();
   const foreign = foreignRepoEnv();
@@ -64,7 +71,7 @@ export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeA
   if (!top) throw new EnvironmentError('E_NOT_A_REPO', `${resolve(opts.repo)} is not inside a git repository; run this from your avsock clone`);
 
   const practicePath = resolve(opts.practice);
-  if (!(await stat(practicePath).then((s) => s.isDirectory(), () => false))) {
+  if (!(await isDirectory(practicePath))) {
     throw new EnvironmentError(
       'E_PRACTICE_NOT_A_REPO',
       `${practicePath} does not exist; clone your practice repository there first: git clone https://github.com/YOU/Surname-fa-np-practice.git ${opts.practice}`,
@@ -81,7 +88,10 @@ export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeA
   // The configured URL, not `git remote get-url`, which would apply local insteadOf rewrites.
   const url = await tryGit(top, ['config', '--get', 'remote.origin.url'], own);
   if (!url) {
-    throw new EnvironmentError('E_NO_ORIGIN', 'this repo has no origin; create it on GitHub, then: git remote add origin https://github.com/YOU/REPO.git && git push -u origin main');
+    throw new EnvironmentError(
+      'E_NO_ORIGIN',
+      'this repo has no origin; create it on GitHub, then: git remote add origin https://github.com/YOU/REPO.git && git push -u origin main',
+    );
   }
   const head = await tryGit(top, ['rev-parse', '--verify', '-q', 'HEAD'], own);
   if (!head) throw new EnvironmentError('E_NOT_PUSHED', 'this repo has no commits yet; commit and git push first');
@@ -89,7 +99,10 @@ export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeA
   const upstream = await tryGit(top, ['rev-parse', '--verify', '-q', '@{u}'], own);
   if (!branch || !upstream) {
     const b = branch ?? 'main';
-    throw new EnvironmentError('E_NOT_PUSHED', `HEAD is not pushed (${branch ? `branch ${branch} has no upstream` : 'HEAD is detached'}); run: git push -u origin ${b}`);
+    throw new EnvironmentError(
+      'E_NOT_PUSHED',
+      `HEAD is not pushed (${branch ? `branch ${branch} has no upstream` : 'HEAD is detached'}); run: git push -u origin ${b}`,
+    );
   }
   if (upstream !== head) {
     throw new EnvironmentError('E_NOT_PUSHED', `HEAD ${head.slice(0, 7)} is not pushed (origin has ${upstream.slice(0, 7)}); run: git push`);
@@ -107,7 +120,12 @@ export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeA
     }
     const path = existing.path;
     const sub = join(practiceTop, path);
-    if (!(await stat(join(sub, '.git')).then(() => true, () => false))) {
+    if (
+      !(await stat(join(sub, '.git')).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await mustGit(practiceTop, ['submodule', 'update', '--init', '--', path], foreign, `git submodule update --init ${path}`);
     }
     await mustGit(sub, ['fetch', '-q', 'origin'], foreign, `git fetch in ${path}`);
@@ -122,7 +140,12 @@ export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeA
     return { action: 'updated', practiceTop, path, url, commit: head, practiceCommit, next: `git -C ${practiceTop} push` };
   }
 
-  if (await stat(join(practiceTop, name)).then(() => true, () => false)) {
+  if (
+    await stat(join(practiceTop, name)).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new UsageError(`${join(practiceTop, name)} already exists and is not a submodule of ${url}; choose another --name`);
   }
   await mustGit(practiceTop, ['submodule', 'add', '-q', '--', url, name], foreign, `git submodule add ${url} ${name}`);
@@ -132,7 +155,12 @@ export async function addToPractice(opts: PracticeAddOptions): Promise<PracticeA
     await mustGit(sub, ['checkout', '-q', '--detach', head], foreign, `git checkout ${short} in ${name}`);
     await mustGit(practiceTop, ['add', '--', name], foreign, `git add ${name}`);
   }
-  await mustGit(practiceTop, ['commit', '-q', '-m', `Add ${name} as a submodule at ${short}`, '--', '.gitmodules', name], foreign, 'git commit in the practice repo');
+  await mustGit(
+    practiceTop,
+    ['commit', '-q', '-m', `Add ${name} as a submodule at ${short}`, '--', '.gitmodules', name],
+    foreign,
+    'git commit in the practice repo',
+  );
   const practiceCommit = await mustGit(practiceTop, ['rev-parse', 'HEAD'], foreign, 'git rev-parse');
   return { action: 'added', practiceTop, path: name, url, commit: head, practiceCommit, next: `git -C ${practiceTop} push` };
 }

@@ -1,11 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  ChildExitError,
-  ChildStartError,
-  listChildren,
-  startChild,
-  stopAllChildren,
-} from './children.ts';
+import { ChildExitError, ChildStartError, listChildren, startChild, stopAllChildren } from './children.ts';
 import { StderrTail } from './stderr-tail.ts';
 import { isRunning } from '../platform/processes.ts';
 
@@ -109,11 +103,7 @@ describe('startChild / stop', () => {
   });
 
   it('a non-zero exit is a ChildExitError with pid, code and the stderr tail', async () => {
-    const child = startChild(
-      node,
-      ['-e', "for (let i = 0; i < 200; i++) console.error('line ' + i); process.exit(3)"],
-      { name: 'failing' },
-    );
+    const child = startChild(node, ['-e', "for (let i = 0; i < 200; i++) console.error('line ' + i); process.exit(3)"], { name: 'failing' });
     const error = (await child.done.catch((e: unknown) => e)) as ChildExitError;
     expect(error).toBeInstanceOf(ChildExitError);
     expect(error.exitCode).toBe(3);

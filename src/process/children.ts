@@ -195,13 +195,10 @@ function register(handle: ChildHandle, group: boolean): void {
     registry.delete(handle);
     groupLeaders.delete(handle);
   };
-  void handle.exited.then(
-    () => {
-      if (!group || !handle.stopping) forget();
-      else void handle.stop().finally(forget);
-    },
-    forget,
-  );
+  void handle.exited.then(() => {
+    if (!group || !handle.stopping) forget();
+    else void handle.stop().finally(forget);
+  }, forget);
 }
 
 /**

@@ -13,11 +13,24 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AvsockError } from './errors.ts';
 import {
-  decodeDatagram, decodeStreamMessage, encodeFragment, encodeHello, encodeStreamMessage, FrameReassembler, SequenceTracker,
-  StreamDeframer, type StreamMessage,
+  decodeDatagram,
+  decodeStreamMessage,
+  encodeFragment,
+  encodeHello,
+  encodeStreamMessage,
+  FrameReassembler,
+  SequenceTracker,
+  StreamDeframer,
+  type StreamMessage,
 } from './framed/index.ts';
 import {
-  decodeTutorialAudio, decodeTutorialFrame, encodeTutorialAudio, encodeTutorialFrame, pickleBytes, TutorialAudioDeframer, unpickleBytes,
+  decodeTutorialAudio,
+  decodeTutorialFrame,
+  encodeTutorialAudio,
+  encodeTutorialFrame,
+  pickleBytes,
+  TutorialAudioDeframer,
+  unpickleBytes,
 } from './tutorial/index.ts';
 
 const RUNS = 100_000;
@@ -121,7 +134,17 @@ function check(ok: boolean, what: string): void {
 }
 
 const handshake: StreamMessage = {
-  type: 'handshake', token: 1, fpsNum: 30, fpsDen: 1, width: 400, height: 226, durationUs: 5_000_000, sampleRate: 44100, channels: 2, chunkFrames: 1024, hasAudio: true,
+  type: 'handshake',
+  token: 1,
+  fpsNum: 30,
+  fpsDen: 1,
+  width: 400,
+  height: 226,
+  durationUs: 5_000_000,
+  sampleRate: 44100,
+  channels: 2,
+  chunkFrames: 1024,
+  hasAudio: true,
 };
 const streamValid = [
   encodeStreamMessage(handshake),

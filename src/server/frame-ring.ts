@@ -61,7 +61,8 @@ export interface RingLayout {
 
 export function ringLayout(slots: number, slotBytes: number): RingLayout {
   if (!(Number.isInteger(slots) && slots >= 2)) throw new RangeError(`ring slots must be an integer ≥ 2, got ${slots}`);
-  if (!(Number.isInteger(slotBytes) && slotBytes >= MAX_TUTORIAL_DATAGRAM)) throw new RangeError(`ring slot must hold ≥ ${MAX_TUTORIAL_DATAGRAM} bytes, got ${slotBytes}`);
+  if (!(Number.isInteger(slotBytes) && slotBytes >= MAX_TUTORIAL_DATAGRAM))
+    throw new RangeError(`ring slot must hold ≥ ${MAX_TUTORIAL_DATAGRAM} bytes, got ${slotBytes}`);
   const metaOffset = CONTROL_WORDS * 4;
   const dataOffset = metaOffset + slots * META_FIELDS * 8;
   return { slots, slotBytes, metaOffset, dataOffset, totalBytes: dataOffset + slots * slotBytes };

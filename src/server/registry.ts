@@ -6,7 +6,15 @@
  */
 import { randomInt } from 'node:crypto';
 import {
-  MAX_PENDING, wireFor, type AudioPeer, type Departure, type RegisteredClient, type Registration, type UdpAddress, type Wire, type WireName,
+  MAX_PENDING,
+  wireFor,
+  type AudioPeer,
+  type Departure,
+  type RegisteredClient,
+  type Registration,
+  type UdpAddress,
+  type Wire,
+  type WireName,
 } from '../wire/index.ts';
 
 export type { AudioPeer, LeaveReason, RegisteredClient, UdpAddress } from '../wire/index.ts';

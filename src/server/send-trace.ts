@@ -23,7 +23,16 @@ const LOOP_DELAY_RESOLUTION_MS = 20;
 
 export interface SenderTrace {
   /** Per frame: main-thread ms. */
-  frames: Array<{ deadlineMs: number; wokeMs: number; sendStartMs: number; sendEndMs: number; publishedMs: number; ptsUs: number; datagrams: number; dropped: boolean }>;
+  frames: Array<{
+    deadlineMs: number;
+    wokeMs: number;
+    sendStartMs: number;
+    sendEndMs: number;
+    publishedMs: number;
+    ptsUs: number;
+    datagrams: number;
+    dropped: boolean;
+  }>;
   workerGc: Array<{ startMs: number; durationMs: number }>;
   mainGc: Array<{ startMs: number; durationMs: number; kind: number }>;
   /** The main thread's event-loop delay histogram (ms). */
@@ -37,7 +46,18 @@ const ms = v.nullable(v.number()); // NaN (a dropped frame's send times) is writ
 
 /** The trace file as the bench reads it back. */
 export const SenderTraceSchema: Schema<SenderTrace> = v.object({
-  frames: v.array(v.object({ deadlineMs: v.number(), wokeMs: ms, sendStartMs: ms, sendEndMs: ms, publishedMs: v.number(), ptsUs: v.number(), datagrams: v.number(), dropped: v.boolean() })),
+  frames: v.array(
+    v.object({
+      deadlineMs: v.number(),
+      wokeMs: ms,
+      sendStartMs: ms,
+      sendEndMs: ms,
+      publishedMs: v.number(),
+      ptsUs: v.number(),
+      datagrams: v.number(),
+      dropped: v.boolean(),
+    }),
+  ),
   workerGc: v.array(timed),
   mainGc: v.array(v.object({ startMs: v.number(), durationMs: v.number(), kind: v.number() })),
   mainLoopDelay: v.object({ p50: ms, p99: ms, max: ms, mean: ms }),
@@ -67,7 +87,8 @@ export class SendTrace {
     this.#file = file;
     this.#gcObserver = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
-        if (this.#mainGc.length < TRACE_GC) this.#mainGc.push({ startMs: e.startTime, durationMs: e.duration, kind: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0 });
+        if (this.#mainGc.length < TRACE_GC)
+          this.#mainGc.push({ startMs: e.startTime, durationMs: e.duration, kind: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0 });
       }
     });
     this.#gcObserver.observe({ entryTypes: ['gc'] });
@@ -86,7 +107,16 @@ export class SendTrace {
     const frames: SenderTrace['frames'] = [];
     for (let i = 0; i < n; i++) {
       const a = 1 + i * FRAME_FIELDS;
-      frames.push({ deadlineMs: t[a]!, wokeMs: t[a + 1]!, sendStartMs: t[a + 2]!, sendEndMs: t[a + 3]!, publishedMs: t[a + 4]!, ptsUs: t[a + 5]!, datagrams: t[a + 6]!, dropped: t[a + 7] === 1 });
+      frames.push({
+        deadlineMs: t[a]!,
+        wokeMs: t[a + 1]!,
+        sendStartMs: t[a + 2]!,
+        sendEndMs: t[a + 3]!,
+        publishedMs: t[a + 4]!,
+        ptsUs: t[a + 5]!,
+        datagrams: t[a + 6]!,
+        dropped: t[a + 7] === 1,
+      });
     }
     const workerGc: SenderTrace['workerGc'] = [];
     for (let i = 0; i < TRACE_GC; i++) {

@@ -411,7 +411,13 @@ export class StreamServer {
     const v = media.video!;
     // One ffmpeg, two outputs (frames on stdout, PCM on fd 3): see media/av-source.ts.
     const { frames, pcm } = openAvSources({
-      file, fps: v.fps, width, quality, queueSize: 10, sourceWidth: v.width, sourceHeight: v.height,
+      file,
+      fps: v.fps,
+      width,
+      quality,
+      queueSize: 10,
+      sourceWidth: v.width,
+      sourceHeight: v.height,
       ...(media.hasAudio ? { audio: { sampleRate: SAMPLE_RATE, channels: CHANNELS, chunkFrames: CHUNK_FRAMES } } : {}),
     });
     const video = frames[Symbol.asyncIterator]();

@@ -17,7 +17,7 @@ function datagramsOf(slot: Buffer, c: { count: number; full: number; last: numbe
 }
 
 describe('frame ring slots', () => {
-  it('writeDatagrams() lays out any fragmentation so datagram i is at i × the first one\'s length', () => {
+  it("writeDatagrams() lays out any fragmentation so datagram i is at i × the first one's length", () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 9000 }), fc.integer({ min: 0, max: 0xffffffff }), (bytes, seq) => {
         const jpeg = Buffer.from(bytes);
@@ -66,7 +66,12 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
     let helloSeen!: () => void;
     const helloArrived = new Promise<void>((r) => (helloSeen = r));
     const sender = await VideoSender.start({
-      host: '127.0.0.1', port: 0, slotBytes: slotBytesFor(64, 64), slots: 3, sendBufferBytes: 1 << 20, burstDatagrams: 64,
+      host: '127.0.0.1',
+      port: 0,
+      slotBytes: slotBytesFor(64, 64),
+      slots: 3,
+      sendBufferBytes: 1 << 20,
+      burstDatagrams: 64,
       onDatagram: (data, from) => {
         hellos.push(`${data.toString()} from ${from.port}`);
         helloSeen();
@@ -81,7 +86,10 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
       a.socket.send(Buffer.from('hi'), port, '127.0.0.1');
       await helloArrived;
       expect(hellos).toEqual([`hi from ${a.port}`]);
-      sender.setClients([{ address: '127.0.0.1', port: a.port }, { address: '127.0.0.1', port: b.port }]);
+      sender.setClients([
+        { address: '127.0.0.1', port: a.port },
+        { address: '127.0.0.1', port: b.port },
+      ]);
       const jpegs = [Buffer.alloc(3000, 1), Buffer.alloc(10, 2), Buffer.alloc(1500, 3), Buffer.alloc(7, 4), Buffer.alloc(5000, 5)];
       let seq = 0;
       const expected: Buffer[] = [];
@@ -111,7 +119,14 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
   });
 
   it('drops queued frames on flush() and keeps sending what comes after', async () => {
-    const sender = await VideoSender.start({ host: '127.0.0.1', port: 0, slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} });
+    const sender = await VideoSender.start({
+      host: '127.0.0.1',
+      port: 0,
+      slotBytes: slotBytesFor(64, 64),
+      sendBufferBytes: 1 << 20,
+      burstDatagrams: 64,
+      onDatagram: () => {},
+    });
     const r = await receiver();
     try {
       sender.setClients([{ address: '127.0.0.1', port: r.port }]);
@@ -127,10 +142,18 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
     }
   });
 
-  it('with a trace file, close() writes each frame\'s publish, deadline, wake-up and send times, in order', async () => {
+  it("with a trace file, close() writes each frame's publish, deadline, wake-up and send times, in order", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'avsock-trace-'));
     const traceFile = join(dir, 'trace.json');
-    const sender = await VideoSender.start({ host: '127.0.0.1', port: 0, slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {}, traceFile });
+    const sender = await VideoSender.start({
+      host: '127.0.0.1',
+      port: 0,
+      slotBytes: slotBytesFor(64, 64),
+      sendBufferBytes: 1 << 20,
+      burstDatagrams: 64,
+      onDatagram: () => {},
+      traceFile,
+    });
     const r = await receiver();
     try {
       sender.setClients([{ address: '127.0.0.1', port: r.port }]);
@@ -147,7 +170,11 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
     }
     const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as SenderTrace;
     rmSync(dir, { recursive: true, force: true });
-    expect(trace.frames.map((f) => [f.ptsUs, f.datagrams, f.dropped])).toEqual([[0, 1, false], [1000, 1, false], [2000, 1, false]]);
+    expect(trace.frames.map((f) => [f.ptsUs, f.datagrams, f.dropped])).toEqual([
+      [0, 1, false],
+      [1000, 1, false],
+      [2000, 1, false],
+    ]);
     for (const f of trace.frames) {
       // The main thread publishes the slot; the sender thread sleeps to the deadline, then sends.
       expect(f.sendStartMs).toBeGreaterThanOrEqual(f.publishedMs);
@@ -161,7 +188,16 @@ describe('VideoSender (worker thread, real UDP on loopback)', () => {
   it('rejects with the errno code when the port is taken (the server turns it into E_PORT_IN_USE)', async () => {
     const r = await receiver();
     try {
-      await expect(VideoSender.start({ host: '127.0.0.1', port: r.port, slotBytes: slotBytesFor(64, 64), sendBufferBytes: 1 << 20, burstDatagrams: 64, onDatagram: () => {} })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(
+        VideoSender.start({
+          host: '127.0.0.1',
+          port: r.port,
+          slotBytes: slotBytesFor(64, 64),
+          sendBufferBytes: 1 << 20,
+          burstDatagrams: 64,
+          onDatagram: () => {},
+        }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
       r.socket.close();
     }

@@ -70,7 +70,25 @@ export interface SenderWorkerData {
   readonly sab: SharedArrayBuffer;
   readonly layout: ring.RingLayout;
   /** The ring's control-word and meta-field indexes (frame-ring.ts), so the layout has one source. */
-  readonly keys: Readonly<Record<'C_WRITTEN' | 'C_SENT' | 'C_WAKE' | 'C_GEN' | 'C_STOP' | 'C_CLIENTS' | 'META_FIELDS' | 'M_DEADLINE' | 'M_PTS' | 'M_GEN' | 'M_COUNT' | 'M_FULL' | 'M_LAST' | 'M_PUBLISHED', number>>;
+  readonly keys: Readonly<
+    Record<
+      | 'C_WRITTEN'
+      | 'C_SENT'
+      | 'C_WAKE'
+      | 'C_GEN'
+      | 'C_STOP'
+      | 'C_CLIENTS'
+      | 'META_FIELDS'
+      | 'M_DEADLINE'
+      | 'M_PTS'
+      | 'M_GEN'
+      | 'M_COUNT'
+      | 'M_FULL'
+      | 'M_LAST'
+      | 'M_PUBLISHED',
+      number
+    >
+  >;
   readonly mainTimeOrigin: number;
   readonly host: string;
   readonly port: number;
@@ -94,7 +112,13 @@ export class VideoSender {
   #closed = false;
   #closedPromise: Promise<void> | undefined;
 
-  private constructor(worker: Worker, writer: ring.FrameRingWriter, opts: VideoSenderOptions, address: { address: string; port: number; family: string }, trace: SendTrace | undefined) {
+  private constructor(
+    worker: Worker,
+    writer: ring.FrameRingWriter,
+    opts: VideoSenderOptions,
+    address: { address: string; port: number; family: string },
+    trace: SendTrace | undefined,
+  ) {
     this.#worker = worker;
     this.#writer = writer;
     this.#opts = opts;
@@ -116,18 +140,33 @@ export class VideoSender {
     const writer = new ring.FrameRingWriter(layout);
     const trace = SendTrace.open(opts.traceFile);
     const workerData: SenderWorkerData = {
-        sab: writer.sab,
-        layout,
-        keys: { C_WRITTEN: ring.C_WRITTEN, C_SENT: ring.C_SENT, C_WAKE: ring.C_WAKE, C_GEN: ring.C_GEN, C_STOP: ring.C_STOP, C_CLIENTS: ring.C_CLIENTS, META_FIELDS: ring.META_FIELDS, M_DEADLINE: ring.M_DEADLINE, M_PTS: ring.M_PTS, M_GEN: ring.M_GEN, M_COUNT: ring.M_COUNT, M_FULL: ring.M_FULL, M_LAST: ring.M_LAST, M_PUBLISHED: ring.M_PUBLISHED },
-        mainTimeOrigin: performance.timeOrigin,
-        host: opts.host,
-        port: opts.port,
-        family: opts.host.includes(':') ? 'udp6' : 'udp4',
-        sendBufferBytes: opts.sendBufferBytes,
-        burstDatagrams: opts.burstDatagrams,
-        spinMs: SPIN_MS,
-        trace: trace?.buffer,
-      };
+      sab: writer.sab,
+      layout,
+      keys: {
+        C_WRITTEN: ring.C_WRITTEN,
+        C_SENT: ring.C_SENT,
+        C_WAKE: ring.C_WAKE,
+        C_GEN: ring.C_GEN,
+        C_STOP: ring.C_STOP,
+        C_CLIENTS: ring.C_CLIENTS,
+        META_FIELDS: ring.META_FIELDS,
+        M_DEADLINE: ring.M_DEADLINE,
+        M_PTS: ring.M_PTS,
+        M_GEN: ring.M_GEN,
+        M_COUNT: ring.M_COUNT,
+        M_FULL: ring.M_FULL,
+        M_LAST: ring.M_LAST,
+        M_PUBLISHED: ring.M_PUBLISHED,
+      },
+      mainTimeOrigin: performance.timeOrigin,
+      host: opts.host,
+      port: opts.port,
+      family: opts.host.includes(':') ? 'udp6' : 'udp4',
+      sendBufferBytes: opts.sendBufferBytes,
+      burstDatagrams: opts.burstDatagrams,
+      spinMs: SPIN_MS,
+      trace: trace?.buffer,
+    };
     const worker = new Worker(new URL('./video-sender-worker.mjs', import.meta.url), {
       workerData,
       // The sender thread needs little heap; a small young generation keeps its rare scavenges short.

@@ -31,7 +31,8 @@ describe('DeadlinePacer', () => {
     for (let n = 0; n < 10; n++) {
       const p = pacer.waitFor(n * frameUs);
       await flush();
-      if (n === 3) clock.advance(50); // a hiccup: frame 3 is handled 50 ms late...
+      if (n === 3)
+        clock.advance(50); // a hiccup: frame 3 is handled 50 ms late...
       else clock.set(Math.max(clock.now(), (n * frameUs) / 1000));
       await p;
       sendTimes.push(clock.now());

@@ -36,10 +36,25 @@ const CFG = {
 
 /** Counters the tests and the grader read (window.__avsock). */
 const A = {
-  title: document.title, framesShown: 0, framesSkipped: 0, decodeErrors: 0, fps: 0, fpsText: '',
-  lastFrameAt: 0, width: 0, height: 0, connected: false, /** @type {Record<string, unknown>} */ stats: {}, quitSent: false,
-  audioState: CFG.audio ? 'starting' : 'off', audioConnected: false, audioSecondsScheduled: 0,
-  audioChunks: 0, audioDropped: 0, audioUnderruns: 0, audioQueuedMaxS: 0,
+  title: document.title,
+  framesShown: 0,
+  framesSkipped: 0,
+  decodeErrors: 0,
+  fps: 0,
+  fpsText: '',
+  lastFrameAt: 0,
+  width: 0,
+  height: 0,
+  connected: false,
+  /** @type {Record<string, unknown>} */ stats: {},
+  quitSent: false,
+  audioState: CFG.audio ? 'starting' : 'off',
+  audioConnected: false,
+  audioSecondsScheduled: 0,
+  audioChunks: 0,
+  audioDropped: 0,
+  audioUnderruns: 0,
+  audioQueuedMaxS: 0,
 };
 /** @type {Window & { __avsock?: typeof A }} */ (window).__avsock = A;
 
@@ -50,8 +65,11 @@ const g = context;
 const statusEl = element('status', HTMLElement);
 const statsEl = element('stats', HTMLElement);
 const titleEl = element('title', HTMLElement);
-g.fillStyle = '#222'; g.fillRect(0, 0, canvas.width, canvas.height);
-g.fillStyle = '#888'; g.font = '14px sans-serif'; g.fillText('waiting for video…', 12, 24);
+g.fillStyle = '#222';
+g.fillRect(0, 0, canvas.width, canvas.height);
+g.fillStyle = '#888';
+g.font = '14px sans-serif';
+g.fillText('waiting for video…', 12, 24);
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +89,8 @@ class ByteQueue {
     const first = /** @type {Uint8Array} */ (this.chunks[0]);
     this.have -= n;
     if (first.length >= n) {
-      if (first.length === n) this.chunks.shift(); else this.chunks[0] = first.subarray(n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
     const out = new Uint8Array(n);
@@ -79,8 +98,10 @@ class ByteQueue {
     while (off < n) {
       const c = /** @type {Uint8Array} */ (this.chunks[0]);
       const k = Math.min(c.length, n - off);
-      out.set(c.subarray(0, k), off); off += k;
-      if (k === c.length) this.chunks.shift(); else this.chunks[0] = c.subarray(k);
+      out.set(c.subarray(0, k), off);
+      off += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
     }
     return out;
   }
@@ -101,7 +122,8 @@ async function readStream(path, onMessage, onState) {
       onState(true);
       const reader = res.body.getReader();
       const queue = new ByteQueue();
-      let need = -1, type = 0;
+      let need = -1,
+        type = 0;
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
@@ -114,11 +136,14 @@ async function readStream(path, onMessage, onState) {
             need = new DataView(h.buffer, h.byteOffset + 1, 4).getUint32(0);
           }
           if (queue.have < need) break;
-          const payload = queue.take(need); need = -1;
+          const payload = queue.take(need);
+          need = -1;
           onMessage(type, payload);
         }
       }
-    } catch { /* server gone or not yet up: retry below */ }
+    } catch {
+      /* server gone or not yet up: retry below */
+    }
     onState(false);
     await sleep(1000);
   }
@@ -129,29 +154,40 @@ async function readStream(path, onMessage, onState) {
 let pending = null;
 let decoding = false;
 /** @param {number} fps */
-function fpsLabel(fps) { return 'FPS: ' + (Math.round(fps * 10) / 10).toFixed(1); }
+function fpsLabel(fps) {
+  return 'FPS: ' + (Math.round(fps * 10) / 10).toFixed(1);
+}
 /** @param {ImageBitmap} bmp @param {number} fps */
 function draw(bmp, fps) {
   if (canvas.width !== bmp.width || canvas.height !== bmp.height) {
-    canvas.width = bmp.width; canvas.height = bmp.height;
+    canvas.width = bmp.width;
+    canvas.height = bmp.height;
   }
   g.drawImage(bmp, 0, 0);
   const s = bmp.width / CFG.pictureWidth;
   const text = fpsLabel(fps);
   g.font = 'bold ' + Math.round(19 * s) + 'px sans-serif';
   g.fillStyle = 'rgb(255,0,0)';
-  g.fillText(text, 10 * s, 40 * s);   // cv2.putText origin (10, 40) is the text's bottom-left
-  A.framesShown++; A.fps = fps; A.fpsText = text; A.lastFrameAt = Date.now();
-  A.width = bmp.width; A.height = bmp.height;
+  g.fillText(text, 10 * s, 40 * s); // cv2.putText origin (10, 40) is the text's bottom-left
+  A.framesShown++;
+  A.fps = fps;
+  A.fpsText = text;
+  A.lastFrameAt = Date.now();
+  A.width = bmp.width;
+  A.height = bmp.height;
 }
 async function decodeLoop() {
   decoding = true;
   while (pending) {
-    const f = pending; pending = null;
+    const f = pending;
+    pending = null;
     try {
       const bmp = await createImageBitmap(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (f.jpeg)], { type: 'image/jpeg' }));
-      draw(bmp, f.fps); bmp.close();
-    } catch { A.decodeErrors++; }
+      draw(bmp, f.fps);
+      bmp.close();
+    } catch {
+      A.decodeErrors++;
+    }
   }
   decoding = false;
 }
@@ -166,75 +202,109 @@ function renderStats(stats) {
   A.stats = stats;
   const frag = document.createDocumentFragment();
   for (const [k, v] of Object.entries(stats)) {
-    const ke = document.createElement('span'); ke.className = 'k'; ke.textContent = k;
-    const ve = document.createElement('span'); ve.className = 'v'; ve.textContent = String(v);
+    const ke = document.createElement('span');
+    ke.className = 'k';
+    ke.textContent = k;
+    const ve = document.createElement('span');
+    ve.className = 'v';
+    ve.textContent = String(v);
     frag.append(ke, ve);
   }
   statsEl.replaceChildren(frag);
 }
 const utf8 = new TextDecoder();
-void readStream('/stream', (type, p) => {
-  if (type === MSG_FRAME) {
-    const fps = new DataView(p.buffer, p.byteOffset, 8).getFloat64(0);
-    if (pending) A.framesSkipped++;
-    pending = { fps, jpeg: p.subarray(8) };
-    if (!decoding) void decodeLoop();
-  } else if (type === MSG_STATS) {
-    try { renderStats(parseTable(utf8.decode(p))); } catch { /* ignore a bad table */ }
-  } else if (type === MSG_TITLE) {
-    A.title = document.title = titleEl.textContent = utf8.decode(p);
-  }
-}, (up) => {
-  A.connected = up;
-  statusEl.textContent = A.quitSent ? 'quitting…' : up ? 'press q to quit' : 'disconnected — retrying…';
-});
+void readStream(
+  '/stream',
+  (type, p) => {
+    if (type === MSG_FRAME) {
+      const fps = new DataView(p.buffer, p.byteOffset, 8).getFloat64(0);
+      if (pending) A.framesSkipped++;
+      pending = { fps, jpeg: p.subarray(8) };
+      if (!decoding) void decodeLoop();
+    } else if (type === MSG_STATS) {
+      try {
+        renderStats(parseTable(utf8.decode(p)));
+      } catch {
+        /* ignore a bad table */
+      }
+    } else if (type === MSG_TITLE) {
+      A.title = document.title = titleEl.textContent = utf8.decode(p);
+    }
+  },
+  (up) => {
+    A.connected = up;
+    statusEl.textContent = A.quitSent ? 'quitting…' : up ? 'press q to quit' : 'disconnected — retrying…';
+  },
+);
 
 // ---- sound (browser sink) ------------------------------------------------------------------
 /** @type {AudioContext | null} */
 let ctx = null;
-let audioOpen = false, nextTime = 0;
+let audioOpen = false,
+  nextTime = 0;
 /** @param {Uint8Array} p u32be sampleRate, u8 channels, 3 bytes zero, s16le interleaved PCM */
 function onAudio(p) {
   if (!ctx || p.length < 8) return;
   const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const rate = dv.getUint32(0), ch = dv.getUint8(4);
+  const rate = dv.getUint32(0),
+    ch = dv.getUint8(4);
   const frames = Math.floor((p.length - 8) / (2 * ch));
   if (!frames || !ch) return;
   const now = ctx.currentTime;
   // More than 0.25 s queued means earlier stalls piled up latency: drop to stay near the player's clock.
-  if (nextTime - now > 0.25) { A.audioDropped++; return; }
-  if (nextTime < now + 0.01) {                              // starved (or first chunk): restart with a small lead
+  if (nextTime - now > 0.25) {
+    A.audioDropped++;
+    return;
+  }
+  if (nextTime < now + 0.01) {
+    // starved (or first chunk): restart with a small lead
     if (nextTime > 0) A.audioUnderruns++;
     nextTime = now + 0.05;
   }
-  const buf = ctx.createBuffer(ch, frames, rate);           // resampled to the device rate by Web Audio
+  const buf = ctx.createBuffer(ch, frames, rate); // resampled to the device rate by Web Audio
   for (let c = 0; c < ch; c++) {
     const out = buf.getChannelData(c);
     for (let i = 0, o = 8 + 2 * c; i < frames; i++, o += 2 * ch) out[i] = dv.getInt16(o, true) / 32768;
   }
   const src = ctx.createBufferSource();
-  src.buffer = buf; src.connect(ctx.destination); src.start(nextTime);
-  nextTime += frames / rate;                                  // back-to-back: no gaps, no overlaps
-  A.audioSecondsScheduled += frames / rate; A.audioChunks++;
-  A.audioQueuedMaxS = Math.max(A.audioQueuedMaxS, nextTime - now);   // the latency the drop rule bounds
+  src.buffer = buf;
+  src.connect(ctx.destination);
+  src.start(nextTime);
+  nextTime += frames / rate; // back-to-back: no gaps, no overlaps
+  A.audioSecondsScheduled += frames / rate;
+  A.audioChunks++;
+  A.audioQueuedMaxS = Math.max(A.audioQueuedMaxS, nextTime - now); // the latency the drop rule bounds
 }
 function openAudio() {
   if (audioOpen) return;
   audioOpen = true;
-  void readStream('/audio', (type, p) => { if (type === MSG_AUDIO) onAudio(p); }, (up) => { A.audioConnected = up; });
+  void readStream(
+    '/audio',
+    (type, p) => {
+      if (type === MSG_AUDIO) onAudio(p);
+    },
+    (up) => {
+      A.audioConnected = up;
+    },
+  );
 }
 function startAudio() {
   if (!CFG.audio) return;
   try {
     if (!ctx) {
       const audio = new AudioContext({ latencyHint: 'interactive' });
-      audio.onstatechange = () => { A.audioState = audio.state; if (audio.state === 'running') openAudio(); };
+      audio.onstatechange = () => {
+        A.audioState = audio.state;
+        if (audio.state === 'running') openAudio();
+      };
       ctx = audio;
     }
     A.audioState = ctx.state;
     if (ctx.state === 'running') openAudio();
-    else ctx.resume().catch(() => {});   // needs --autoplay-policy=no-user-gesture-required, or a key/click
-  } catch (e) { A.audioState = 'unavailable: ' + (e instanceof Error ? e.message : String(e)); }
+    else ctx.resume().catch(() => {}); // needs --autoplay-policy=no-user-gesture-required, or a key/click
+  } catch (e) {
+    A.audioState = 'unavailable: ' + (e instanceof Error ? e.message : String(e));
+  }
 }
 startAudio();
 addEventListener('pointerdown', startAudio);
@@ -243,7 +313,8 @@ addEventListener('pointerdown', startAudio);
 addEventListener('keydown', (e) => {
   startAudio();
   if ((e.key === 'q' || e.key === 'Q') && !A.quitSent) {
-    A.quitSent = true; statusEl.textContent = 'quitting…';
+    A.quitSent = true;
+    statusEl.textContent = 'quitting…';
     fetch('/quit', { method: 'POST' }).catch(() => {});
   }
 });

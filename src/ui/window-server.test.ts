@@ -30,8 +30,7 @@ interface AvsockState {
   width: number;
 }
 
-const state = (page: Page): Promise<AvsockState> =>
-  page.evaluate(() => (window as unknown as { __avsock: AvsockState }).__avsock);
+const state = (page: Page): Promise<AvsockState> => page.evaluate(() => (window as unknown as { __avsock: AvsockState }).__avsock);
 
 let browser: Browser;
 let server: WindowServer | undefined;
@@ -133,9 +132,7 @@ describe.skipIf(noBrowser)('startWindowServer()', () => {
     server = await startWindowServer({ title: 'RECEIVING VIDEO', audio: false });
     const p = await openPage(server);
     server.setStats({ jitter: '0.4 ms', lost: 3 });
-    await expect
-      .poll(() => p.evaluate(() => document.getElementById('stats')!.textContent), { timeout: 10_000 })
-      .toBe('jitter0.4 mslost3');
+    await expect.poll(() => p.evaluate(() => document.getElementById('stats')!.textContent), { timeout: 10_000 }).toBe('jitter0.4 mslost3');
   });
 
   it('pressing q in the page calls the onQuit handlers', async () => {
@@ -209,9 +206,7 @@ describe.skipIf(noBrowser)('startWindowServer()', () => {
       return pcm;
     };
     for (let k = 0; k < 8; k++) server.sendAudio(tone(k), rate, 2);
-    await expect
-      .poll(async () => (await state(p)).audioSecondsScheduled, { timeout: 10_000 })
-      .toBeCloseTo((8 * 1024) / rate, 3);
+    await expect.poll(async () => (await state(p)).audioSecondsScheduled, { timeout: 10_000 }).toBeCloseTo((8 * 1024) / rate, 3);
     // Dumped far ahead of real time (not what the clock-paced player does), the page keeps its
     // latency bounded by dropping instead of queueing seconds of sound: never more than its 0.25 s
     // limit plus the chunk that crossed it queued ahead of the audio clock, however slowly (on a

@@ -28,11 +28,10 @@ describe('openWindows()', () => {
     'opens a headful app window at (10,30) under Xvfb showing the frames; closed resolves when it goes; profiles removed',
     async () => {
       // The child grabs the X screen with ffmpeg and looks for the pushed picture at the window's place.
-      const proc = spawn(
-        'xvfb-run',
-        ['-a', '-s', '-screen 0 1280x800x24', process.execPath, '--import', tsxLoader, child],
-        { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-      );
+      const proc = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x800x24', process.execPath, '--import', tsxLoader, child], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       let out = '';
       let err = '';
       proc.stdout.on('data', (d: Buffer) => (out += d.toString()));

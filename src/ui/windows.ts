@@ -44,8 +44,7 @@ export async function openWindows(windows: WindowSpec[]): Promise<OpenWindows> {
   if (!hasDisplay()) {
     throw new EnvironmentError(
       'E_NO_DISPLAY',
-      'No display to open windows on (DISPLAY/WAYLAND_DISPLAY unset): open the ui: URLs in a browser, ' +
-        'run under xvfb-run, or pass --no-window',
+      'No display to open windows on (DISPLAY/WAYLAND_DISPLAY unset): open the ui: URLs in a browser, ' + 'run under xvfb-run, or pass --no-window',
     );
   }
   const chromium = await resolveChromium();
@@ -117,9 +116,7 @@ export async function openWindows(windows: WindowSpec[]): Promise<OpenWindows> {
       const pages = await browser.pages();
       const appOrigin = new URL(w.url).origin;
       await Promise.all(
-        pages
-          .filter((p) => p.url() === 'about:blank' && pages.some((q) => q.url().startsWith(appOrigin)))
-          .map((p) => p.close().catch(() => {})),
+        pages.filter((p) => p.url() === 'about:blank' && pages.some((q) => q.url().startsWith(appOrigin))).map((p) => p.close().catch(() => {})),
       );
     }
   } catch (err) {

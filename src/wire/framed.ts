@@ -5,7 +5,14 @@
  * sequence numbers and PTS; audio chunks carry their PTS; the file's end is an EndOfStream message.
  */
 import {
-  decodeDatagram, encodeHello, encodeStreamMessage, fragmentFrame, FrameReassembler, SequenceTracker, StreamDeframer, type Handshake,
+  decodeDatagram,
+  encodeHello,
+  encodeStreamMessage,
+  fragmentFrame,
+  FrameReassembler,
+  SequenceTracker,
+  StreamDeframer,
+  type Handshake,
 } from '../protocol/framed/index.ts';
 import { removeWhere, type AudioPeer, type Registration } from './registration.ts';
 import type { StreamEvent, Wire } from './wire.ts';
@@ -31,10 +38,11 @@ function tokenRegistration<P extends AudioPeer>(): Registration<P> {
       client.lastHelloMs = nowMs;
       return { client, joined };
     },
-    expire: (table, nowMs) => removeWhere(table, (client) => {
-      if (nowMs - (client.lastHelloMs ?? client.connectedMs) < KEEPALIVE_TIMEOUT_MS) return undefined;
-      return client.lastHelloMs === undefined ? 'no hello after connecting' : 'keepalive timeout';
-    }),
+    expire: (table, nowMs) =>
+      removeWhere(table, (client) => {
+        if (nowMs - (client.lastHelloMs ?? client.connectedMs) < KEEPALIVE_TIMEOUT_MS) return undefined;
+        return client.lastHelloMs === undefined ? 'no hello after connecting' : 'keepalive timeout';
+      }),
   };
 }
 

@@ -20,4 +20,3 @@ const WIRES: Readonly<Record<WireName, Wire>> = { framed: framedWire, tutorial: 
 export function wireFor(name: WireName): Wire {
   return WIRES[name];
 }
-

@@ -27,7 +27,8 @@ export interface RegisteredClient<P extends AudioPeer = AudioPeer> {
   lastHelloMs: number | undefined;
 }
 
-export type LeaveReason = 'keepalive timeout' | 'no hello after connecting' | 'connection closed' | 'send failed' | 'too slow' | 'end of stream' | 'server stopping';
+export type LeaveReason =
+  'keepalive timeout' | 'no hello after connecting' | 'connection closed' | 'send failed' | 'too slow' | 'end of stream' | 'server stopping';
 
 export interface Departure<P extends AudioPeer> {
   readonly client: RegisteredClient<P>;

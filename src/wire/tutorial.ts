@@ -61,7 +61,8 @@ function addressPairing<P extends AudioPeer>(): Registration<P> {
       // client.py sends its hello before it connects: a connection still unpaired after the pairing
       // timeout is not a tutorial client (a port scan, a stray connection) and must not be kept forever.
       return removeWhere(table, (client) =>
-        client.udp === undefined && nowMs - client.connectedMs >= TUTORIAL_PAIRING_TIMEOUT_MS ? 'no hello after connecting' : undefined);
+        client.udp === undefined && nowMs - client.connectedMs >= TUTORIAL_PAIRING_TIMEOUT_MS ? 'no hello after connecting' : undefined,
+      );
     },
   };
 }

@@ -5,8 +5,15 @@ import { WIRE_NAMES, wireFor, type StreamDescription, type StreamEvent } from '.
 
 const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(5000, 7), Buffer.from([0xff, 0xd9])]);
 const stream: StreamDescription = {
-  fpsNum: 30000, fpsDen: 1001, width: 400, height: 226, durationUs: 2_000_000,
-  sampleRate: 44100, channels: 2, chunkFrames: 1024, hasAudio: true,
+  fpsNum: 30000,
+  fpsDen: 1001,
+  width: 400,
+  height: 226,
+  durationUs: 2_000_000,
+  sampleRate: 44100,
+  channels: 2,
+  chunkFrames: 1024,
+  hasAudio: true,
 };
 
 function readAll(name: 'framed' | 'tutorial', messages: Buffer[]): StreamEvent[] {

@@ -30,14 +30,27 @@ import { writeGradescopePackage } from '../../grader/gradescope/package.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 // The schema written from Gradescope's published specification, which the report writer's own tests use too.
-const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(ROOT, 'grader', 'report', 'gradescope-results.schema.json'), 'utf8')) as object);
+const validate = new Ajv({ allErrors: true }).compile(
+  JSON.parse(readFileSync(join(ROOT, 'grader', 'report', 'gradescope-results.schema.json'), 'utf8')) as object,
+);
 const schemaErrors = (value: unknown): string[] => (validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '$'} ${e.message ?? ''}`));
 const engine = findEngine();
 const localBase = Boolean(which('mmdebstrap')) && process.getuid?.() === 0;
 const work = mkdtempSync(join(tmpdir(), 'avsock-gradescope-'));
 
-interface Results { score: number; tests: Array<{ name: string; score: number; max_score: number; status?: string }> }
-interface Report { passed: boolean; notGraded?: string; passMark: number; score: number; kind: string; machine: { disturbed: boolean }; checks: Array<{ id: string; status: string }> }
+interface Results {
+  score: number;
+  tests: Array<{ name: string; score: number; max_score: number; status?: string }>;
+}
+interface Report {
+  passed: boolean;
+  notGraded?: string;
+  passMark: number;
+  score: number;
+  kind: string;
+  machine: { disturbed: boolean };
+  checks: Array<{ id: string; status: string }>;
+}
 
 let image = '';
 let setupSeconds = 0;
@@ -61,7 +74,9 @@ beforeAll(async () => {
   const name = `avsock-gradescope-setup-${process.pid}`;
   const started = performance.now();
   try {
-    await runEngine(engine, ['run', '--name', name, '--network', 'host', ...engine.limits, '-v', `${zip}:/tmp/autograder.zip:ro`, base, 'bash', '-c', SETUP], { quiet: true });
+    await runEngine(engine, ['run', '--name', name, '--network', 'host', ...engine.limits, '-v', `${zip}:/tmp/autograder.zip:ro`, base, 'bash', '-c', SETUP], {
+      quiet: true,
+    });
     setupSeconds = (performance.now() - started) / 1000;
     await runEngine(engine, ['commit', name, image], { quiet: true });
   } finally {
@@ -83,15 +98,36 @@ function handIn(name: string, from: string, files?: string[]): string {
   return dir;
 }
 
-async function runAutograder(name: string, submission: string, limits: string[] = []): Promise<{ results: Results; report: Report; seconds: number; output: string }> {
+async function runAutograder(
+  name: string,
+  submission: string,
+  limits: string[] = [],
+): Promise<{ results: Results; report: Report; seconds: number; output: string }> {
   const results = join(work, 'results', name);
   mkdirSync(results, { recursive: true });
   const started = performance.now();
-  const r = await engineRun(engine, ['run', '--rm', '--network', 'none', ...engine.limits, ...limits, '-w', '/autograder', '-v', `${submission}:/autograder/submission:ro`, '-v', `${results}:/autograder/results`, image, '/autograder/run_autograder']);
+  const r = await engineRun(engine, [
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    ...engine.limits,
+    ...limits,
+    '-w',
+    '/autograder',
+    '-v',
+    `${submission}:/autograder/submission:ro`,
+    '-v',
+    `${results}:/autograder/results`,
+    image,
+    '/autograder/run_autograder',
+  ]);
   const seconds = (performance.now() - started) / 1000;
   const parsed = JSON.parse(readFileSync(join(results, 'results.json'), 'utf8')) as Results;
   const report = JSON.parse(readFileSync(join(results, 'report', 'report.json'), 'utf8')) as Report;
-  process.stderr.write(`gradescope ${name}${limits.length ? ` (${limits.join(' ')})` : ''}: ${seconds.toFixed(1)} s, score ${parsed.score}${report.machine.disturbed ? ' (machine disturbed)' : ''}\n`);
+  process.stderr.write(
+    `gradescope ${name}${limits.length ? ` (${limits.join(' ')})` : ''}: ${seconds.toFixed(1)} s, score ${parsed.score}${report.machine.disturbed ? ' (machine disturbed)' : ''}\n`,
+  );
   return { results: parsed, report, seconds, output: r.output };
 }
 
@@ -99,42 +135,75 @@ const item = (report: Report, id: string): string => report.checks.find((c) => c
 
 describe('Gradescope: setup.sh once, run_autograder per hand-in', () => {
   it('setup.sh left a browser and the demo clip in the image, so no run downloads one', async () => {
-    const out = await engineOutput(engine, ['run', '--rm', '--network', 'none', ...engine.limits, image, 'bash', '-c', 'ls /autograder/source/.cache/demo; (chromium --version || ls /autograder/source/.cache/puppeteer/chrome)']);
+    const out = await engineOutput(engine, [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ...engine.limits,
+      image,
+      'bash',
+      '-c',
+      'ls /autograder/source/.cache/demo; (chromium --version || ls /autograder/source/.cache/puppeteer/chrome)',
+    ]);
     expect(out).toMatch(/countdown-v\d+\.mp4/);
     expect(out).toMatch(/Chromium|linux-/);
   }, 120_000);
 
-  it('grades the tutorial\'s verbatim server.py/client.py', async () => {
-    const { results, report, output } = await runAutograder('tutorial', handIn('tutorial', join(ROOT, 'test', 'fixtures', 'tutorial'), ['server.py', 'client.py']));
-    expect(schemaErrors(results), output).toEqual([]);
-    expect(report.kind).toBe('python');
-    expect(item(report, 'server.streams')).toBe('pass');
-    expect(results.score).toBe(report.score);
-    // Not graded (a machine too busy to judge timing) keeps the points it measured.
-    if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
-  }, 15 * 60_000);
+  it(
+    "grades the tutorial's verbatim server.py/client.py",
+    async () => {
+      const { results, report, output } = await runAutograder(
+        'tutorial',
+        handIn('tutorial', join(ROOT, 'test', 'fixtures', 'tutorial'), ['server.py', 'client.py']),
+      );
+      expect(schemaErrors(results), output).toEqual([]);
+      expect(report.kind).toBe('python');
+      expect(item(report, 'server.streams')).toBe('pass');
+      expect(results.score).toBe(report.score);
+      // Not graded (a machine too busy to judge timing) keeps the points it measured.
+      if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
+    },
+    15 * 60_000,
+  );
 
-  it('grades this repository handed in without node_modules, installing from the image\'s npm cache', async () => {
-    const { results, report, output } = await runAutograder('avsock', handIn('avsock', ROOT));
-    expect(schemaErrors(results), output).toEqual([]);
-    expect(report.kind).toBe('node');
-    for (const id of ['server.streams', 'server.audioPaced', 'client.works']) expect(item(report, id), `${id}\n${output}`).toBe('pass');
-    if (!report.machine.disturbed) expect(report.passed, output).toBe(true);
-  }, 15 * 60_000);
+  it(
+    "grades this repository handed in without node_modules, installing from the image's npm cache",
+    async () => {
+      const { results, report, output } = await runAutograder('avsock', handIn('avsock', ROOT));
+      expect(schemaErrors(results), output).toEqual([]);
+      expect(report.kind).toBe('node');
+      for (const id of ['server.streams', 'server.audioPaced', 'client.works']) expect(item(report, id), `${id}\n${output}`).toBe('pass');
+      if (!report.machine.disturbed) expect(report.passed, output).toBe(true);
+    },
+    15 * 60_000,
+  );
 
-  it('grades a server that crashes: a result with the reason, below the pass mark', async () => {
-    const { results, report, output } = await runAutograder('crashing', handIn('crashing', join(ROOT, 'test', 'fixtures', 'crashing'), ['server.py']));
-    expect(schemaErrors(results), output).toEqual([]);
-    expect(item(report, 'server.streams')).toBe('fail');
-    // Not graded (a machine too busy to judge timing) keeps the points it measured.
-    if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
-  }, 15 * 60_000);
+  it(
+    'grades a server that crashes: a result with the reason, below the pass mark',
+    async () => {
+      const { results, report, output } = await runAutograder('crashing', handIn('crashing', join(ROOT, 'test', 'fixtures', 'crashing'), ['server.py']));
+      expect(schemaErrors(results), output).toEqual([]);
+      expect(item(report, 'server.streams')).toBe('fail');
+      // Not graded (a machine too busy to judge timing) keeps the points it measured.
+      if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
+    },
+    15 * 60_000,
+  );
 
-  it('grades the tutorial with half a CPU and 768 MB (Gradescope\'s default share): same verdicts', async () => {
-    const { results, report, output } = await runAutograder('tutorial-half-cpu', handIn('tutorial-half', join(ROOT, 'test', 'fixtures', 'tutorial'), ['server.py', 'client.py']), ['--cpus', '0.5', '--memory', '768m']);
-    expect(schemaErrors(results), output).toEqual([]);
-    expect(item(report, 'server.streams')).toBe('pass');
-    // Not graded (a machine too busy to judge timing) keeps the points it measured.
-    if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
-  }, 15 * 60_000);
+  it(
+    "grades the tutorial with half a CPU and 768 MB (Gradescope's default share): same verdicts",
+    async () => {
+      const { results, report, output } = await runAutograder(
+        'tutorial-half-cpu',
+        handIn('tutorial-half', join(ROOT, 'test', 'fixtures', 'tutorial'), ['server.py', 'client.py']),
+        ['--cpus', '0.5', '--memory', '768m'],
+      );
+      expect(schemaErrors(results), output).toEqual([]);
+      expect(item(report, 'server.streams')).toBe('pass');
+      // Not graded (a machine too busy to judge timing) keeps the points it measured.
+      if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
+    },
+    15 * 60_000,
+  );
 });

@@ -39,7 +39,11 @@ const localBase = Boolean(which('mmdebstrap')) && process.getuid?.() === 0;
 
 /** The `docker run` options in the Dockerfile's header that give bubblewrap its rights. */
 export function headerRights(dockerfile: string): string[] {
-  const header = dockerfile.split('\n').filter((l) => l.startsWith('#')).map((l) => l.replace(/^#\s?/, '').replace(/\\$/, '')).join(' ');
+  const header = dockerfile
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .map((l) => l.replace(/^#\s?/, '').replace(/\\$/, ''))
+    .join(' ');
   const run = /docker run (.*?) avsock-grader/.exec(header)?.[1] ?? '';
   const words = run.split(/\s+/).filter(Boolean);
   const rights: string[] = [];
@@ -51,8 +55,22 @@ export function headerRights(dockerfile: string): string[] {
 
 const RIGHTS = headerRights(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 
-interface Check { id: string; status: string; message?: string }
-interface Report { kind: string; wire: string; passed: boolean; notGraded?: string; score: number; passMark: number; checks: Check[]; machine: { disturbed: boolean }; screenshot: string | null }
+interface Check {
+  id: string;
+  status: string;
+  message?: string;
+}
+interface Report {
+  kind: string;
+  wire: string;
+  passed: boolean;
+  notGraded?: string;
+  score: number;
+  passMark: number;
+  checks: Check[];
+  machine: { disturbed: boolean };
+  screenshot: string | null;
+}
 
 const readReport = (dir: string): Report => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
 const status = (r: Report, id: string): string => r.checks.find((c) => c.id === id)?.status ?? 'missing';
@@ -110,9 +128,28 @@ afterAll(() => {
 async function grade(sandbox: boolean, out: string, mounts: string[], args: string[]): Promise<{ code: number; output: string }> {
   mkdirSync(out, { recursive: true });
   const started = performance.now();
-  const run = ['run', '--rm', '--network', 'none', ...engine.limits, ...(sandbox ? RIGHTS : []), '-v', `${out}:/out`, ...mounts.flatMap((m) => ['-v', `${m}:ro`]), image.tag, 'grade', '--seconds', SECONDS, '--quiet', ...(sandbox ? [] : ['--no-sandbox']), ...args];
+  const run = [
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    ...engine.limits,
+    ...(sandbox ? RIGHTS : []),
+    '-v',
+    `${out}:/out`,
+    ...mounts.flatMap((m) => ['-v', `${m}:ro`]),
+    image.tag,
+    'grade',
+    '--seconds',
+    SECONDS,
+    '--quiet',
+    ...(sandbox ? [] : ['--no-sandbox']),
+    ...args,
+  ];
   const r = await engineRun(engine, run);
-  process.stderr.write(`container grade ${sandbox ? 'sandboxed' : '--no-sandbox'} ${args.join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s (container start to exit)\n`);
+  process.stderr.write(
+    `container grade ${sandbox ? 'sandboxed' : '--no-sandbox'} ${args.join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s (container start to exit)\n`,
+  );
   return r;
 }
 
@@ -131,75 +168,152 @@ describe.each([
 ])('grading in the image ($mode)', ({ mode, sandbox }) => {
   const out = join(work, mode);
 
-  it('grades the tutorial\'s verbatim server.py/client.py', async () => {
-    const r = await grade(sandbox, out, [`${TUTORIAL}:/sub/tutorial`], ['--repo', '/sub/tutorial', '--no-save', '--out', '/out/tutorial']);
-    expect(r.output).not.toMatch(/Traceback|Error: /);
-    if (sandbox) expect(r.output).not.toMatch(/no sandbox/);
-    const report = readReport(join(out, 'tutorial'));
-    expectTutorial(report);
-    expect(r.code, r.output).toBe(exitCode(report));
-  }, 10 * 60_000);
+  it(
+    "grades the tutorial's verbatim server.py/client.py",
+    async () => {
+      const r = await grade(sandbox, out, [`${TUTORIAL}:/sub/tutorial`], ['--repo', '/sub/tutorial', '--no-save', '--out', '/out/tutorial']);
+      expect(r.output).not.toMatch(/Traceback|Error: /);
+      if (sandbox) expect(r.output).not.toMatch(/no sandbox/);
+      const report = readReport(join(out, 'tutorial'));
+      expectTutorial(report);
+      expect(r.code, r.output).toBe(exitCode(report));
+    },
+    10 * 60_000,
+  );
 
-  it('grades this repository', async () => {
-    const r = await grade(sandbox, out, [`${ROOT}:/sub/avsock`], ['--repo', '/sub/avsock', '--no-save', '--out', '/out/avsock']);
-    if (sandbox) expect(r.output).not.toMatch(/no sandbox/);
-    const report = readReport(join(out, 'avsock'));
-    expectAvsock(report, join(out, 'avsock'));
-    expect(r.code, r.output).toBe(exitCode(report));
-  }, 10 * 60_000);
+  it(
+    'grades this repository',
+    async () => {
+      const r = await grade(sandbox, out, [`${ROOT}:/sub/avsock`], ['--repo', '/sub/avsock', '--no-save', '--out', '/out/avsock']);
+      if (sandbox) expect(r.output).not.toMatch(/no sandbox/);
+      const report = readReport(join(out, 'avsock'));
+      expectAvsock(report, join(out, 'avsock'));
+      expect(r.code, r.output).toBe(exitCode(report));
+    },
+    10 * 60_000,
+  );
 
-  it('grades a class of three into a gradebook', async () => {
-    const r = await grade(sandbox, out, [`${TUTORIAL}:/class/tutorial`, `${ROOT}:/class/avsock`, `${CRASHING}:/class/crashing`], ['class', '/class', '--out', '/out/class']);
-    expect(r.output, r.output).toMatch(/gradebook: \/out\/class\/gradebook\.csv \(3 students/);
-    const rows = readFileSync(join(out, 'class', 'gradebook.csv'), 'utf8').trim().split('\n');
-    expect(rows).toHaveLength(4);
-    expect(rows.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['avsock', 'crashing', 'tutorial']);
-    expectTutorial(readReport(join(out, 'class', 'tutorial')));
-    expectAvsock(readReport(join(out, 'class', 'avsock')), join(out, 'class', 'avsock'));
-    expectCrashing(readReport(join(out, 'class', 'crashing')));
-  }, 20 * 60_000);
+  it(
+    'grades a class of three into a gradebook',
+    async () => {
+      const r = await grade(
+        sandbox,
+        out,
+        [`${TUTORIAL}:/class/tutorial`, `${ROOT}:/class/avsock`, `${CRASHING}:/class/crashing`],
+        ['class', '/class', '--out', '/out/class'],
+      );
+      expect(r.output, r.output).toMatch(/gradebook: \/out\/class\/gradebook\.csv \(3 students/);
+      const rows = readFileSync(join(out, 'class', 'gradebook.csv'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(rows).toHaveLength(4);
+      expect(
+        rows
+          .slice(1)
+          .map((l) => l.split(',')[0])
+          .sort(),
+      ).toEqual(['avsock', 'crashing', 'tutorial']);
+      expectTutorial(readReport(join(out, 'class', 'tutorial')));
+      expectAvsock(readReport(join(out, 'class', 'avsock')), join(out, 'class', 'avsock'));
+      expectCrashing(readReport(join(out, 'class', 'crashing')));
+    },
+    20 * 60_000,
+  );
 });
 
 describe('the class workflow, its steps run in the image as a runner would', () => {
-  interface Step { name?: string; if?: string; run?: string; env?: Record<string, string> }
+  interface Step {
+    name?: string;
+    if?: string;
+    run?: string;
+    env?: Record<string, string>;
+  }
   const workflow = parse(readFileSync(join(ROOT, 'grader', 'workflows', 'grade-class.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> };
   /** A step's shell text with the expressions a runner would have filled in. */
   const fill = (text: string): string => text.replace(/\$\{\{\s*matrix\.student\s*\}\}/g, 'tutorial');
 
-  it('fetches the submission, grades it into out/report-<student>, and the gradebook step collects it into the summary', async () => {
-    const ws = join(work, 'workspace');
-    mkdirSync(ws, { recursive: true });
-    // The roster's repo: a git repository holding the tutorial's files, cloned over file://.
-    const repo = join(work, 'tutorial-repo');
-    mkdirSync(repo, { recursive: true });
-    for (const f of ['server.py', 'client.py']) writeFileSync(join(repo, f), readFileSync(join(TUTORIAL, f)));
-    const git = (...args: string[]) => expect(spawnSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { encoding: 'utf8' }).status).toBe(0);
-    git('init', '-q');
-    git('add', '.');
-    git('commit', '-qm', 'lab');
-    // The grade job's steps that run in the image (the install path's are skipped there).
-    const steps = workflow.jobs.grade!.steps.filter((s) => s.run && s.if !== "inputs.setup == 'install'");
-    expect(steps.map((s) => s.name)).toEqual(['Fetch the submission', 'Grade']);
-    const script = steps.map((s) => fill(s.run!)).join('\n');
-    const env = { REPO: 'file:///sub/tutorial-repo', SECONDS_INPUT: SECONDS, GITHUB_WORKSPACE: '/github/workspace', GITHUB_STEP_SUMMARY: '/github/workspace/summary.md' };
-    // A job container runs `run:` steps with sh (GitHub's default inside a container), from the workspace.
-    const r = await engineRun(engine, ['run', '--rm', '--network', 'none', ...engine.limits, ...RIGHTS, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), '-w', '/github/workspace', '-v', `${ws}:/github/workspace`, '-v', `${repo}:/sub/tutorial-repo:ro`, '--entrypoint', 'sh', image.tag, '-e', '-c', script]);
-    expect(r.code, r.output).toBe(0);
-    const report = join(ws, 'out', 'report-tutorial');
-    expectTutorial(readReport(report), 'clone');
-    for (const f of ['junit.xml', 'results.json', 'report.md']) expect(existsSync(join(report, f)), f).toBe(true);
-    expect(readFileSync(join(ws, 'summary.md'), 'utf8')).toMatch(/tutorial|score/i);
+  it(
+    'fetches the submission, grades it into out/report-<student>, and the gradebook step collects it into the summary',
+    async () => {
+      const ws = join(work, 'workspace');
+      mkdirSync(ws, { recursive: true });
+      // The roster's repo: a git repository holding the tutorial's files, cloned over file://.
+      const repo = join(work, 'tutorial-repo');
+      mkdirSync(repo, { recursive: true });
+      for (const f of ['server.py', 'client.py']) writeFileSync(join(repo, f), readFileSync(join(TUTORIAL, f)));
+      const git = (...args: string[]) =>
+        expect(spawnSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { encoding: 'utf8' }).status).toBe(0);
+      git('init', '-q');
+      git('add', '.');
+      git('commit', '-qm', 'lab');
+      // The grade job's steps that run in the image (the install path's are skipped there).
+      const steps = workflow.jobs.grade!.steps.filter((s) => s.run && s.if !== "inputs.setup == 'install'");
+      expect(steps.map((s) => s.name)).toEqual(['Fetch the submission', 'Grade']);
+      const script = steps.map((s) => fill(s.run!)).join('\n');
+      const env = {
+        REPO: 'file:///sub/tutorial-repo',
+        SECONDS_INPUT: SECONDS,
+        GITHUB_WORKSPACE: '/github/workspace',
+        GITHUB_STEP_SUMMARY: '/github/workspace/summary.md',
+      };
+      // A job container runs `run:` steps with sh (GitHub's default inside a container), from the workspace.
+      const r = await engineRun(engine, [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        ...engine.limits,
+        ...RIGHTS,
+        ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+        '-w',
+        '/github/workspace',
+        '-v',
+        `${ws}:/github/workspace`,
+        '-v',
+        `${repo}:/sub/tutorial-repo:ro`,
+        '--entrypoint',
+        'sh',
+        image.tag,
+        '-e',
+        '-c',
+        script,
+      ]);
+      expect(r.code, r.output).toBe(0);
+      const report = join(ws, 'out', 'report-tutorial');
+      expectTutorial(readReport(report), 'clone');
+      for (const f of ['junit.xml', 'results.json', 'report.md']) expect(existsSync(join(report, f)), f).toBe(true);
+      expect(readFileSync(join(ws, 'summary.md'), 'utf8')).toMatch(/tutorial|score/i);
 
-    // The gradebook job: the artifacts downloaded as folders under reports/, then its Collect step.
-    const collect = workflow.jobs.gradebook!.steps.find((s) => s.name === 'Collect')!.run!;
-    const reports = join(work, 'artifacts');
-    mkdirSync(join(work, 'summary'), { recursive: true });
-    mkdirSync(join(reports, 'report-tutorial'), { recursive: true });
-    cpSync(report, join(reports, 'report-tutorial'), { recursive: true });
-    const c = await engineRun(engine, ['run', '--rm', '--network', 'none', ...engine.limits, '-e', 'GITHUB_STEP_SUMMARY=/summary/summary.md', '-v', `${reports}:/grader/reports`, '-v', `${join(work, 'summary')}:/summary`, '--entrypoint', 'bash', image.tag, '-e', '-c', `mkdir -p /summary; ${collect}`]);
-    expect(c.code, c.output).toBe(0);
-    const summary = readFileSync(join(work, 'summary', 'summary.md'), 'utf8');
-    expect(summary).toMatch(/## Gradebook/);
-    expect(summary).toMatch(/^tutorial,/m);
-  }, 10 * 60_000);
+      // The gradebook job: the artifacts downloaded as folders under reports/, then its Collect step.
+      const collect = workflow.jobs.gradebook!.steps.find((s) => s.name === 'Collect')!.run!;
+      const reports = join(work, 'artifacts');
+      mkdirSync(join(work, 'summary'), { recursive: true });
+      mkdirSync(join(reports, 'report-tutorial'), { recursive: true });
+      cpSync(report, join(reports, 'report-tutorial'), { recursive: true });
+      const c = await engineRun(engine, [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        ...engine.limits,
+        '-e',
+        'GITHUB_STEP_SUMMARY=/summary/summary.md',
+        '-v',
+        `${reports}:/grader/reports`,
+        '-v',
+        `${join(work, 'summary')}:/summary`,
+        '--entrypoint',
+        'bash',
+        image.tag,
+        '-e',
+        '-c',
+        `mkdir -p /summary; ${collect}`,
+      ]);
+      expect(c.code, c.output).toBe(0);
+      const summary = readFileSync(join(work, 'summary', 'summary.md'), 'utf8');
+      expect(summary).toMatch(/## Gradebook/);
+      expect(summary).toMatch(/^tutorial,/m);
+    },
+    10 * 60_000,
+  );
 });

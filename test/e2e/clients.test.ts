@@ -34,10 +34,14 @@ describe('clients', () => {
     const statusLines = (from: number): number[] =>
       [...server.proc.stderr.slice(from).matchAll(/server: 2 client\(s\) .*\| sent (\d+)/g)].map((m) => Number(m[1]));
     const afterKill = server.proc.stderr.length;
-    const sentSince = await waitFor('two status lines for the two clients left', () => {
-      const sent = statusLines(afterKill);
-      return sent.length >= 2 ? sent[0] : undefined;
-    }, 30_000);
+    const sentSince = await waitFor(
+      'two status lines for the two clients left',
+      () => {
+        const sent = statusLines(afterKill);
+        return sent.length >= 2 ? sent[0] : undefined;
+      },
+      30_000,
+    );
     a.child.kill('SIGINT');
     b.child.kill('SIGINT');
     const [ea, eb] = await Promise.all([a.exited, b.exited]);

@@ -57,7 +57,11 @@ describe('tutorial wire interop', () => {
     const FRAMES = 90;
     const CHUNKS = 130; // 130 · 1024 / 44100 ≈ 3.02 s
     const jpegs = await Promise.all(
-      ['#d00', '#0d0', '#00d'].map((color) => sharp({ create: { width: 320, height: 240, channels: 3, background: color } }).jpeg({ quality: 80 }).toBuffer()),
+      ['#d00', '#0d0', '#00d'].map((color) =>
+        sharp({ create: { width: 320, height: 240, channels: 3, background: color } })
+          .jpeg({ quality: 80 })
+          .toBuffer(),
+      ),
     );
     const udp = createSocket('udp4');
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
@@ -173,7 +177,7 @@ describe('tutorial wire interop', () => {
     }
   });
 
-  it.skipIf(noPython)('CPython\'s own pickle.loads reads our server\'s audio', async () => {
+  it.skipIf(noPython)("CPython's own pickle.loads reads our server's audio", async () => {
     const server = await startServer(['--file', fixture.clip, '--wire', 'tutorial']);
     // The socket code of the tutorial's client.py, without cv2/numpy/pyaudio.
     const script = `

@@ -14,13 +14,29 @@ import { readStats, run, startClient, startServer, stop, waitFor } from '../supp
 const fixture = useClip('net.mp4', { fps: '30', seconds: 2 });
 
 describe('impaired network', () => {
-  it('npm start --net lossy: the relay\'s count of lost frames is the framed client\'s, exactly', async () => {
+  it("npm start --net lossy: the relay's count of lost frames is the framed client's, exactly", async () => {
     const statsFile = join(fixture.dir.path, 'start.json');
-    const start = run('start', 'src/cli/start.ts', ['--net', 'lossy', '--duration', '2', '--no-window', '--port', '0', '--audio', 'null', '--file', fixture.clip, '--stats', statsFile]);
+    const start = run('start', 'src/cli/start.ts', [
+      '--net',
+      'lossy',
+      '--duration',
+      '2',
+      '--no-window',
+      '--port',
+      '0',
+      '--audio',
+      'null',
+      '--file',
+      fixture.clip,
+      '--stats',
+      statsFile,
+    ]);
     const { code } = await start.exited;
     expect(code, start.stderr).toBe(0);
     const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as ReturnType<typeof readStats> & { net: RelayReport };
-    console.info(`figures net: client framesLost ${stats.framesLost}, relay ${JSON.stringify(stats.net.frames)}, dropped ${JSON.stringify(stats.net.video.down.dropped)}`);
+    console.info(
+      `figures net: client framesLost ${stats.framesLost}, relay ${JSON.stringify(stats.net.frames)}, dropped ${JSON.stringify(stats.net.video.down.dropped)}`,
+    );
     expect(stats.net.net).toBe('lossy');
     expect(stats.net.video.down.dropped.loss).toBeGreaterThan(0);
     expect(stats.framesLost).toBeGreaterThan(0);
@@ -32,7 +48,18 @@ describe('impaired network', () => {
     // The whole clip, no --loop: the client plays until the server closes, so it and the relay saw the same stream.
     const server = await startServer(['--wire', 'tutorial', '--file', fixture.clip]);
     const relayStats = join(fixture.dir.path, 'relay.json');
-    const relay = run('relay', 'src/cli/relay.ts', ['--to', `127.0.0.1:${server.port}`, '--to-audio-port', String(server.audioPort), '--profile', 'lossy,seed=3', '--listen', '0', '--stats', relayStats]);
+    const relay = run('relay', 'src/cli/relay.ts', [
+      '--to',
+      `127.0.0.1:${server.port}`,
+      '--to-audio-port',
+      String(server.audioPort),
+      '--profile',
+      'lossy,seed=3',
+      '--listen',
+      '0',
+      '--stats',
+      relayStats,
+    ]);
     try {
       const ports = await waitFor('the relay to listen', () => {
         if (relay.exit) throw new Error(`relay exited ${relay.exit.code}: ${relay.stderr}`);

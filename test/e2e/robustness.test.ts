@@ -37,7 +37,21 @@ describe('robustness', () => {
     const sockets: Socket[] = [];
     const tcp = createServer((s) => {
       sockets.push(s);
-      s.write(encodeStreamMessage({ type: 'handshake', token: 7, fpsNum: 30, fpsDen: 1, width: 4, height: 4, durationUs: 1e6, sampleRate: 44100, channels: 2, chunkFrames: 1024, hasAudio: false }));
+      s.write(
+        encodeStreamMessage({
+          type: 'handshake',
+          token: 7,
+          fpsNum: 30,
+          fpsDen: 1,
+          width: 4,
+          height: 4,
+          durationUs: 1e6,
+          sampleRate: 44100,
+          channels: 2,
+          chunkFrames: 1024,
+          hasAudio: false,
+        }),
+      );
     });
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
     let client: StreamClient | undefined;

@@ -78,14 +78,29 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
 
     const statsFile = join(fixture.dir.path, 'client-vs-server-py.json');
     const client = run('client', 'src/cli/client.ts', [
-      '--wire', 'tutorial', '--host', '127.0.0.1', '--port', String(p.videoPort), '--audio-port', String(p.audioPort),
-      '--no-window', '--audio', 'null', '--duration', '6', '--stats', statsFile,
+      '--wire',
+      'tutorial',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(p.videoPort),
+      '--audio-port',
+      String(p.audioPort),
+      '--no-window',
+      '--audio',
+      'null',
+      '--duration',
+      '6',
+      '--stats',
+      statsFile,
     ]);
     const exit = await Promise.race([client.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 40_000))]);
     expect(exit, `client did not finish: ${client.stderr.slice(-2000)}`).not.toBe('timeout');
     expect(server.exit, `server.py died:\n${server.out.tail(20)}`).toBeUndefined();
     const stats = readStats(statsFile);
-    console.log(`real server.py, ${SOURCE_FPS} fps file: our client saw ${stats.framesReceived} frames at ${stats.fps.toFixed(2)} fps (${(((stats.fps - SOURCE_FPS) / SOURCE_FPS) * 100).toFixed(1)} %), jitter ${stats.jitterMs.toFixed(2)} ms, ${stats.audioSeconds.toFixed(2)} s of sound, garbage ${stats.garbage}`);
+    console.log(
+      `real server.py, ${SOURCE_FPS} fps file: our client saw ${stats.framesReceived} frames at ${stats.fps.toFixed(2)} fps (${(((stats.fps - SOURCE_FPS) / SOURCE_FPS) * 100).toFixed(1)} %), jitter ${stats.jitterMs.toFixed(2)} ms, ${stats.audioSeconds.toFixed(2)} s of sound, garbage ${stats.garbage}`,
+    );
     expect(stats.wire).toBe('tutorial');
     expect(stats.framesReceived).toBeGreaterThan(60);
     // How fast server.py sends is server.py's (its ±1 ms TS nudging lands a few % off the file's rate
@@ -103,10 +118,14 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     const out = join(fixture.dir.path, 'client-py.raw');
     const client = python('client.py', tutorialCopy('client.py', { port: p.videoPort }), { AVSOCK_AUDIO_OUT: out });
 
-    await waitFor('our server to register client.py', () => {
-      if (client.exit) throw new Error(`client.py exited: ${client.out.tail(20)}`);
-      return /client #\d+ joined/.test(server.proc.stdout + server.proc.stderr) || undefined;
-    }, 40_000);
+    await waitFor(
+      'our server to register client.py',
+      () => {
+        if (client.exit) throw new Error(`client.py exited: ${client.out.tail(20)}`);
+        return /client #\d+ joined/.test(server.proc.stdout + server.proc.stderr) || undefined;
+      },
+      40_000,
+    );
     const nonSilent = (): number => {
       if (!existsSync(out)) return 0;
       const b = readFileSync(out);
@@ -115,16 +134,24 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
       return n;
     };
     // The clip's tone reaches client.py's PyAudio output, i.e. the ALSA file.
-    const first = await waitFor('PCM from our server in client.py\'s sound output', () => (nonSilent() > 44_100 ? statSync(out).size : undefined), 20_000);
-    await waitFor('the sound output to keep growing', () => {
-      if (client.exit) throw new Error(`client.py exited: ${client.out.tail(20)}`);
-      return statSync(out).size > first + 4 * 44_100 ? true : undefined;
-    }, 15_000);
+    const first = await waitFor("PCM from our server in client.py's sound output", () => (nonSilent() > 44_100 ? statSync(out).size : undefined), 20_000);
+    await waitFor(
+      'the sound output to keep growing',
+      () => {
+        if (client.exit) throw new Error(`client.py exited: ${client.out.tail(20)}`);
+        return statSync(out).size > first + 4 * 44_100 ? true : undefined;
+      },
+      15_000,
+    );
     // The server's status line (every 5 s on a pipe) counts the frames it sent to its one client.
-    const sent = await waitFor('our server to report frames sent to client.py', () => {
-      const counts = [...(server.proc.stdout + server.proc.stderr).matchAll(/server: 1 client\(s\) \|.*\| sent (\d+)/g)].map((m) => Number(m[1]));
-      return counts.length && counts[counts.length - 1]! > 30 ? counts[counts.length - 1] : undefined;
-    }, 15_000);
+    const sent = await waitFor(
+      'our server to report frames sent to client.py',
+      () => {
+        const counts = [...(server.proc.stdout + server.proc.stderr).matchAll(/server: 1 client\(s\) \|.*\| sent (\d+)/g)].map((m) => Number(m[1]));
+        return counts.length && counts[counts.length - 1]! > 30 ? counts[counts.length - 1] : undefined;
+      },
+      15_000,
+    );
     expect(sent).toBeGreaterThan(30);
     expect(client.exit, `client.py stopped:\n${client.out.tail(20)}`).toBeUndefined();
     expect(client.out.text).not.toMatch(/Traceback|Audio closed/);
@@ -141,9 +168,20 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     await gitInit(repo);
     // No PYTHONPATH given: the grader itself supplies the imutils stand-in and a null sound device.
     const t0 = Date.now();
-    const r = await gradeSubmission({ repo, out: join(fixture.dir.path, 'grade-out'), clip: fixture.clip, seconds: 5, skip: ['checks'], startTimeoutMs: 30_000, noSave: true, clientSeconds: 4 });
+    const r = await gradeSubmission({
+      repo,
+      out: join(fixture.dir.path, 'grade-out'),
+      clip: fixture.clip,
+      seconds: 5,
+      skip: ['checks'],
+      startTimeoutMs: 30_000,
+      noSave: true,
+      clientSeconds: 4,
+    });
     const s = r.measured.server!;
-    console.log(`grader on the real server.py (${SOURCE_FPS} fps file): ${JSON.stringify({ fps: s.fps, sourceFps: s.sourceFps, fpsErrorPct: s.fpsErrorPct, jitterP99Ms: s.jitterP99Ms, driftMaxMs: s.driftMaxMs, avOffsetMs: s.avOffsetMs, paced: s.paced })} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `grader on the real server.py (${SOURCE_FPS} fps file): ${JSON.stringify({ fps: s.fps, sourceFps: s.sourceFps, fpsErrorPct: s.fpsErrorPct, jitterP99Ms: s.jitterP99Ms, driftMaxMs: s.driftMaxMs, avOffsetMs: s.avOffsetMs, paced: s.paced })} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     expect(r.kind).toBe('python');
     expect(r.problems.server, r.problems.server).toBeUndefined();
     expect(s.framesReceived).toBeGreaterThan(0);
@@ -158,7 +196,9 @@ describe.skipIf(skipReason !== undefined)("the tutorial's own Python programs", 
     // The client half, from outside: frames the reference server sent to client.py while its
     // RECEIVING VIDEO window was live on the grader's Xvfb, and the sound it played into the ALSA file.
     const c = r.measured.client!;
-    console.log(`grader on the real client.py: ${JSON.stringify({ framesReceived: c.framesReceived, fps: c.fps, windowLive: c.windowLive, audioSeconds: c.audioSeconds, audioRatio: c.audioRatio, running: c.running })}; screenshot ${r.screenshotInfo.ok ? r.screenshot : r.screenshotInfo.reason}`);
+    console.log(
+      `grader on the real client.py: ${JSON.stringify({ framesReceived: c.framesReceived, fps: c.fps, windowLive: c.windowLive, audioSeconds: c.audioSeconds, audioRatio: c.audioRatio, running: c.running })}; screenshot ${r.screenshotInfo.ok ? r.screenshot : r.screenshotInfo.reason}`,
+    );
     expect(r.problems.client, r.problems.client).toBeUndefined();
     expect(c.framesReceived).toBeGreaterThan(30);
     expect(c.audioSeconds).toBeGreaterThan(1);

@@ -67,10 +67,13 @@ export async function blastUdp(port: number, datagrams: Buffer[], opts: { burst?
     for (let i = 0; i < datagrams.length; i += burst) {
       await Promise.all(
         datagrams.slice(i, i + burst).map(
-          (d) => new Promise<void>((resolve) => socket.send(d, port, '127.0.0.1', (error) => {
-            if (!error) sent += 1;
-            resolve();
-          })),
+          (d) =>
+            new Promise<void>((resolve) =>
+              socket.send(d, port, '127.0.0.1', (error) => {
+                if (!error) sent += 1;
+                resolve();
+              }),
+            ),
         ),
       );
       await sleep(opts.pauseMs ?? 1);

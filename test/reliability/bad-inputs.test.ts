@@ -30,9 +30,19 @@ beforeAll(async () => {
     makeTestClip(p('odd.mp4'), { fps: '30', seconds: 1, width: 1919, height: 1079 }).then((f) => (files.odd = f)),
     makeTestClip(p('fast.mp4'), { fps: '120', seconds: 1 }).then((f) => (files.fps120 = f)),
     // No stream at all: what `ffmpeg -t 0` writes.
-    runFfmpeg({ name: 'ffmpeg (0 s)', inputs: [{ source: 'testsrc2=s=320x240:r=30:d=0', options: ['-f', 'lavfi'] }], outputOptions: ['-c:v', 'libx264', '-t', '0', '-y'], output: p('zero.mp4') }).then(() => (files.zero = p('zero.mp4'))),
+    runFfmpeg({
+      name: 'ffmpeg (0 s)',
+      inputs: [{ source: 'testsrc2=s=320x240:r=30:d=0', options: ['-f', 'lavfi'] }],
+      outputOptions: ['-c:v', 'libx264', '-t', '0', '-y'],
+      output: p('zero.mp4'),
+    }).then(() => (files.zero = p('zero.mp4'))),
     // Variable frame rate: 30 frames at 30 fps, then 30 at 10 fps.
-    makeVfrClip(p('vfr.mp4'), { segments: [{ frames: 30, fps: 30 }, { frames: 30, fps: 10 }] }).then((f) => (files.vfr = f)),
+    makeVfrClip(p('vfr.mp4'), {
+      segments: [
+        { frames: 30, fps: 30 },
+        { frames: 30, fps: 10 },
+      ],
+    }).then((f) => (files.vfr = f)),
   ]);
   files.good = good;
   // Truncated: the first third of a file whose index (moov) is at its end.

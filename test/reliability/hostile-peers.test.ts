@@ -66,7 +66,9 @@ describe.sequential.each(['framed', 'tutorial'] as const)('%s wire under attack'
     client.child.kill('SIGINT');
     const { code } = await client.exited;
     const stats = readStats(statsFile);
-    console.info(`figures ${wire}: attack ${attackMs} ms; server RSS ${(before.server / 1024).toFixed(1)} → peak ${(peak.server / 1024).toFixed(1)} → ${(after.server / 1024).toFixed(1)} MiB; client RSS ${(before.client / 1024).toFixed(1)} → peak ${(peak.client / 1024).toFixed(1)} → ${(after.client / 1024).toFixed(1)} MiB; client fps ${stats.fps}, lost ${stats.framesLost}, late ${stats.framesLate}, garbage ${stats.garbage}; server stderr +${server.proc.stderrLines - serverLinesBefore} lines`);
+    console.info(
+      `figures ${wire}: attack ${attackMs} ms; server RSS ${(before.server / 1024).toFixed(1)} → peak ${(peak.server / 1024).toFixed(1)} → ${(after.server / 1024).toFixed(1)} MiB; client RSS ${(before.client / 1024).toFixed(1)} → peak ${(peak.client / 1024).toFixed(1)} → ${(after.client / 1024).toFixed(1)} MiB; client fps ${stats.fps}, lost ${stats.framesLost}, late ${stats.framesLate}, garbage ${stats.garbage}; server stderr +${server.proc.stderrLines - serverLinesBefore} lines`,
+    );
 
     expect(code, client.stderr).toBe(0);
     // Full quality for the legitimate client: its frames at the file's rate, nothing lost, all of its

@@ -23,7 +23,9 @@ let jpeg: Buffer;
 
 beforeAll(async () => {
   dir = tempDir();
-  jpeg = await sharp({ create: { width: 320, height: 180, channels: 3, background: { r: 20, g: 120, b: 60 } } }).jpeg({ quality: 80 }).toBuffer();
+  jpeg = await sharp({ create: { width: 320, height: 180, channels: 3, background: { r: 20, g: 120, b: 60 } } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
 });
 afterEach(stopAll);
 afterAll(() => dir?.remove());
@@ -53,7 +55,21 @@ async function hostileServer(wire: Wire, b: Behaviour): Promise<{ port: number; 
     sockets.push(s);
     s.on('error', () => {});
     if (wire === 'framed') {
-      s.write(encodeStreamMessage({ type: 'handshake', token: 99, fpsNum: 30, fpsDen: 1, width: 320, height: 180, durationUs: 60e6, sampleRate: 44100, channels: 2, chunkFrames: 1024, hasAudio: false }));
+      s.write(
+        encodeStreamMessage({
+          type: 'handshake',
+          token: 99,
+          fpsNum: 30,
+          fpsDen: 1,
+          width: 320,
+          height: 180,
+          durationUs: 60e6,
+          sampleRate: 44100,
+          channels: 2,
+          chunkFrames: 1024,
+          hasAudio: false,
+        }),
+      );
     }
     if (b.tcp) s.write(b.tcp);
     if (b.drip) {
@@ -94,7 +110,21 @@ async function hostileServer(wire: Wire, b: Behaviour): Promise<{ port: number; 
 }
 
 function client(server: { port: number; audioPort: number }, wire: Wire, statsFile: string, seconds: number): Proc {
-  return run('client', 'src/cli/client.ts', ['--port', String(server.port), '--audio-port', String(server.audioPort), '--wire', wire, '--no-window', '--audio', 'null', '--duration', String(seconds), '--stats', statsFile]);
+  return run('client', 'src/cli/client.ts', [
+    '--port',
+    String(server.port),
+    '--audio-port',
+    String(server.audioPort),
+    '--wire',
+    wire,
+    '--no-window',
+    '--audio',
+    'null',
+    '--duration',
+    String(seconds),
+    '--stats',
+    statsFile,
+  ]);
 }
 
 /** The client's own lines on stderr (its status lines excluded). */
@@ -117,7 +147,9 @@ describe.sequential('our client against hostile servers', () => {
       const c = client(server, 'framed', statsFile, 4);
       const { code } = await c.exited;
       const stats = readStats(statsFile);
-      console.info(`figures lying fragments: shown ${stats.framesShown} of ${server.framesSent()} sent, garbage ${stats.garbage}, dropped ${stats.framesDropped}, lost ${stats.framesLost}, datagramsLost ${stats.datagramsLost}, RSS ${rssKb(c.pid) ?? 'exited'}`);
+      console.info(
+        `figures lying fragments: shown ${stats.framesShown} of ${server.framesSent()} sent, garbage ${stats.garbage}, dropped ${stats.framesDropped}, lost ${stats.framesLost}, datagramsLost ${stats.datagramsLost}, RSS ${rssKb(c.pid) ?? 'exited'}`,
+      );
       expect(code, c.stderr).toBe(0);
       expectFileRate(stats.arrivalFps!, 30, 'arrivalFps');
       expect(stats.framesShown).toBeGreaterThan(90);
@@ -152,9 +184,8 @@ describe.sequential('our client against hostile servers', () => {
   });
 
   it.each(['framed', 'tutorial'] as const)('%s: an audio message that never completes keeps the picture going and memory flat', async (wire) => {
-    const partial = wire === 'framed'
-      ? encodeStreamMessage({ type: 'audio', seq: 0, ptsUs: 0, pcm: Buffer.alloc(200_000) })
-      : encodeTutorialAudio(Buffer.alloc(200_000));
+    const partial =
+      wire === 'framed' ? encodeStreamMessage({ type: 'audio', seq: 0, ptsUs: 0, pcm: Buffer.alloc(200_000) }) : encodeTutorialAudio(Buffer.alloc(200_000));
     const server = await hostileServer(wire, { drip: partial.subarray(0, partial.length - 1) });
     const statsFile = join(dir.path, `drip-${wire}.json`);
     try {

@@ -75,7 +75,9 @@ describe.sequential('network faults', () => {
       const fps5 = rate(at1, at5, t30 - t1);
       const fps30 = rate(at5, at30, tClean - t30);
       const fpsClean = rate(atClean1, atCleanEnd, tCleanEnd - tClean1);
-      console.info(`figures faults: relay dropped ${relay.dropped} of ${relay.log.length} datagrams (dup ${relay.duplicated}, reordered ${relay.reordered}); expected lost datagrams ${expected.datagramsLost}, frames ${expected.framesLost}; client datagramsLost ${end.datagramsLost}, framesLost ${end.framesLost}; fps at 5 % ${fps5.toFixed(1)}, at 30 % ${fps30.toFixed(1)} (max gap ${maxGap(t30, tClean).toFixed(0)} ms), clean ${fpsClean.toFixed(1)}; recovery ${recoveryMs.toFixed(0)} ms; A/V at 5 % mean ${at5.avOffsetMs.mean} maxAbs ${at5.avOffsetMs.maxAbs}, whole run maxAbs ${end.avOffsetMs.maxAbs}`);
+      console.info(
+        `figures faults: relay dropped ${relay.dropped} of ${relay.log.length} datagrams (dup ${relay.duplicated}, reordered ${relay.reordered}); expected lost datagrams ${expected.datagramsLost}, frames ${expected.framesLost}; client datagramsLost ${end.datagramsLost}, framesLost ${end.framesLost}; fps at 5 % ${fps5.toFixed(1)}, at 30 % ${fps30.toFixed(1)} (max gap ${maxGap(t30, tClean).toFixed(0)} ms), clean ${fpsClean.toFixed(1)}; recovery ${recoveryMs.toFixed(0)} ms; A/V at 5 % mean ${at5.avOffsetMs.mean} maxAbs ${at5.avOffsetMs.maxAbs}, whole run maxAbs ${end.avOffsetMs.maxAbs}`,
+      );
 
       // Exact loss accounting: what the relay dropped is what the client reports.
       expect(end.datagramsLost).toBe(expected.datagramsLost);
@@ -109,7 +111,11 @@ describe.sequential('network faults', () => {
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
     // However the kill reaches it first: the connection's close, a failed send, or the keepalive.
-    await waitFor('the server to drop the killed client', () => (/left \((keepalive timeout|connection closed|send failed)/.test(server.proc.stderr) ? true : undefined), 10_000);
+    await waitFor(
+      'the server to drop the killed client',
+      () => (/left \((keepalive timeout|connection closed|send failed)/.test(server.proc.stderr) ? true : undefined),
+      10_000,
+    );
     const dropMs = Date.now() - killedAt;
     await keep.exited;
     const kept = readStats(keepStats);
@@ -125,7 +131,9 @@ describe.sequential('network faults', () => {
     server.proc.child.kill('SIGKILL');
     const { code } = await orphan.exited;
     const detectMs = Date.now() - serverKilledAt;
-    console.info(`figures peers: server dropped a SIGKILLed client after ${dropMs} ms; a client reported the SIGKILLed server and exited ${code} after ${detectMs} ms`);
+    console.info(
+      `figures peers: server dropped a SIGKILLed client after ${dropMs} ms; a client reported the SIGKILLed server and exited ${code} after ${detectMs} ms`,
+    );
     expect(code).toBe(1);
     expect(detectMs).toBeLessThan(3500);
     expect(orphan.stderr).toMatch(/client: .*(server is gone|closed the connection)/);

@@ -59,11 +59,16 @@ export async function soak(opts: { clip: string; seconds: number; clients: numbe
     while (Date.now() < until) {
       await sleep(Math.min(1000, until - Date.now()));
       const ended = [server.proc, ...clients].find((p) => p.exit);
-      if (ended) throw new Error(`the ${ended.name} (pid ${ended.pid}) ended during the soak with ${JSON.stringify(ended.exit)}: ${ended.stderr.slice(-600)}\nserver: ${server.proc.stderr.slice(-400)}`);
+      if (ended)
+        throw new Error(
+          `the ${ended.name} (pid ${ended.pid}) ended during the soak with ${JSON.stringify(ended.exit)}: ${ended.stderr.slice(-600)}\nserver: ${server.proc.stderr.slice(-400)}`,
+        );
       if (Date.now() - lastLog >= 60_000) {
         lastLog = Date.now();
         const s = await sample(server.proc.pid);
-        log(`${Math.round((opts.seconds * 1000 - (until - Date.now())) / 1000)} s: server RSS ${(s.rssKb / 1024).toFixed(1)} MiB, ${s.fds} fds, ${s.children} children`);
+        log(
+          `${Math.round((opts.seconds * 1000 - (until - Date.now())) / 1000)} s: server RSS ${(s.rssKb / 1024).toFixed(1)} MiB, ${s.fds} fds, ${s.children} children`,
+        );
       }
     }
     const end = { server: await sample(server.proc.pid), clients: await Promise.all(clients.map((c) => sample(c.pid))) };
@@ -72,7 +77,14 @@ export async function soak(opts: { clip: string; seconds: number; clients: numbe
     return {
       seconds: opts.seconds,
       server: { start: start.server, end: end.server },
-      clients: clients.map((c, i) => ({ start: start.clients[i]!, end: end.clients[i]!, framesLost: stats[i]!.framesLost, fps: stats[i]!.fps, arrivalFps: stats[i]!.arrivalFps, exitCode: c.exit?.code ?? null })),
+      clients: clients.map((c, i) => ({
+        start: start.clients[i]!,
+        end: end.clients[i]!,
+        framesLost: stats[i]!.framesLost,
+        fps: stats[i]!.fps,
+        arrivalFps: stats[i]!.arrivalFps,
+        exitCode: c.exit?.code ?? null,
+      })),
       stderrLines: server.proc.stderrLines,
     };
   } finally {
@@ -100,15 +112,20 @@ const THROW_ON_SIGNAL = fileURLToPath(new URL('./fixtures/throw-on-signal.mjs', 
 /** Starts a server and a client, waits for ffmpeg, ends the server the given way, checks ffmpeg is gone. */
 export async function exitPath(path: ExitPath, clip: string): Promise<ExitReport> {
   const uncaught = path === 'uncaught error';
-  const server = await startServer(['--file', clip, ...(path === 'end of file' ? [] : ['--loop'])], uncaught
-    ? { nodeArgs: ['--import', THROW_ON_SIGNAL] }
-    : {});
+  const server = await startServer(
+    ['--file', clip, ...(path === 'end of file' ? [] : ['--loop'])],
+    uncaught ? { nodeArgs: ['--import', THROW_ON_SIGNAL] } : {},
+  );
   const client = startClient(server, ['--duration', '30']);
   try {
-    const ffmpeg = await waitFor('ffmpeg children', async () => {
-      const f = (await descendants(server.proc.pid)).filter((p) => isFfmpeg(p) && !p.zombie);
-      return f.length >= 1 ? f : undefined; // one ffmpeg with two outputs (video and audio)
-    }, 30_000);
+    const ffmpeg = await waitFor(
+      'ffmpeg children',
+      async () => {
+        const f = (await descendants(server.proc.pid)).filter((p) => isFfmpeg(p) && !p.zombie);
+        return f.length >= 1 ? f : undefined; // one ffmpeg with two outputs (video and audio)
+      },
+      30_000,
+    );
     const t0 = Date.now();
     if (path === 'q in the page') {
       const ui = /^ui: (\S+)/m.exec(server.proc.stdout)![1]!;
@@ -146,7 +163,10 @@ export function formatSoak(r: SoakReport): string {
   const mib = (kb: number): string => (kb / 1024).toFixed(1);
   const rows = [
     `server: RSS ${mib(r.server.start.rssKb)} → ${mib(r.server.end.rssKb)} MiB, fds ${r.server.start.fds} → ${r.server.end.fds}, children ${r.server.start.children} → ${r.server.end.children}`,
-    ...r.clients.map((c, i) => `client ${i + 1}: RSS ${mib(c.start.rssKb)} → ${mib(c.end.rssKb)} MiB, fds ${c.start.fds} → ${c.end.fds}, children ${c.start.children} → ${c.end.children}; fps ${c.fps}, lost ${c.framesLost}, exit ${c.exitCode}`),
+    ...r.clients.map(
+      (c, i) =>
+        `client ${i + 1}: RSS ${mib(c.start.rssKb)} → ${mib(c.end.rssKb)} MiB, fds ${c.start.fds} → ${c.end.fds}, children ${c.start.children} → ${c.end.children}; fps ${c.fps}, lost ${c.framesLost}, exit ${c.exitCode}`,
+    ),
     `server stderr: ${r.stderrLines} lines in ${r.seconds} s`,
   ];
   return rows.join('\n');

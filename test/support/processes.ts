@@ -108,22 +108,36 @@ export interface RunningServer {
 }
 
 /** Starts the server (ports from the OS unless given) and waits for its `listening:` and `ui:` lines. */
-export async function startServer(args: string[], opts: { port?: number; audioPort?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<RunningServer> {
-  const ports = opts.port !== undefined
-    ? ['--port', String(opts.port), '--audio-port', String(opts.audioPort)]
-    : ['--port', '0'];
+export async function startServer(
+  args: string[],
+  opts: { port?: number; audioPort?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): Promise<RunningServer> {
+  const ports = opts.port !== undefined ? ['--port', String(opts.port), '--audio-port', String(opts.audioPort)] : ['--port', '0'];
   const proc = run('server', 'src/cli/server.ts', [...ports, '--no-window', ...args], opts.env, opts.nodeArgs);
-  const bound = await waitFor('the server to listen', () => {
-    if (proc.exit) throw new Error(`server exited ${proc.exit.code}: ${proc.stderr}`);
-    const m = /listening: video udp:\/\/[^:]+:(\d+) audio tcp:\/\/[^:]+:(\d+)/.exec(proc.stdout);
-    const ui = /^ui: (\S+)/m.exec(proc.stdout);
-    return m && ui ? { port: Number(m[1]), audioPort: Number(m[2]), uiUrl: ui[1]! } : undefined;
-  }, 40_000);
+  const bound = await waitFor(
+    'the server to listen',
+    () => {
+      if (proc.exit) throw new Error(`server exited ${proc.exit.code}: ${proc.stderr}`);
+      const m = /listening: video udp:\/\/[^:]+:(\d+) audio tcp:\/\/[^:]+:(\d+)/.exec(proc.stdout);
+      const ui = /^ui: (\S+)/m.exec(proc.stdout);
+      return m && ui ? { port: Number(m[1]), audioPort: Number(m[2]), uiUrl: ui[1]! } : undefined;
+    },
+    40_000,
+  );
   return { proc, ...bound };
 }
 
 export function startClient(server: { port: number; audioPort: number }, args: string[]): Proc {
-  return run('client', 'src/cli/client.ts', ['--port', String(server.port), '--audio-port', String(server.audioPort), '--no-window', '--audio', 'null', ...args]);
+  return run('client', 'src/cli/client.ts', [
+    '--port',
+    String(server.port),
+    '--audio-port',
+    String(server.audioPort),
+    '--no-window',
+    '--audio',
+    'null',
+    ...args,
+  ]);
 }
 
 export function readStats(file: string): ClientStatsJson {

@@ -57,7 +57,9 @@ describe('summarizeSkips()', () => {
       { piece: 'browser', what: 'Chrome/Chromium/Edge', install: 'sudo apt install chromium', file: 'b.test.ts' },
       { piece: 'xvfb', what: 'Xvfb', install: 'sudo apt install xvfb xauth', file: 'a.test.ts' },
     ]);
-    expect(line).toBe('Skipped for missing system pieces in 2 test files: Chrome/Chromium/Edge (2 files; sudo apt install chromium); Xvfb (1 file; sudo apt install xvfb xauth)');
+    expect(line).toBe(
+      'Skipped for missing system pieces in 2 test files: Chrome/Chromium/Edge (2 files; sudo apt install chromium); Xvfb (1 file; sudo apt install xvfb xauth)',
+    );
     expect(line).not.toContain('\n');
   });
 

@@ -36,7 +36,11 @@ function runs(command: string, args: string[]): string | undefined {
 const PIECES: Record<Piece, PieceInfo> = {
   ffmpeg: {
     what: 'ffmpeg/ffprobe',
-    install: { linux: 'npm install (ships them) or sudo apt install ffmpeg', darwin: 'npm install or brew install ffmpeg', win32: 'npm install or winget install ffmpeg' },
+    install: {
+      linux: 'npm install (ships them) or sudo apt install ffmpeg',
+      darwin: 'npm install or brew install ffmpeg',
+      win32: 'npm install or winget install ffmpeg',
+    },
     check: () => {
       try {
         resolveFfmpeg();
@@ -73,7 +77,11 @@ const PIECES: Record<Piece, PieceInfo> = {
   },
   'python-opencv': {
     what: 'python3 with OpenCV, PyAudio and NumPy',
-    install: { linux: 'sudo apt install python3-opencv python3-pyaudio python3-numpy', darwin: 'pip3 install opencv-python pyaudio numpy', win32: 'pip install opencv-python pyaudio numpy' },
+    install: {
+      linux: 'sudo apt install python3-opencv python3-pyaudio python3-numpy',
+      darwin: 'pip3 install opencv-python pyaudio numpy',
+      win32: 'pip install opencv-python pyaudio numpy',
+    },
     // The python the grader itself would pick (python3, then /usr/bin/python3: a venv's python3 may lack them).
     check: async () => {
       const { resolvePython } = await import('../../grader/run/python/python.ts');
@@ -84,7 +92,10 @@ const PIECES: Record<Piece, PieceInfo> = {
   bwrap: {
     what: 'bubblewrap (bwrap)',
     install: { linux: 'sudo apt install bubblewrap' },
-    check: () => (process.platform !== 'linux' ? `Linux only (this is ${process.platform})` : runs('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', 'true'])),
+    check: () =>
+      process.platform !== 'linux'
+        ? `Linux only (this is ${process.platform})`
+        : runs('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', 'true']),
   },
   alsa: {
     what: 'naudiodon with ALSA (PortAudio built from npm install)',
@@ -111,7 +122,12 @@ export function installCommand(piece: Piece, platform: NodeJS.Platform = process
 }
 
 function allowedMissing(): Set<string> {
-  return new Set((process.env.AVSOCK_ALLOW_MISSING ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    (process.env.AVSOCK_ALLOW_MISSING ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 function inCi(): boolean {

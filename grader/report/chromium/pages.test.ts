@@ -32,7 +32,11 @@ async function classFolder(): Promise<string> {
   const dir = await tempDir('avsock-pages-');
   made.push(dir);
   const recorded = JSON.parse(await readFile(join(RECORDED, 'report.json'), 'utf8')) as GradeReport;
-  const base: GradeReport = { ...recorded, notGraded: undefined, machine: recorded.machine ? { ...recorded.machine, disturbed: false, cpuBusyPct: 35, loadavgStart: 0.4 } : undefined };
+  const base: GradeReport = {
+    ...recorded,
+    notGraded: undefined,
+    machine: recorded.machine ? { ...recorded.machine, disturbed: false, cpuBusyPct: 35, loadavgStart: 0.4 } : undefined,
+  };
   delete base.notGraded;
   const shared = [{ file: 'screenshots/2026-11-25_03-23-17.png', hash: '0f0f0f0f0f0f0f0f' }];
   const students: Record<string, GradeReport> = {
@@ -86,58 +90,87 @@ function plotMarks(page: Page): Promise<Array<{ id: string; points: number; mark
 /** Every <img> decoded, with its natural size. */
 function images(page: Page): Promise<Array<{ id: string; ok: boolean; width: number }>> {
   return page.$$eval('img', (imgs) =>
-    Promise.all(imgs.map((img) => img.decode().then(() => ({ id: img.id || img.alt, ok: true, width: img.naturalWidth }), () => ({ id: img.id || img.alt, ok: false, width: 0 })))),
+    Promise.all(
+      imgs.map((img) =>
+        img.decode().then(
+          () => ({ id: img.id || img.alt, ok: true, width: img.naturalWidth }),
+          () => ({ id: img.id || img.alt, ok: false, width: 0 }),
+        ),
+      ),
+    ),
   );
 }
 
 describe.skipIf(noBrowser)('report.html and gradebook.html in Chromium', () => {
-  it('render offline: no console error, no request, one mark per series point, screenshots decode', async () => {
-    const dir = await classFolder();
-    const csv = join(dir, 'gradebook.csv');
-    await collectGradebook(dir, csv, await loadRubric());
-    const browser = await puppeteer.launch({ executablePath: (await resolveChromium({ download: false })).path, headless: true, args: [...CHROMIUM_ARGS], defaultViewport: { width: 1000, height: 800 }, timeout: 20_000 });
-    try {
-      const report = await open(browser, join(dir, 'report-bob', 'report.html'));
-      const plots = await plotMarks(report.page);
-      expect(plots.map((p) => p.id)).toEqual(['intervals', 'fps', 'av', 'audio', 'jitter']);
-      for (const p of plots) {
-        expect(p.svg, p.id).toBe(true);
-        expect(p.points, p.id).toBeGreaterThan(0);
-        expect(p.marks, p.id).toBe(p.points);
-      }
-      const shots = await images(report.page);
-      expect(shots).toEqual([expect.objectContaining({ id: 'screenshot', ok: true })]);
-      expect(shots[0]!.width).toBeGreaterThan(100);
-      expect(await report.page.$eval('#machine', (e) => e.getAttribute('data-disturbed'))).toBe('true');
-      expect(await report.page.$$eval('tr[data-item] .fix', (f) => f.length)).toBeGreaterThan(0);
-
-      const book = await open(browser, join(dir, 'gradebook.html'));
-      const rows = await book.page.$$eval('#students tbody tr', (trs) => trs.map((tr) => ({ student: tr.getAttribute('data-student'), flags: Array.from(tr.querySelectorAll('[data-flag]')).map((f) => f.getAttribute('data-flag')), link: tr.querySelector('a')?.getAttribute('href') })));
-      expect(rows).toEqual([
-        { student: 'alice', flags: ['screenshot-reused'], link: 'report-alice/report.html' },
-        { student: 'bob', flags: ['disturbed', 'no-sandbox', 'screenshot-reused'], link: 'report-bob/report.html' },
-        { student: 'carol', flags: ['not-graded'], link: 'report-carol/report.html' },
-      ]);
-      const bookPlots = await plotMarks(book.page);
-      expect(bookPlots).toEqual([{ id: 'scores', points: 2, marks: 2, svg: true }]);
-      const thumbs = await images(book.page);
-      expect(thumbs.length).toBe(3);
-      expect(thumbs.every((t) => t.ok && t.width > 0)).toBe(true);
-      // Sorting by score, descending on the second click: alice first, carol (not graded) last.
-      await book.page.click('#students th:nth-child(2)');
-      await book.page.click('#students th:nth-child(2)');
-      expect(await book.page.$$eval('#students tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-student')))).toEqual(['alice', 'bob', 'carol']);
-
-      expect(report.seen).toEqual({ errors: [], requests: [] });
-      expect(book.seen).toEqual({ errors: [], requests: [] });
-      if (UPDATE_DOCS) {
-        for (const [p, name] of [[report.page, 'report-html.png'], [book.page, 'gradebook-html.png']] as const) {
-          const png = await p.screenshot({ fullPage: true });
-          await sharp(png).resize({ width: 800 }).png({ palette: true, quality: 90 }).toFile(join(GRADER_ROOT, 'docs', name));
+  it(
+    'render offline: no console error, no request, one mark per series point, screenshots decode',
+    async () => {
+      const dir = await classFolder();
+      const csv = join(dir, 'gradebook.csv');
+      await collectGradebook(dir, csv, await loadRubric());
+      const browser = await puppeteer.launch({
+        executablePath: (await resolveChromium({ download: false })).path,
+        headless: true,
+        args: [...CHROMIUM_ARGS],
+        defaultViewport: { width: 1000, height: 800 },
+        timeout: 20_000,
+      });
+      try {
+        const report = await open(browser, join(dir, 'report-bob', 'report.html'));
+        const plots = await plotMarks(report.page);
+        expect(plots.map((p) => p.id)).toEqual(['intervals', 'fps', 'av', 'audio', 'jitter']);
+        for (const p of plots) {
+          expect(p.svg, p.id).toBe(true);
+          expect(p.points, p.id).toBeGreaterThan(0);
+          expect(p.marks, p.id).toBe(p.points);
         }
+        const shots = await images(report.page);
+        expect(shots).toEqual([expect.objectContaining({ id: 'screenshot', ok: true })]);
+        expect(shots[0]!.width).toBeGreaterThan(100);
+        expect(await report.page.$eval('#machine', (e) => e.getAttribute('data-disturbed'))).toBe('true');
+        expect(await report.page.$$eval('tr[data-item] .fix', (f) => f.length)).toBeGreaterThan(0);
+
+        const book = await open(browser, join(dir, 'gradebook.html'));
+        const rows = await book.page.$$eval('#students tbody tr', (trs) =>
+          trs.map((tr) => ({
+            student: tr.getAttribute('data-student'),
+            flags: Array.from(tr.querySelectorAll('[data-flag]')).map((f) => f.getAttribute('data-flag')),
+            link: tr.querySelector('a')?.getAttribute('href'),
+          })),
+        );
+        expect(rows).toEqual([
+          { student: 'alice', flags: ['screenshot-reused'], link: 'report-alice/report.html' },
+          { student: 'bob', flags: ['disturbed', 'no-sandbox', 'screenshot-reused'], link: 'report-bob/report.html' },
+          { student: 'carol', flags: ['not-graded'], link: 'report-carol/report.html' },
+        ]);
+        const bookPlots = await plotMarks(book.page);
+        expect(bookPlots).toEqual([{ id: 'scores', points: 2, marks: 2, svg: true }]);
+        const thumbs = await images(book.page);
+        expect(thumbs.length).toBe(3);
+        expect(thumbs.every((t) => t.ok && t.width > 0)).toBe(true);
+        // Sorting by score, descending on the second click: alice first, carol (not graded) last.
+        await book.page.click('#students th:nth-child(2)');
+        await book.page.click('#students th:nth-child(2)');
+        expect(await book.page.$$eval('#students tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-student')))).toEqual(['alice', 'bob', 'carol']);
+
+        expect(report.seen).toEqual({ errors: [], requests: [] });
+        expect(book.seen).toEqual({ errors: [], requests: [] });
+        if (UPDATE_DOCS) {
+          for (const [p, name] of [
+            [report.page, 'report-html.png'],
+            [book.page, 'gradebook-html.png'],
+          ] as const) {
+            const png = await p.screenshot({ fullPage: true });
+            await sharp(png)
+              .resize({ width: 800 })
+              .png({ palette: true, quality: 90 })
+              .toFile(join(GRADER_ROOT, 'docs', name));
+          }
+        }
+      } finally {
+        await browser.close();
       }
-    } finally {
-      await browser.close();
-    }
-  }, UPDATE_DOCS ? 180_000 : 60_000);
+    },
+    UPDATE_DOCS ? 180_000 : 60_000,
+  );
 });

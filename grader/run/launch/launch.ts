@@ -33,7 +33,24 @@ export interface Launched {
 
 /** Only what a program needs: no tokens or secrets from the grader's environment reach student code. */
 export function submissionEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'DISPLAY', 'XAUTHORITY', 'WAYLAND_DISPLAY', 'PUPPETEER_EXECUTABLE_PATH', 'FFMPEG_PATH', 'FFPROBE_PATH', 'ALSA_CONFIG_PATH', 'PYTHONPATH', 'CI', 'npm_config_cache', 'PUPPETEER_CACHE_DIR'];
+  const keep = [
+    'PATH',
+    'HOME',
+    'LANG',
+    'LC_ALL',
+    'TMPDIR',
+    'DISPLAY',
+    'XAUTHORITY',
+    'WAYLAND_DISPLAY',
+    'PUPPETEER_EXECUTABLE_PATH',
+    'FFMPEG_PATH',
+    'FFPROBE_PATH',
+    'ALSA_CONFIG_PATH',
+    'PYTHONPATH',
+    'CI',
+    'npm_config_cache',
+    'PUPPETEER_CACHE_DIR',
+  ];
   const env: NodeJS.ProcessEnv = {};
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('AVSOCK_') && v !== undefined) env[k] = v;
@@ -69,7 +86,12 @@ async function killMarked(marker: string): Promise<void> {
   }
 }
 
-export function launch(name: string, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number; wrap?: CommandWrap; binaryStdout?: boolean }): Launched {
+export function launch(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number; wrap?: CommandWrap; binaryStdout?: boolean },
+): Launched {
   const out = new CappedOutput(opts.maxOutputBytes ?? 64 * 1024);
   // The sandbox (grader/run/sandbox/) or its network namespace, when the caller runs it in one.
   if (opts.wrap) ({ command, args } = opts.wrap(command, args));
@@ -138,10 +160,18 @@ export async function detectKind(repo: string): Promise<{ kind: SubmissionKind; 
 }
 
 /** Runs a bounded command to completion; resolves with its exit code (-1 on timeout or spawn error). */
-export async function runBounded(name: string, command: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; wrap?: CommandWrap }): Promise<{ code: number; output: string }> {
+export async function runBounded(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; wrap?: CommandWrap },
+): Promise<{ code: number; output: string }> {
   const l = launch(name, command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}), ...(opts.wrap ? { wrap: opts.wrap } : {}) });
   try {
-    const result = await waitWithin(l.handle.exited.catch(() => ({ code: -1, signal: null })), opts.timeoutMs);
+    const result = await waitWithin(
+      l.handle.exited.catch(() => ({ code: -1, signal: null })),
+      opts.timeoutMs,
+    );
     if (!result.ok) return { code: -1, output: `${l.out.tail(5)}\n(${name} timed out after ${opts.timeoutMs / 1000} s)` };
     return { code: result.value.code ?? -1, output: l.out.tail(10) };
   } finally {

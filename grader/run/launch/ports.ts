@@ -7,7 +7,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 
-
 function tcpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.createServer();

@@ -52,12 +52,18 @@ export async function until<T>(ms: number, check: () => T | undefined, stop: () 
 /** The first line matching `re` within `ms`; undefined at once when the program exits first (its output is complete by then). */
 export async function lineBeforeExit(l: Launched, re: RegExp, ms: number): Promise<RegExpMatchArray | undefined> {
   const exited = new AbortController();
-  void l.handle.exited.then(() => exited.abort(), () => exited.abort());
+  void l.handle.exited.then(
+    () => exited.abort(),
+    () => exited.abort(),
+  );
   return l.out.waitForLine(re, ms, { signal: exited.signal });
 }
 
 /** Resolves with the exit, or 'timeout' after `ms`. */
 export async function exitWithin(l: Launched, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'timeout'> {
-  const result = await waitWithin(l.handle.exited.catch(() => ({ code: -1, signal: null })), ms);
+  const result = await waitWithin(
+    l.handle.exited.catch(() => ({ code: -1, signal: null })),
+    ms,
+  );
   return result.ok ? result.value : 'timeout';
 }

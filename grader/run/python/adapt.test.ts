@@ -26,14 +26,18 @@ describe.skipIf(noPython)('adaptPythonScript()', () => {
   it("rewrites the tutorial's lower-case settings and lists each change, leaving the original alone", async () => {
     const src = "host_ip = '192.168.1.21'#  socket.gethostbyname(host_name)\nport = 9688\nfilename =  'count.mp4'\ns.bind((host_ip, port - 1))\n";
     const r = await adapt(src);
-    expect(r.text).toBe("host_ip = '127.0.0.1'#  socket.gethostbyname(host_name)\nport = 20001\nfilename =  \"/clips/demo.mp4\"\ns.bind((host_ip, port - 1))\n");
+    expect(r.text).toBe(
+      'host_ip = \'127.0.0.1\'#  socket.gethostbyname(host_name)\nport = 20001\nfilename =  "/clips/demo.mp4"\ns.bind((host_ip, port - 1))\n',
+    );
     expect(r.original).toBe(src);
     expect(r.changes.map((c) => c.line)).toEqual([1, 2, 3]);
     expect(r.changes[1]).toMatchObject({ old: '9688', new: '20001' });
   });
 
   it('finds upper-case constants, a computed host and a port inside an argv default', async () => {
-    const r = await adapt("import socket, sys\nHOST = socket.gethostbyname(socket.gethostname())\nPORT = int(sys.argv[1]) if len(sys.argv) > 1 else 9999\nVIDEO_FILE = 'count.mp4'\n");
+    const r = await adapt(
+      "import socket, sys\nHOST = socket.gethostbyname(socket.gethostname())\nPORT = int(sys.argv[1]) if len(sys.argv) > 1 else 9999\nVIDEO_FILE = 'count.mp4'\n",
+    );
     expect(r.text).toContain("HOST = '127.0.0.1'");
     expect(r.text).toContain('PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 20001');
     expect(r.text).toContain('VIDEO_FILE = "/clips/demo.mp4"');

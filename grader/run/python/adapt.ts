@@ -63,7 +63,11 @@ export interface AdaptedScript {
 async function runAdapter(python: string, script: string, port: number, clip: string | undefined): Promise<AdapterOutput> {
   let stdout: string;
   try {
-    ({ stdout } = await runProgram(python, [ADAPT_PY, script, String(port), clip ?? ''], { timeoutMs: 20_000, maxOutputBytes: 16 * 1024 * 1024, env: submissionEnv() }));
+    ({ stdout } = await runProgram(python, [ADAPT_PY, script, String(port), clip ?? ''], {
+      timeoutMs: 20_000,
+      maxOutputBytes: 16 * 1024 * 1024,
+      env: submissionEnv(),
+    }));
   } catch (error) {
     const tail = (error as { stderrTail?: string }).stderrTail?.trim().split('\n').pop();
     throw new Error(`cannot read ${basename(script)} with python3's ast: ${tail || (error as Error).message}`, { cause: error });

@@ -68,7 +68,7 @@ export function resolvePython(candidates: readonly string[] = PYTHON_CANDIDATES)
       break;
     }
     const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
-    tried.push(`${command}: ${r.error ? (r.error as NodeJS.ErrnoException).code ?? r.error.message : missing ? `no ${missing}` : `exit ${r.status}`}`);
+    tried.push(`${command}: ${r.error ? ((r.error as NodeJS.ErrnoException).code ?? r.error.message) : missing ? `no ${missing}` : `exit ${r.status}`}`);
   }
   choice ??= { command: candidates[0] ?? 'python3', hasModules: false, hasImutils: false, tried };
   if (candidates === PYTHON_CANDIDATES) chosenPython.choice = choice;
@@ -157,5 +157,7 @@ export const PYTHON_MODULES_HINT = 'python3 has no cv2/pyaudio: pip install open
 export function pythonMissingModule(output: string): string | undefined {
   const m = output.match(/ModuleNotFoundError: No module named '([^']+)'/);
   if (!m) return undefined;
-  return ['cv2', 'pyaudio', 'imutils', 'numpy'].includes(m[1]!) ? `${PYTHON_MODULES_HINT} (missing ${m[1]})` : `python3 has no module ${m[1]}: pip install ${m[1]}`;
+  return ['cv2', 'pyaudio', 'imutils', 'numpy'].includes(m[1]!)
+    ? `${PYTHON_MODULES_HINT} (missing ${m[1]})`
+    : `python3 has no module ${m[1]}: pip install ${m[1]}`;
 }

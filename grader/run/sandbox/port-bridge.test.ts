@@ -9,16 +9,27 @@ const support = detectSandbox();
 const noSandbox = (await need('bwrap', 'python3')) ?? (support.ok ? undefined : skipFor('bwrap', support.reason ?? 'cannot make a sandbox'));
 
 describe.skipIf(noSandbox)('bridgePort()', () => {
-  it('serves a page from inside the sandbox on the grader\'s loopback, and nothing after close()', async () => {
+  it("serves a page from inside the sandbox on the grader's loopback, and nothing after close()", async () => {
     const box = await SubmissionSandbox.open({ writable: [], readable: [] });
-    const page = launch('http', '/usr/bin/python3', ['-u', '-c', "import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n  def do_GET(s):\n    s.send_response(200); s.end_headers(); s.wfile.write(b'inside the sandbox')\nsrv = h.HTTPServer(('127.0.0.1', 47002), H)\nprint('serving', flush=True)\nsrv.serve_forever()"], { cwd: '/', wrap: box.untrusted() });
+    const page = launch(
+      'http',
+      '/usr/bin/python3',
+      [
+        '-u',
+        '-c',
+        "import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n  def do_GET(s):\n    s.send_response(200); s.end_headers(); s.wfile.write(b'inside the sandbox')\nsrv = h.HTTPServer(('127.0.0.1', 47002), H)\nprint('serving', flush=True)\nsrv.serve_forever()",
+      ],
+      { cwd: '/', wrap: box.untrusted() },
+    );
     const get = (port: number): Promise<string> =>
       new Promise((resolve, reject) => {
-        http.get(`http://127.0.0.1:${port}/`, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve(body));
-        }).on('error', reject);
+        http
+          .get(`http://127.0.0.1:${port}/`, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve(body));
+          })
+          .on('error', reject);
       });
     try {
       await page.out.waitForLine(/serving/, 30_000);

@@ -30,7 +30,12 @@ export async function bridgePort(joinNetwork: CommandWrap, targetPort: number, t
   const server = await listen(targetPort).catch(() => listen(0));
   const port = (server.address() as net.AddressInfo).port;
   const { command, args } = joinNetwork(process.execPath, [CHILD, String(targetPort)]);
-  const child = startChild(command, args, { name: `port bridge ${port}→${targetPort}`, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true, stopTimeoutsMs: [300, 300] });
+  const child = startChild(command, args, {
+    name: `port bridge ${port}→${targetPort}`,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    detached: true,
+    stopTimeoutsMs: [300, 300],
+  });
   const close = async (): Promise<void> => {
     server.close();
     await child.stop();

@@ -38,7 +38,12 @@ describe.skipIf(noSandbox)('gradeSubmission() of a hostile submission in the san
     const secret = join(home, '.ssh', 'id_ed25519');
     await writeFile(secret, 'PRIVATE KEY of the instructor\n', { mode: 0o644 });
     await copyFile(HOSTILE_SERVER, join(repo, 'server.py'));
-    await writeFile(join(repo, 'frame.jpg'), await sharp({ create: { width: 400, height: 226, channels: 3, background: { r: 90, g: 40, b: 160 } } }).jpeg({ quality: 80 }).toBuffer());
+    await writeFile(
+      join(repo, 'frame.jpg'),
+      await sharp({ create: { width: 400, height: 226, channels: 3, background: { r: 90, g: 40, b: 160 } } })
+        .jpeg({ quality: 80 })
+        .toBuffer(),
+    );
     const heard: string[] = [];
     const listener = net.createServer((s) => {
       heard.push('connection');
@@ -49,9 +54,20 @@ describe.skipIf(noSandbox)('gradeSubmission() of a hostile submission in the san
     const checkoutFile = join(GRADER_ROOT, `.sandbox-grade-escape-${process.pid}`);
     const write = [join(home, 'pwned'), join(neighbour, 'pwned'), checkoutFile, join(repo, 'pwned-original')];
     // fill_mb above the default file-size limit (256 MiB): the limit must stop it.
-    await writeFile(join(repo, 'hostile.json'), JSON.stringify({ mode: 'escape', strict: true, write, secret, port: (listener.address() as net.AddressInfo).port, forks: 2000, fill_mb: 320 }));
+    await writeFile(
+      join(repo, 'hostile.json'),
+      JSON.stringify({ mode: 'escape', strict: true, write, secret, port: (listener.address() as net.AddressInfo).port, forks: 2000, fill_mb: 320 }),
+    );
     try {
-      const r = await gradeSubmission({ repo, out: join(dir, 'out'), seconds: 2, skip: ['client', 'screenshot', 'checks'], startTimeoutMs: 40_000, firstFrameTimeoutMs: 10_000, sandbox: true });
+      const r = await gradeSubmission({
+        repo,
+        out: join(dir, 'out'),
+        seconds: 2,
+        skip: ['client', 'screenshot', 'checks'],
+        startTimeoutMs: 40_000,
+        firstFrameTimeoutMs: 10_000,
+        sandbox: true,
+      });
       const streams = r.checks.find((c) => c.id === 'server.streams')!;
       expect(streams.status, `${streams.message} / ${r.problems.server ?? ''}`).toBe('pass');
       for (const p of write) expect(existsSync(p), p).toBe(false);

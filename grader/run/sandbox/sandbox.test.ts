@@ -27,7 +27,16 @@ afterAll(async () => {
 });
 
 describe('bwrapArgs()', () => {
-  const args = bwrapArgs({ mode: 'root', uid: 200_000, limits: DEFAULT_LIMITS, writable: ['/tmp/copy-x'], readable: ['/srv/clip.mp4'], command: 'python3', args: ['-u', 'server.py'], netns: true });
+  const args = bwrapArgs({
+    mode: 'root',
+    uid: 200_000,
+    limits: DEFAULT_LIMITS,
+    writable: ['/tmp/copy-x'],
+    readable: ['/srv/clip.mp4'],
+    command: 'python3',
+    args: ['-u', 'server.py'],
+    netns: true,
+  });
   it('binds the system read-only and mounts no HOME or checkout of the instructor', () => {
     expect(args.join(' ')).toContain('--ro-bind /usr /usr');
     const bound = args.flatMap((a, i) => (/^--(ro-)?bind$/.test(a) ? [args[i + 1]!] : []));
@@ -44,7 +53,9 @@ describe('bwrapArgs()', () => {
   });
   it('stays in the private network namespace unless the host network is asked for', () => {
     expect(args).not.toContain('--share-net');
-    expect(bwrapArgs({ mode: 'user', uid: undefined, limits: DEFAULT_LIMITS, writable: [], readable: [], command: 'npm', args: ['ci'], netns: false })).toContain('--share-net');
+    expect(
+      bwrapArgs({ mode: 'user', uid: undefined, limits: DEFAULT_LIMITS, writable: [], readable: [], command: 'npm', args: ['ci'], netns: false }),
+    ).toContain('--share-net');
   });
 });
 
@@ -59,7 +70,12 @@ describe.skipIf(noSandbox)('a submission in the sandbox', () => {
     const secret = join(home, '.ssh', 'id_ed25519');
     await writeFile(secret, 'PRIVATE KEY of the instructor\n', { mode: 0o644 });
     await copyFile(HOSTILE_SERVER, join(copy, 'server.py'));
-    await writeFile(join(copy, 'frame.jpg'), await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 9, g: 9, b: 9 } } }).jpeg().toBuffer());
+    await writeFile(
+      join(copy, 'frame.jpg'),
+      await sharp({ create: { width: 64, height: 36, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+        .jpeg()
+        .toBuffer(),
+    );
     const knocks: string[] = [];
     const listener = net.createServer((s) => {
       knocks.push('connection');
@@ -73,7 +89,11 @@ describe.skipIf(noSandbox)('a submission in the sandbox', () => {
     await writeFile(join(copy, 'hostile.json'), JSON.stringify({ mode: 'escape', write, secret, port, forks: 2000, fill_mb: 1024 }));
     await preparePythonScript(join(copy, 'server.py'), { port: 47_000 });
 
-    const box = await SubmissionSandbox.open({ writable: [copy], readable: [], limits: { dataBytes: 512 * 1024 * 1024, processes: 64, fileBytes: 32 * 1024 * 1024, tmpBytes: 16 * 1024 * 1024 } });
+    const box = await SubmissionSandbox.open({
+      writable: [copy],
+      readable: [],
+      limits: { dataBytes: 512 * 1024 * 1024, processes: 64, fileBytes: 32 * 1024 * 1024, tmpBytes: 16 * 1024 * 1024 },
+    });
     const server = launch('server.py', '/usr/bin/python3', ['-u', join(copy, 'server.py')], { cwd: copy, wrap: box.untrusted() });
     // A plain tutorial client, run by the grader in the sandbox's network namespace only.
     const client = `
@@ -89,10 +109,16 @@ print('received', n, 'frames', flush=True)`;
     try {
       await expect.poll(() => server.out.text, { timeout: 60_000, interval: 200 }).toMatch(/Listening at/);
       probe = launch('client', 'python3', ['-c', client], { cwd: dir, wrap: box.joinNetwork });
-      await expect.poll(() => probe!.out.text + (probe!.exit ? `exit ${probe!.exit.code}` : ''), { timeout: 60_000, interval: 200 }).toMatch(/received 10 frames|exit/);
+      await expect
+        .poll(() => probe!.out.text + (probe!.exit ? `exit ${probe!.exit.code}` : ''), { timeout: 60_000, interval: 200 })
+        .toMatch(/received 10 frames|exit/);
       expect(probe.out.text).toContain('received 10 frames');
       const seen = JSON.parse(await readFile(join(copy, 'escape.json'), 'utf8')) as Record<string, string | number>;
-      console.info(`figures sandbox escape attempts (sandbox start-up ${box.startupMs.toFixed(0)} ms):\n${Object.entries(seen).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+      console.info(
+        `figures sandbox escape attempts (sandbox start-up ${box.startupMs.toFixed(0)} ms):\n${Object.entries(seen)
+          .map(([k, v]) => `  ${k}: ${v}`)
+          .join('\n')}`,
+      );
       for (const [k, v] of Object.entries(seen)) if (typeof v === 'string' && !['home', 'cwd', 'daemon'].includes(k)) expect(v, k).toMatch(/^failed: /);
       expect(seen['memory hog']).toMatch(/MemoryError/);
       expect(seen['fork bomb']).toMatch(/after \d+ processes/);
@@ -156,7 +182,11 @@ describe.skipIf(!asUser)('a submission in the sandbox of an unprivileged grader'
     const file = join(dir, 'as-user.mts');
     await writeFile(file, script);
     await chown(file, uid, uid);
-    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', join(GRADER_ROOT, 'node_modules', '.bin', 'tsx'), file], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', join(GRADER_ROOT, 'node_modules', '.bin', 'tsx'), file], {
+      cwd: dir,
+      env: { PATH: '/usr/bin:/bin', HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

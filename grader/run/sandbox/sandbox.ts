@@ -97,7 +97,11 @@ export function interpreterDirs(): string[] {
     // A pyenv shim is a script that needs the whole pyenv root; a venv needs its base install too.
     if (/\/\.pyenv\/shims\/python3$/.test(py)) dirs.add(dirname(dirname(py)));
     const r = spawnSync(py, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix)'], { encoding: 'utf8', timeout: 20_000 });
-    for (const p of (r.stdout ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) if (outside(p) && existsSync(p)) dirs.add(p);
+    for (const p of (r.stdout ?? '')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      if (outside(p) && existsSync(p)) dirs.add(p);
   }
   return [...dirs];
 }
@@ -119,7 +123,15 @@ export class SubmissionSandbox {
   readonly #limits: SandboxLimits;
   readonly #displays: string[] = [];
 
-  private constructor(init: { mode: 'root' | 'user'; uid: number | undefined; scratch: string; holder: ChildHandle; holderPid: number; opts: SandboxOptions; startupMs: number }) {
+  private constructor(init: {
+    mode: 'root' | 'user';
+    uid: number | undefined;
+    scratch: string;
+    holder: ChildHandle;
+    holderPid: number;
+    opts: SandboxOptions;
+    startupMs: number;
+  }) {
     this.mode = init.mode;
     this.uid = init.uid;
     this.scratch = init.scratch;
@@ -164,7 +176,9 @@ export class SubmissionSandbox {
   /** Enter the sandbox's network namespace (and, unprivileged, the user namespace that owns it). */
   #nsenter(): string[] {
     const t = String(this.#holderPid);
-    return this.mode === 'root' ? ['nsenter', `--net=${linuxNetNamespaceFile(this.#holderPid)}`, '--'] : ['nsenter', '-t', t, '-U', '-n', '--preserve-credentials', '--'];
+    return this.mode === 'root'
+      ? ['nsenter', `--net=${linuxNetNamespaceFile(this.#holderPid)}`, '--']
+      : ['nsenter', '-t', t, '-U', '-n', '--preserve-credentials', '--'];
   }
 
   /** Lets the submission draw on this X display (the grader's Xvfb, made after the sandbox). */
@@ -192,7 +206,7 @@ export class SubmissionSandbox {
         netns: !(extra.hostNetwork ?? this.#opts.hostNetwork),
         displays: this.#displays,
       });
-      const pre = extra.hostNetwork ?? this.#opts.hostNetwork ? [] : this.#nsenter();
+      const pre = (extra.hostNetwork ?? this.#opts.hostNetwork) ? [] : this.#nsenter();
       const all = [...pre, ...inner];
       return { command: all[0]!, args: all.slice(1) };
     };
@@ -296,12 +310,38 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
   if (spec.mode === 'user') a.push('--unshare-user');
   if (!spec.netns) a.push('--share-net');
   // --new-session: no TIOCSTI into the grader's terminal; --die-with-parent: stopping the launch kills it all.
-  a.push('--die-with-parent', '--new-session', '--hostname', 'sandbox', '--setenv', 'HOME', SANDBOX_HOME, '--setenv', 'TMPDIR', '/tmp', '--setenv', 'USER', 'student');
+  a.push(
+    '--die-with-parent',
+    '--new-session',
+    '--hostname',
+    'sandbox',
+    '--setenv',
+    'HOME',
+    SANDBOX_HOME,
+    '--setenv',
+    'TMPDIR',
+    '/tmp',
+    '--setenv',
+    'USER',
+    'student',
+  );
   a.push('--');
   const l = spec.limits;
   if (spec.uid !== undefined) a.push('setpriv', `--reuid=${spec.uid}`, `--regid=${spec.uid}`, '--clear-groups', '--');
-  const nproc = spec.uid !== undefined ? l.processes : linuxProcessCountOfUidSync(process.getuid?.() ?? 0) /* RLIMIT_NPROC counts them all: the limit goes on top */ + l.processes;
-  a.push('prlimit', `--data=${l.dataBytes}`, `--nproc=${nproc}`, `--cpu=${l.cpuSeconds}`, `--fsize=${l.fileBytes}`, `--nofile=${l.openFiles}`, '--core=0', '--');
+  const nproc =
+    spec.uid !== undefined
+      ? l.processes
+      : linuxProcessCountOfUidSync(process.getuid?.() ?? 0) /* RLIMIT_NPROC counts them all: the limit goes on top */ + l.processes;
+  a.push(
+    'prlimit',
+    `--data=${l.dataBytes}`,
+    `--nproc=${nproc}`,
+    `--cpu=${l.cpuSeconds}`,
+    `--fsize=${l.fileBytes}`,
+    `--nofile=${l.openFiles}`,
+    '--core=0',
+    '--',
+  );
   a.push(spec.command, ...spec.args);
   return a;
 }
@@ -321,7 +361,13 @@ const GRADER_READABLE = ['../python/alsa-null.conf', '../python/alsa-file.conf',
  * place read-only), the clip and the grader files it needs readable, a scratch folder for what the
  * grader reads back. Undefined when `enabled` is false.
  */
-export async function openSubmissionSandbox(opts: { enabled: boolean; repo: string; workDir: string; clip?: string; limits?: Partial<SandboxLimits> }): Promise<SubmissionSandbox | undefined> {
+export async function openSubmissionSandbox(opts: {
+  enabled: boolean;
+  repo: string;
+  workDir: string;
+  clip?: string;
+  limits?: Partial<SandboxLimits>;
+}): Promise<SubmissionSandbox | undefined> {
   if (!opts.enabled) return undefined;
   const inPlace = resolve(opts.workDir) === resolve(opts.repo);
   return SubmissionSandbox.open({

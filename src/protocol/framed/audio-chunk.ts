@@ -39,7 +39,10 @@ export interface AudioChunk {
 export function encodeAudioChunk(a: Omit<AudioChunk, 'type'>): Buffer {
   if (a.pcm.length === 0) throw new EncodeError('audio chunk pcm must not be empty');
   const w = new ByteWriter(OFF_PCM + a.pcm.length);
-  w.u16be(MAGIC).u8(VERSION).u8(TYPE_AUDIO).u32be(OFF_PCM - STREAM_HEADER_BYTES + a.pcm.length, 'body length');
+  w.u16be(MAGIC)
+    .u8(VERSION)
+    .u8(TYPE_AUDIO)
+    .u32be(OFF_PCM - STREAM_HEADER_BYTES + a.pcm.length, 'body length');
   w.u32be(a.seq, 'seq').u64be(a.ptsUs, 'ptsUs').bytes(a.pcm);
   return w.finish();
 }

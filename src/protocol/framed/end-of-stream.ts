@@ -26,7 +26,11 @@ export interface EndOfStream {
 
 export function encodeEndOfStream(e: Omit<EndOfStream, 'type'>): Buffer {
   const w = new ByteWriter(EOS_BYTES);
-  w.u16be(MAGIC).u8(VERSION).u8(TYPE_EOS).u32be(EOS_BYTES - 8).u64be(e.ptsUs, 'ptsUs');
+  w.u16be(MAGIC)
+    .u8(VERSION)
+    .u8(TYPE_EOS)
+    .u32be(EOS_BYTES - 8)
+    .u64be(e.ptsUs, 'ptsUs');
   return w.finish();
 }
 

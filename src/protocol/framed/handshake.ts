@@ -100,7 +100,16 @@ export function decodeHandshakeBody(r: ByteReader): Handshake {
   r.expectEnd();
   if ((flags & ~FLAG_HAS_AUDIO) !== 0) throw new DecodeError(`${r.what}: unknown handshake flags 0x${flags.toString(16)}`);
   const h: Handshake = {
-    type: 'handshake', token, fpsNum, fpsDen, width, height, durationUs, sampleRate, channels, chunkFrames,
+    type: 'handshake',
+    token,
+    fpsNum,
+    fpsDen,
+    width,
+    height,
+    durationUs,
+    sampleRate,
+    channels,
+    chunkFrames,
     hasAudio: (flags & FLAG_HAS_AUDIO) !== 0,
   };
   validate(h, (m) => new DecodeError(`${r.what}: ${m}`));

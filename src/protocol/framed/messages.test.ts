@@ -3,8 +3,17 @@ import fc from 'fast-check';
 import { hex } from '../testing/hex.ts';
 import { DecodeError, EncodeError, FrameTooLargeError } from '../errors.ts';
 import {
-  decodeDatagram, decodeStreamMessage, encodeFragment, encodeHello, encodeStreamMessage, fragmentFrame,
-  MAX_FRAGMENTS, MAX_FRAMED_DATAGRAM, type Handshake, type StreamMessage, type VideoFragment,
+  decodeDatagram,
+  decodeStreamMessage,
+  encodeFragment,
+  encodeHello,
+  encodeStreamMessage,
+  fragmentFrame,
+  MAX_FRAGMENTS,
+  MAX_FRAMED_DATAGRAM,
+  type Handshake,
+  type StreamMessage,
+  type VideoFragment,
 } from './index.ts';
 
 describe('VideoFragment golden bytes', () => {
@@ -103,8 +112,17 @@ describe('Handshake golden bytes', () => {
     00 00 00 00 01 31 2d 00  # durationUs 20000000
   `);
   const value: Handshake = {
-    type: 'handshake', token: 0x12345678, fpsNum: 24000, fpsDen: 1001, width: 400, height: 226,
-    durationUs: 20_000_000, sampleRate: 44100, channels: 2, chunkFrames: 1024, hasAudio: true,
+    type: 'handshake',
+    token: 0x12345678,
+    fpsNum: 24000,
+    fpsDen: 1001,
+    width: 400,
+    height: 226,
+    durationUs: 20_000_000,
+    sampleRate: 44100,
+    channels: 2,
+    chunkFrames: 1024,
+    hasAudio: true,
   };
 
   it('decodes field by field, and encodes back exactly', () => {
@@ -183,27 +201,45 @@ describe('round trips', () => {
   const pts = fc.maxSafeNat();
   const streamMessage: fc.Arbitrary<StreamMessage> = fc.oneof(
     fc.record({
-      type: fc.constant('handshake' as const), token: u32, fpsNum: fc.integer({ min: 1, max: 0xffff_ffff }), fpsDen: fc.integer({ min: 1, max: 0xffff_ffff }),
-      width: u32, height: u32, durationUs: pts, sampleRate: fc.integer({ min: 1, max: 0xffff_ffff }), channels: fc.integer({ min: 1, max: 0xffff }),
-      chunkFrames: fc.integer({ min: 1, max: 0xffff_ffff }), hasAudio: fc.constant(true),
+      type: fc.constant('handshake' as const),
+      token: u32,
+      fpsNum: fc.integer({ min: 1, max: 0xffff_ffff }),
+      fpsDen: fc.integer({ min: 1, max: 0xffff_ffff }),
+      width: u32,
+      height: u32,
+      durationUs: pts,
+      sampleRate: fc.integer({ min: 1, max: 0xffff_ffff }),
+      channels: fc.integer({ min: 1, max: 0xffff }),
+      chunkFrames: fc.integer({ min: 1, max: 0xffff_ffff }),
+      hasAudio: fc.constant(true),
     }),
     fc.record({ type: fc.constant('audio' as const), seq: u32, ptsUs: pts, pcm: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((a) => Buffer.from(a)) }),
     fc.record({ type: fc.constant('eos' as const), ptsUs: pts }),
   );
 
   it('decode(encode(m)) = m for every stream message', () => {
-    fc.assert(fc.property(streamMessage, (m) => {
-      expect(decodeStreamMessage(encodeStreamMessage(m))).toEqual(m);
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(streamMessage, (m) => {
+        expect(decodeStreamMessage(encodeStreamMessage(m))).toEqual(m);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('decode(encode(f)) = f for every fragment and hello', () => {
     fc.assert(
-      fc.property(u32, u32, pts, fc.integer({ min: 1, max: MAX_FRAGMENTS }), fc.uint8Array({ minLength: 1, maxLength: 64 }), (seq, frameId, ptsUs, count, p) => {
-        const f: VideoFragment = { type: 'fragment', seq, frameId, ptsUs, index: count - 1, count, payload: Buffer.from(p) };
-        expect(decodeDatagram(encodeFragment(f))).toEqual(f);
-        expect(decodeDatagram(encodeHello(seq))).toEqual({ type: 'hello', token: seq });
-      }),
+      fc.property(
+        u32,
+        u32,
+        pts,
+        fc.integer({ min: 1, max: MAX_FRAGMENTS }),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        (seq, frameId, ptsUs, count, p) => {
+          const f: VideoFragment = { type: 'fragment', seq, frameId, ptsUs, index: count - 1, count, payload: Buffer.from(p) };
+          expect(decodeDatagram(encodeFragment(f))).toEqual(f);
+          expect(decodeDatagram(encodeHello(seq))).toEqual({ type: 'hello', token: seq });
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -215,18 +251,20 @@ describe('fragmentFrame()', () => {
       // Up to 300 fragments a frame (size bounded by the datagram size drawn), so 300 runs stay
       // well under a second: 20 kB in 30-byte datagrams is ~3300 fragments a run, no extra coverage.
       fc.property(
-        fc.integer({ min: 30, max: 3000 }).chain((maxDatagram) => fc.tuple(fc.integer({ min: 1, max: Math.min(20_000, (maxDatagram - 24) * 300) }), fc.constant(maxDatagram))),
+        fc
+          .integer({ min: 30, max: 3000 })
+          .chain((maxDatagram) => fc.tuple(fc.integer({ min: 1, max: Math.min(20_000, (maxDatagram - 24) * 300) }), fc.constant(maxDatagram))),
         fc.nat({ max: 0xffff_ffff }),
         ([size, maxDatagram], firstSeq) => {
-        const jpeg = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + 7) & 0xff));
-        const dgrams = fragmentFrame({ frameId: 5, ptsUs: 123, jpeg }, firstSeq, maxDatagram);
-        expect(dgrams.length).toBe(Math.ceil(size / (maxDatagram - 24)));
-        const frags = dgrams.map((d) => decodeDatagram(d) as VideoFragment);
-        // One comparison per run, not four expect() calls per fragment.
-        expect(frags.map((f) => [f.seq, f.index, f.count])).toEqual(frags.map((_, i) => [(firstSeq + i) >>> 0, i, dgrams.length]));
-        expect(Math.max(...dgrams.map((d) => d.length))).toBeLessThanOrEqual(maxDatagram);
-        // Buffer.equals, not toEqual: the deep-equality walk over 20 kB per run was the slow part.
-        expect(Buffer.concat(frags.map((f) => f.payload)).equals(jpeg)).toBe(true);
+          const jpeg = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + 7) & 0xff));
+          const dgrams = fragmentFrame({ frameId: 5, ptsUs: 123, jpeg }, firstSeq, maxDatagram);
+          expect(dgrams.length).toBe(Math.ceil(size / (maxDatagram - 24)));
+          const frags = dgrams.map((d) => decodeDatagram(d) as VideoFragment);
+          // One comparison per run, not four expect() calls per fragment.
+          expect(frags.map((f) => [f.seq, f.index, f.count])).toEqual(frags.map((_, i) => [(firstSeq + i) >>> 0, i, dgrams.length]));
+          expect(Math.max(...dgrams.map((d) => d.length))).toBeLessThanOrEqual(maxDatagram);
+          // Buffer.equals, not toEqual: the deep-equality walk over 20 kB per run was the slow part.
+          expect(Buffer.concat(frags.map((f) => f.payload)).equals(jpeg)).toBe(true);
         },
       ),
       { numRuns: 300 },

@@ -157,7 +157,12 @@ describe('FrameReassembler', () => {
   it('handles frameId wrap-around (RFC 1982 serial order)', () => {
     const r = new FrameReassembler();
     const ids = [0xffff_fffe, 0xffff_ffff, 0, 1];
-    const got = ids.flatMap((id) => pushAll(r, fragments(id, 300, 124).map((f) => ({ ...f, frameId: id }))));
+    const got = ids.flatMap((id) =>
+      pushAll(
+        r,
+        fragments(id, 300, 124).map((f) => ({ ...f, frameId: id })),
+      ),
+    );
     expect(got.map((g) => g.frameId)).toEqual(ids);
     expect(r.stats.lateFragments).toBe(0);
   });

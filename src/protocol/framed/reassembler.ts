@@ -55,7 +55,7 @@ interface Pending {
 
 /** Serial-number difference a − b in (−2^31, 2^31] (RFC 1982). */
 function serialDiff(a: number, b: number): number {
-  return ((a - b) | 0);
+  return (a - b) | 0;
 }
 
 const RECENT_COMPLETED = 64;
@@ -66,7 +66,12 @@ export class FrameReassembler {
   readonly maxBytesInFlight: number;
   readonly restartWindow: number;
   readonly #stats: ReassemblerStats = {
-    framesCompleted: 0, framesDropped: 0, duplicateFragments: 0, rejectedFragments: 0, lateFragments: 0, restarts: 0,
+    framesCompleted: 0,
+    framesDropped: 0,
+    duplicateFragments: 0,
+    rejectedFragments: 0,
+    lateFragments: 0,
+    restarts: 0,
   };
   #pending = new Map<number, Pending>();
   #bytesInFlight = 0;
@@ -79,7 +84,12 @@ export class FrameReassembler {
     this.maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAGMENTS * 1376;
     this.maxBytesInFlight = opts.maxBytesInFlight ?? 32 * 1024 * 1024;
     this.restartWindow = opts.restartWindow ?? 300;
-    for (const [k, v] of Object.entries({ maxFramesInFlight: this.maxFramesInFlight, maxFrameBytes: this.maxFrameBytes, maxBytesInFlight: this.maxBytesInFlight, restartWindow: this.restartWindow })) {
+    for (const [k, v] of Object.entries({
+      maxFramesInFlight: this.maxFramesInFlight,
+      maxFrameBytes: this.maxFrameBytes,
+      maxBytesInFlight: this.maxBytesInFlight,
+      restartWindow: this.restartWindow,
+    })) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`FrameReassembler ${k} must be an integer ≥ 1, got ${v}`);
     }
   }
@@ -211,9 +221,16 @@ function isU32(n: unknown): n is number {
 function isValidFragment(f: VideoFragment): boolean {
   return (
     isU32(f.frameId) &&
-    typeof f.ptsUs === 'number' && Number.isSafeInteger(f.ptsUs) && f.ptsUs >= 0 &&
-    Number.isInteger(f.count) && f.count >= 1 && f.count <= MAX_FRAGMENTS &&
-    Number.isInteger(f.index) && f.index >= 0 && f.index < f.count &&
-    Buffer.isBuffer(f.payload) && f.payload.length > 0
+    typeof f.ptsUs === 'number' &&
+    Number.isSafeInteger(f.ptsUs) &&
+    f.ptsUs >= 0 &&
+    Number.isInteger(f.count) &&
+    f.count >= 1 &&
+    f.count <= MAX_FRAGMENTS &&
+    Number.isInteger(f.index) &&
+    f.index >= 0 &&
+    f.index < f.count &&
+    Buffer.isBuffer(f.payload) &&
+    f.payload.length > 0
   );
 }

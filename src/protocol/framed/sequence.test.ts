@@ -51,26 +51,31 @@ describe('SequenceTracker', () => {
 
   it('lost = sent − distinct received for random loss, duplication and local reordering', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 0xffff_ffff }), fc.array(fc.constantFrom('keep', 'drop', 'dup'), { minLength: 2, maxLength: 500 }), fc.array(fc.nat(), { maxLength: 50 }), (start, fate, swaps) => {
-        const arrivals: number[] = [];
-        fate.forEach((f, i) => {
-          // Keep the first and last so expected = fate.length.
-          if (f === 'drop' && i !== 0 && i !== fate.length - 1) return;
-          arrivals.push(start + i);
-          if (f === 'dup') arrivals.push(start + i);
-        });
-        for (const s of swaps) {
-          const a = 1 + (s % Math.max(1, arrivals.length - 2));
-          const b = Math.min(arrivals.length - 2, a + 1 + (s % 30));
-          if (a < b) [arrivals[a], arrivals[b]] = [arrivals[b]!, arrivals[a]!];
-        }
-        const t = track(arrivals);
-        const distinct = new Set(arrivals).size;
-        expect(t.expected).toBe(fate.length);
-        expect(t.received).toBe(distinct);
-        expect(t.lost).toBe(fate.length - distinct);
-        expect(t.duplicates).toBe(arrivals.length - distinct);
-      }),
+      fc.property(
+        fc.nat({ max: 0xffff_ffff }),
+        fc.array(fc.constantFrom('keep', 'drop', 'dup'), { minLength: 2, maxLength: 500 }),
+        fc.array(fc.nat(), { maxLength: 50 }),
+        (start, fate, swaps) => {
+          const arrivals: number[] = [];
+          fate.forEach((f, i) => {
+            // Keep the first and last so expected = fate.length.
+            if (f === 'drop' && i !== 0 && i !== fate.length - 1) return;
+            arrivals.push(start + i);
+            if (f === 'dup') arrivals.push(start + i);
+          });
+          for (const s of swaps) {
+            const a = 1 + (s % Math.max(1, arrivals.length - 2));
+            const b = Math.min(arrivals.length - 2, a + 1 + (s % 30));
+            if (a < b) [arrivals[a], arrivals[b]] = [arrivals[b]!, arrivals[a]!];
+          }
+          const t = track(arrivals);
+          const distinct = new Set(arrivals).size;
+          expect(t.expected).toBe(fate.length);
+          expect(t.received).toBe(distinct);
+          expect(t.lost).toBe(fate.length - distinct);
+          expect(t.duplicates).toBe(arrivals.length - distinct);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -4,8 +4,17 @@ import { DecodeError } from '../errors.ts';
 import { encodeStreamMessage, StreamDeframer, type StreamMessage } from './index.ts';
 
 const handshake: StreamMessage = {
-  type: 'handshake', token: 7, fpsNum: 30000, fpsDen: 1001, width: 400, height: 226, durationUs: 20_000_000,
-  sampleRate: 44100, channels: 2, chunkFrames: 1024, hasAudio: true,
+  type: 'handshake',
+  token: 7,
+  fpsNum: 30000,
+  fpsDen: 1001,
+  width: 400,
+  height: 226,
+  durationUs: 20_000_000,
+  sampleRate: 44100,
+  channels: 2,
+  chunkFrames: 1024,
+  hasAudio: true,
 };
 const pcm = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 13) & 0xff));
 const session: StreamMessage[] = [

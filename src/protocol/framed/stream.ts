@@ -48,12 +48,17 @@ function checkStreamHeader(header: Buffer, maxMessageBytes: number): { type: num
       if (bodyLength !== HANDSHAKE_BODY_BYTES) throw new DecodeError(`framed stream: handshake body length ${bodyLength}, expected ${HANDSHAKE_BODY_BYTES}`);
       break;
     case TYPE_EOS:
-      if (bodyLength !== EOS_BYTES - STREAM_HEADER_BYTES) throw new DecodeError(`framed stream: end-of-stream body length ${bodyLength}, expected ${EOS_BYTES - STREAM_HEADER_BYTES}`);
+      if (bodyLength !== EOS_BYTES - STREAM_HEADER_BYTES)
+        throw new DecodeError(`framed stream: end-of-stream body length ${bodyLength}, expected ${EOS_BYTES - STREAM_HEADER_BYTES}`);
       break;
     case TYPE_AUDIO:
-      if (total <= OFF_PCM) throw new DecodeError(`framed stream: audio chunk body length ${bodyLength} leaves no pcm (minimum ${OFF_PCM - STREAM_HEADER_BYTES + 1})`);
+      if (total <= OFF_PCM)
+        throw new DecodeError(`framed stream: audio chunk body length ${bodyLength} leaves no pcm (minimum ${OFF_PCM - STREAM_HEADER_BYTES + 1})`);
       if (total > maxMessageBytes) {
-        throw new DecodeError(`framed stream: audio message of ${total} bytes is above the ${maxMessageBytes}-byte cap; raise maxMessageBytes if the sender really uses chunks this large`, 'E_TOO_LARGE');
+        throw new DecodeError(
+          `framed stream: audio message of ${total} bytes is above the ${maxMessageBytes}-byte cap; raise maxMessageBytes if the sender really uses chunks this large`,
+          'E_TOO_LARGE',
+        );
       }
       break;
     default:
@@ -64,7 +69,8 @@ function checkStreamHeader(header: Buffer, maxMessageBytes: number): { type: num
 
 /** Decodes exactly one complete message (header + body). Payload buffers are views into buf. */
 export function decodeStreamMessage(buf: Buffer, maxMessageBytes = DEFAULT_MAX_STREAM_MESSAGE): StreamMessage {
-  if (buf.length < STREAM_HEADER_BYTES) throw new DecodeError(`framed stream message: ${buf.length} byte(s) is shorter than the ${STREAM_HEADER_BYTES}-byte header`);
+  if (buf.length < STREAM_HEADER_BYTES)
+    throw new DecodeError(`framed stream message: ${buf.length} byte(s) is shorter than the ${STREAM_HEADER_BYTES}-byte header`);
   const { type, bodyLength } = checkStreamHeader(buf, maxMessageBytes);
   if (buf.length !== STREAM_HEADER_BYTES + bodyLength) {
     throw new DecodeError(`framed stream message: header says ${STREAM_HEADER_BYTES + bodyLength} bytes, got ${buf.length}`);

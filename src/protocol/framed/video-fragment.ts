@@ -86,11 +86,7 @@ export function decodeFragmentBody(r: ByteReader): VideoFragment {
  * Datagram i carries seq = (firstSeq + i) >>> 0. Every datagram but the last carries a full payload.
  * Throws FrameTooLargeError above MAX_FRAGMENTS fragments.
  */
-export function fragmentFrame(
-  frame: { frameId: number; ptsUs: number; jpeg: Buffer },
-  firstSeq: number,
-  maxDatagram: number = MAX_FRAMED_DATAGRAM,
-): Buffer[] {
+export function fragmentFrame(frame: { frameId: number; ptsUs: number; jpeg: Buffer }, firstSeq: number, maxDatagram: number = MAX_FRAMED_DATAGRAM): Buffer[] {
   if (!Number.isInteger(maxDatagram) || maxDatagram <= OFF_PAYLOAD || maxDatagram > MAX_UDP_PAYLOAD) {
     throw new EncodeError(`maxDatagram must be an integer in ${OFF_PAYLOAD + 1}..${MAX_UDP_PAYLOAD}, got ${maxDatagram}`);
   }

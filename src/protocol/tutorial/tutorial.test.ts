@@ -5,12 +5,26 @@ import fc from 'fast-check';
 import { hex } from '../testing/hex.ts';
 import { DecodeError, FrameTooLargeError } from '../errors.ts';
 import {
-  decodeTutorialAudio, decodeTutorialFrame, encodeTutorialAudio, encodeTutorialFrame, MAX_TUTORIAL_DATAGRAM, MAX_TUTORIAL_JPEG,
-  pickleBytes, TUTORIAL_HELLO, TutorialAudioDeframer, unpickleBytes,
+  decodeTutorialAudio,
+  decodeTutorialFrame,
+  encodeTutorialAudio,
+  encodeTutorialFrame,
+  MAX_TUTORIAL_DATAGRAM,
+  MAX_TUTORIAL_JPEG,
+  pickleBytes,
+  TUTORIAL_HELLO,
+  TutorialAudioDeframer,
+  unpickleBytes,
 } from './index.ts';
 
 const goldenDir = new URL('./golden/', import.meta.url);
-interface AudioGolden { n: number; pickleLength: number; prefixHex: string; suffixHex: string; sha256: string }
+interface AudioGolden {
+  n: number;
+  pickleLength: number;
+  prefixHex: string;
+  suffixHex: string;
+  sha256: string;
+}
 const golden = JSON.parse(readFileSync(new URL('golden.json', goldenDir), 'utf8')) as {
   python: string;
   audioMessages: AudioGolden[];
@@ -260,7 +274,9 @@ describe('tutorial video datagram', () => {
     }
     expect(err).toBeInstanceOf(FrameTooLargeError);
     expect((err as FrameTooLargeError).code).toBe('E_FRAME_TOO_LARGE');
-    expect((err as Error).message).toMatch(/^Frame of 65508 bytes does not fit one UDP datagram \(max 65507\); .*use --wire framed or a lower --quality\/--width/);
+    expect((err as Error).message).toMatch(
+      /^Frame of 65508 bytes does not fit one UDP datagram \(max 65507\); .*use --wire framed or a lower --quality\/--width/,
+    );
   });
 
   it.each([

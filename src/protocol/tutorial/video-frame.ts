@@ -31,7 +31,11 @@ export function encodeTutorialFrame(jpeg: Buffer): Buffer {
   if (jpeg.length === 0) throw new EncodeError('tutorial frame: the JPEG is empty');
   const size = base64Length(jpeg.length);
   if (size > MAX_TUTORIAL_DATAGRAM) {
-    throw new FrameTooLargeError(size, MAX_TUTORIAL_DATAGRAM, `the ${jpeg.length}-byte JPEG is ${size} bytes in base64 (tutorial wire); ${TUTORIAL_FRAME_HINT}`);
+    throw new FrameTooLargeError(
+      size,
+      MAX_TUTORIAL_DATAGRAM,
+      `the ${jpeg.length}-byte JPEG is ${size} bytes in base64 (tutorial wire); ${TUTORIAL_FRAME_HINT}`,
+    );
   }
   return Buffer.from(jpeg.toString('base64'), 'latin1');
 }

@@ -20,7 +20,23 @@ const Y = 30;
 async function grabPixel(x: number, y: number): Promise<[number, number, number] | undefined> {
   const r = spawnSync(
     resolveFfmpeg().path,
-    ['-v', 'error', '-f', 'x11grab', '-video_size', '640x480', '-i', `${process.env.DISPLAY}+0,0`, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-f',
+      'x11grab',
+      '-video_size',
+      '640x480',
+      '-i',
+      `${process.env.DISPLAY}+0,0`,
+      '-frames:v',
+      '1',
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'png',
+      'pipe:1',
+    ],
     { timeout: 10_000, maxBuffer: 16 << 20 },
   );
   if (r.status !== 0 || !r.stdout?.length) return undefined;
@@ -68,16 +84,11 @@ try {
   const win2 = await openWindows([{ url: server2.url, title: server2.title, x: X, y: Y }]);
   try {
     for (const pid of win2.pids) process.kill(pid, 'SIGTERM');
-    userClosed = await Promise.race([
-      win2.closed.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref()),
-    ]);
+    userClosed = await Promise.race([win2.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
   } finally {
     await win2.close();
   }
 } finally {
   await server2.close();
 }
-console.log(
-  JSON.stringify({ ok, pixel, closedResolved, userClosed, elapsedMs: Date.now() - t0, profilesLeft: profilesNow() - before }),
-);
+console.log(JSON.stringify({ ok, pixel, closedResolved, userClosed, elapsedMs: Date.now() - t0, profilesLeft: profilesNow() - before }));
