@@ -3,10 +3,11 @@
  * with the options this host needs. One place knows them, so the image script, the container test
  * and the Gradescope run start containers the same way.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../../src/errors.ts';
 import { startChild } from '../../src/process/children.ts';
 import { which } from '../../src/platform/which.ts';
+import { linuxHardLimit, linuxPidMax } from '../../src/platform/processes.ts';
 
 export interface Engine {
   /** `podman` or `docker`. */
@@ -15,29 +16,6 @@ export interface Engine {
   readonly global: readonly string[];
   /** Options every `run` and `build` takes on this host (ulimits the kernel allows). */
   readonly limits: readonly string[];
-}
-
-/**
- * The machine's own hard limit for one resource (/proc/self/limits). A container asking for more
- * than its host allows fails with `setrlimit … Operation not permitted`, which podman's defaults
- * (nofile 1048576, nproc 4194304) do on a VM with lower limits.
- */
-function hostLimit(name: 'Max open files' | 'Max processes'): number | undefined {
-  if (!existsSync('/proc/self/limits')) return undefined;
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(name));
-  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
-  const n = Number(hard);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-function pidMax(): number {
-  try {
-    return Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
-  } catch {
-    return 32768;
-  }
 }
 
 /**
@@ -60,10 +38,10 @@ export function findEngine(prefer?: 'podman' | 'docker'): Engine {
   const order = chosen ? [chosen] : (['podman', 'docker'] as const);
   for (const command of order) {
     if (!which(command)) continue;
-    const nofile = hostLimit('Max open files');
+    const nofile = linuxHardLimit('Max open files');
     // runc here refused nproc above ≈ 32720 with pid_max 32768 although the hard limit is 96367:
     // stay well below the pid space; a grading container runs a few hundred processes at most.
-    const nproc = Math.min(hostLimit('Max processes') ?? Infinity, Math.floor(pidMax() / 2));
+    const nproc = Math.min(linuxHardLimit('Max processes') ?? Infinity, Math.floor(linuxPidMax() / 2));
     const limits =
       command === 'podman'
         ? [...(nofile ? ['--ulimit', `nofile=${nofile}:${nofile}`] : []), ...(Number.isFinite(nproc) ? ['--ulimit', `nproc=${nproc}:${nproc}`] : [])]

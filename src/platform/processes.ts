@@ -22,7 +22,7 @@
  * Every branch is a parser of text the OS gives, tested with captured samples on any OS.
  */
 import { runProgram } from '../process/exec.ts';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 export interface ProcessEntry {
@@ -302,5 +302,29 @@ export async function processUsage(pid: number, platform: NodeJS.Platform = proc
     return Number.isFinite(rss) && rss > 0 ? { rssKb: rss, openFiles: fds } : undefined;
   } catch {
     return undefined; // gone (ps and lsof exit 1 for an unknown pid)
+  }
+}
+
+/**
+ * This process's hard limit for one resource (/proc/self/limits); undefined where there is none.
+ * A container asking for more than its host allows fails with `setrlimit … Operation not
+ * permitted`, which podman's defaults (nofile 1048576, nproc 4194304) do on a VM with lower limits.
+ */
+export function linuxHardLimit(name: 'Max open files' | 'Max processes'): number | undefined {
+  if (!existsSync('/proc/self/limits')) return undefined;
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(name));
+  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
+  const n = Number(hard);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The kernel's highest process id (/proc/sys/kernel/pid_max); Linux's default 32768 where unreadable. */
+export function linuxPidMax(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
+  } catch {
+    return 32768;
   }
 }

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { resolveFfmpeg } from '../../platform/tools.ts';
 import { startWindowServer } from '../window-server.ts';
 import { openWindows } from '../windows.ts';
-import { sleep } from '../../timing/wait.ts';
+import { sleep, waitWithin } from '../../timing/wait.ts';
 
 const X = 10;
 const Y = 30;
@@ -84,7 +84,7 @@ try {
   const win2 = await openWindows([{ url: server2.url, title: server2.title, x: X, y: Y }]);
   try {
     for (const pid of win2.pids) process.kill(pid, 'SIGTERM');
-    userClosed = await Promise.race([win2.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
+    userClosed = (await waitWithin(win2.closed, 10_000)).ok;
   } finally {
     await win2.close();
   }
