@@ -108,6 +108,7 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promis
         display,
         live: measured?.live,
         caption,
+        sourceFps: p.sourceFps,
         startTimeoutMs,
         out: opts.out,
         noSave: Boolean(opts.noSave),

@@ -16,6 +16,7 @@ import { UI_LINE, type Launched } from '../run/launch/launch.ts';
 import { bridgeUrls } from '../run/sandbox/port-bridge.ts';
 import { withTimingSlot } from '../run/launch/timing-slot.ts';
 import { lineBeforeExit, why } from '../run/launch/watch.ts';
+import { sleep } from '../../src/timing/wait.ts';
 import { grabPages } from '../screenshot/capture.ts';
 import { composeScreenshot, screenshotName, ScreenshotRefusedError, type WindowShot } from '../screenshot/compose.ts';
 import { grabLiveWindows } from '../screenshot/opencv.ts';
@@ -32,9 +33,23 @@ export interface ScreenshotInput {
   live: { server: Launched; ports: StreamPorts } | undefined;
   /** Lines under the pictures (the measured figures). */
   caption: string[];
+  /** The clip's frame rate: how long the tutorial's FPS overlay takes to show a figure. */
+  sourceFps: number;
   startTimeoutMs: number;
   out: string;
   noSave: boolean;
+}
+
+/**
+ * The tutorial's client.py counts frames_to_count = 20 frames before it first computes its FPS,
+ * and that first figure is 0 (its start time is 0, so it divides by the time since 1970); only the
+ * second count shows the real rate. A screenshot taken as soon as the windows are live would show
+ * "FPS: 0": the windows are grabbed again once the client has shown two counts' worth of frames.
+ */
+const TUTORIAL_FPS_COUNT = 20;
+
+function tutorialFpsSettleMs(sourceFps: number): number {
+  return Math.ceil(((2 * TUTORIAL_FPS_COUNT) / sourceFps) * 1000) + 300;
 }
 
 export interface Screenshot {
@@ -95,7 +110,14 @@ async function pythonPair(input: ScreenshotInput, sub: PythonSubmission): Promis
     const client = await sub.startClient({ ports, display, mode: { kind: 'window', uiPort: 0 } });
     started.push(client);
     const stopped = (): string | undefined => (server.exit ? why(server, 'server.py stopped') : client.exit ? why(client, 'client.py stopped') : undefined);
-    const grabs = await grabLiveWindows(display, await pythonWindowRegions(input.clip, sub.facts, sub.clientFacts), { timeoutMs: 20_000, stop: stopped });
+    const regions = await pythonWindowRegions(input.clip, sub.facts, sub.clientFacts);
+    let grabs = await grabLiveWindows(display, regions, { timeoutMs: 20_000, stop: stopped });
+    if (grabs.every((g) => g.live)) {
+      // Live since (at least) the first of the two grabs: wait out the rest of the FPS overlay's start.
+      await sleep(tutorialFpsSettleMs(input.sourceFps));
+      const settled = await grabLiveWindows(display, regions, { timeoutMs: 10_000, stop: stopped });
+      if (settled.every((g) => g.live)) grabs = settled;
+    }
     const bad = grabs.find((g) => !g.live || !g.png);
     if (bad) return failed(bad.problem ?? `${bad.title}: no picture`);
     // The windows draw their own FPS (the tutorial's putText); the title bars carry none.
