@@ -14,6 +14,12 @@ export class JsonShapeError extends AvsockError {
   }
 }
 
+/** A number that may have been NaN when written: JSON.stringify writes NaN and ±Infinity as null. */
+export const jsonNumber = v.pipe(
+  v.nullable(v.number()),
+  v.transform((n) => n ?? Number.NaN),
+);
+
 /** A schema for values of type T (so a schema written beside an interface is checked against it). */
 export type Schema<T> = v.GenericSchema<unknown, T>;
 

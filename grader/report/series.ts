@@ -4,6 +4,7 @@
  * frame (the start of the window the probe judged).
  */
 import * as v from 'valibot';
+import { jsonNumber } from '../../src/json.ts';
 import type { ServerFigures } from '../measure/server-figures.ts';
 import type { ProbeRecording } from '../measure/recording.ts';
 import { STALL_LIMIT_MS } from '../score/judge.ts';
@@ -30,15 +31,15 @@ export interface ReportSeries {
   jitter: Array<{ fromMs: number; toMs: number; count: number }>;
 }
 
-const point = (fields: readonly string[]) => v.looseObject(Object.fromEntries(fields.map((f) => [f, v.number()])));
+const point = (fields: readonly string[]) => v.looseObject(Object.fromEntries(fields.map((f) => [f, jsonNumber])));
 
 /** series.json as written by seriesOf(): checked before it is drawn again (a file on disk may be anyone's). */
 export const ReportSeriesSchema = v.object({
   version: v.literal(1),
-  sourceFps: v.number(),
-  nominalIntervalMs: v.number(),
-  windowS: v.number(),
-  intervals: v.array(v.object({ t: v.number(), ms: v.number(), mark: v.optional(v.picklist(['freeze', 'stall'])) })),
+  sourceFps: jsonNumber,
+  nominalIntervalMs: jsonNumber,
+  windowS: jsonNumber,
+  intervals: v.array(v.object({ t: jsonNumber, ms: jsonNumber, mark: v.optional(v.picklist(['freeze', 'stall'])) })),
   fpsPerSecond: v.array(point(['second', 'fps'])),
   av: v.array(point(['t', 'offsetMs'])),
   audioLevel: v.array(point(['t', 'ms'])),

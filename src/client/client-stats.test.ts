@@ -43,5 +43,10 @@ describe('ClientStats', () => {
       });
     }
     expect(() => parseJson('{"fps": 30, "framesReceived": 1}', ClientStatsFileSchema, 'client-stats.json')).toThrow('client-stats.json audioSeconds: missing');
+    // A client that received nothing still writes a file that reads back.
+    const empty = new ClientStats('tutorial', 0).toJSON(1000);
+    expect(parseJson(JSON.stringify(empty), ClientStatsFileSchema, 'client-stats.json')).toMatchObject({ framesReceived: 0 });
+    // A figure that was NaN is null in JSON, and NaN again when read.
+    expect(parseJson('{"fps": null, "framesReceived": 0, "audioSeconds": 0}', ClientStatsFileSchema, 'client-stats.json').fps).toBeNaN();
   });
 });

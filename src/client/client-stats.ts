@@ -10,7 +10,7 @@
  * - avOffsetMs: picture pts − audio clock at the moment each frame is shown (framed); null in tutorial.
  */
 import * as v from 'valibot';
-import type { Schema } from '../json.ts';
+import { jsonNumber, type Schema } from '../json.ts';
 import { wireFor, type Wire, type WireName } from '../wire/index.ts';
 import { FpsMeter, InterarrivalJitter, Summary } from '../timing/stats.ts';
 
@@ -54,12 +54,13 @@ export type ClientStatsFile = Pick<ClientStatsJson, 'fps' | 'framesReceived' | '
   Partial<Pick<ClientStatsJson, 'framesLost' | 'framesLate' | 'jitterMs' | 'avOffsetMs'>>;
 
 export const ClientStatsFileSchema: Schema<ClientStatsFile> = v.object({
-  fps: v.number(),
+  // A figure with nothing to measure (no frame shown) was NaN, which JSON writes as null.
+  fps: jsonNumber,
   framesReceived: v.number(),
-  audioSeconds: v.number(),
+  audioSeconds: jsonNumber,
   framesLost: v.optional(v.nullable(v.number())),
   framesLate: v.optional(v.number()),
-  jitterMs: v.optional(v.number()),
+  jitterMs: v.optional(jsonNumber),
   avOffsetMs: v.optional(v.object({ mean: v.nullable(v.number()), maxAbs: v.nullable(v.number()) })),
 });
 

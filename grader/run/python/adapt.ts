@@ -43,10 +43,11 @@ interface AdapterOutput {
 const AdapterOutputSchema: Schema<AdapterOutput> = v.object({
   source: v.string(),
   changes: v.array(v.object({ line: v.number(), old: v.string(), new: v.string(), why: v.string() })),
+  // A script that does not parse has no facts ({}): the defaults say "nothing found".
   facts: v.object({
-    windows: v.array(v.object({ title: v.string(), x: v.number(), y: v.number() })),
-    resizeWidth: v.nullable(v.number()),
-    writesTempWav: v.boolean(),
+    windows: v.optional(v.array(v.object({ title: v.string(), x: v.number(), y: v.number() })), []),
+    resizeWidth: v.optional(v.nullable(v.number()), null),
+    writesTempWav: v.optional(v.boolean(), false),
     noPort: v.optional(v.boolean()),
   }),
   error: v.optional(v.string()),
