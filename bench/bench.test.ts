@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { avTimelineOffset } from './avtimeline.ts';
 import { descendants, parseProcStat, parseVmHwmKb, statTicks, treeCpuSeconds, windowCpuPct } from './proc.ts';
-import { pacingRatios, evaluateTargets } from './report.ts';
+import { pacingRatios } from './result.ts';
+import { evaluateTargets } from './targets.ts';
 import { attributeRun, summarizeTails } from './attribution.ts';
 import type { SenderTrace } from '../src/server/send-trace.ts';
 import { combineRuns, fmt, formatTable, median, replaceBetweenMarkers, spread } from './summary.ts';

@@ -19,22 +19,17 @@ import {
   DOC,
   capacityTable,
   costTable,
-  evaluateTargets,
   fanoutTable,
   layoutTable,
   machineLine,
-  pacingRatios,
   pacingTable,
   ratioTable,
-  summarizeCapacity,
-  tailOf,
   tailRunTable,
   tailTable,
   targetTable,
-  type BenchResult,
-  type GraderTiming,
-  type Machine,
 } from './report.ts';
+import { pacingRatios, summarizeCapacity, tailOf, type BenchResult, type GraderTiming, type Machine } from './result.ts';
+import { evaluateTargets } from './targets.ts';
 import { measureLayouts, type LayoutResult } from './sections/ffmpeg-layout.ts';
 import { serverPyUnavailable, type Method } from './senders.ts';
 import { measureCapacity, STAGES, type Stage, type StageResult } from './sections/capacity.ts';
