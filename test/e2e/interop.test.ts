@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { useClip } from '../support/fixture.ts';
 import { readStats, startClient, startServer, waitFor } from '../support/processes.ts';
+import { expectFileRate } from '../support/rate.ts';
 import { need } from '../support/requirements.ts';
 
 const noPython = await need('python3');
@@ -80,10 +81,12 @@ describe('tutorial wire interop', () => {
       const port = udp.address().port;
       const audioPort = (tcp.address() as { port: number }).port;
       let sent = 0;
+      const sentAt: number[] = [];
       udp.once('message', (_msg, rinfo) => {
         const t0 = performance.now();
         const tick = (): void => {
           udp.send(Buffer.from(jpegs[sent % 3]!.toString('base64'), 'ascii'), rinfo.port, rinfo.address);
+          sentAt.push(performance.now());
           sent += 1;
           if (sent === FRAMES) {
             setTimeout(() => sockets.forEach((s) => s.end()), 200);
@@ -101,9 +104,11 @@ describe('tutorial wire interop', () => {
       expect(stats.garbage).toBe(0);
       expect(stats.audioSeconds).toBeGreaterThan(2.9);
       expect(stats.audioSeconds).toBeLessThan(3.1);
-      // The test's sender paces 30 frames a second by deadline: as received, that is the file's rate.
-      expect(stats.arrivalFps).toBeGreaterThan(27);
-      expect(stats.arrivalFps).toBeLessThan(33);
+      // The test's sender paces 30 frames a second by deadline, but it shares a loaded machine with
+      // the client: the rate it really sent is what the client must read as arrived, within the
+      // suite's rate tolerance (a fixed 27–33 once read 24.2 beside a type check on a 3-s clip).
+      const sentFps = ((sentAt.length - 1) * 1000) / (sentAt.at(-1)! - sentAt[0]!);
+      expectFileRate(stats.arrivalFps!, sentFps, `arrivalFps (sent at ${sentFps.toFixed(1)} fps)`);
       expect(client.stderr).toMatch(/closed the audio connection/);
     } finally {
       if (sender) clearTimeout(sender);
