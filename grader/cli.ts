@@ -265,21 +265,19 @@ export async function main(argv: string[]): Promise<number> {
       return classCommand(args);
     case 'collect':
       return collectCommand(args);
-    case 'gradescope-package': {
-      const { values, positionals } = parseOptions('grade', args, HELP_ONLY, true);
-      if (values.help) return printHelp(PACKAGE_HELP);
-      const { writeGradescopePackage } = await import('./gradescope/package.ts');
-      process.stdout.write(`${await writeGradescopePackage(resolve(operandOf(command, positionals, 'FILE.zip')))}\n`);
-      return 0;
-    }
-    case 'init-class-workflow': {
-      const { values, positionals } = parseOptions('grade', args, HELP_ONLY, true);
-      if (values.help) return printHelp(WORKFLOW_HELP);
-      const { initClassWorkflow } = await import('./class/workflow.ts');
-      process.stdout.write(`${await initClassWorkflow(resolve(operandOf(command, positionals, 'DIR')))}\n`);
-      return 0;
-    }
+    case 'gradescope-package':
+      return writeCommand(command, args, PACKAGE_HELP, 'FILE.zip', async (file) => (await import('./gradescope/package.ts')).writeGradescopePackage(file));
+    case 'init-class-workflow':
+      return writeCommand(command, args, WORKFLOW_HELP, 'DIR', async (dir) => (await import('./class/workflow.ts')).initClassWorkflow(dir));
   }
+}
+
+/** A command that takes one path, writes something there and says what (gradescope-package, init-class-workflow). */
+async function writeCommand(command: Command, args: string[], help: string, operand: string, write: (path: string) => Promise<string>): Promise<number> {
+  const { values, positionals } = parseOptions('grade', args, HELP_ONLY, true);
+  if (values.help) return printHelp(help);
+  process.stdout.write(`${await write(resolve(operandOf(command, positionals, operand)))}\n`);
+  return 0;
 }
 
 function printHelp(text: string): number {
