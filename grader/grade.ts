@@ -26,7 +26,8 @@ import { releasePorts } from './run/launch/ports.ts';
 import { openSubmissionSandbox } from './run/sandbox/sandbox.ts';
 import { startXvfb, type VirtualDisplay } from './screenshot/xvfb.ts';
 import { findVirtualDisplayTool } from '../src/platform/virtual-display.ts';
-import type { ClientFigures } from './score/figure-record.ts';
+import type { ClientFigures, RobustnessFigures } from './score/figure-record.ts';
+import { measureRobustness } from './phases/robustness.ts';
 import { loadRubric, type Rubric } from './score/rubric.ts';
 
 export { GRADER_ROOT } from './run/reference.ts';
@@ -43,7 +44,7 @@ export interface GradeOptions {
   clip?: string;
   rubric?: Rubric;
   progress?: Progress;
-  /** Skip phases (tests): 'server' | 'client' | 'screenshot' | 'checks'. */
+  /** Skip phases (tests): 'server' | 'client' | 'screenshot' | 'robustness' | 'checks'. */
   skip?: string[];
   /** Client run length, s (default 6). */
   clientSeconds?: number;
@@ -64,10 +65,12 @@ interface Ran {
   server: Outcome<ServerMeasured>;
   client: Outcome<ClientFigures | null>;
   screenshot: Outcome<Screenshot>;
+  /** Absent when the rubric's robustness phase is off. */
+  robustness?: Outcome<RobustnessFigures>;
 }
 
 /** Phases 2–4 on a prepared submission; the Xvfb and the Node server kept for the screenshot are stopped here. */
-async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promise<Ran> {
+async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner, rubric: Rubric): Promise<Ran> {
   const note = (m: string): void => opts.progress?.note(m);
   const startTimeoutMs = opts.startTimeoutMs ?? 40_000;
   const seconds = opts.seconds ?? 8;
@@ -114,7 +117,22 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promis
         noSave: Boolean(opts.noSave),
       }),
     );
-    return { server, client, screenshot };
+    const robust = rubric.robustness;
+    if (!robust) return { server, client, screenshot };
+    const perProfileMs = startTimeoutMs * 4 + (robust.seconds * 2 + 50) * 1000;
+    const robustness = await runner.run('robustness', QUEUE_MS, () =>
+      measureRobustness({
+        ...common,
+        wire,
+        display,
+        out: opts.out,
+        profiles: robust.profiles,
+        seconds: robust.seconds,
+        firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10_000,
+        budgetMs: perProfileMs * robust.profiles.length,
+      }),
+    );
+    return { server, client, screenshot, robustness };
   } finally {
     const live = server.ok ? server.value.live : undefined;
     await live?.server.handle.stop();
@@ -126,6 +144,7 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner): Promis
 export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> {
   const startedMs = Date.now();
   const runner = new PhaseRunner(opts.skip ?? [], opts.progress);
+  const rubric = opts.rubric ?? (await loadRubric());
   await mkdir(opts.out, { recursive: true });
   const prepared = await runner.run('prepare', 360_000, () =>
     prepare({
@@ -148,7 +167,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
         opts.progress?.note(
           `sandbox ready in ${sub.sandbox.startupMs.toFixed(0)} ms (${sub.sandbox.mode === 'root' ? `uid ${sub.sandbox.uid}` : 'user namespace'}, loopback-only network)`,
         );
-      ran = await run(prepared.value, opts, runner);
+      ran = await run(prepared.value, opts, runner, rubric);
     } finally {
       await sub.sandbox?.close();
       await sub.cleanup();
@@ -164,6 +183,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
     server: ran.server,
     client: ran.client,
     screenshot: ran.screenshot,
+    ...(ran.robustness ? { robustness: ran.robustness } : {}),
     checks,
     ...(prepared.ok ? {} : { prepareProblem: prepared.reason, ...(prepared.ours ? { prepareOurs: prepared.reason } : {}) }),
     ...(opts.clip ? { customClip: opts.clip } : {}),
@@ -173,5 +193,5 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   // The plots' data, beside the reports (report.html draws it; kept so the plots can be redrawn).
   if (server?.series) await writeFile(join(opts.out, 'series.json'), `${JSON.stringify(server.series)}\n`);
   else await rm(join(opts.out, 'series.json'), { force: true });
-  return buildReport(results, { rubric: opts.rubric ?? (await loadRubric()), startedMs, phases: runner.records, ...(opts.lang ? { lang: opts.lang } : {}) });
+  return buildReport(results, { rubric, startedMs, phases: runner.records, ...(opts.lang ? { lang: opts.lang } : {}) });
 }

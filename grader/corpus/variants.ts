@@ -369,7 +369,7 @@ export const VARIANTS: readonly Variant[] = [
 ];
 
 /** Makes a variant in `dir` and commits it to a fresh git repo (no remote). */
-export async function makeVariant(v: Variant, dir: string): Promise<void> {
+export async function makeVariant(v: Pick<Variant, 'name' | 'make'>, dir: string): Promise<void> {
   await v.make(dir);
   const env = {
     ...process.env,
@@ -384,3 +384,81 @@ export async function makeVariant(v: Variant, dir: string): Promise<void> {
   if (existsSync(join(dir, 'temp.wav'))) await exec('git', ['add', '-f', 'temp.wav'], { cwd: dir, env });
   await exec('git', ['commit', '-q', '-m', v.name], { cwd: dir, env });
 }
+
+export type RobustnessItemId = 'robustness.clientRuns' | 'robustness.clientShows' | 'robustness.clientAudio' | 'robustness.serverPace';
+
+/** A submission graded through impaired networks (the rubric's robustness phase), with its fair verdicts declared before the run. */
+export interface RobustnessVariant {
+  name: string;
+  about: string;
+  kind: 'python' | 'node';
+  make(dir: string): Promise<void>;
+  /** The rubric's robustness profiles for this grading. */
+  profiles: string[];
+  expected: Record<RobustnessItemId, Verdict>;
+  /** What the report must say when the client fails to keep running. */
+  failsBecause?: RegExp;
+}
+
+/** Every truncated datagram reaches client.py whole or cut (no fragments lost), one in ten of them cut short. */
+const TRUNCATING = 'truncate=10%,mtu=65535';
+const ROBUST = {
+  'robustness.clientRuns': 'pass',
+  'robustness.clientShows': 'pass',
+  'robustness.clientAudio': 'pass',
+  'robustness.serverPace': 'pass',
+} as const satisfies Record<RobustnessItemId, Verdict>;
+/** A client whose video loop dies on the first datagram that does not decode: its sound and its server are fine. */
+const VIDEO_DIES = { ...ROBUST, 'robustness.clientRuns': 'fail', 'robustness.clientShows': 'fail' } as const satisfies Record<RobustnessItemId, Verdict>;
+
+export const ROBUSTNESS_VARIANTS: readonly RobustnessVariant[] = [
+  {
+    name: 'template-hostile-path',
+    about:
+      "this template through 5 % loss on a 1500-byte path, then duplicated, reordered and truncated datagrams: the framed wire's receiver counts what it loses and shows the rest",
+    kind: 'node',
+    make: templateVariant(),
+    profiles: ['lossy', 'loss=1%,dup=2%,reorder=2%,truncate=5%,delay=5ms,mtu=1500'],
+    expected: ROBUST,
+  },
+  {
+    name: 'tutorial-verbatim-lossy',
+    about:
+      "the tutorial's client.py through 5 % loss on a 1500-byte path: a lost fragment loses the whole datagram, and client.py shows the next one that arrives",
+    kind: 'python',
+    make: pythonVariant({}),
+    profiles: ['lossy'],
+    expected: ROBUST,
+  },
+  {
+    name: 'tutorial-verbatim-truncated',
+    about:
+      "the tutorial's client.py given datagrams cut short: base64 raises binascii.Error, the video thread ends, and ThreadPoolExecutor keeps the exception to itself — the window freezes while the sound plays on",
+    kind: 'python',
+    make: pythonVariant({}),
+    profiles: [TRUNCATING],
+    expected: VIDEO_DIES,
+    failsBecause: /showed nothing new for the last [\d.]+ s while frames kept arriving/,
+  },
+  {
+    name: 'client-threads-truncated',
+    about:
+      'client.py with plain threads instead of the ThreadPoolExecutor (a common rewrite): the first datagram cut short prints a traceback from the video thread, which stops; the sound plays on',
+    kind: 'python',
+    make: pythonVariant({
+      client: (s) =>
+        patch(
+          s,
+          `with ThreadPoolExecutor(max_workers=2) as executor:
+	executor.submit(audio_stream)
+	executor.submit(video_stream)`,
+          `threads = [threading.Thread(target=audio_stream), threading.Thread(target=video_stream)]
+for t in threads: t.start()
+for t in threads: t.join()`,
+        ),
+    }),
+    profiles: [TRUNCATING],
+    expected: VIDEO_DIES,
+    failsBecause: /traceback.*(binascii|padding|base64)/i,
+  },
+];

@@ -6,7 +6,7 @@ import { git } from '../../src/platform/git.ts';
 import type { Finding } from '../../src/check/readiness.ts';
 import type { WireName } from '../../src/wire/index.ts';
 import type { GradeReport, PhaseRecord } from '../report/types.ts';
-import { figureValue, type Figures } from '../score/figure-record.ts';
+import { figureValue, type Figures, type RobustnessFigures } from '../score/figure-record.ts';
 import type { Rubric } from '../score/rubric.ts';
 import type { Lang } from '../i18n/messages.ts';
 import { committedScreenshotHashes } from '../report/phash.ts';
@@ -23,6 +23,8 @@ export interface Results {
   server: Outcome<ServerMeasured>;
   client: Outcome<Figures['client']>;
   screenshot: Outcome<Screenshot>;
+  /** Absent when the rubric's robustness phase is off. */
+  robustness?: Outcome<RobustnessFigures>;
   checks: Outcome<Finding[]>;
   /** Why the submission could not run at all (prepare failed). */
   prepareProblem?: string;
@@ -35,17 +37,23 @@ export interface Results {
   customClip?: string;
 }
 
+/** Each measuring phase's outcome by name (robustness only when it ran). */
+function phaseOutcomes(r: Results): Array<[string, Outcome<unknown>]> {
+  return [
+    ['server', r.server],
+    ['client', r.client],
+    ['screenshot', r.screenshot],
+    ...(r.robustness ? [['robustness', r.robustness] as [string, Outcome<unknown>]] : []),
+    ['checks', r.checks],
+  ];
+}
+
 /** Why each section was not measured, by phase name (the score's reasons for missing figures). */
 function problemsOf(r: Results): Record<string, string> {
   const problems: Record<string, string> = {};
   if (r.prepareProblem) problems.prepare = r.prepareProblem;
   const not = r.prepareProblem ? `not run: ${r.prepareProblem}` : undefined;
-  const entries: Array<[string, Outcome<unknown>]> = [
-    ['server', r.server],
-    ['client', r.client],
-    ['screenshot', r.screenshot],
-    ['checks', r.checks],
-  ];
+  const entries = phaseOutcomes(r);
   for (const [name, o] of entries) if (!o.ok) problems[name] = not ?? o.reason;
   const client = r.client.value;
   if (client?.problem && !problems.client) problems.client = client.problem;
@@ -59,6 +67,7 @@ export function figuresOf(r: Results): Figures {
     stream: server?.stream ?? null,
     client: r.client.value ?? null,
     screenshot: { ok: r.screenshot.ok },
+    ...(r.robustness ? { robustness: r.robustness.value ?? null } : {}),
   };
 }
 
@@ -94,12 +103,7 @@ export function notMeasurableOf(r: Results, f: Figures): Map<string, string> {
 /** The phases that failed through the grader's or the machine's fault, with why. */
 function oursOf(r: Results): Record<string, string> {
   const ours: Record<string, string> = {};
-  const entries: Array<[string, Outcome<unknown>]> = [
-    ['server', r.server],
-    ['client', r.client],
-    ['screenshot', r.screenshot],
-    ['checks', r.checks],
-  ];
+  const entries = phaseOutcomes(r);
   for (const [name, o] of entries) if (!o.ok && o.ours) ours[name] = o.reason;
   if (r.prepareOurs) ours.prepare = r.prepareOurs;
   return ours;
@@ -135,7 +139,12 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
     passMark: result.passMark,
     passed: notGraded === undefined && result.passed,
     ...(notGraded === undefined ? {} : { notGraded }),
-    measured: { server: figures.server, stream: figures.stream, client: figures.client },
+    measured: {
+      server: figures.server,
+      stream: figures.stream,
+      client: figures.client,
+      ...(figures.robustness === undefined ? {} : { robustness: figures.robustness }),
+    },
     checks: result.items,
     repoFindings: r.checks.ok ? r.checks.value : [],
     changes: r.changes,

@@ -9,6 +9,7 @@
  *   play sound (PCM into the grader's ALSA file sink).
  */
 import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { framesSent, nonSilentSeconds, parseStatusLine, type StatusSample } from '../measure/tutorial-client.ts';
@@ -17,6 +18,7 @@ import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/laun
 import { ReferenceServerError, startReferenceServer, type ReferenceServer } from '../run/reference.ts';
 import { type Launched } from '../run/launch/launch.ts';
 import { FILE_ALSA_CONF } from '../run/python/python.ts';
+import { RelayStartError, startRelay, type RelayCounts, type RunningRelay } from '../run/relay.ts';
 import { withTimingSlot } from '../run/launch/timing-slot.ts';
 import { sleep } from '../../src/timing/wait.ts';
 import { ClientStatsFileSchema, type ClientStatsFile } from '../../src/client/client-stats.ts';
@@ -37,6 +39,7 @@ export interface ClientInput extends TimedPhaseInput {
 interface Run {
   input: ClientInput;
   ref: ReferenceServer;
+  /** Where the client connects: the reference server's ports, or the relay's in front of them. */
   ports: StreamPorts;
   started: Launched[];
 }
@@ -204,40 +207,74 @@ async function pythonClient(run: Run, sub: PythonSubmission): Promise<Outcome<Cl
     audioSeconds,
     listenedSeconds,
     audioRatio: audioSeconds / listenedSeconds,
+    ...(s ? { frozenAtEndS: s.frozenAtEndS } : {}),
     ...(problems.length || rate.unreliable ? { problem: [...problems, ...(rate.unreliable ? [`displayed rate ${rate.unreliable}`] : [])].join('; ') } : {}),
   };
   const note = `client.py: sent ${fmt(sent?.frames ?? 0)} frames at ${fmt(sentFps)} fps, window ${window.live === null ? 'not seen (no Xvfb)' : window.live ? 'live' : 'NOT live'}${recorded}, ${fmt(audioSeconds)} s of sound played in ${fmt(listenedSeconds)} s`;
   return problems.length ? failed(`${problems.join('; ')}`, figures) : succeeded(figures, note);
 }
 
+/** The client's run, and what the relay did when one was in the path. */
+export interface ClientRun {
+  outcome: Outcome<ClientFigures>;
+  relay?: RelayCounts;
+}
+
+/**
+ * The client against the reference server, directly or (with `profile`) through the impairment
+ * relay: the relay is stopped the moment the client's run ends, so its counts are what the client
+ * was offered.
+ */
+async function runClient(input: ClientInput, profile: string | undefined): Promise<ClientRun> {
+  const sub = input.submission;
+  const ports = await allocateStreamPorts();
+  const relayPorts = profile === undefined ? undefined : await allocateStreamPorts();
+  const started: Launched[] = [];
+  let relay: RunningRelay | undefined;
+  try {
+    let ref: ReferenceServer;
+    try {
+      ref = await startReferenceServer(
+        input.clip,
+        ports,
+        input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined),
+        input.startTimeoutMs,
+        sub.sandbox?.joinNetwork,
+      );
+      started.push(ref.launched);
+      if (profile !== undefined && relayPorts) {
+        relay = await startRelay({
+          profile,
+          listen: relayPorts,
+          server: ports,
+          statsDir: tmpdir(),
+          startTimeoutMs: input.startTimeoutMs,
+          ...(sub.sandbox ? { wrap: sub.sandbox.joinNetwork } : {}),
+        });
+        started.push(relay.launched);
+      }
+    } catch (error) {
+      if (error instanceof ReferenceServerError || error instanceof RelayStartError) return { outcome: failedOurs(error.message) };
+      throw error;
+    }
+    const run: Run = { input, ref, ports: relay?.ports ?? ports, started };
+    const outcome = sub.kind === 'python' ? await pythonClient(run, sub) : await nodeClient(run);
+    const counts = await relay?.stop();
+    return counts ? { outcome, relay: counts } : { outcome };
+  } finally {
+    await Promise.all(started.map((l) => l.handle.stop()));
+    releasePorts(ports);
+    if (relayPorts) releasePorts(relayPorts);
+  }
+}
+
 export async function measureClient(input: ClientInput): Promise<Outcome<ClientFigures>> {
   const sub = input.submission;
   if (sub.kind === 'python' && !sub.client) return failed('no client.py beside server.py: not measured');
-  return withTimingSlot(() =>
-    bounded(input.budgetMs, 'client', async () => {
-      const ports = await allocateStreamPorts();
-      const started: Launched[] = [];
-      try {
-        let ref: ReferenceServer;
-        try {
-          ref = await startReferenceServer(
-            input.clip,
-            ports,
-            input.wire ?? (sub.kind === 'python' ? 'tutorial' : undefined),
-            input.startTimeoutMs,
-            sub.sandbox?.joinNetwork,
-          );
-        } catch (error) {
-          if (error instanceof ReferenceServerError) return failedOurs(error.message);
-          throw error;
-        }
-        started.push(ref.launched);
-        const run: Run = { input, ref, ports, started };
-        return sub.kind === 'python' ? await pythonClient(run, sub) : await nodeClient(run);
-      } finally {
-        await Promise.all(started.map((l) => l.handle.stop()));
-        releasePorts(ports);
-      }
-    }),
-  );
+  return withTimingSlot(() => bounded(input.budgetMs, 'client', async () => (await runClient(input, undefined)).outcome));
+}
+
+/** The client through the impairment relay with `profile` (the robustness phase; the caller holds the timing slot). */
+export function measureClientThrough(input: ClientInput, profile: string): Promise<ClientRun> {
+  return bounded(input.budgetMs, `client through ${profile}`, () => runClient(input, profile));
 }

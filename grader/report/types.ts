@@ -2,7 +2,7 @@ import type { Finding } from '../../src/check/readiness.ts';
 import type { Lang } from '../i18n/messages.ts';
 import type { ServerFigures } from '../measure/server-figures.ts';
 import type { MachineLoad } from '../run/launch/machine-load.ts';
-import type { ClientFigures, StreamFigures } from '../score/figure-record.ts';
+import type { ClientFigures, RobustnessFigures, StreamFigures } from '../score/figure-record.ts';
 import type { ItemResult } from '../score/score-submission.ts';
 
 export interface PhaseRecord {
@@ -36,6 +36,8 @@ export interface GradeReport {
     /** Whole-window judgement of the server's stream. */
     stream: StreamFigures | null;
     client: ClientFigures | null;
+    /** Present when the rubric's robustness phase ran: the worst figures and each profile's own. */
+    robustness?: RobustnessFigures | null;
   };
   checks: ItemResult[];
   repoFindings: Finding[];

@@ -101,6 +101,23 @@ export function toMarkdown(r: GradeReport): string {
       ),
     );
   }
+  const robust = r.measured.robustness;
+  if (robust) {
+    lines.push(
+      '',
+      '### Through impaired networks (the impairment relay in the path)',
+      '| profile | client | shown ÷ whole | sound | what the relay did (client) | server pace | problem |',
+    );
+    lines.push('|---|---|---:|---:|---|---:|---|');
+    for (const run of robust.runs) {
+      const cl = run.client;
+      const sv = run.server;
+      const problem = [cl?.problem, sv?.problem].filter(Boolean).join('; ');
+      lines.push(
+        `| \`${mdEscape(run.profile)}\` | ${cl ? (cl.running ? 'running' : '**stopped**') : '–'} | ${cl ? fmt(cl.shownShare) : '–'} | ${cl ? `×${fmt(cl.audioRatio)}` : '–'} | ${cl ? mdEscape(cl.relay) : '–'} | ${sv ? `×${fmt(sv.keepsPace)}` : '–'} | ${mdEscape(problem)} |`,
+      );
+    }
+  }
   if (r.machine) {
     const m = r.machine;
     lines.push(

@@ -47,6 +47,8 @@ export interface ClientFigures {
   framesLate?: number;
   jitterMs?: number;
   avOffsetMs?: number;
+  /** Seconds its window showed nothing new before the run ended (watched windows only). */
+  frozenAtEndS?: number;
   problem?: string;
 }
 
@@ -54,11 +56,44 @@ export interface ScreenshotFigures {
   ok: boolean;
 }
 
+/** One network profile of the robustness phase: the client and the server, each through the relay. */
+export interface RobustnessRun {
+  /** The profile's name or spec, as the rubric gives it. */
+  profile: string;
+  client?: {
+    running: boolean;
+    /** Frames it showed ÷ frames the relay delivered whole. */
+    shownShare: number;
+    audioRatio: number;
+    /** What the relay did on the way (datagrams dropped, cut short, duplicated, held back; frames whole). */
+    relay: string;
+    problem?: string;
+  };
+  server?: {
+    /** Frames offered per second ÷ the clip's rate, over the window (0 when it stopped). */
+    keepsPace: number;
+    relay: string;
+    problem?: string;
+  };
+}
+
+/** The submission through impaired networks (the rubric's robustness profiles): the worst over the profiles. */
+export interface RobustnessFigures {
+  /** The client kept running, without a traceback, through every profile. */
+  clientRunning: boolean;
+  clientShownShare: number;
+  clientAudioRatio: number;
+  serverKeepsPace: number;
+  runs: RobustnessRun[];
+}
+
 export interface Figures {
   server: ServerFigures | null;
   stream: StreamFigures | null;
   client: ClientFigures | null;
   screenshot: ScreenshotFigures;
+  /** Absent when the rubric's robustness phase is off. */
+  robustness?: RobustnessFigures | null;
 }
 
 const STREAM_FIGURE_NAMES = ['video', 'audio', 'ok', 'videoSeconds', 'longestGapS'] as const satisfies ReadonlyArray<keyof StreamFigures>;
@@ -79,18 +114,24 @@ const CLIENT_FIGURE_NAMES = [
   'avOffsetMs',
 ] as const satisfies ReadonlyArray<keyof ClientFigures>;
 
+const ROBUSTNESS_FIGURE_NAMES = ['clientRunning', 'clientShownShare', 'clientAudioRatio', 'serverKeepsPace'] as const satisfies ReadonlyArray<
+  keyof RobustnessFigures
+>;
+
 /** A figure a rubric may score, spelled `section.name`: derived from the lists above, so a typo is a type error. */
 export type FigureName =
   | `server.${(typeof SERVER_FIGURE_NAMES)[number]}`
   | `stream.${(typeof STREAM_FIGURE_NAMES)[number]}`
   | `client.${(typeof CLIENT_FIGURE_NAMES)[number]}`
+  | `robustness.${(typeof ROBUSTNESS_FIGURE_NAMES)[number]}`
   | 'screenshot.ok';
 
-/** Every figure a rubric may score: the probe's server figures (measure/server-figures.ts), the stream's judgement, the client's, the screenshot. */
+/** Every figure a rubric may score: the probe's server figures (measure/server-figures.ts), the stream's judgement, the client's, the robustness phase's, the screenshot. */
 export const FIGURE_NAMES: readonly FigureName[] = Object.freeze([
   ...SERVER_FIGURE_NAMES.map((n) => `server.${n}` as const),
   ...STREAM_FIGURE_NAMES.map((n) => `stream.${n}` as const),
   ...CLIENT_FIGURE_NAMES.map((n) => `client.${n}` as const),
+  ...ROBUSTNESS_FIGURE_NAMES.map((n) => `robustness.${n}` as const),
   'screenshot.ok' as const,
 ]);
 

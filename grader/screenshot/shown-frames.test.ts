@@ -49,6 +49,12 @@ describe('tallyShown', () => {
     expect(tallyShown([], BLIND_MS)).toMatchObject({ samples: 0, seconds: 0, shown: 0, sent: 0, shownRatio: 0 });
   });
 
+  it('says how long the window was frozen at the end: a video loop that died while the program lives on', () => {
+    const frozen = tallyShown(at60([10, 11, 12, ...Array<number>(60).fill(12)]), BLIND_MS);
+    expect(frozen.frozenAtEndS).toBeCloseTo(1, 5);
+    expect(tallyShown(at60([10, 10, 11, 11, 12]), BLIND_MS).frozenAtEndS).toBe(0);
+  });
+
   it('never reports a ratio above 1 or below 0 for random readings', () => {
     for (let round = 0; round < 200; round++) {
       const numbers = Array.from({ length: 1 + Math.floor(Math.random() * 80) }, () => (Math.random() < 0.1 ? undefined : Math.floor(Math.random() * 4096)));

@@ -31,6 +31,8 @@ export interface ShownFrames {
    * the strip (a frame identical to the one before it is missed, so this can only undercount).
    */
   pictureChanges: number;
+  /** Seconds from the last new frame (or changed picture) to the end of the recording: a window that froze. */
+  frozenAtEndS: number;
 }
 
 export interface Reading {
@@ -61,10 +63,14 @@ export function tallyShown(readings: readonly Reading[], blindMs: number): Shown
   let pictureChanges = 0;
   let blind = false;
   let previousAt: number | undefined;
+  let lastNewAt = readings[0]?.atMs ?? 0;
   for (const r of readings) {
     if (previousAt !== undefined && r.atMs - previousAt > blindMs) blind = true;
     previousAt = r.atMs;
-    if (r.changed) pictureChanges += 1;
+    if (r.changed) {
+      pictureChanges += 1;
+      lastNewAt = r.atMs;
+    }
     if (r.number === undefined) {
       unreadable += 1;
       continue;
@@ -83,7 +89,8 @@ export function tallyShown(readings: readonly Reading[], blindMs: number): Shown
   const samples = readings.length;
   const seconds = samples > 1 ? (readings[samples - 1]!.atMs - readings[0]!.atMs) / 1000 : 0;
   const seen = sent - unseen;
-  return { samples, seconds, shown, sent, unseen, shownRatio: seen > 0 ? shown / seen : 0, unreadable, pictureChanges };
+  const frozenAtEndS = samples > 0 ? (readings[samples - 1]!.atMs - lastNewAt) / 1000 : 0;
+  return { samples, seconds, shown, sent, unseen, shownRatio: seen > 0 ? shown / seen : 0, unreadable, pictureChanges, frozenAtEndS };
 }
 
 /**

@@ -54,6 +54,9 @@ describe('ImpairmentRelay', () => {
       expect(Math.min(...got.map((g) => g.atMs - sentAt))).toBeGreaterThanOrEqual(29);
       expect(report.video.down).toMatchObject({ datagrams: 200, forwarded: 200 - dropped.length, dropped: { loss: dropped.length } });
       expect(dropped.length).toBeGreaterThan(20);
+      // The server's sending span, from its first datagram to its last: inside the test's own span.
+      expect(report.offeredSpanMs).toBeGreaterThanOrEqual(0);
+      expect(report.offeredSpanMs).toBeLessThanOrEqual(Math.max(...got.map((g) => g.atMs)) - sentAt);
       const framesHit = new Set(dropped.map((n) => n >> 1)).size;
       expect(report.frames).toMatchObject({ frames: 100, whole: 100 - framesHit, incomplete: framesHit });
     } finally {
@@ -93,6 +96,40 @@ describe('ImpairmentRelay', () => {
       expect(report.audio.down.bytes).toBe(payload.length);
       expect(report.audio.peakBufferedBytes).toBeLessThanOrEqual(STREAM_BUFFER_BYTES + 64 * 1024);
       expect(report.audio.pauses).toBeGreaterThan(0);
+    } finally {
+      await relay.close();
+      server.close();
+    }
+  });
+
+  it('TCP: a client that connects before its server listens is held, not closed, and served once the server is up', async () => {
+    // A port that was just free: the server comes up on it only after the client has connected.
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const relay = await ImpairmentRelay.start({
+      videoPort: 0,
+      audioPort: 0,
+      serverHost: '127.0.0.1',
+      serverVideoPort: 9,
+      serverAudioPort: port,
+      net: parseNet('delay=1ms'),
+      // The server comes up once the relay has been refused: the client's connection must outlive that.
+      log: (line) => {
+        if (/refused the audio connection/.test(line)) server.listen(port, '127.0.0.1');
+      },
+    });
+    const server = net.createServer((socket) => socket.end('hello from the server'));
+    try {
+      const received = new Promise<string>((resolve, reject) => {
+        const socket = net.connect(relay.audioPort, '127.0.0.1');
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(await received).toBe('hello from the server');
     } finally {
       await relay.close();
       server.close();

@@ -29,6 +29,10 @@ export const STREAM_BUFFER_BYTES = 256 * 1024;
 export const SESSION_IDLE_MS = 30_000;
 /** Client addresses served at once; beyond, the longest-silent one is forgotten. */
 export const MAX_SESSIONS = 256;
+/** How long a client's audio connection waits for a server that refuses (still starting), ms. */
+export const SERVER_START_WAIT_MS = 20_000;
+/** Between two connects to a server that refused, ms. */
+const SERVER_RETRY_MS = 100;
 
 export interface RelayOptions {
   /** Address the relay listens on for clients (default 127.0.0.1). */
@@ -62,6 +66,8 @@ export interface RelayReport {
   /** Frames in the server's datagrams, summed over clients (when a tagger was given). */
   readonly frames: FrameCounts;
   readonly clients: number;
+  /** Ms from the server's first datagram to its latest: with `frames.frames`, the rate the server kept, whatever the path did. */
+  readonly offeredSpanMs: number;
 }
 
 interface Session {
@@ -124,6 +130,8 @@ export class ImpairmentRelay {
   #closed = false;
   #sweep: NodeJS.Timeout | undefined;
   #streamSeed: number;
+  #firstOfferedMs: number | undefined;
+  #lastOfferedMs = 0;
 
   private constructor(opts: RelayOptions) {
     this.#opts = opts;
@@ -220,6 +228,7 @@ export class ImpairmentRelay {
       audio: { down: { ...this.#audioDown }, up: { ...this.#audioUp }, peakBufferedBytes: this.#peakBuffered, pauses: this.#pauses },
       frames,
       clients: this.#sessions.size,
+      offeredSpanMs: this.#firstOfferedMs === undefined ? 0 : this.#lastOfferedMs - this.#firstOfferedMs,
     };
   }
 
@@ -268,6 +277,8 @@ export class ImpairmentRelay {
     if (part) session.lastFrameId = part.frameId;
     const id = this.#nextId++;
     const now = this.#now();
+    this.#firstOfferedMs ??= now;
+    this.#lastOfferedMs = now;
     const entry: InFlight = { session, datagram: msg, part };
     if (part) session.ledger.offered(part);
     const verdict = this.#down.decide(id, msg.length, now);
@@ -359,28 +370,50 @@ export class ImpairmentRelay {
       return;
     }
     client.setNoDelay(true);
-    const server = net.connect({ host: this.#opts.serverHost, port: serverAudioPort, noDelay: true });
     this.#connections.add(client);
-    this.#connections.add(server);
     client.pause(); // nothing is read until the far end is there
-    const seed = (this.#streamSeed = (this.#streamSeed + 0x9e3779b9) >>> 0);
-    const down = new StreamPath(this.#net.down, seededRandom(seed), this.#downLink, this.#audioDown);
-    const up = new StreamPath(this.#net.up, seededRandom(seed ^ 0x5bd1e995), this.#upLink, this.#audioUp);
+    client.on('error', () => {
+      client.destroy();
+      this.#connections.delete(client);
+    });
+    client.on('close', () => this.#connections.delete(client));
+    this.#connectServer(client, serverAudioPort, this.#now() + SERVER_START_WAIT_MS);
+  }
+
+  /**
+   * Connects the client's audio to the server's, trying again while the server refuses: a relay
+   * started before its server (or a client quicker than a server still starting) is the usual
+   * order, and the client must not see its connection closed for it.
+   */
+  #connectServer(client: net.Socket, port: number, giveUpAtMs: number, attempt = 0): void {
+    const server = net.connect({ host: this.#opts.serverHost, port, noDelay: true });
+    this.#connections.add(server);
     const closeBoth = (): void => {
       client.destroy();
       server.destroy();
       this.#connections.delete(client);
       this.#connections.delete(server);
     };
-    client.on('error', closeBoth);
-    server.on('error', (error) => {
-      this.#log(`relay: server ${this.#opts.serverHost}:${this.#opts.serverAudioPort}: ${error.message}`);
+    server.on('error', (error: NodeJS.ErrnoException) => {
+      this.#connections.delete(server);
+      if (error.code === 'ECONNREFUSED' && !client.destroyed && !this.#closed && this.#now() < giveUpAtMs) {
+        if (attempt === 0)
+          this.#log(
+            `relay: server ${this.#opts.serverHost}:${port} refused the audio connection; trying again for ${SERVER_START_WAIT_MS / 1000} s while it starts`,
+          );
+        setTimeout(() => this.#connectServer(client, port, giveUpAtMs, attempt + 1), SERVER_RETRY_MS);
+        return;
+      }
+      this.#log(`relay: server ${this.#opts.serverHost}:${port}: ${error.message}`);
       closeBoth();
     });
     // A close is not passed on at once: the far side gets its end after the data still on the way.
-    client.on('close', () => this.#connections.delete(client));
     server.on('close', () => this.#connections.delete(server));
     server.once('connect', () => {
+      const seed = (this.#streamSeed = (this.#streamSeed + 0x9e3779b9) >>> 0);
+      const down = new StreamPath(this.#net.down, seededRandom(seed), this.#downLink, this.#audioDown);
+      const up = new StreamPath(this.#net.up, seededRandom(seed ^ 0x5bd1e995), this.#upLink, this.#audioUp);
+      client.on('error', closeBoth);
       this.#pipe(server, client, down);
       this.#pipe(client, server, up);
       client.resume();
