@@ -32,6 +32,7 @@ export const QUICK_TESTS = [
   'grader/measure/result-codec.test.ts',
   'grader/screenshot/shown-frames.test.ts',
   'grader/score/*.test.ts',
+  'grader/calibrate/limits.test.ts',
   'grader/report/*.test.ts',
   'test/support/*.test.ts',
   'test/workflow.test.ts',

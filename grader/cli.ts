@@ -40,6 +40,9 @@ const MEASURE_HELP = `  --wire framed|tutorial  wire to use (default: detected)
   --rubric FILE        rubric (default grader/rubric.json)
   --lang en|ru         language of the reports, the fix lines and the summary (default: the rubric's "lang", else en)
   --no-sandbox         run submissions with your own rights
+  --no-calibrate       judge timing by the rubric's limits as written (default: fitted to this machine by
+                       measuring the reference server first, kept for 12 h in .cache/calibration/)
+  --recalibrate        measure the reference server again now
   --quiet              no progress lines`;
 
 const GRADE_HELP = `npm run grade -- [grade] [options]
@@ -139,6 +142,8 @@ const MEASURE_OPTIONS = {
   rubric: { type: 'string' },
   lang: { type: 'string' },
   'no-sandbox': { type: 'boolean' },
+  'no-calibrate': { type: 'boolean' },
+  recalibrate: { type: 'boolean' },
   quiet: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -233,6 +238,7 @@ interface MeasureSettings {
   seconds: number;
   rubric: Rubric;
   lang: Lang;
+  calibrate: boolean | 'refresh';
 }
 
 async function measureSettings(values: {
@@ -240,12 +246,16 @@ async function measureSettings(values: {
   seconds?: string | undefined;
   rubric?: string | undefined;
   lang?: string | undefined;
+  'no-calibrate'?: boolean | undefined;
+  recalibrate?: boolean | undefined;
 }): Promise<MeasureSettings> {
+  if (values['no-calibrate'] && values.recalibrate) throw new UsageError('use one of --no-calibrate, --recalibrate');
+  const calibrate = values['no-calibrate'] ? false : values.recalibrate ? ('refresh' as const) : true;
   const wire = values.wire === undefined ? undefined : choiceOption('wire', values.wire, WIRE_NAMES, 'framed');
   const seconds = numberOption('seconds', values.seconds, 8, { min: 2, max: 120 });
   const rubric = await loadRubric(values.rubric ? resolve(values.rubric) : undefined);
   const lang = values.lang === undefined ? (rubric.lang ?? 'en') : choiceOption('lang', values.lang, LANGS, 'en');
-  return { wire, seconds, rubric, lang };
+  return { wire, seconds, rubric, lang, calibrate };
 }
 
 function defaultOut(): string {
@@ -301,7 +311,7 @@ async function classCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions('grade', args, CLASS_OPTIONS, true);
   if (values.help) return printHelp(CLASS_HELP);
   const source = resolve(operandOf('class', positionals, 'DIR|CSV'));
-  const { wire, seconds, rubric, lang } = await measureSettings(values);
+  const { wire, seconds, rubric, lang, calibrate } = await measureSettings(values);
   const jobs = numberOption('jobs', values.jobs, defaultJobs(), { min: 1, max: 16, integer: true });
   if (values['regrade-not-graded'] && !values.out) throw new UsageError("--regrade-not-graded goes with --out FOLDER (the earlier run's folder)");
   const out = resolve(values.out ?? defaultOut());
@@ -320,6 +330,7 @@ async function classCommand(args: string[]): Promise<number> {
     noSave: true,
     quiet: Boolean(values.quiet),
     lang,
+    calibrate,
     regradeNotGraded: Boolean(values['regrade-not-graded']),
   });
   process.stdout.write(
@@ -333,7 +344,7 @@ async function gradeCommand(args: string[]): Promise<number> {
   const { values } = parseOptions('grade', args, GRADE_OPTIONS);
   if (values.help) return printHelp(GRADE_HELP);
   if (values.repo !== undefined && values.practice !== undefined) throw new UsageError('use one of --repo, --practice');
-  const { wire, seconds, rubric, lang } = await measureSettings(values);
+  const { wire, seconds, rubric, lang, calibrate } = await measureSettings(values);
   const out = resolve(values.out ?? defaultOut());
   const sandbox = await sandboxFor(values.practice ? 'class' : 'repo', Boolean(values['no-sandbox']));
   stopChildrenOnSignal();
@@ -357,6 +368,7 @@ async function gradeCommand(args: string[]): Promise<number> {
     progress,
     sandbox,
     lang,
+    calibrate,
     noSave: Boolean(values['no-save']),
     ...(wire ? { wire } : {}),
     ...(values.clip ? { clip: resolve(values.clip) } : {}),

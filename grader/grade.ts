@@ -15,7 +15,10 @@ import type { WireName } from '../src/wire/index.ts';
 import { measureClient } from './phases/measure-client.ts';
 import { runChecks } from './phases/checks.ts';
 import { prepare, type Prepared } from './phases/prepare.ts';
-import { failed, PhaseRunner, type Outcome } from './phases/runner.ts';
+import { failed, failedOurs, PhaseRunner, succeeded, type Outcome } from './phases/runner.ts';
+import { referenceBaseline, type BaselineResult } from './calibrate/baseline.ts';
+import { ReferenceServerError } from './run/reference.ts';
+import { fmt } from './score/score-submission.ts';
 import { buildReport, captionLines, type Results } from './phases/build-report.ts';
 import { captionHead, takeScreenshot, type Screenshot } from './phases/screenshot.ts';
 import { measureServer, type ServerMeasured } from './phases/measure-server.ts';
@@ -56,6 +59,11 @@ export interface GradeOptions {
   lang?: Lang;
   /** Run the submission's processes in a sandbox (grader/run/sandbox/sandbox.ts); the CLI turns it on when one can be made. */
   sandbox?: boolean;
+  /**
+   * Fit the timing limits to this machine (grader/calibrate/): the reference server's baseline,
+   * kept per machine, or measured again with 'refresh'. The CLI turns it on; off by default here.
+   */
+  calibrate?: boolean | 'refresh';
 }
 
 /** Time a phase may wait for the timing slot plus its own bound (the bound applies inside the slot). */
@@ -141,6 +149,32 @@ async function run(p: Prepared, opts: GradeOptions, runner: PhaseRunner, rubric:
   }
 }
 
+/** The reference server's baseline on this machine, for the submission's wire and window. */
+async function calibrate(p: Prepared, opts: GradeOptions): Promise<Outcome<BaselineResult>> {
+  const startTimeoutMs = opts.startTimeoutMs ?? 40_000;
+  const seconds = opts.seconds ?? 8;
+  try {
+    const result = await referenceBaseline({
+      clip: p.clip,
+      sourceFps: p.sourceFps,
+      wire: p.wire ?? (p.submission.kind === 'python' ? 'tutorial' : 'framed'),
+      seconds,
+      startTimeoutMs,
+      firstFrameTimeoutMs: opts.firstFrameTimeoutMs ?? 10_000,
+      note: (m) => opts.progress?.note(m),
+      refresh: opts.calibrate === 'refresh',
+    });
+    const f = result.baseline.figures;
+    return succeeded(
+      result,
+      `reference server ${result.cached ? `as measured ${result.baseline.measuredAt}` : 'measured now'}: fps error ${fmt(f['server.fpsErrorPct'])} %, jitter p99 ${fmt(f['server.jitterP99Ms'])} ms, drift ${fmt(f['server.driftMaxMs'])} ms`,
+    );
+  } catch (error) {
+    if (error instanceof ReferenceServerError) return failedOurs(error.message);
+    throw error;
+  }
+}
+
 export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> {
   const startedMs = Date.now();
   const runner = new PhaseRunner(opts.skip ?? [], opts.progress);
@@ -157,8 +191,10 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
   );
   let ran: Ran = { server: failed('not run'), client: failed('not run'), screenshot: failed('not run') };
   let sandboxed = false;
+  let calibration: Outcome<BaselineResult> | undefined;
   if (prepared.ok) {
     const sub = prepared.value.submission;
+    if (opts.calibrate) calibration = await runner.run('calibrate', QUEUE_MS, () => calibrate(prepared.value, opts));
     try {
       // One sandbox for all of this submission's processes (and its network, shared with the probe).
       sub.sandbox = await openSubmissionSandbox({ enabled: Boolean(opts.sandbox), repo: sub.repo, workDir: sub.workDir, clip: prepared.value.clip });
@@ -189,6 +225,7 @@ export async function gradeSubmission(opts: GradeOptions): Promise<GradeReport> 
     ...(opts.clip ? { customClip: opts.clip } : {}),
     sandboxed,
     changes: prepared.ok ? prepared.value.submission.changes : [],
+    ...(calibration ? { calibration } : {}),
   };
   // The plots' data, beside the reports (report.html draws it; kept so the plots can be redrawn).
   if (server?.series) await writeFile(join(opts.out, 'series.json'), `${JSON.stringify(server.series)}\n`);

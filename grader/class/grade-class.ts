@@ -99,6 +99,8 @@ export interface ClassOptions {
   skip?: string[];
   /** Run each submission in the sandbox (grader/run/sandbox/sandbox.ts). */
   sandbox?: boolean;
+  /** Fit the timing limits to this machine once for the class (grader/calibrate/). */
+  calibrate?: boolean | 'refresh';
   /**
    * Grade again only the students whose report in `out` says "not graded" (or who have none); the
    * others keep their report and row.
@@ -175,6 +177,7 @@ export async function gradeClass(opts: ClassOptions): Promise<{ csv: string; row
           ...(opts.skip ? { skip: opts.skip } : {}),
           ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}),
           ...(opts.lang ? { lang: opts.lang } : {}),
+          ...(opts.calibrate ? { calibrate: opts.calibrate } : {}),
         });
         await writeReports(report, {
           json: join(folder, 'report.json'),

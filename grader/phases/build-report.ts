@@ -11,7 +11,9 @@ import type { Rubric } from '../score/rubric.ts';
 import type { Lang } from '../i18n/messages.ts';
 import { committedScreenshotHashes } from '../report/phash.ts';
 import { notGradedReason } from '../score/not-graded.ts';
-import { fmt, fmtUnit, scoreSubmission } from '../score/score-submission.ts';
+import { fmt, fmtUnit, scoreSubmission, type ItemResult } from '../score/score-submission.ts';
+import type { BaselineResult } from '../calibrate/baseline.ts';
+import { CALIBRATED_FIGURES, calibrateRubric, type Baseline, type CalibratedFigure, type Widening } from '../calibrate/limits.ts';
 import type { ServerMeasured } from './measure-server.ts';
 import type { Screenshot } from './screenshot.ts';
 import type { Outcome } from './runner.ts';
@@ -35,17 +37,36 @@ export interface Results {
   sandboxed?: boolean;
   /** The clip given with --clip (undefined: the demo clip, which carries flash/beep markers). */
   customClip?: string;
+  /** The reference server's baseline on this machine, when the run was calibrated. */
+  calibration?: Outcome<BaselineResult>;
 }
 
 /** Each measuring phase's outcome by name (robustness only when it ran). */
 function phaseOutcomes(r: Results): Array<[string, Outcome<unknown>]> {
   return [
+    ...(r.calibration ? [['calibrate', r.calibration] as [string, Outcome<unknown>]] : []),
     ['server', r.server],
     ['client', r.client],
     ['screenshot', r.screenshot],
     ...(r.robustness ? [['robustness', r.robustness] as [string, Outcome<unknown>]] : []),
     ['checks', r.checks],
   ];
+}
+
+/** Each timing item's message with the reference's figure on this machine, and its limit's widening if any. */
+function withBaseline(items: ItemResult[], rubric: Rubric, baseline: Baseline, widened: readonly Widening[]): ItemResult[] {
+  const figureOf = new Map(rubric.items.map((it) => [it.id, it.kind === 'measure' ? it.figure : undefined]));
+  return items.map((item) => {
+    const figure = figureOf.get(item.id);
+    if (!figure || !(CALIBRATED_FIGURES as readonly string[]).includes(figure)) return item;
+    const reference = baseline.figures[figure as CalibratedFigure];
+    if (!Number.isFinite(reference)) return item;
+    const w = widened.find((x) => x.item === item.id);
+    const note = w
+      ? `; limit widened from ${w.from} to ${w.to}: the reference server measured ${fmt(reference)} on this machine`
+      : `; reference server on this machine: ${fmt(reference)}`;
+    return { ...item, message: `${item.message}${note}` };
+  });
 }
 
 /** Why each section was not measured, by phase name (the score's reasons for missing figures). */
@@ -113,7 +134,9 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
   const lang = meta.lang ?? meta.rubric.lang ?? 'en';
   const figures = figuresOf(r);
   const problems = problemsOf(r);
-  const result = scoreSubmission(meta.rubric, {
+  const kept = r.calibration?.ok ? r.calibration.value : undefined;
+  const calibrated = kept ? calibrateRubric(meta.rubric, kept.baseline) : undefined;
+  const scored = scoreSubmission(calibrated?.rubric ?? meta.rubric, {
     figures,
     ...(r.checks.ok ? { findings: r.checks.value } : {}),
     problems,
@@ -121,11 +144,19 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
     notMeasurable: notMeasurableOf(r, figures),
     lang,
   });
+  const result = kept && calibrated ? { ...scored, items: withBaseline(scored.items, calibrated.rubric, kept.baseline, calibrated.widened) } : scored;
   const head = await git(r.repo, ['rev-parse', 'HEAD'], { allowFail: true, timeoutMs: 5000 }).catch(() => undefined);
   const commit = head?.code === 0 ? head.stdout.trim() : undefined;
   const server = r.server.value;
   const shot = r.screenshot;
-  const notGraded = notGradedReason({ ours: oursOf(r), problems, ...(server ? { machine: server.machine } : {}), items: result.items, rubric: meta.rubric });
+  const notGraded = notGradedReason({
+    ours: oursOf(r),
+    problems,
+    ...(server ? { machine: server.machine } : {}),
+    ...(calibrated?.tooDisturbed ? { uncalibrated: calibrated.tooDisturbed } : {}),
+    items: result.items,
+    rubric: meta.rubric,
+  });
   return {
     tool: 'avsock-grader',
     startedAt: new Date(meta.startedMs).toISOString(),
@@ -160,5 +191,15 @@ export async function buildReport(r: Results, meta: { rubric: Rubric; startedMs:
       return typeof v === 'number' && Number.isFinite(v) ? [{ name, value: Math.round(Math.abs(v) * 1000) / 1000, order: 'asc' as const }] : [];
     }),
     committedScreenshots: await committedScreenshotHashes(r.repo),
+    ...(kept && calibrated
+      ? {
+          calibration: {
+            ...kept.baseline,
+            cached: kept.cached,
+            widened: calibrated.widened,
+            ...(calibrated.tooDisturbed ? { tooDisturbed: calibrated.tooDisturbed } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -28,7 +28,7 @@ export interface TimedPhaseInput {
   note: (m: string) => void;
 }
 
-export type PhaseName = 'prepare' | 'server' | 'client' | 'screenshot' | 'robustness' | 'checks';
+export type PhaseName = 'prepare' | 'calibrate' | 'server' | 'client' | 'screenshot' | 'robustness' | 'checks';
 
 /**
  * What a phase produced, or why it could not (with whatever it measured before failing).

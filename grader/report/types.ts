@@ -1,3 +1,4 @@
+import type { Baseline, Widening } from '../calibrate/limits.ts';
 import type { Finding } from '../../src/check/readiness.ts';
 import type { Lang } from '../i18n/messages.ts';
 import type { ServerFigures } from '../measure/server-figures.ts';
@@ -58,6 +59,11 @@ export interface GradeReport {
   leaderboard?: Array<{ name: string; value: number; order: 'asc' }>;
   /** The submission's processes ran in the sandbox (grader/run/sandbox/sandbox.ts). */
   sandboxed?: boolean;
+  /**
+   * The reference server measured on this machine (grader/calibrate/), when the run was calibrated:
+   * its figures, whether they were kept from an earlier run, and the limits widened for them.
+   */
+  calibration?: Baseline & { cached: boolean; widened: Widening[]; tooDisturbed?: string };
   /** Perceptual hashes of the screenshots committed under screenshots/ (report/phash.ts), for the reuse flag. */
   committedScreenshots?: Array<{ file: string; hash: string }>;
 }

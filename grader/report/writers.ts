@@ -118,6 +118,14 @@ export function toMarkdown(r: GradeReport): string {
       );
     }
   }
+  const cal = r.calibration;
+  if (cal) {
+    const f = cal.figures;
+    lines.push(
+      '',
+      `Timing limits fitted to this machine: the reference server ${cal.cached ? `(measured ${cal.measuredAt})` : '(measured before this run)'} reached fps error ${fmt(f['server.fpsErrorPct'])} %, jitter p99 ${fmt(f['server.jitterP99Ms'])} ms, drift ${fmt(f['server.driftMaxMs'])} ms, ${fmt(f['server.freezeCount'])} freezes, A/V ${fmt(f['server.avOffsetMs'])} ms${cal.widened.length ? `; widened: ${cal.widened.map((w) => `${w.item} ${w.from} → ${w.to}`).join(', ')}` : '; every limit stands as written'}${cal.tooDisturbed ? ` — **${mdEscape(cal.tooDisturbed)}**` : ''}`,
+    );
+  }
   if (r.machine) {
     const m = r.machine;
     lines.push(

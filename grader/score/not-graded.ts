@@ -33,6 +33,8 @@ export interface NotGradedEvidence {
   /** Every phase's problem line (a missing Python module shows up here). */
   problems: Record<string, string>;
   machine?: MachineLoad;
+  /** The reference server itself missed a timing limit by far on this machine (calibrate/limits.ts): its timing items cannot be judged. */
+  uncalibrated?: string;
   items: readonly ItemResult[];
   rubric: Rubric;
 }
@@ -43,10 +45,11 @@ export function notGradedReason(ev: NotGradedEvidence): string | undefined {
   if (ours.length) return ours.map(([phase, reason]) => `${phase}: ${reason}`).join('; ');
   const modules = Object.values(ev.problems).find((p) => p.includes(PYTHON_MODULES_HINT));
   if (modules) return `the grading machine's ${modules.slice(modules.indexOf(PYTHON_MODULES_HINT))}`;
-  if (ev.machine?.disturbed) {
+  if (ev.machine?.disturbed || ev.uncalibrated) {
     const figureOf = new Map(ev.rubric.items.map((it) => [it.id, it.kind === 'measure' ? it.figure : undefined]));
     const lost = ev.items.filter((it) => it.status === 'fail' && TIMING_FIGURES.has(figureOf.get(it.id) ?? ''));
-    if (lost.length) return `the machine was too busy to judge timing (${ev.machine.reason ?? 'disturbed'}) and ${lost.map((it) => it.id).join(', ')} failed`;
+    const why = ev.uncalibrated ?? `the machine was too busy to judge timing (${ev.machine?.reason ?? 'disturbed'})`;
+    if (lost.length) return `${why} and ${lost.map((it) => it.id).join(', ')} failed`;
   }
   return undefined;
 }
