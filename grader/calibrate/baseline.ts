@@ -28,9 +28,24 @@ export function calibrationDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.AVSOCK_CALIBRATION_DIR ?? join(GRADER_ROOT, '.cache', 'calibration');
 }
 
-/** The CPU quota of this process's cgroup (v2 `cpu.max`), '' when there is none or it cannot be read. */
+const readTrimmed = async (file: string): Promise<string> => (await readFile(file, 'utf8').catch(() => '')).trim();
+
+/**
+ * The CPU quota of this process's cgroup: v2's `cpu.max`, or v1's CFS quota and period (in the
+ * process's own group, or at the root where a container mounts its group); '' when there is none.
+ */
 async function cpuQuota(): Promise<string> {
-  return (await readFile('/sys/fs/cgroup/cpu.max', 'utf8').catch(() => '')).trim();
+  const v2 = await readTrimmed('/sys/fs/cgroup/cpu.max');
+  if (v2) return v2;
+  const line = (await readTrimmed('/proc/self/cgroup')).split('\n').find((l) => /^\d+:([^:]*,)?cpu(,[^:]*)?:/.test(l));
+  const group = line?.slice(line.lastIndexOf(':') + 1) ?? '/';
+  for (const mount of ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct']) {
+    for (const dir of [join(mount, group), mount]) {
+      const quota = await readTrimmed(join(dir, 'cpu.cfs_quota_us'));
+      if (quota) return `${quota} ${await readTrimmed(join(dir, 'cpu.cfs_period_us'))}`;
+    }
+  }
+  return '';
 }
 
 /** What makes timing on this machine what it is: host, CPU model and count, memory, CPU quota. */
