@@ -144,6 +144,14 @@ describe('targets', () => {
     expect(targets.find((t) => t.name.includes('server.py'))!.met).toBe(true);
     expect(targets.find((t) => t.name.startsWith('server tree CPU'))!.met).toBe(true);
     expect(targets.find((t) => t.name.includes('clients'))!.met).toBeUndefined();
+    expect(targets.find((t) => t.name.startsWith('all reports'))!.met).toBeUndefined();
+  });
+  it('judges the reports of one submission by their cold write, imports included', () => {
+    const reports = { coldMs: 1200, warmMs: 90, processes: 3, coldRunsMs: [], warmRunsMs: [], htmlBytes: 0, prairielearnBytes: 0 };
+    const judged = (coldMs: number) =>
+      evaluateTargets({ pacing: [], pacingRatios: [], fanout: [], reports: { ...reports, coldMs } } as never).find((t) => t.name.startsWith('all reports'))!;
+    expect(judged(1200)).toMatchObject({ met: false, measured: '1.20 s (warm 0.09 s)' });
+    expect(judged(640).met).toBe(true);
   });
 });
 

@@ -24,6 +24,7 @@ import {
   machineLine,
   pacingTable,
   ratioTable,
+  reportsTable,
   tailRunTable,
   tailTable,
   targetTable,
@@ -37,10 +38,11 @@ import { measureCost, measureStartup, type CostResult, type StartupResult } from
 import { measureFanout, type FanoutResult } from './sections/fanout.ts';
 import { fidelityTable, measureFidelity, type FidelityResult } from './sections/fidelity.ts';
 import { measurePacing, type PacingResult } from './sections/pacing.ts';
+import { measureReports, type ReportsResult } from './sections/reports.ts';
 import { LOSSES_PCT, lossCurveTable, measureLossCurve, measureRelayCost, relayCostTable, type LossPoint, type RelayCost } from './sections/network.ts';
 import { combineRuns, median, spread } from './summary.ts';
 
-const SECTIONS = ['pacing', 'layout', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity', 'network'] as const;
+const SECTIONS = ['pacing', 'layout', 'capacity', 'cpu', 'fanout', 'startup', 'rss', 'class', 'fidelity', 'network', 'reports'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const HELP = `npm run bench -- [options]
@@ -65,6 +67,8 @@ Measures avsock on this machine (loopback only) and prints a table per section:
   network   both wires through the impairment relay (npm run relay) at 0, 0.5, 1, 2, 5, 10 % loss,
             MTU 1500: share of frames delivered whole, longest freeze, A/V offset, audio held back;
             and the relay's own CPU at 720p30
+  reports   every report of one graded submission (JSON, Markdown, JUnit, Gradescope, report.html,
+            PrairieLearn) from a recorded run: in a fresh process, imports included, and again warm
 
 Options:
   --quick          ≤ 2 min: one 30 fps 720p clip, shorter recordings, one round, no floor sender beside
@@ -96,6 +100,8 @@ interface Plan {
   costSeconds: number;
   startupRuns: number;
   capacity: Array<{ height: 720 | 1080; stages: readonly Stage[]; clipSeconds?: number }>;
+  /** Fresh processes that write every report (each once cold, then warm). */
+  reportProcesses: number;
   /** Interleaved rounds of the media layouts (at least this many, or --runs). */
   layoutRounds: number;
   grader: boolean;
@@ -113,6 +119,8 @@ function makePlan(quick: boolean, runs: number, sections: Set<Section>): Plan {
     fanoutSeconds: quick ? 4 : 8,
     layoutSeconds: quick ? 3 : 8,
     layoutRounds: quick ? 1 : 3,
+    // A process takes about 2 s: the median of three stays cheap enough for --quick.
+    reportProcesses: 3 * runs,
     senders: (rate) => {
       const all: Method[] = ['floor', 'deadline'];
       if (!serverPyUnavailable() && (!quick || rate === '30')) all.push('server.py');
@@ -240,6 +248,7 @@ interface Measured {
   classResult?: Record<string, unknown>;
   fidelity?: FidelityResult;
   network?: { lossCurve: LossPoint[]; relayCost: RelayCost[] };
+  reports?: ReportsResult;
 }
 
 const print = (title: string, table: string): void => void process.stdout.write(`\n== ${title}\n${table}\n`);
@@ -352,6 +361,10 @@ async function measureSections(run: Run): Promise<Measured> {
       if (!plan.quick) print("the relay's own cost (profile lan, 30 fps)", relayCostTable(relayCost));
       m.network = { lossCurve, relayCost };
     }
+    if (sections.has('reports')) {
+      m.reports = await measureReports(plan.reportProcesses, log);
+      print('writing the reports of one graded submission (recorded run, every format)', reportsTable(m.reports));
+    }
     if (sections.has('fidelity')) {
       m.fidelity = await measureFidelity(plan.quick ? 4 : 8, log, runs);
       print("fidelity: the grader's probe vs an independent real-time client (tutorial server.py)", fidelityTable(m.fidelity));
@@ -364,7 +377,7 @@ async function measureSections(run: Run): Promise<Measured> {
 
 function benchResult(run: Run, m: Measured, machine: Machine, durationS: number): BenchResult {
   const { plan, sections } = run;
-  const { raw, layouts, capacity, cost, grader, startupMs, classResult } = m;
+  const { raw, layouts, capacity, cost, grader, startupMs, classResult, reports } = m;
   const pacing = raw.pacing.map((g) => combineRuns(g).value);
   const partial: Omit<BenchResult, 'targets'> = {
     version: 1,
@@ -383,6 +396,7 @@ function benchResult(run: Run, m: Measured, machine: Machine, durationS: number)
     ...(cost && sections.has('rss') ? { rssMb: { server: cost.serverPeakRssMb, client: cost.clientPeakRssMb } } : {}),
     noise: noiseOf(plan, raw),
     ...(classResult ? { class: classResult } : {}),
+    ...(reports ? { reports } : {}),
   };
   return { ...partial, targets: evaluateTargets(partial) };
 }

@@ -8,6 +8,7 @@ import { LAYOUT_LABEL } from './sections/ffmpeg-layout.ts';
 import { METHOD_LABEL } from './senders.ts';
 import type { FanoutResult } from './sections/fanout.ts';
 import type { PacingResult } from './sections/pacing.ts';
+import type { ReportsResult } from './sections/reports.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -167,6 +168,24 @@ export function costTable(r: BenchResult, markdown = false): string {
   );
 }
 
+export function reportsTable(r: ReportsResult, markdown = false): string {
+  const kb = (bytes: number): string => `${(bytes / 1000).toFixed(0)} kB`;
+  const runs = (ms: readonly number[]): string => ms.map((x) => x.toFixed(0)).join(', ');
+  return formatTable<[string, string]>(
+    [
+      { header: 'figure', align: 'left', cell: (x) => x[0] },
+      { header: 'value', align: 'left', cell: (x) => x[1] },
+    ],
+    [
+      [`cold: first write in a fresh process, imports included, ms (median of ${r.processes})`, `${txt(r.coldMs, 0)} (${runs(r.coldRunsMs)})`],
+      [`warm: each further write in the same process, ms (median of ${r.warmRunsMs.length})`, `${txt(r.warmMs, 0)} (${runs(r.warmRunsMs)})`],
+      ['report.html', kb(r.htmlBytes)],
+      ["PrairieLearn's results.json (limit 1 MB)", kb(r.prairielearnBytes)],
+    ],
+    { markdown },
+  );
+}
+
 export function targetTable(rows: readonly Target[], markdown = false): string {
   return formatTable<Target>(
     [
@@ -239,6 +258,7 @@ export function generatedMarkdown(r: BenchResult): string {
     );
   if (r.fanout.length) parts.push('', '### Fan-out (framed wire, deadline pacing, 720p30)', '', fanoutTable(r.fanout, true));
   if (r.cost || r.rssMb || r.startup || r.grader) parts.push('', '### Cost, start-up, memory', '', costTable(r, true));
+  if (r.reports) parts.push('', '### Writing the reports of one graded submission (recorded run, every format)', '', reportsTable(r.reports, true));
   return parts.join('\n');
 }
 

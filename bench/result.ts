@@ -8,6 +8,7 @@ import { summarizeTails, type RunTail, type TailSummary } from './attribution.ts
 import type { CostResult, StartupResult } from './sections/cost.ts';
 import type { FanoutResult } from './sections/fanout.ts';
 import type { PacingResult } from './sections/pacing.ts';
+import type { ReportsResult } from './sections/reports.ts';
 import type { Target } from './targets.ts';
 
 export interface Machine {
@@ -67,6 +68,8 @@ export interface BenchResult {
   /** Where the tail of avsock's jitter comes from (deadline runs, pooled). */
   tail?: TailSummary & { perRun: Array<Omit<RunTail, 'tail'> & { clipFps: number }> };
   ffmpegLayouts?: LayoutResult[];
+  /** Writing every report of one graded submission (the recorded run). */
+  reports?: ReportsResult;
   targets: Target[];
   noise: Noise;
 }

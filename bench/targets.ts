@@ -83,5 +83,15 @@ export function evaluateTargets(r: Omit<BenchResult, 'targets'>): Target[] {
     measured: r.capacity && Number.isFinite(r.capacity.fpsPerCore720) ? `${r.capacity.fpsPerCore720.toFixed(0)} fps/core` : 'not measured',
     met: r.capacity && Number.isFinite(r.capacity.fpsPerCore720) ? r.capacity.fpsPerCore720 >= 300 : undefined,
   });
+  // Cold: a grading process pays the imports of Plot, linkedom, sharp and resvg once, and `grade`
+  // grades one submission per process.
+  const reports = r.reports;
+  out.push({
+    name: 'all reports for one submission (fresh process, imports included)',
+    target: '≤ 1 s',
+    measured:
+      reports && Number.isFinite(reports.coldMs) ? `${(reports.coldMs / 1000).toFixed(2)} s (warm ${(reports.warmMs / 1000).toFixed(2)} s)` : 'not measured',
+    met: reports && Number.isFinite(reports.coldMs) ? reports.coldMs <= 1000 : undefined,
+  });
   return out;
 }
