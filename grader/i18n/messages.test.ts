@@ -61,7 +61,7 @@ describe('message catalogue', () => {
       phases: [],
       lang: 'ru',
     } satisfies GradeReport;
-    const html = reportHtml({ report, series: null });
+    const html = reportHtml({ report, plots: [] });
     expect(html).toContain('<html lang="ru">');
     expect(html).toContain('Ниже проходного балла');
     expect(toGradescope(report).tests[0]!.output).toContain('**Как исправить:** f');

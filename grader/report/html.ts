@@ -3,11 +3,8 @@
  * screenshot and the plots inline (a data: URL and SVG), no script, no request to any server, so it
  * reads the same opened from disk, as a downloaded CI artifact, on a phone and printed.
  */
-import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
 import { fmt } from '../score/score-submission.ts';
-import { renderPlots, type RenderedPlot } from './plots.ts';
-import type { ReportSeries } from './series.ts';
+import type { RenderedPlot } from './plots.ts';
 import type { GradeReport } from './types.ts';
 import { translator } from '../i18n/messages.ts';
 
@@ -15,19 +12,6 @@ type T = ReturnType<typeof translator>;
 
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-/** The screenshot as a JPEG data: URL, at most 1280 px wide (a PNG of both windows is ~1 MB; this is ~100 kB). */
-export async function screenshotDataUrl(file: string | undefined, width = 1280): Promise<string | undefined> {
-  if (!file) return undefined;
-  const png = await readFile(file).catch(() => undefined);
-  if (!png) return undefined;
-  const jpeg = await sharp(png)
-    .resize({ width, withoutEnlargement: true })
-    .jpeg({ quality: 80 })
-    .toBuffer()
-    .catch(() => undefined);
-  return jpeg ? `data:image/jpeg;base64,${jpeg.toString('base64')}` : undefined;
 }
 
 export const PAGE_CSS = `
@@ -90,14 +74,14 @@ function machine(r: GradeReport, t: T): string {
 
 export interface HtmlInput {
   report: GradeReport;
-  series: ReportSeries | null;
+  /** The plots of the run's series (ReportPictures.plots()); none when no frame arrived. */
+  plots: readonly RenderedPlot[];
   /** data: URL of the screenshot, if one was taken. */
   screenshot?: string;
 }
 
-export function reportHtml({ report: r, series, screenshot }: HtmlInput): string {
+export function reportHtml({ report: r, plots, screenshot }: HtmlInput): string {
   const t = translator(r.lang);
-  const plots = series ? renderPlots(series, r.lang) : [];
   const s = r.measured.server;
   const st = r.measured.stream;
   const parts: string[] = [];

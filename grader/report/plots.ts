@@ -18,8 +18,10 @@ export interface RenderedPlot {
   title: string;
   /** What the reader should look for, one sentence. */
   caption: string;
-  /** The SVG, or undefined when the series is empty (then `empty` says why). */
+  /** The plot for a page: its <svg>, or a <figure> of an HTML legend and the <svg>; undefined when the series is empty (then `empty` says why). */
   svg?: string;
+  /** The plot's <svg> alone, without an HTML legend around it, for rasterising. */
+  image?: string;
   /** Points in the series (= elements of the plot's `series` mark). */
   points: number;
   empty?: string;
@@ -31,15 +33,31 @@ export const BT1359_DETECTABLE = { soundEarlyMs: 45, soundLateMs: -125 } as cons
 const WIDTH = 720;
 const HEIGHT = 220;
 
-function render(options: Plot.PlotOptions): string {
-  const { document } = parseHTML('<!doctype html><html><body></body></html>');
-  const node = Plot.plot({ width: WIDTH, height: HEIGHT, marginLeft: 50, style: { background: 'transparent' }, ...options, document: document }) as unknown as {
-    outerHTML: string;
-  };
-  return node.outerHTML;
+/** Plot's result (a linkedom element), as far as it is read here. */
+interface PlotNode {
+  tagName: string;
+  outerHTML: string;
+  children: ArrayLike<PlotNode>;
 }
 
-function intervals(s: ReportSeries, t: T, legend = true): RenderedPlot {
+function render(options: Plot.PlotOptions): Pick<RenderedPlot, 'svg' | 'image'> {
+  const { document } = parseHTML('<!doctype html><html><body></body></html>');
+  const node = Plot.plot({
+    width: WIDTH,
+    height: HEIGHT,
+    marginLeft: 50,
+    style: { background: 'transparent' },
+    ...options,
+    document: document,
+  }) as unknown as PlotNode;
+  const svg = node.outerHTML;
+  if (node.tagName.toLowerCase() === 'svg') return { svg, image: svg };
+  // With a legend Plot returns a <figure>: the legend (HTML) and the plot's own <svg> as children.
+  const image = Array.from(node.children).find((c) => c.tagName.toLowerCase() === 'svg');
+  return { svg, ...(image ? { image: image.outerHTML } : {}) };
+}
+
+function intervals(s: ReportSeries, t: T): RenderedPlot {
   const base = {
     id: 'intervals',
     title: t('plot.intervals.title'),
@@ -50,10 +68,10 @@ function intervals(s: ReportSeries, t: T, legend = true): RenderedPlot {
   const data = s.intervals.map((p) => ({ ...p, kind: p.mark ?? 'steady' }));
   return {
     ...base,
-    svg: render({
+    ...render({
       x: { label: t('axis.seconds') },
       y: { label: t('axis.intervalMs'), type: 'symlog', grid: true },
-      color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend },
+      color: { domain: ['steady', 'freeze', 'stall'], range: ['#4269d0', '#ff8c00', '#d62728'], legend: true },
       marks: [
         Plot.ruleY([s.nominalIntervalMs], { stroke: '#555', strokeDasharray: '4,3' }),
         Plot.dot(data, { x: 't', y: 'ms', fill: 'kind', r: 2, className: 'series' }),
@@ -67,7 +85,7 @@ function fps(s: ReportSeries, t: T): RenderedPlot {
   if (!s.fpsPerSecond.length) return { ...base, empty: t('empty.second') };
   return {
     ...base,
-    svg: render({
+    ...render({
       x: { label: t('axis.second'), type: 'band' },
       y: { label: t('axis.frames'), grid: true },
       marks: [
@@ -84,7 +102,7 @@ function av(s: ReportSeries, t: T): RenderedPlot {
   const band = [{ x1: 0, x2: Math.max(s.windowS, ...s.av.map((p) => p.t)), y1: BT1359_DETECTABLE.soundLateMs, y2: BT1359_DETECTABLE.soundEarlyMs }];
   return {
     ...base,
-    svg: render({
+    ...render({
       x: { label: t('axis.seconds') },
       y: { label: t('axis.offsetMs'), grid: true, domain: [Math.min(-200, ...s.av.map((p) => p.offsetMs)), Math.max(120, ...s.av.map((p) => p.offsetMs))] },
       marks: [
@@ -101,7 +119,7 @@ function audio(s: ReportSeries, t: T): RenderedPlot {
   if (!s.audioLevel.length) return { ...base, empty: t('empty.audio') };
   return {
     ...base,
-    svg: render({
+    ...render({
       x: { label: t('axis.seconds') },
       y: { label: t('axis.queuedMs'), grid: true },
       marks: [
@@ -118,7 +136,7 @@ function jitter(s: ReportSeries, t: T): RenderedPlot {
   if (!s.jitter.length) return { ...base, empty: t('empty.frames') };
   return {
     ...base,
-    svg: render({
+    ...render({
       x: { label: '|D| (ms)' },
       y: { label: t('axis.frames'), grid: true },
       marks: [
@@ -127,11 +145,6 @@ function jitter(s: ReportSeries, t: T): RenderedPlot {
       ],
     }),
   };
-}
-
-/** The frame-arrival plot alone as a bare <svg> (no HTML legend around it), for rasterising. */
-export function intervalsSvg(s: ReportSeries, lang: Lang = 'en'): string | undefined {
-  return intervals(s, translator(lang), false).svg;
 }
 
 export function renderPlots(s: ReportSeries, lang: Lang = 'en'): RenderedPlot[] {

@@ -5,11 +5,7 @@
  * the frame-arrival plot, rasterised by resvg (no browser) — with the whole file kept under
  * PrairieLearn's 1 MB limit.
  */
-import { readFile } from 'node:fs/promises';
-import { Resvg } from '@resvg/resvg-js';
-import sharp from 'sharp';
-import { intervalsSvg } from './plots.ts';
-import type { ReportSeries } from './series.ts';
+import type { ReportPictures } from './pictures.ts';
 import type { GradeReport } from './types.ts';
 import { translator } from '../i18n/messages.ts';
 
@@ -30,28 +26,14 @@ function pngUrl(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
-/** The frame-arrival plot as a PNG, from its SVG, or undefined without frames. */
-export function timelinePng(series: ReportSeries | null, lang: GradeReport['lang'] = 'en'): Buffer | undefined {
-  const svg = series ? intervalsSvg(series, lang) : undefined;
-  if (!svg) return undefined;
-  // Plot's SVG takes its text colour from CSS (currentColor): give it black on white.
-  const standalone = svg.replace('<svg ', '<svg xmlns="http://www.w3.org/2000/svg" color="black" ');
-  return new Resvg(standalone, { background: 'white', fitTo: { mode: 'width', value: 720 } }).render().asPng();
-}
+/** Screenshot widths tried in turn until the whole file fits; none as the last resort. */
+const SCREENSHOT_WIDTHS = [800, 560, 400] as const;
 
-async function screenshotPng(file: string | undefined, width: number): Promise<Buffer | undefined> {
-  if (!file) return undefined;
-  const png = await readFile(file).catch(() => undefined);
-  return png
-    ? sharp(png)
-        .resize({ width, withoutEnlargement: true })
-        .png({ palette: true, compressionLevel: 9 })
-        .toBuffer()
-        .catch(() => undefined)
-    : undefined;
-}
-
-export async function toPrairieLearn(r: GradeReport, series: ReportSeries | null): Promise<PrairieLearnResults> {
+/** The results of a graded run; `pictures` are the run's, shared with report.html when it is written too. */
+export async function toPrairieLearn(r: GradeReport, pictures: ReportPictures): Promise<PrairieLearnResults> {
+  // Both pictures at once: sharp and resvg work on libuv's threads.
+  const timelinePng = pictures.timelinePng();
+  void pictures.screenshotPng(SCREENSHOT_WIDTHS[0]);
   const t = translator(r.lang);
   const tests = r.checks.map((c) => ({
     name: c.title,
@@ -75,11 +57,10 @@ export async function toPrairieLearn(r: GradeReport, series: ReportSeries | null
     tests,
     images: [],
   };
-  const timeline = timelinePng(series, r.lang);
-  const shotFile = r.screenshotInfo.reportCopy ?? r.screenshot ?? undefined;
+  const timeline = await timelinePng;
   // Shrink the screenshot until the whole file fits.
-  for (const width of [800, 560, 400, 0]) {
-    const shot = width ? await screenshotPng(shotFile, width) : undefined;
+  for (const width of [...SCREENSHOT_WIDTHS, 0]) {
+    const shot = width ? await pictures.screenshotPng(width) : undefined;
     const images = [
       ...(shot ? [{ label: t('lms.screenshotLabel'), url: pngUrl(shot) }] : []),
       ...(timeline ? [{ label: t('plot.intervals.title'), url: pngUrl(timeline) }] : []),

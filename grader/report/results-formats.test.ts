@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { GRADER_ROOT } from '../run/reference.ts';
 import { loadRubric, validateRubric } from '../score/rubric.ts';
 import { toGradescope } from './gradescope.ts';
+import { ReportPictures, screenshotFileOf } from './pictures.ts';
 import { PRAIRIELEARN_LIMIT_BYTES, toPrairieLearn } from './prairielearn.ts';
 
 import type { GradeReport } from './types.ts';
@@ -29,6 +30,8 @@ function graded(o: Partial<GradeReport> = {}): GradeReport {
   if (!('notGraded' in o)) delete r.notGraded;
   return r;
 }
+
+const picturesOf = (r: GradeReport): ReportPictures => new ReportPictures(series, { lang: r.lang, screenshot: screenshotFileOf(r) });
 
 describe('series.json', () => {
   it("a recorded grading's series reads back through its schema; a changed one is refused", async () => {
@@ -82,7 +85,8 @@ describe('Gradescope results.json', () => {
 
 describe('PrairieLearn results.json', () => {
   it('score 0–1, gradable, tests, the screenshot and the frame plot as PNG data URLs, under 1 MB', async () => {
-    const pl = await toPrairieLearn(graded(), series);
+    const r = graded();
+    const pl = await toPrairieLearn(r, picturesOf(r));
     const size = Buffer.byteLength(toJson(pl));
     expect(size).toBeLessThan(PRAIRIELEARN_LIMIT_BYTES);
     expect(pl.gradable).toBe(true);
@@ -98,7 +102,8 @@ describe('PrairieLearn results.json', () => {
   });
 
   it('a not-graded run is not gradable', async () => {
-    const pl = await toPrairieLearn(graded({ notGraded: 'the grader failed in its server phase: x' }), series);
+    const r = graded({ notGraded: 'the grader failed in its server phase: x' });
+    const pl = await toPrairieLearn(r, picturesOf(r));
     expect(pl).toMatchObject({ gradable: false, score: 0, format_errors: ['the grader failed in its server phase: x'] });
   });
 });

@@ -1,11 +1,14 @@
 /**
- * Report writers: JSON, Markdown (also GitHub's job summary), JUnit XML (CI test tabs) and
- * Gradescope's results.json ({score, tests: [{name, score, max_score, output}]}).
+ * Report writers: JSON, Markdown (also GitHub's job summary), JUnit XML (CI test tabs),
+ * Gradescope's results.json ({score, tests: [{name, score, max_score, output}]}), and the two with
+ * pictures — report.html and PrairieLearn's results.json — which share them (pictures.ts).
  */
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { toGradescope } from './gradescope.ts';
-import { reportHtml, screenshotDataUrl } from './html.ts';
+import { reportHtml } from './html.ts';
+import { ReportPictures, screenshotFileOf } from './pictures.ts';
+import { toPrairieLearn } from './prairielearn.ts';
 import { ReportSeriesSchema, type ReportSeries } from './series.ts';
 import { parseJson } from '../../src/json.ts';
 import type { ServerFigureName } from '../measure/server-figures.ts';
@@ -209,23 +212,30 @@ export async function readSeries(file: string): Promise<ReportSeries | null> {
   }
 }
 
-/** report.html from the report, its series.json and its screenshot. */
-export async function writeHtmlReport(r: GradeReport, html: string, seriesFile = join(dirname(html), 'series.json')): Promise<void> {
-  const screenshot = await screenshotDataUrl(r.screenshotInfo.reportCopy ?? r.screenshot ?? undefined);
-  await write(html, reportHtml({ report: r, series: await readSeries(seriesFile), ...(screenshot ? { screenshot } : {}) }));
+/** The pictures of a graded run: its series.json drawn, its screenshot encoded, each once. */
+async function picturesOf(r: GradeReport, seriesFile: string): Promise<ReportPictures> {
+  return new ReportPictures(await readSeries(seriesFile), { lang: r.lang, screenshot: screenshotFileOf(r) });
 }
 
+async function writeHtml(r: GradeReport, file: string, pictures: ReportPictures): Promise<void> {
+  const [plots, screenshot] = await Promise.all([pictures.plots(), pictures.screenshotJpegUrl()]);
+  await write(file, reportHtml({ report: r, plots, ...(screenshot ? { screenshot } : {}) }));
+}
+
+/** report.html from the report, its series.json and its screenshot. */
+export async function writeHtmlReport(r: GradeReport, html: string, seriesFile = join(dirname(html), 'series.json')): Promise<void> {
+  await writeHtml(r, html, await picturesOf(r, seriesFile));
+}
+
+/**
+ * Every report asked for. The text ones first, so a picture that cannot be made leaves them
+ * written; then report.html and PrairieLearn's file together, from one set of pictures.
+ */
 export async function writeReports(
   r: GradeReport,
   files: { json?: string; markdown?: string; junit?: string; gradescope?: string; html?: string; prairielearn?: string; series?: string },
 ): Promise<void> {
   if (files.json) await write(files.json, toJson(r));
-  if (files.html) await writeHtmlReport(r, files.html, files.series);
-  if (files.prairielearn) {
-    const { toPrairieLearn } = await import('./prairielearn.ts');
-    const series = await readSeries(files.series ?? join(dirname(files.html ?? files.json ?? files.prairielearn), 'series.json'));
-    await write(files.prairielearn, toJson(await toPrairieLearn(r, series)));
-  }
   const md = toMarkdown(r);
   if (files.markdown) await write(files.markdown, md);
   if (files.junit) await write(files.junit, toJunit(r));
@@ -240,4 +250,11 @@ export async function writeReports(
     if (room > 200)
       await appendFile(summary, Buffer.byteLength(md) <= room ? md : `${md.slice(0, room - 100)}\n\n(cut: the full report is in the artifacts)\n`);
   }
+  const { html, prairielearn } = files;
+  if (!html && !prairielearn) return;
+  const pictures = await picturesOf(r, files.series ?? join(dirname((html ?? files.json ?? prairielearn)!), 'series.json'));
+  await Promise.all([
+    html ? writeHtml(r, html, pictures) : undefined,
+    prairielearn ? toPrairieLearn(r, pictures).then((results) => write(prairielearn, toJson(results))) : undefined,
+  ]);
 }
