@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import * as Plot from '@observablehq/plot';
-import { parseHTML } from 'linkedom';
+// The same one-module build of linkedom as the report's plots (plots.ts says why).
+import { parseHTML } from 'linkedom/worker';
 import sharp from 'sharp';
 import { GRADER_ROOT } from '../run/reference.ts';
 import { fmt } from '../score/score-submission.ts';
