@@ -39,6 +39,10 @@ export class Departures {
    */
   at(atMs: number, run: () => void): void {
     if (this.#closed) return;
+    if (this.#heap.length === 0 && atMs <= this.#now() + EARLY_MS) {
+      run(); // nothing waits ahead of it: no job, heap or timer
+      return;
+    }
     this.#push({ atMs, seq: this.#seq++, run });
     if (atMs <= this.#now() + EARLY_MS && this.#heap[0]!.atMs <= atMs) {
       this.#runDue();
@@ -76,15 +80,14 @@ export class Departures {
     if (this.#timer && this.#timerAtMs <= head.atMs) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAtMs = head.atMs;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#timerAtMs = Infinity;
-        this.#runDue();
-      },
-      Math.max(0, head.atMs - this.#now()),
-    );
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, head.atMs - this.#now()));
   }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAtMs = Infinity;
+    this.#runDue();
+  };
 
   #push(job: Job): void {
     const h = this.#heap;

@@ -14,7 +14,8 @@
  * May import: src/wire/, src/timing/, src/errors.ts.
  */
 import dgram from 'node:dgram';
-import net from 'node:net';
+import dns from 'node:dns';
+import net, { isIP } from 'node:net';
 import type { FrameTagger } from '../wire/wire.ts';
 import { Departures } from './departures.ts';
 import { sleep } from '../timing/wait.ts';
@@ -25,6 +26,8 @@ import type { NetSetting } from './spec.ts';
 
 /** Bytes a TCP direction may hold (queued in the relay plus unsent in the far socket) before it stops reading. */
 export const STREAM_BUFFER_BYTES = 256 * 1024;
+/** Bytes read from the server's TCP side at a time (a stream's default read size, Node's 64 KiB). */
+const STREAM_READ_BYTES = 64 * 1024;
 /** A client address silent this long (ms) is forgotten and its upstream socket closed. */
 export const SESSION_IDLE_MS = 30_000;
 /** Client addresses served at once; beyond, the longest-silent one is forgotten. */
@@ -90,6 +93,26 @@ function udpType(host: string): 'udp4' | 'udp6' {
   return host.includes(':') ? 'udp6' : 'udp4';
 }
 
+/**
+ * dgram resolves the address of every send(), and its default (dns.lookup) answers even an IP
+ * literal a tick later, through a closure per datagram. The relay only ever sends to IP literals (a
+ * client's rinfo.address, the server's --to), so those are answered at once; a name still goes to DNS.
+ */
+const literalLookup: NonNullable<dgram.SocketOptions['lookup']> = (hostname, options, callback) => {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, options, callback);
+};
+
+/** The first `length` bytes: the datagram itself unless it was cut short (no view allocated per send). */
+function prefix(datagram: Buffer, length: number): Buffer {
+  return length === datagram.length ? datagram : datagram.subarray(0, length);
+}
+
+function udpSocket(host: string): dgram.Socket {
+  return dgram.createSocket({ type: udpType(host), lookup: literalLookup });
+}
+
 function sumFrames(a: FrameCounts, b: FrameCounts): FrameCounts {
   return {
     frames: a.frames + b.frames,
@@ -144,7 +167,7 @@ export class ImpairmentRelay {
     this.#down = new DatagramPath(opts.net.down, seededRandom(opts.net.down.seed), this.#downLink);
     this.#up = new DatagramPath(opts.net.up, seededRandom(opts.net.up.seed), this.#upLink);
     this.#streamSeed = opts.net.down.seed;
-    this.#udp = dgram.createSocket(udpType(opts.listenHost ?? '127.0.0.1'));
+    this.#udp = udpSocket(opts.listenHost ?? '127.0.0.1');
     this.#tcp = net.createServer((socket) => this.#onConnection(socket));
   }
 
@@ -259,10 +282,10 @@ export class ImpairmentRelay {
     const session = this.#sessionFor(rinfo);
     session.lastSeenMs = this.#now();
     const verdict = this.#up.decide(this.#nextId++, msg.length, this.#now());
-    const copy = Buffer.from(msg);
+    // dgram gives each message its own memory, so the datagram is kept as it is, not copied.
     for (const d of verdict.departures) {
       this.#departures.at(d.atMs, () => {
-        session.upstream.send(copy.subarray(0, d.length), this.#opts.serverVideoPort, this.#opts.serverHost, () => {});
+        session.upstream.send(prefix(msg, d.length), this.#opts.serverVideoPort, this.#opts.serverHost);
       });
     }
   }
@@ -304,7 +327,7 @@ export class ImpairmentRelay {
       this.#videoInFlight -= 1;
       const { session, datagram, part } = entry;
       if (part) session.ledger.delivered(part, length === datagram.length);
-      this.#udp.send(datagram.subarray(0, length), session.client.port, session.client.address, () => {});
+      this.#udp.send(prefix(datagram, length), session.client.port, session.client.address);
     });
   }
 
@@ -326,7 +349,7 @@ export class ImpairmentRelay {
       const oldest = [...this.#sessions.values()].sort((a, b) => a.lastSeenMs - b.lastSeenMs)[0]!;
       this.#closeSession(oldest);
     }
-    const upstream = dgram.createSocket(udpType(this.#opts.serverHost));
+    const upstream = udpSocket(this.#opts.serverHost);
     upstream.on('error', (error) => this.#log(`relay: upstream udp ${error.message}`));
     const session: Session = {
       key,
@@ -386,7 +409,22 @@ export class ImpairmentRelay {
    * order, and the client must not see its connection closed for it.
    */
   #connectServer(client: net.Socket, port: number, giveUpAtMs: number, attempt = 0): void {
-    const server = net.connect({ host: this.#opts.serverHost, port, noDelay: true });
+    // The server's side (the audio: a chunk every ~23 ms) is read through onread: libuv hands the
+    // bytes straight to one callback, without a stream's push/emit/read-more round per chunk.
+    let fromServer: ((chunk: Buffer) => void) | undefined;
+    const server = net.connect({
+      host: this.#opts.serverHost,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: Buffer.allocUnsafe(STREAM_READ_BYTES),
+        callback: (length, buffer) => {
+          // The read buffer is reused: the chunk is held until its release time, so it is copied.
+          fromServer?.(Buffer.from(buffer.subarray(0, length)));
+          return true; // pausing is check()'s, through pause()/resume()
+        },
+      },
+    });
     this.#connections.add(server);
     const closeBoth = (): void => {
       client.destroy();
@@ -414,14 +452,17 @@ export class ImpairmentRelay {
       const down = new StreamPath(this.#net.down, seededRandom(seed), this.#downLink, this.#audioDown);
       const up = new StreamPath(this.#net.up, seededRandom(seed ^ 0x5bd1e995), this.#upLink, this.#audioUp);
       client.on('error', closeBoth);
-      this.#pipe(server, client, down);
-      this.#pipe(client, server, up);
+      fromServer = this.#pipe(server, client, down);
+      client.on('data', this.#pipe(client, server, up));
       client.resume();
     });
   }
 
-  /** Copies `from` → `to` through `path`, holding at most STREAM_BUFFER_BYTES before it stops reading. */
-  #pipe(from: net.Socket, to: net.Socket, path: StreamPath): void {
+  /**
+   * Copies `from` → `to` through `path`, holding at most STREAM_BUFFER_BYTES before it stops
+   * reading; returns what takes each chunk read from `from`.
+   */
+  #pipe(from: net.Socket, to: net.Socket, path: StreamPath): (chunk: Buffer) => void {
     let queued = 0;
     let paused = false;
     const check = (): void => {
@@ -436,7 +477,12 @@ export class ImpairmentRelay {
         from.resume();
       }
     };
-    from.on('data', (chunk: Buffer) => {
+    to.on('drain', check);
+    from.on('end', () => {
+      // After everything before it: the end of a TCP stream is in order too.
+      this.#departures.at(Math.max(this.#now(), path.lastReleaseMs), () => to.end());
+    });
+    return (chunk) => {
       queued += chunk.length;
       this.#departures.at(path.release(chunk.length, this.#now()), () => {
         queued -= chunk.length;
@@ -444,11 +490,6 @@ export class ImpairmentRelay {
         check();
       });
       check();
-    });
-    to.on('drain', check);
-    from.on('end', () => {
-      // After everything before it: the end of a TCP stream is in order too.
-      this.#departures.at(Math.max(this.#now(), path.lastReleaseMs), () => to.end());
-    });
+    };
   }
 }

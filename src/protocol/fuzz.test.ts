@@ -19,6 +19,7 @@ import {
   encodeHello,
   encodeStreamMessage,
   FrameReassembler,
+  peekFragment,
   SequenceTracker,
   StreamDeframer,
   type StreamMessage,
@@ -167,6 +168,24 @@ describe(`random and mutated inputs (${RUNS} per parser)`, () => {
     const threw = onlyOurErrors(all, decodeDatagram);
     expect(threw).toBeGreaterThan(RUNS / 2);
     expect(decodeDatagram(datagramValid[2]!)).toEqual({ type: 'hello', token: 0xabcdef01 });
+  });
+
+  it('peekFragment: never throws and places exactly the datagrams decodeDatagram reads as fragments', () => {
+    const all = inputs(datagramValid, SEED + 1, 64);
+    let placed = 0;
+    onlyOurErrors(all, (b) => {
+      const place = peekFragment(b);
+      let decoded;
+      try {
+        decoded = decodeDatagram(b);
+      } catch {
+        decoded = undefined;
+      }
+      const expected = decoded?.type === 'fragment' ? { frameId: decoded.frameId, index: decoded.index, count: decoded.count } : undefined;
+      check(JSON.stringify(place) === JSON.stringify(expected), `peekFragment disagrees with decodeDatagram on ${b.toString('hex')}`);
+      if (place) placed++;
+    });
+    expect(placed).toBeGreaterThan(1000);
   });
 
   it('decodeStreamMessage: only DecodeError, and it still decodes', () => {

@@ -6,6 +6,7 @@
  */
 import {
   decodeDatagram,
+  peekFragment,
   encodeHello,
   encodeStreamMessage,
   fragmentFrame,
@@ -130,14 +131,7 @@ export const framedWire: Wire = {
     };
   },
   connectionClosed: { code: 1, reason: 'the server closed the connection without end-of-stream: the server is gone', playOutMs: undefined },
-  newFrameTagger: () => (datagram) => {
-    try {
-      const message = decodeDatagram(datagram);
-      return message.type === 'fragment' ? { frameId: message.frameId, index: message.index, count: message.count } : undefined;
-    } catch {
-      return undefined;
-    }
-  },
+  newFrameTagger: () => peekFragment,
   hints: {
     noGreeting: 'is it an avsock server in framed wire? (a tutorial-wire server needs --wire tutorial)',
     badGreeting: 'try --wire tutorial',

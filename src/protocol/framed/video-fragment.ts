@@ -81,6 +81,31 @@ export function decodeFragmentBody(r: ByteReader): VideoFragment {
   return { type: 'fragment', seq, frameId, ptsUs, index, count, payload };
 }
 
+/** Where a fragment sits in its frame: the fields a relay needs to follow frames. */
+export interface FragmentPlace {
+  readonly frameId: number;
+  readonly index: number;
+  readonly count: number;
+}
+
+/** 2^53 − 1 as a u64's high 32 bits: a ptsUs is exact in a JS number iff its high word is at most this. */
+const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
+
+/**
+ * The place of a datagram that decodeDatagram() reads as a fragment, undefined for any other (the
+ * same checks: size, magic, version, type, ptsUs ≤ 2^53 − 1, count, index), read in place: no
+ * reader, payload view, BigInt or thrown error per datagram, for a relay tagging a thousand a second.
+ */
+export function peekFragment(buf: Buffer): FragmentPlace | undefined {
+  if (buf.length <= OFF_PAYLOAD) return undefined; // the header and at least one payload byte
+  if (buf.readUInt16BE(0) !== MAGIC || buf[2] !== VERSION || buf[3] !== TYPE_FRAGMENT) return undefined;
+  if (buf.readUInt32BE(OFF_PTS) > MAX_SAFE_HIGH_WORD) return undefined;
+  const index = buf.readUInt16BE(OFF_INDEX);
+  const count = buf.readUInt16BE(OFF_COUNT);
+  if (count < 1 || count > MAX_FRAGMENTS || index >= count) return undefined;
+  return { frameId: buf.readUInt32BE(OFF_FRAME_ID), index, count };
+}
+
 /**
  * Splits one JPEG into datagrams of at most maxDatagram bytes (header included).
  * Datagram i carries seq = (firstSeq + i) >>> 0. Every datagram but the last carries a full payload.
