@@ -17,10 +17,10 @@ import { NullSink } from '../../src/audio/sinks.ts';
 import { StreamClient } from '../../src/client/stream-client.ts';
 import type { RelayReport } from '../../src/net/impairment-relay.ts';
 import { startChild, type ChildHandle } from '../../src/process/children.ts';
-import { settlesWithin } from '../../src/timing/wait.ts';
+import { settlesWithin, sleep } from '../../src/timing/wait.ts';
 import type { WireName } from '../../src/wire/index.ts';
 import { benchClip, REPO_ROOT, startServer, waitForLine } from '../start-programs.ts';
-import { TreeSampler } from '../proc.ts';
+import { TreeSampler, treeCpuSeconds } from '../proc.ts';
 
 /** What the section reads of the relay's report; the rest is the relay's own writing. */
 const RelayReportFieldsSchema = v.looseObject({
@@ -64,6 +64,33 @@ export interface RelayCost {
 
 /** The relay's CPU is read after this long of traffic (ms): its first seconds compile the hot paths (measured ≈ 7 % of a core in the first second, 2–3 % after). */
 const STEADY_AFTER_MS = 3000;
+
+/**
+ * Before the traffic starts, a relay measured for its cost must have finished starting: a fresh Node
+ * process under tsx goes on collecting its start-up garbage on V8's helper threads for about 15 s,
+ * traffic or not (an idle relay, measured: 0.9 % of a core in its first 8 s, 0.3 % in the next 8,
+ * 0.0 after), which would be billed to the traffic. Quiet = no CPU tick over QUIET_WINDOW_MS.
+ */
+const QUIET_WINDOW_MS = 3000;
+/** Gives up waiting for quiet after this long (ms) and measures anyway, saying so. */
+const QUIET_CAP_MS = 40_000;
+
+/** Resolves once the process tree at `pid` used no CPU tick over the last QUIET_WINDOW_MS (or after QUIET_CAP_MS). */
+async function untilQuiet(pid: number, name: string, log: (msg: string) => void): Promise<void> {
+  const startedMs = performance.now();
+  const samples: Array<{ atMs: number; cpuS: number }> = [];
+  for (;;) {
+    const now = performance.now();
+    samples.push({ atMs: now, cpuS: treeCpuSeconds(pid) });
+    const from = samples.find((x) => x.atMs >= now - QUIET_WINDOW_MS)!;
+    if (now - from.atMs >= QUIET_WINDOW_MS - 100 && samples.at(-1)!.cpuS === from.cpuS) return;
+    if (now - startedMs > QUIET_CAP_MS) {
+      log(`network: the ${name} still used CPU ${QUIET_CAP_MS / 1000} s after its start; measuring anyway`);
+      return;
+    }
+    await sleep(250);
+  }
+}
 
 const RELAY_LINE = /^relay: udp [\d.]+:(\d+) tcp [\d.]+:(\d+)/;
 
@@ -116,6 +143,8 @@ async function play(opts: {
   width: number;
   profile: string | undefined;
   seconds: number;
+  /** Wait for the relay process to finish starting (untilQuiet) before the traffic: set when its CPU is the figure. */
+  settle: boolean;
   log: (msg: string) => void;
 }): Promise<Played> {
   const statsFile = join(os.tmpdir(), `avsock-bench-relay-${process.pid}-${Date.now()}.json`);
@@ -124,6 +153,7 @@ async function play(opts: {
   let client: StreamClient | undefined;
   try {
     relay = await startRelay(server, opts.profile, statsFile);
+    if (opts.settle) await untilQuiet(relay.child.pid!, relay.child.name, opts.log);
     const sampler = new TreeSampler(relay.child.pid!, 250).start();
     const shownAtMs: number[] = [];
     client = await StreamClient.start({
@@ -169,7 +199,7 @@ export async function measureLossCurve(seconds: number, log: (msg: string) => vo
   for (const wire of ['framed', 'tutorial'] as const) {
     for (const lossPct of losses) {
       log(`network: ${wire} wire, ${lossPct} % loss`);
-      const r = await play({ wire, file, width: 400, profile: `loss=${lossPct}%,mtu=1500,seed=1`, seconds, log });
+      const r = await play({ wire, file, width: 400, profile: `loss=${lossPct}%,mtu=1500,seed=1`, seconds, settle: false, log });
       const f = r.relay!.frames;
       points.push({
         wire,
@@ -197,9 +227,9 @@ export async function measureRelayCost(seconds: number, log: (msg: string) => vo
     ['tutorial', 400],
   ] as const) {
     log(`network: relay cost, ${wire} wire, ${width} px`);
-    const r = await play({ wire, file, width, profile: 'lan', seconds, log });
+    const r = await play({ wire, file, width, profile: 'lan', seconds, settle: true, log });
     log(`network: floor (bare pass-through), ${wire} wire, ${width} px`);
-    const floor = await play({ wire, file, width, profile: undefined, seconds, log });
+    const floor = await play({ wire, file, width, profile: undefined, seconds, settle: true, log });
     out.push({
       wire,
       width,
