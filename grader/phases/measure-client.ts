@@ -9,7 +9,6 @@
  *   play sound (PCM into the grader's ALSA file sink).
  */
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { framesSent, nonSilentSeconds, parseStatusLine, type StatusSample } from '../measure/tutorial-client.ts';
@@ -243,14 +242,7 @@ async function runClient(input: ClientInput, profile: string | undefined): Promi
       );
       started.push(ref.launched);
       if (profile !== undefined && relayPorts) {
-        relay = await startRelay({
-          profile,
-          listen: relayPorts,
-          server: ports,
-          statsDir: tmpdir(),
-          startTimeoutMs: input.startTimeoutMs,
-          ...(sub.sandbox ? { wrap: sub.sandbox.joinNetwork } : {}),
-        });
+        relay = await startRelay({ profile, listen: relayPorts, server: ports, startTimeoutMs: input.startTimeoutMs, wrap: sub.sandbox?.joinNetwork });
         started.push(relay.launched);
       }
     } catch (error) {

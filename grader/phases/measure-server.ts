@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { computeServerFigures, type ServerFigures } from '../measure/server-figures.ts';
 import type { WireName } from '../../src/wire/index.ts';
-import { probeServer } from '../measure/probe-client.ts';
+import { probeServer, type ProbeRecording } from '../measure/probe-client.ts';
 import { startLoadWatch, type MachineLoad } from '../run/launch/machine-load.ts';
 import { allocateStreamPorts, releasePorts, type StreamPorts } from '../run/launch/ports.ts';
 import type { Launched } from '../run/launch/launch.ts';
@@ -35,17 +35,15 @@ export interface ServerMeasured {
   live?: { server: Launched; ports: StreamPorts };
 }
 
-async function measure(input: ServerInput, server: Launched, ports: StreamPorts): Promise<ServerMeasured> {
-  const startedMs = performance.now();
-  const exitedAt = server.handle.exited.then(
-    () => performance.now(),
-    () => performance.now(),
-  );
+/**
+ * The probe registered at `ports` — the server's own, or a relay's in front of it — for the
+ * input's window; a server that dies ends the wait at once instead of after the connect timeout.
+ */
+export async function probeUntilExit(input: ServerInput, server: Launched, ports: Pick<StreamPorts, 'videoPort' | 'audioPort'>): Promise<ProbeRecording> {
   const abort = new AbortController();
-  // A server that dies early ends the wait at once instead of after the connect timeout.
-  void exitedAt.then(() => abort.abort());
-  const loadDone = await startLoadWatch();
-  const rec = await probeServer({
+  const stop = (): void => abort.abort();
+  void server.handle.exited.then(stop, stop);
+  return probeServer({
     host: '127.0.0.1',
     videoPort: ports.videoPort,
     audioPort: ports.audioPort,
@@ -57,6 +55,16 @@ async function measure(input: ServerInput, server: Launched, ports: StreamPorts)
     // In a sandbox the server listens on its private loopback: the probe joins that network.
     ...(input.submission.sandbox ? { wrapCommand: input.submission.sandbox.joinNetwork } : {}),
   });
+}
+
+async function measure(input: ServerInput, server: Launched, ports: StreamPorts): Promise<ServerMeasured> {
+  const startedMs = performance.now();
+  const exitedAt = server.handle.exited.then(
+    () => performance.now(),
+    () => performance.now(),
+  );
+  const loadDone = await startLoadWatch();
+  const rec = await probeUntilExit(input, server, ports);
   const machine = await loadDone();
   const figures = rec.frames.length ? await computeServerFigures(rec, { sourceFps: input.sourceFps }) : null;
   const exit = server.exit ? { atMs: await exitedAt, startedMs, how: server.exit.signal ?? `code ${server.exit.code}`, tail: server.out.tail(1) } : undefined;

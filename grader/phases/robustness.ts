@@ -13,8 +13,6 @@
  * Each figure is the worst over the profiles; each profile's own figures go into the report. Runs
  * in the timing slot, as the other timed phases.
  */
-import { tmpdir } from 'node:os';
-import { probeServer } from '../measure/probe-client.ts';
 import { allocateStreamPorts, releasePorts } from '../run/launch/ports.ts';
 import type { Launched } from '../run/launch/launch.ts';
 import { withTimingSlot } from '../run/launch/timing-slot.ts';
@@ -23,11 +21,11 @@ import { RelayStartError, startRelay, type RelayCounts, type RunningRelay } from
 import type { RobustnessFigures, RobustnessRun } from '../score/figure-record.ts';
 import { fmt } from '../score/score-submission.ts';
 import { measureClientThrough } from './measure-client.ts';
-import { bounded, failed, failedOurs, succeeded, type Outcome, type TimedPhaseInput } from './runner.ts';
+import { probeUntilExit, type ServerInput } from './measure-server.ts';
+import { bounded, failed, failedOurs, succeeded, type Outcome } from './runner.ts';
 
-export interface RobustnessInput extends TimedPhaseInput {
+export interface RobustnessInput extends ServerInput {
   profiles: readonly string[];
-  firstFrameTimeoutMs: number;
   /** Report folder (the client's stats and PCM files). */
   out: string;
 }
@@ -104,37 +102,14 @@ async function serverThrough(input: RobustnessInput, profile: string): Promise<R
       ...(input.display ? { display: input.display } : {}),
     });
     started.push(server);
-    const wrap = sub.sandbox?.joinNetwork;
     try {
-      relay = await startRelay({
-        profile,
-        listen: relayPorts,
-        server: ports,
-        statsDir: tmpdir(),
-        startTimeoutMs: input.startTimeoutMs,
-        ...(wrap ? { wrap } : {}),
-      });
+      relay = await startRelay({ profile, listen: relayPorts, server: ports, startTimeoutMs: input.startTimeoutMs, wrap: sub.sandbox?.joinNetwork });
     } catch (error) {
       if (error instanceof RelayStartError) return 'ours';
       throw error;
     }
     started.push(relay.launched);
-    const abort = new AbortController();
-    void server.handle.exited.then(
-      () => abort.abort(),
-      () => abort.abort(),
-    );
-    const rec = await probeServer({
-      host: '127.0.0.1',
-      videoPort: relayPorts.videoPort,
-      audioPort: relayPorts.audioPort,
-      wire: input.wire ?? 'auto',
-      seconds: input.seconds,
-      connectTimeoutMs: input.startTimeoutMs,
-      firstFrameTimeoutMs: input.firstFrameTimeoutMs,
-      signal: abort.signal,
-      ...(wrap ? { wrapCommand: wrap } : {}),
-    });
+    const rec = await probeUntilExit(input, server, relayPorts);
     const counts = await relay.stop();
     if (!counts) return { keepsPace: 0, relay: 'no counts', problem: why(relay.launched, 'the relay wrote no counts') };
     const keepsPace = keptPace(counts, input.sourceFps, input.seconds, server);

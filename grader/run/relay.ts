@@ -5,6 +5,7 @@
  * back in its --stats file, written when it is stopped.
  */
 import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { AvsockError } from '../../src/errors.ts';
@@ -55,17 +56,17 @@ export interface RunningRelay {
 
 /**
  * Starts `npm run relay` listening on `listen` and forwarding to `server`, impaired by `profile`
- * (a profile's name or a spec); resolves once it listens. `statsDir` holds its --stats file.
+ * (a profile's name or a spec); resolves once it listens.
  */
 export async function startRelay(opts: {
   profile: string;
   listen: StreamPorts;
   server: Pick<StreamPorts, 'videoPort' | 'audioPort'>;
-  statsDir: string;
   startTimeoutMs: number;
-  wrap?: CommandWrap;
+  /** Into a sandboxed submission's network, where its client or server runs. */
+  wrap?: CommandWrap | undefined;
 }): Promise<RunningRelay> {
-  const stats = join(opts.statsDir, `relay-${opts.listen.videoPort}.json`);
+  const stats = join(tmpdir(), `avsock-relay-${process.pid}-${opts.listen.videoPort}.json`);
   await rm(stats, { force: true });
   const args = [
     '--import',
