@@ -408,8 +408,15 @@ const ROBUST = {
   'robustness.clientAudio': 'pass',
   'robustness.serverPace': 'pass',
 } as const satisfies Record<RobustnessItemId, Verdict>;
+/** server.py's own sleep-paced loop keeps the rate on a quiet machine (×1.00–1.01) and falls behind beside other work (×0.92 with two busy loops). */
+const PY_SERVER_PACE: Verdict = {
+  fair: 'pass',
+  either: "server.py's sleep-paced loop reads ×0.92 of the clip's rate with two busy loops beside it: a timing figure",
+};
+/** The tutorial's client.py, its server.py unchanged: as ROBUST, the server's pace a timing figure. */
+const PY_ROBUST = { ...ROBUST, 'robustness.serverPace': PY_SERVER_PACE } as const satisfies Record<RobustnessItemId, Verdict>;
 /** A client whose video loop dies on the first datagram that does not decode: its sound and its server are fine. */
-const VIDEO_DIES = { ...ROBUST, 'robustness.clientRuns': 'fail', 'robustness.clientShows': 'fail' } as const satisfies Record<RobustnessItemId, Verdict>;
+const VIDEO_DIES = { ...PY_ROBUST, 'robustness.clientRuns': 'fail', 'robustness.clientShows': 'fail' } as const satisfies Record<RobustnessItemId, Verdict>;
 
 export const ROBUSTNESS_VARIANTS: readonly RobustnessVariant[] = [
   {
@@ -428,7 +435,7 @@ export const ROBUSTNESS_VARIANTS: readonly RobustnessVariant[] = [
     kind: 'python',
     make: pythonVariant({}),
     profiles: ['lossy'],
-    expected: ROBUST,
+    expected: PY_ROBUST,
   },
   {
     name: 'tutorial-verbatim-truncated',

@@ -25,6 +25,7 @@ const TIMING_FIGURES = new Set([
   'server.avOffsetMs',
   'client.fpsErrorPct',
   'client.fps',
+  'robustness.serverKeepsPace',
 ]);
 
 export interface NotGradedEvidence {
