@@ -36,7 +36,7 @@ export interface ShownFrames {
 }
 
 export interface Reading {
-  /** When the recorded picture was delivered, ms. */
+  /** When the picture was grabbed, ms (any origin). */
   atMs: number;
   /** The frame number its strip reads, if it does. */
   number: number | undefined;
@@ -50,8 +50,8 @@ const RECENT = 4;
 const MAX_SKIP = 90;
 
 /**
- * Tallies the frame numbers read from consecutive recorded pictures, delivered at `atMs`
- * (number undefined: unreadable). A gap between two deliveries longer than `blindMs` means the
+ * Tallies the frame numbers read from consecutive recorded pictures, grabbed at `atMs`
+ * (number undefined: unreadable). A gap between two grabs longer than `blindMs` means the
  * recorder stalled: frames skipped across it are unseen, not missed by the window.
  */
 export function tallyShown(readings: readonly Reading[], blindMs: number): ShownFrames {
@@ -105,13 +105,24 @@ function meanAbsDifference(a: Uint8Array, b: Uint8Array): number {
   return sum / a.length;
 }
 
-/** Deliveries further apart than this many recording intervals are a stall of the recorder. */
-const BLIND_INTERVALS = 2.5;
+/**
+ * Grabs further apart than this many recording intervals are a stall of the recorder: at twice the
+ * clip's rate, a gap of two intervals is as long as a frame is on screen, so a frame could hide in it.
+ */
+const BLIND_INTERVALS = 2;
+
+/** ffmpeg's showinfo line for the recorded picture number n: its grab time, seconds from the first. */
+const SHOWINFO = /Parsed_showinfo_\d+ @ \S+\] n:\s*(\d+) pts:\s*\S+\s+pts_time:([\d.]+)/g;
 
 /**
  * Records `region` of `display` for `seconds` at `rate` pictures per second, each scaled to the
  * strip reader's size in ffmpeg, and tallies the frame numbers it showed. Stops early when `stop`
  * says why. Rejects when ffmpeg cannot record the screen.
+ *
+ * Each picture is timed by when ffmpeg grabbed it (x11grab stamps the grab; showinfo reports it),
+ * not when it reached us: a recorder held off the cores grabs late and then catches up in a burst,
+ * and only the grab times show that gap, so the frames it hid count as unseen, not as missed by the
+ * window. Pictures pass one for one (-fps_mode passthrough): no copy of a late grab fills the gap.
  */
 export async function recordShownFrames(
   display: string,
@@ -123,8 +134,9 @@ export async function recordShownFrames(
   const rate = opts.rate ?? 60;
   const args = [
     '-hide_banner',
+    '-nostats',
     '-loglevel',
-    'error',
+    'info',
     '-f',
     'x11grab',
     '-draw_mouse',
@@ -138,7 +150,9 @@ export async function recordShownFrames(
     '-t',
     String(opts.seconds),
     '-vf',
-    `scale=${width}:${height}:flags=area,format=gray`,
+    `showinfo=checksum=0,scale=${width}:${height}:flags=area,format=gray`,
+    '-fps_mode',
+    'passthrough',
     '-f',
     'rawvideo',
     'pipe:1',
@@ -149,16 +163,24 @@ export async function recordShownFrames(
     maxOutputBytes: 4096,
     binaryStdout: true,
   });
+  const grabbedAtMs: number[] = [];
+  let log = '';
+  grabber.handle.process.stderr?.on('data', (chunk: Buffer) => {
+    log += chunk.toString('latin1');
+    const lineEnd = log.lastIndexOf('\n');
+    if (lineEnd < 0) return;
+    for (const m of log.slice(0, lineEnd).matchAll(SHOWINFO)) grabbedAtMs[Number(m[1])] = Number(m[2]) * 1000;
+    log = log.slice(lineEnd + 1);
+  });
   const readings: Reading[] = [];
   let pending: Buffer = Buffer.alloc(0);
   let previous: Buffer | undefined;
   grabber.handle.process.stdout?.on('data', (chunk: Buffer) => {
-    const atMs = performance.now();
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     while (pending.length >= frameBytes) {
       const picture = Buffer.from(pending.subarray(0, frameBytes));
       readings.push({
-        atMs,
+        atMs: Number.NaN,
         number: readStrip(picture, width, height),
         changed: previous !== undefined && meanAbsDifference(previous, picture) >= CHANGED_MEAN_ABS,
       });
@@ -171,7 +193,9 @@ export async function recordShownFrames(
     while (!grabber.exit && performance.now() < deadline && !opts.stop?.()) await sleep(50);
     if (grabber.exit && grabber.exit.code !== 0 && readings.length === 0)
       throw new Error(`ffmpeg -f x11grab ${display} failed (exit ${grabber.exit.code}): ${grabber.out.tail(1)}`);
-    return tallyShown(readings, BLIND_INTERVALS * (1000 / rate));
+    // A picture whose grab time has not been read yet (the recording was stopped early) is left out.
+    const timed = readings.map((r, n) => ({ ...r, atMs: grabbedAtMs[n] ?? Number.NaN })).filter((r) => Number.isFinite(r.atMs));
+    return tallyShown(timed, BLIND_INTERVALS * (1000 / rate));
   } finally {
     await grabber.handle.stop();
   }
