@@ -2,7 +2,7 @@
  * A corpus of realistic student submissions, each made from the tutorial's own server.py/client.py
  * (test/fixtures/tutorial) or from this template's committed tree, with its fair verdict for every
  * rubric item written down here, before any grading: what a real client (one that shows frames and
- * plays sound in real time) sees. corpus.test.ts grades them all and compares item by item.
+ * plays sound in real time) sees. corpus-run.ts grades them all and compares item by item.
  *
  * A verdict is 'pass' or 'fail', or an object when a plain comparison would be dishonest:
  * - `either`: the fair verdict is given, but the other one is also accepted, for the reason stated
