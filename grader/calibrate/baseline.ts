@@ -19,6 +19,7 @@ import { withTimingSlot } from '../run/launch/timing-slot.ts';
 import { GRADER_ROOT, startReferenceServer } from '../run/reference.ts';
 import type { WireName } from '../../src/wire/index.ts';
 import { CALIBRATED_FIGURES, type Baseline, type CalibratedFigure } from './limits.ts';
+import { cpuQuota } from '../../src/platform/cpu-quota.ts';
 
 /** A kept baseline is used this long; then the machine is measured again. */
 export const BASELINE_TTL_MS = 12 * 3600 * 1000;
@@ -28,29 +29,15 @@ export function calibrationDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.AVSOCK_CALIBRATION_DIR ?? join(GRADER_ROOT, '.cache', 'calibration');
 }
 
-const readTrimmed = async (file: string): Promise<string> => (await readFile(file, 'utf8').catch(() => '')).trim();
-
-/**
- * The CPU quota of this process's cgroup: v2's `cpu.max`, or v1's CFS quota and period (in the
- * process's own group, or at the root where a container mounts its group); '' when there is none.
- */
-async function cpuQuota(): Promise<string> {
-  const v2 = await readTrimmed('/sys/fs/cgroup/cpu.max');
-  if (v2) return v2;
-  const line = (await readTrimmed('/proc/self/cgroup')).split('\n').find((l) => /^\d+:([^:]*,)?cpu(,[^:]*)?:/.test(l));
-  const group = line?.slice(line.lastIndexOf(':') + 1) ?? '/';
-  for (const mount of ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct']) {
-    for (const dir of [join(mount, group), mount]) {
-      const quota = await readTrimmed(join(dir, 'cpu.cfs_quota_us'));
-      if (quota) return `${quota} ${await readTrimmed(join(dir, 'cpu.cfs_period_us'))}`;
-    }
-  }
-  return '';
-}
-
 /** What makes timing on this machine what it is: host, CPU model and count, memory, CPU quota. */
 export async function machineKey(): Promise<string> {
-  const parts = [hostname(), cpus()[0]?.model ?? '?', String(availableParallelism()), String(Math.round(totalmem() / 2 ** 20)), await cpuQuota()];
+  const parts = [
+    hostname(),
+    cpus()[0]?.model ?? '?',
+    String(availableParallelism()),
+    String(Math.round(totalmem() / 2 ** 20)),
+    String((await cpuQuota())?.cpus ?? ''),
+  ];
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
 }
 
