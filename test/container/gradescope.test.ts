@@ -127,7 +127,7 @@ async function runAutograder(
   const parsed = JSON.parse(readFileSync(join(results, 'results.json'), 'utf8')) as Results;
   const report = JSON.parse(readFileSync(join(results, 'report', 'report.json'), 'utf8')) as Report;
   process.stderr.write(
-    `gradescope ${name}${limits.length ? ` (${limits.join(' ')})` : ''}: ${seconds.toFixed(1)} s, score ${parsed.score}${report.machine.disturbed ? ' (machine disturbed)' : ''}\n`,
+    `gradescope ${name}${limits.length ? ` (${limits.join(' ')})` : ''}: ${seconds.toFixed(1)} s, score ${parsed.score}${report.machine.disturbed ? ' (machine disturbed)' : ''}${report.notGraded ? `; not graded: ${report.notGraded}` : ''}\n`,
   );
   return { results: parsed, report, seconds, output: r.output };
 }
