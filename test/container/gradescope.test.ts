@@ -137,6 +137,16 @@ let tutorialOnFullMachine: Report | undefined;
 
 const item = (report: Report, id: string): string => report.checks.find((c) => c.id === id)?.status ?? 'missing';
 
+/**
+ * Half a CPU may be too little to judge timing at all: on this project's VM the quota held the
+ * whole grading back for ~40 % of the window and the reference server itself measured jitter p99
+ * 31 ms and drift 65 ms. Then the run must be *not graded* for that reason — the machine, named with
+ * its fix — never a lost point and never a crash of ours.
+ */
+function expectJudgedOrMachineNamed(report: Report, output: string): void {
+  if (report.notGraded) expect(report.notGraded, output).toMatch(/CPU limit \(0\.5 CPU\)|the reference server itself measured/);
+}
+
 describe('Gradescope: setup.sh once, run_autograder per hand-in', () => {
   it('setup.sh left a browser and the demo clip in the image, so no run downloads one', async () => {
     const out = await engineOutput(engine, [
@@ -206,6 +216,7 @@ describe('Gradescope: setup.sh once, run_autograder per hand-in', () => {
       );
       expect(schemaErrors(results), output).toEqual([]);
       expect(item(report, 'server.streams')).toBe('pass');
+      expectJudgedOrMachineNamed(report, output);
       // Not graded (a machine too busy to judge timing) keeps the points it measured.
       if (!report.notGraded) expect(results.score).toBeLessThan(report.passMark);
       // Calibrated to the half CPU, the tutorial's verdicts are the full machine's, item by item —
@@ -228,6 +239,7 @@ describe('Gradescope: setup.sh once, run_autograder per hand-in', () => {
       const { results, report, output } = await runAutograder('avsock-half-cpu', handIn('avsock-half', ROOT), ['--cpus', '0.5', '--memory', '768m']);
       expect(schemaErrors(results), output).toEqual([]);
       expect(report.calibration, output).toBeDefined();
+      expectJudgedOrMachineNamed(report, output);
       if (!report.notGraded)
         for (const id of ['server.streams', 'server.fps', 'server.jitter', 'server.drift', 'server.freezes', 'server.audioPaced', 'server.avsync'])
           expect(item(report, id), `${id}\n${output}`).toBe('pass');
