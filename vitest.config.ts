@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { SkipSummaryReporter } from './test/support/skip-summary.ts';
+import { LongFilesFirst } from './test/support/sequencer.ts';
 
 // Where the workers record tests skipped for a missing system piece; one file per run.
 const skipLog = join(tmpdir(), `avsock-skips-${process.pid}.jsonl`);
@@ -71,6 +72,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 3,
+    sequence: { sequencer: LongFilesFirst },
     fileParallelism: true,
     env: { AVSOCK_SKIP_LOG: skipLog },
     reporters: ['default', new SkipSummaryReporter(skipLog)],
