@@ -7,7 +7,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * file that grades a lot would start last and leave the other workers idle while it finishes.
  * Started first, the long files overlap everything else and the run ends on short ones.
  */
-const LONG_FILES: readonly string[] = [
+export const LONG_FILES: readonly string[] = [
   'grader/corpus/corpus.1.test.ts',
   'grader/corpus/corpus.2.test.ts',
   'grader/robustness.test.ts',
