@@ -22,7 +22,7 @@
  *   holder's user namespace is joined with nsenter -U before bwrap nests its own.
  */
 import { spawnSync } from 'node:child_process';
-import { chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chown, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -30,6 +30,7 @@ import { startChild, type ChildHandle } from '../../../src/process/children.ts';
 import { linuxNetNamespaceFile, linuxProcessCountOfUidSync } from '../../../src/platform/processes.ts';
 import { detectSandbox, sandboxHolderArgs, SANDBOX_FIX, type SandboxSupport } from '../../../src/platform/sandbox-support.ts';
 import { which } from '../../../src/platform/which.ts';
+import { sleep } from '../../../src/timing/wait.ts';
 
 export { detectSandbox, SANDBOX_FIX, type SandboxSupport };
 
@@ -165,6 +166,7 @@ export class SubmissionSandbox {
     });
     try {
       const info = await readInfo(holder);
+      if (s.mode === 'user') await uidMapWritten(info);
       return new SubmissionSandbox({ mode: s.mode, uid, scratch, holder, holderPid: info, opts, startupMs: performance.now() - t0 });
     } catch (error) {
       await holder.stop();
@@ -224,6 +226,26 @@ export class SubmissionSandbox {
     await this.#holder.exited.catch(() => {});
     await this.#holder.stop();
     await rm(this.scratch, { recursive: true, force: true });
+  }
+}
+
+/** How long the holder may take to map its uid after reporting its pid, ms (a hang guard). */
+const UID_MAP_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits until the holder's user namespace maps a uid. An unprivileged bwrap reports the child's pid
+ * as soon as it lets the child run, and the child writes its own uid_map after that: a process that
+ * joins the namespace before then has no uid in it, and a bwrap it starts there is refused new
+ * namespaces ("No permissions to create new namespace") — which a busy machine made happen.
+ */
+async function uidMapWritten(pid: number): Promise<void> {
+  const deadline = performance.now() + UID_MAP_TIMEOUT_MS;
+  for (;;) {
+    const map = await readFile(`/proc/${pid}/uid_map`, 'utf8').catch(() => '');
+    if (map.trim()) return;
+    if (performance.now() > deadline)
+      throw new Error(`the sandbox holder (pid ${pid}) did not map its user namespace's uid within ${UID_MAP_TIMEOUT_MS / 1000} s`);
+    await sleep(5);
   }
 }
 
