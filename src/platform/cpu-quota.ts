@@ -1,5 +1,5 @@
 /**
- * The CPU quota of this process's control group and how often it held the group back: a container
+ * The CPU quota of this process's control group and how long it held the group back: a container
  * limited to half a CPU (Gradescope's default share) runs everything in it — the grader, the probe
  * and the submission — on that half, and the kernel throttles the group once the share of a
  * scheduling period is spent. cgroup v2 keeps these in the group's `cpu.max` and `cpu.stat`; v1 in
@@ -15,7 +15,6 @@ export interface CpuQuota {
   readonly cpus: number;
   /** The folder holding the group's files. */
   readonly dir: string;
-  readonly version: 1 | 2;
 }
 
 export interface Throttling {
@@ -53,12 +52,12 @@ export function cpuGroupV1(procSelfCgroup: string): string {
 /** This process's CPU quota, if its group has one. */
 export async function cpuQuota(): Promise<CpuQuota | undefined> {
   const v2 = parseCpuMax(await readTrimmed('/sys/fs/cgroup/cpu.max'));
-  if (v2 !== undefined) return { cpus: v2, dir: '/sys/fs/cgroup', version: 2 };
+  if (v2 !== undefined) return { cpus: v2, dir: '/sys/fs/cgroup' };
   const group = cpuGroupV1(await readTrimmed('/proc/self/cgroup'));
   for (const mount of ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct']) {
     for (const dir of [join(mount, group), mount]) {
       const cpus = quotaCpus(Number(await readTrimmed(join(dir, 'cpu.cfs_quota_us'))), Number(await readTrimmed(join(dir, 'cpu.cfs_period_us'))));
-      if (cpus !== undefined) return { cpus, dir, version: 1 };
+      if (cpus !== undefined) return { cpus, dir };
     }
   }
   return undefined;
