@@ -60,12 +60,14 @@ describe.skipIf(noPython)('gradeSubmission() with tutorial-style Python submissi
     const repo = await makeTutorialSubmission(dir, 'fast', { fps: 30, rate: 1.05, pacedAudio: false });
     const r = await gradeSubmission({ repo, out: join(dir, 'out'), seconds: 3, skip: measureOnly, startTimeoutMs: 20_000 });
     const s = r.measured.server!;
-    expect(s.fpsErrorPct).toBeGreaterThan(3.5);
-    expect(s.fpsErrorPct).toBeLessThan(6.5);
+    // 5 % fast, read over a short window on a loaded machine: each edge frame may be stamped up to
+    // one frame interval late (seen: +7.4 % with two busy loops), which still reads well past ±1 %.
+    const edgesPct = (2 * 100) / (s.framesInWindow - 1);
+    expect(Math.abs(s.fpsErrorPct - 5), `${s.framesInWindow} frames in the window`).toBeLessThan(1 + edgesPct);
     expect(s.paced).toBe(false);
     const fps = r.checks.find((c) => c.id === 'server.fps')!;
     expect(fps.status).toBe('fail');
-    expect(fps.message).toMatch(/server\.fpsErrorPct = [3-6]\.\d+ \(limit ±1\)/);
+    expect(fps.message).toContain(`server.fpsErrorPct = ${s.fpsErrorPct.toFixed(2)} (limit ±1)`);
     expect(fps.fix).toBeTruthy();
   });
 
