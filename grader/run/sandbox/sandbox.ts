@@ -22,15 +22,15 @@
  *   holder's user namespace is joined with nsenter -U before bwrap nests its own.
  */
 import { spawnSync } from 'node:child_process';
-import { chown, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { startChild, type ChildHandle } from '../../../src/process/children.ts';
 import { linuxNetNamespaceFile, linuxProcessCountOfUidSync } from '../../../src/platform/processes.ts';
 import { detectSandbox, sandboxHolderArgs, SANDBOX_FIX, type SandboxSupport } from '../../../src/platform/sandbox-support.ts';
 import { which } from '../../../src/platform/which.ts';
-import { sleep } from '../../../src/timing/wait.ts';
+import { until } from '../launch/watch.ts';
 
 export { detectSandbox, SANDBOX_FIX, type SandboxSupport };
 
@@ -166,7 +166,7 @@ export class SubmissionSandbox {
     });
     try {
       const info = await readInfo(holder);
-      if (s.mode === 'user') await uidMapWritten(info);
+      if (s.mode === 'user') await uidMapWritten(holder, info);
       return new SubmissionSandbox({ mode: s.mode, uid, scratch, holder, holderPid: info, opts, startupMs: performance.now() - t0 });
     } catch (error) {
       await holder.stop();
@@ -238,15 +238,16 @@ const UID_MAP_TIMEOUT_MS = 10_000;
  * joins the namespace before then has no uid in it, and a bwrap it starts there is refused new
  * namespaces ("No permissions to create new namespace") — which a busy machine made happen.
  */
-async function uidMapWritten(pid: number): Promise<void> {
-  const deadline = performance.now() + UID_MAP_TIMEOUT_MS;
-  for (;;) {
-    const map = await readFile(`/proc/${pid}/uid_map`, 'utf8').catch(() => '');
-    if (map.trim()) return;
-    if (performance.now() > deadline)
-      throw new Error(`the sandbox holder (pid ${pid}) did not map its user namespace's uid within ${UID_MAP_TIMEOUT_MS / 1000} s`);
-    await sleep(5);
-  }
+async function uidMapWritten(holder: ChildHandle, pid: number): Promise<void> {
+  const mapped = (): true | undefined => {
+    try {
+      return readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim() ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const waited = await until(UID_MAP_TIMEOUT_MS, mapped, () => (holder.process.exitCode !== null ? 'the holder exited' : undefined));
+  if (waited !== true) throw new Error(`the sandbox holder (pid ${pid}) did not map its user namespace's uid: ${waited}`);
 }
 
 /** The holder writes `{"child-pid": N, …}` on fd 3 once its namespaces exist. */
